@@ -1,0 +1,173 @@
+"""Configuration classes, read from the environment. No secret has a fallback value in code.
+
+Development generates its own secrets into instance/ (git-ignored) on first use; Production
+refuses to start unless SECRET_KEY, MARAC_KEK (or MARAC_KEK_FILE) and DATABASE_URL are set.
+"""
+import base64
+import json
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = Path(os.environ.get("MARAC_INSTANCE_DIR", BASE_DIR / "instance"))
+
+# The secrets the application needs besides the database: the Flask signing key, the
+# key-encryption key that wraps the data keys, and the HMAC key of the audit chain.
+SECRET_NAMES = ("SECRET_KEY", "MARAC_KEK", "MARAC_AUDIT_KEY")
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used safely."""
+
+
+def env_flag(name, default):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+def read_secret(name):
+    """A secret from the environment, or from the file named by NAME_FILE."""
+    if os.environ.get(name):
+        return os.environ[name]
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        return Path(path).read_text().strip()
+    return None
+
+
+def new_key_b64():
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def development_secrets(instance_dir=INSTANCE_DIR):
+    """Load instance/dev-secrets.json, creating it with fresh random keys on first use."""
+    path = Path(instance_dir) / "dev-secrets.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        values = {
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "MARAC_KEK": new_key_b64(),
+            "MARAC_AUDIT_KEY": new_key_b64(),
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(values, handle, indent=2)
+    return json.loads(path.read_text())
+
+
+class BaseConfig:
+    DATABASE_URL = None
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    SQLALCHEMY_ECHO = False
+    WTF_CSRF_TIME_LIMIT = None  # the CSRF token lives as long as the server-side session
+    SESSION_COOKIE_NAME = "marac_session"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("MARAC_SESSION_IDLE_MINUTES", 30))
+    SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=env_int("MARAC_SESSION_ABSOLUTE_HOURS", 12))
+    MFA_REQUIRED = True
+    HSTS = True
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_HEADERS_ENABLED = False
+    # Failed sign-ins allowed in a moving window, per client address and per account.
+    SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
+    SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    MFA_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_MFA_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    ORGANISATION_NAME = os.environ.get("MARAC_ORGANISATION_NAME", "Camden Safeguarding Partnership")
+    PAGE_SIZE = 50
+    TESTING = False
+
+    @classmethod
+    def database_url(cls):
+        return os.environ.get("DATABASE_URL")
+
+    @classmethod
+    def load(cls):
+        """Return a dict of settings for app.config; subclasses add their secrets."""
+        settings = {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        if settings.get("REDIS_URL"):
+            settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
+        else:
+            settings["RATELIMIT_STORAGE_URI"] = "memory://"
+        return settings
+
+
+class ProductionConfig(BaseConfig):
+    ENV_NAME = "production"
+
+    @classmethod
+    def load(cls):
+        settings = super().load()
+        missing = [name for name in SECRET_NAMES if not read_secret(name)]
+        url = cls.database_url()
+        if not url:
+            missing.append("DATABASE_URL")
+        if missing:
+            raise ConfigError("Production configuration is missing: " + ", ".join(missing))
+        for name in SECRET_NAMES:
+            settings[name] = read_secret(name)
+        settings["SQLALCHEMY_DATABASE_URI"] = url
+        return settings
+
+
+class DevelopmentConfig(BaseConfig):
+    ENV_NAME = "development"
+    SESSION_COOKIE_SECURE = False
+    HSTS = False
+    # `make run` lets a newcomer try the demo without an authenticator app; set MARAC_MFA_REQUIRED=1
+    # to practise the production sign-in. A user who has enrolled is always asked for a code.
+    MFA_REQUIRED = env_flag("MARAC_MFA_REQUIRED", False)
+
+    @classmethod
+    def load(cls):
+        settings = super().load()
+        generated = development_secrets()
+        for name in SECRET_NAMES:
+            settings[name] = read_secret(name) or generated[name]
+        default_db = f"sqlite:///{INSTANCE_DIR / 'marac.sqlite'}"
+        settings["SQLALCHEMY_DATABASE_URI"] = cls.database_url() or default_db
+        return settings
+
+
+class TestConfig(BaseConfig):
+    """Used by the test suite; the fixtures pass their own database URL and keys."""
+
+    ENV_NAME = "test"
+    TESTING = True
+    SESSION_COOKIE_SECURE = False
+    HSTS = True
+    MFA_REQUIRED = True
+    WTF_CSRF_ENABLED = True
+    PASSWORD_HASH_FAST = True  # low-cost argon2 parameters so the suite runs quickly
+
+    @classmethod
+    def load(cls):
+        settings = super().load()
+        for name in SECRET_NAMES:
+            settings[name] = new_key_b64()
+        settings["SQLALCHEMY_DATABASE_URI"] = cls.database_url() or "sqlite://"
+        return settings
+
+
+CONFIGS = {
+    "production": ProductionConfig,
+    "development": DevelopmentConfig,
+    "test": TestConfig,
+}
+
+
+def config_from_environment():
+    name = os.environ.get("MARAC_ENV", "production")
+    if name not in CONFIGS:
+        raise ConfigError(f"MARAC_ENV must be one of {', '.join(CONFIGS)}")
+    return CONFIGS[name]

@@ -1,0 +1,133 @@
+"""marac: case coordination for MARAC, MACE and ASB taskforce panels."""
+import logging
+
+from flask import Flask, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from config import config_from_environment
+
+
+def create_app(config=None, overrides=None):
+    """Build the application. `config` is a config class (default: from MARAC_ENV)."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static",
+                instance_relative_config=True)
+    config = config or config_from_environment()
+    app.config.from_mapping(config.load())
+    app.config.update(overrides or {})
+    import marac.models  # noqa: F401  (every table on the metadata)
+
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_templates(app)
+    register_cli(app)
+    configure_logging(app)
+    return app
+
+
+def register_extensions(app):
+    from marac.auth.sessions import DatabaseSessionInterface
+    from marac.core.crypto import KeyRing, decode_key
+    from marac.extensions import csrf, db, limiter, login_manager, migrate
+
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # sessions are server-side and end on demand
+    login_manager.login_view = "auth.sign_in"
+    login_manager.login_message = None
+    app.session_interface = DatabaseSessionInterface()
+    app.extensions["marac_keyring"] = KeyRing(decode_key(app.config["MARAC_KEK"]))
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        import uuid
+
+        from marac.users.models import User
+
+        try:
+            user = db.session.get(User, uuid.UUID(user_id))
+        except ValueError:
+            return None
+        return user if user is not None and user.is_active else None
+
+
+def engine_options(url):
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15}}
+    return {"pool_pre_ping": True}
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """SQLite: WAL, foreign keys on, and transactions begun by SQLAlchemy (see _sqlite_begin)."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    """SQLite transactions take the write lock at once (BEGIN IMMEDIATE): writers queue instead of
+    failing on a lock upgrade, and the audit chain head is read under the lock."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def register_security(app):
+    from marac.core.errors import register_error_handlers
+    from marac.core.permissions import enforce_access
+    from marac.core.security import remember_client_addr, set_security_headers
+
+    app.before_request(remember_client_addr)
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+    register_error_handlers(app)
+
+
+def register_blueprints(app):
+    from marac.agencies.routes import bp as agencies
+    from marac.audit.routes import bp as audit
+    from marac.auth.routes import bp as auth
+    from marac.home.routes import bp as home
+    from marac.panels.routes import bp as panels
+    from marac.users.routes import bp as users
+
+    for blueprint in (home, auth, agencies, users, panels, audit):
+        app.register_blueprint(blueprint)
+
+
+def register_templates(app):
+    from flask_login import current_user
+
+    from marac.core.security import csp_nonce
+
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.autoescape = True
+
+    @app.context_processor
+    def inject():
+        return {"organisation_name": app.config["ORGANISATION_NAME"], "current_user": current_user,
+                "mfa_pending": bool(session.get("mfa_user_id"))}
+
+
+def register_cli(app):
+    from marac.cli import register
+
+    register(app)
+
+
+def configure_logging(app):
+    """Log events by id and code only; request bodies and form values are never logged."""
+    if not app.logger.handlers or app.debug:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

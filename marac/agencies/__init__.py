@@ -1,0 +1,1 @@
+"""Agencies: the organisations whose representatives sit on panels."""

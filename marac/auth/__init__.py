@@ -1,0 +1,1 @@
+"""Signing in and out: passwords, TOTP, throttling and server-side sessions."""

@@ -1,0 +1,45 @@
+"""Sign-in, code, password and confirmation forms."""
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from marac.auth.passwords import MAX_LENGTH, password_problem
+
+
+class SignInForm(FlaskForm):
+    email = StringField("Email address", validators=[
+        DataRequired("Enter your email address"), Length(max=254, message="Email address is too long")])
+    password = PasswordField("Password", validators=[
+        DataRequired("Enter your password"), Length(max=MAX_LENGTH, message="Password is too long")])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app")])
+
+    def validate_code(self, field):
+        value = (field.data or "").replace(" ", "")
+        if not (value.isdigit() and len(value) == 6):
+            raise ValidationError("The security code must be 6 digits")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
+    new_password = PasswordField("New password", validators=[DataRequired("Enter a new password")])
+    confirm_password = PasswordField("Confirm new password", validators=[
+        DataRequired("Confirm your new password"),
+        EqualTo("new_password", message="The passwords do not match")])
+
+    def __init__(self, *args, email=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._email = email
+
+    def validate_new_password(self, field):
+        problem = password_problem(field.data or "", self._email)
+        if problem:
+            raise ValidationError(problem)
+        if field.data == self.current_password.data:
+            raise ValidationError("New password must be different from your current password")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change something."""

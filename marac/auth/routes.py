@@ -1,0 +1,201 @@
+"""Sign-in (password, then TOTP), enrolment, password change, sessions, sign-out."""
+from datetime import datetime, timedelta
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask_login import current_user, login_user, logout_user
+
+from marac.auth import services, throttle, totp
+from marac.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
+from marac.auth.models import UserSession
+from marac.auth.passwords import verify_password
+from marac.auth.sessions import active_sessions
+from marac.core.permissions import access
+from marac.core.timeutil import utcnow
+from marac.extensions import db, limiter
+from marac.users.models import User
+
+bp = Blueprint("auth", __name__)
+
+PENDING_MFA_LIFETIME = timedelta(minutes=5)
+SIGN_IN_FAILED = "Enter a correct email address and password"
+
+
+def _pending_user():
+    """The user who has passed the password step and still owes a code, if not too long ago."""
+    user_id = session.get("mfa_user_id")
+    started = session.get("mfa_started_at")
+    if not user_id or not started or utcnow() - datetime.fromisoformat(started) > PENDING_MFA_LIFETIME:
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def _finish_sign_in(user):
+    session.clear()
+    session.regenerate()
+    login_user(user)
+    services.complete_sign_in(user)
+    db.session.commit()
+    target = url_for("auth.change_password") if user.must_change_password else url_for("home.index")
+    return throttle.remember_device(redirect(target), user)
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+@access("public")
+@limiter.limit(throttle.limit_per_address, key_func=throttle.address_key, methods=["POST"],
+               deduct_when=throttle.failed)
+@limiter.limit(throttle.limit_per_account, key_func=throttle.account_key, methods=["POST"],
+               deduct_when=throttle.failed, exempt_when=throttle.known_device_for_email)
+def sign_in():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            g.sign_in_failed = True
+            db.session.commit()  # keep the failed-sign-in audit event
+            form.password.data = ""
+            return render_template("auth/sign_in.html", form=form, failure=SIGN_IN_FAILED), 200
+        if services.mfa_required_for(user):
+            session.clear()
+            session["mfa_user_id"] = str(user.id)
+            session["mfa_started_at"] = utcnow().isoformat()
+            db.session.commit()
+            return redirect(url_for("auth.code" if user.has_mfa else "auth.enrol"))
+        return _finish_sign_in(user)
+    return render_template("auth/sign_in.html", form=form, failure=None)
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+@access("mfa_pending")
+@limiter.limit(throttle.limit_mfa, key_func=throttle.mfa_key, methods=["POST"], deduct_when=throttle.failed)
+def code():
+    user = _pending_user()
+    if user is None or not user.has_mfa:
+        session.clear()
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.check_code(user, form.code.data):
+            return _finish_sign_in(user)
+        g.sign_in_failed = True
+        db.session.commit()
+        form.code.errors.append("The security code is wrong or has already been used; wait for a new one")
+    return render_template("auth/code.html", form=form)
+
+
+def _enrolment_secret():
+    secret = session.get("enrol_secret")
+    if not secret:
+        secret = totp.new_secret()
+        session["enrol_secret"] = secret
+    return secret
+
+
+def _enrolment_page(user, form, template):
+    secret = _enrolment_secret()
+    uri = totp.provisioning_uri(secret, user.email, current_app.config["ORGANISATION_NAME"])
+    spaced = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+    return render_template(template, form=form, qr_svg=totp.qr_svg(uri), secret=spaced)
+
+
+@bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
+@access("mfa_pending")
+@limiter.limit(throttle.limit_mfa, key_func=throttle.mfa_key, methods=["POST"], deduct_when=throttle.failed)
+def enrol():
+    user = _pending_user()
+    if user is None or user.has_mfa:
+        session.clear()
+        return redirect(url_for("auth.sign_in"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.enrol_mfa(user, session["enrol_secret"], form.code.data):
+            session.pop("enrol_secret", None)
+            return _finish_sign_in(user)
+        g.sign_in_failed = True
+        db.session.commit()
+        form.code.errors.append("The code does not match; check the time on your device and try the new code")
+    return _enrolment_page(user, form, "auth/enrol.html")
+
+
+@bp.route("/account/authenticator", methods=["GET", "POST"])
+@access("signed_in")
+def account_enrol():
+    if current_user.has_mfa:
+        return redirect(url_for("auth.account"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.enrol_mfa(current_user, session["enrol_secret"], form.code.data):
+            session.pop("enrol_secret", None)
+            db.session.commit()
+            flash("Your authenticator app is set up. You will be asked for a code when you sign in.")
+            return redirect(url_for("auth.account"))
+        db.session.commit()
+        form.code.errors.append("The code does not match; check the time on your device and try the new code")
+    return _enrolment_page(current_user, form, "auth/account_enrol.html")
+
+
+@bp.route("/sign-out", methods=["POST"])
+@access("signed_in")
+def sign_out():
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.sign_out(current_user)
+    row = getattr(session, "row", None)
+    if row is not None:
+        db.session.delete(row)
+    logout_user()
+    session.clear()
+    db.session.commit()
+    flash("You have signed out.")
+    return redirect(url_for("auth.sign_in"))
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@access("signed_in")
+def change_password():
+    form = ChangePasswordForm(email=current_user.email)
+    if form.validate_on_submit():
+        if not verify_password(current_user.password_hash, form.current_password.data):
+            form.current_password.errors.append("Your current password is not correct")
+        else:
+            row = getattr(session, "row", None)
+            services.change_password(current_user, form.new_password.data,
+                                     keep_token_hash=row.token_hash if row else None)
+            db.session.commit()
+            flash("Your password has been changed. Any other sessions have been signed out.")
+            return redirect(url_for("home.index"))
+    return render_template("auth/change_password.html", form=form)
+
+
+@bp.route("/account")
+@access("signed_in")
+def account():
+    current = getattr(session, "row", None)
+    sessions = active_sessions(current_user.id, current_app.config)
+    return render_template("auth/account.html", sessions=sessions,
+                           current_hash=current.token_hash if current else None, form=ConfirmForm())
+
+
+@bp.route("/account/sessions/<uuid:public_id>/end", methods=["POST"])
+@access("signed_in")
+def end_session(public_id):
+    row = db.session.query(UserSession).filter_by(public_id=public_id).one_or_none()
+    if row is None or row.user_id != current_user.id:
+        abort(404)
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    current = getattr(session, "row", None)
+    services.end_own_session(current_user, row)
+    db.session.commit()
+    if current is not None and row.token_hash == current.token_hash:
+        logout_user()
+        session.clear()
+        flash("You have signed out.")
+        return redirect(url_for("auth.sign_in"))
+    flash("That session has been ended.")
+    return redirect(url_for("auth.account"))
+

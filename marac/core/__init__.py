@@ -1,0 +1,1 @@
+"""Shared building blocks: database base classes, time, security, permissions, errors."""

@@ -1,0 +1,202 @@
+"""Field-level encryption: AES-256-GCM with envelope keys and row binding.
+
+A stored value is ``version (1 byte) | data key id (16 bytes) | nonce (12 bytes) | ciphertext+tag``.
+The associated data names the table, the column and the row id, so a value copied into another row
+or column fails to decrypt instead of yielding someone else's data. Data keys live in the database
+only wrapped (RFC 3394 AES key wrap) by the key-encryption key (KEK), which never does.
+
+A model declares an encrypted attribute in one line, ``totp_secret = Encrypted(str)``, and reads
+and writes plain Python values; the ciphertext sits in a column of the same name.
+"""
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import os
+import uuid
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
+from flask import current_app
+from sqlalchemy import LargeBinary, select
+from sqlalchemy.orm import mapped_column
+
+FORMAT_VERSION = 1
+HEADER_LEN = 1 + 16 + 12
+
+
+class DecryptionError(Exception):
+    """A stored value could not be decrypted. Names the place, never the content."""
+
+    def __init__(self, table, column, row_id, reason):
+        self.table, self.column, self.row_id, self.reason = table, column, row_id, reason
+        super().__init__(f"cannot decrypt {table}.{column} of row {row_id}: {reason}")
+
+
+class KeyUnavailable(Exception):
+    """A key needed for encryption is missing or unusable."""
+
+
+def decode_key(text):
+    """A 256-bit key from its base64 text form."""
+    raw = base64.b64decode(text)
+    if len(raw) != 32:
+        raise KeyUnavailable("a key must be 32 bytes (256 bits), base64-encoded")
+    return raw
+
+
+def kek_fingerprint(kek):
+    """A short public name for a KEK, stored beside each wrapped key to say which KEK wrapped it."""
+    return hmac.new(kek, b"marac key-encryption key id", hashlib.sha256).hexdigest()[:16]
+
+
+def associated_data(table, column, row_id):
+    return f"marac:v{FORMAT_VERSION}|{table}|{column}|{row_id}".encode()
+
+
+def serialise(value, kind):
+    if kind is str:
+        payload = ["s", value]
+    elif kind is dt.date:
+        payload = ["d", value.isoformat()]
+    elif kind in (list, dict):
+        payload = ["j", value]
+    else:
+        raise TypeError(f"unsupported encrypted kind {kind!r}")
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def deserialise(raw):
+    tag, value = json.loads(raw.decode())
+    if tag == "d":
+        return dt.date.fromisoformat(value)
+    return value
+
+
+def key_id_of(blob):
+    """The id of the data key that encrypted a stored value."""
+    if not blob or blob[0] != FORMAT_VERSION or len(blob) < HEADER_LEN + 16:
+        return None
+    return uuid.UUID(bytes=bytes(blob[1:17]))
+
+
+class KeyRing:
+    """The unwrapped data keys of one process, loaded from the data_keys table on demand."""
+
+    def __init__(self, kek):
+        self.kek = kek
+        self.kek_id = kek_fingerprint(kek)
+        self._keys = {}
+        self._primary_id = None
+
+    def load(self):
+        from marac.keys.models import DataKey
+        from marac.extensions import db
+
+        keys, primary = {}, None
+        for key in db.session.execute(select(DataKey).where(DataKey.purpose == "data")).scalars():
+            if key.kek_id != self.kek_id:
+                raise KeyUnavailable(
+                    f"data key {key.id} is wrapped by another key-encryption key ({key.kek_id})"
+                )
+            keys[key.id] = aes_key_unwrap(self.kek, key.wrapped_key)
+            if key.is_primary:
+                primary = key.id
+        self._keys, self._primary_id = keys, primary
+
+    def primary(self):
+        if self._primary_id is None:
+            self.load()
+        if self._primary_id is None:
+            raise KeyUnavailable("no primary data key: run `flask keys init`")
+        return self._primary_id, self._keys[self._primary_id]
+
+    def key(self, key_id):
+        if key_id not in self._keys:
+            self.load()  # another process may have added it (rotation)
+        return self._keys.get(key_id)
+
+    def forget(self):
+        self._keys, self._primary_id = {}, None
+
+    def wrap(self, raw_key):
+        return aes_key_wrap(self.kek, raw_key)
+
+    def unwrap(self, wrapped):
+        return aes_key_unwrap(self.kek, wrapped)
+
+
+def keyring():
+    return current_app.extensions["marac_keyring"]
+
+
+def encrypt_value(value, kind, table, column, row_id, ring=None):
+    ring = ring or keyring()
+    key_id, key = ring.primary()
+    nonce = os.urandom(12)
+    sealed = AESGCM(key).encrypt(nonce, serialise(value, kind), associated_data(table, column, row_id))
+    return bytes([FORMAT_VERSION]) + key_id.bytes + nonce + sealed
+
+
+def decrypt_value(blob, table, column, row_id, ring=None):
+    ring = ring or keyring()
+    key_id = key_id_of(blob)
+    if key_id is None:
+        raise DecryptionError(table, column, row_id, "not a recognised ciphertext")
+    key = ring.key(key_id)
+    if key is None:
+        raise DecryptionError(table, column, row_id, f"unknown data key {key_id}")
+    nonce = bytes(blob[17:HEADER_LEN])
+    try:
+        raw = AESGCM(key).decrypt(nonce, bytes(blob[HEADER_LEN:]), associated_data(table, column, row_id))
+    except Exception:  # InvalidTag: altered, or bound to another row or column
+        raise DecryptionError(table, column, row_id, "authentication failed") from None
+    return deserialise(raw)
+
+
+class Encrypted:
+    """Declare an encrypted attribute: ``name = Encrypted(str)`` (or dt.date, list, dict).
+
+    Adds a binary column of the same name, mapped to ``_enc_<name>``, and reads and writes plain
+    values through this descriptor. Decrypted values are cached on the instance per ciphertext.
+    """
+
+    registry = []  # (model class, attribute name) of every encrypted attribute
+
+    def __init__(self, kind, nullable=True):
+        self.kind = kind
+        self.nullable = nullable
+
+    def __set_name__(self, owner, name):
+        self.name = name
+        self.column_attr = f"_enc_{name}"
+        setattr(owner, self.column_attr, mapped_column(name, LargeBinary, nullable=self.nullable))
+        Encrypted.registry.append((owner, name))
+
+    def _cache_key(self):
+        return f"_plain_{self.name}"
+
+    def __get__(self, instance, owner):
+        if instance is None:
+            return self
+        blob = getattr(instance, self.column_attr)
+        if blob is None:
+            return None
+        cached = instance.__dict__.get(self._cache_key())
+        if cached is not None and cached[0] == blob:
+            return cached[1]
+        value = decrypt_value(blob, instance.__table__.name, self.name, instance.id)
+        instance.__dict__[self._cache_key()] = (blob, value)
+        return value
+
+    def __set__(self, instance, value):
+        if value is None:
+            setattr(instance, self.column_attr, None)
+            instance.__dict__.pop(self._cache_key(), None)
+            return
+        if instance.id is None:
+            raise ValueError("an encrypted value needs the row id first")
+        blob = encrypt_value(value, self.kind, instance.__table__.name, self.name, instance.id)
+        setattr(instance, self.column_attr, blob)
+        instance.__dict__[self._cache_key()] = (blob, value)

@@ -1,0 +1,87 @@
+"""Panel, PanelMember (an agency sitting on a panel) and PanelRole (a user's role on a panel)."""
+import uuid
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.extensions import db
+
+PANEL_KINDS = {"MARAC": "MARAC", "MACE": "MACE", "ASB": "ASB taskforce"}
+CADENCES = {"weekly": "Weekly", "fortnightly": "Fortnightly", "monthly": "Monthly"}
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+ROLES = {
+    "manager": "Panel manager",
+    "chair": "Chair",
+    "representative": "Agency representative",
+    "steering": "Steering group member",
+}
+
+
+class Panel(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "panels"
+
+    kind: Mapped[str] = mapped_column(String(8), nullable=False)
+    name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
+    area: Mapped[str] = mapped_column(String(120), nullable=False)
+    cadence: Mapped[str] = mapped_column(String(16), nullable=False)
+    weekday: Mapped[int] = mapped_column(Integer, nullable=False)
+    agenda_lead_days: Mapped[int] = mapped_column(Integer, nullable=False)
+    capacity: Mapped[int] = mapped_column(Integer, nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
+    roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")
+
+    @property
+    def kind_label(self):
+        return PANEL_KINDS[self.kind]
+
+    @property
+    def cadence_label(self):
+        return CADENCES[self.cadence]
+
+    @property
+    def weekday_label(self):
+        return WEEKDAYS[self.weekday]
+
+    def roles_of(self, user):
+        """The role names the user holds on this panel."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return set()
+        return {r.role for r in self.roles if r.user_id == user.id}
+
+    def can_view_overview(self, user):
+        """Anyone with a role on the panel sees its membership; administrators manage it."""
+        return bool(self.roles_of(user)) or user.is_admin
+
+    def can_manage(self, user):
+        return user.is_authenticated and user.is_admin
+
+
+class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "panel_members"
+    __table_args__ = (UniqueConstraint("panel_id", "agency_id"),)
+
+    panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
+    is_core: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    panel = relationship("Panel", back_populates="members")
+    agency = relationship("Agency", lazy="joined")
+
+
+class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "panel_roles"
+    __table_args__ = (UniqueConstraint("panel_id", "user_id", "role"),)
+
+    panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False, index=True)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+
+    panel = relationship("Panel", back_populates="roles")
+    user = relationship("User", lazy="joined")
+
+    @property
+    def role_label(self):
+        return ROLES[self.role]

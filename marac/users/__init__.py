@@ -1,0 +1,1 @@
+"""User accounts: practitioners of an agency, and administrators."""

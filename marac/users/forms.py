@@ -1,0 +1,19 @@
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class UserForm(FlaskForm):
+    full_name = StringField("Full name", validators=[
+        DataRequired("Enter the user's full name"), Length(max=120, message="Full name must be 120 characters or fewer")])
+    email = StringField("Work email address", validators=[
+        DataRequired("Enter a work email address"),
+        Email("Enter an email address in the correct format, like name@example.org", check_deliverability=False),
+        Length(max=254, message="Email address must be 254 characters or fewer")])
+    job_title = StringField("Job title (optional)", validators=[
+        Optional(), Length(max=120, message="Job title must be 120 characters or fewer")])
+    agency_id = SelectField("Agency", validators=[DataRequired("Choose the user's agency")])
+    is_admin = BooleanField("Administrator (manages agencies, users and panels)")
+
+    def set_agencies(self, agencies):
+        self.agency_id.choices = [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
