@@ -34,7 +34,7 @@ def index():
 @access("admin")
 def new():
     form = AgencyForm()
-    if form.validate_on_submit() and _check_unique(form):
+    if form.is_submitted() and all([form.validate(), _check_unique(form)]):
         services.create_agency(current_user, form.name.data, form.short_name.data, form.kind.data)
         db.session.commit()
         flash(f"Agency {form.name.data.strip()} added.")
@@ -47,7 +47,7 @@ def new():
 def edit(agency_id):
     agency = get_or_404(Agency, agency_id)
     form = AgencyForm(obj=agency)
-    if form.validate_on_submit() and _check_unique(form, exclude_id=agency.id):
+    if form.is_submitted() and all([form.validate(), _check_unique(form, exclude_id=agency.id)]):
         services.update_agency(current_user, agency, name=form.name.data.strip(),
                                short_name=form.short_name.data.strip(), kind=form.kind.data,
                                is_active=form.is_active.data)

@@ -11,7 +11,7 @@ def name_taken(name, short_name, exclude_id=None):
     """Which of name / short name another agency already uses."""
     taken = set()
     for column, value, label in ((Agency.name, name, "name"), (Agency.short_name, short_name, "short_name")):
-        stmt = select(Agency.id).where(func.lower(column) == value.strip().lower())
+        stmt = select(Agency.id).where(func.lower(column) == (value or "").strip().lower())
         if exclude_id:
             stmt = stmt.where(Agency.id != exclude_id)
         if db.session.execute(stmt).first():

@@ -1,4 +1,5 @@
 """Sign-in (password, then TOTP), enrolment, password change, sessions, sign-out."""
+import uuid
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
@@ -26,7 +27,7 @@ def _pending_user():
     started = session.get("mfa_started_at")
     if not user_id or not started or utcnow() - datetime.fromisoformat(started) > PENDING_MFA_LIFETIME:
         return None
-    user = db.session.get(User, user_id)
+    user = db.session.get(User, uuid.UUID(user_id))
     return user if user is not None and user.is_active else None
 
 

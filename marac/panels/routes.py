@@ -50,10 +50,11 @@ def index():
 @access("admin")
 def new():
     form = PanelForm()
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
         if services.name_taken(form.name.data):
             form.name.errors.append("Another panel already has this name")
-        else:
+        elif valid:
             panel = services.create_panel(current_user, **_values(form))
             db.session.commit()
             flash(f"Panel {panel.name} added. Now add its member agencies and roles.")
@@ -66,10 +67,11 @@ def new():
 def edit(panel_id):
     panel = get_or_404(Panel, panel_id)
     form = PanelForm(obj=panel, weekday=str(panel.weekday))
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
         if services.name_taken(form.name.data, exclude_id=panel.id):
             form.name.errors.append("Another panel already has this name")
-        else:
+        elif valid:
             services.update_panel(current_user, panel, **_values(form))
             db.session.commit()
             flash("Panel saved.")

@@ -8,14 +8,14 @@ from marac.panels.models import Panel, PanelMember, PanelRole
 
 
 def name_taken(name, exclude_id=None):
-    stmt = select(Panel.id).where(func.lower(Panel.name) == name.strip().lower())
+    stmt = select(Panel.id).where(func.lower(Panel.name) == (name or "").strip().lower())
     if exclude_id:
         stmt = stmt.where(Panel.id != exclude_id)
     return db.session.execute(stmt).first() is not None
 
 
 def create_panel(actor, **values):
-    panel = Panel(is_active=True, **values)
+    panel = Panel(**values)
     db.session.add(panel)
     db.session.flush()
     record("panel.created", actor, panel, detail={"kind": panel.kind})

@@ -47,10 +47,11 @@ def index():
 def new():
     form = UserForm()
     form.set_agencies(_agencies())
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
         if services.email_taken(form.email.data):
             form.email.errors.append("Another user already has this email address")
-        else:
+        elif valid:
             agency = get_or_404(Agency, uuid.UUID(form.agency_id.data))
             user, password = services.create_user(
                 current_user, agency, form.email.data, form.full_name.data, form.job_title.data,
@@ -74,12 +75,13 @@ def edit(user_id):
     user = get_or_404(User, user_id)
     form = UserForm(obj=user, agency_id=str(user.agency_id))
     form.set_agencies(_agencies())
-    if form.validate_on_submit():
+    if form.is_submitted():
+        valid = form.validate()
         if services.email_taken(form.email.data, exclude_id=user.id):
             form.email.errors.append("Another user already has this email address")
         elif user.id == current_user.id and not form.is_admin.data:
             form.is_admin.errors.append("You cannot remove your own administrator access")
-        else:
+        elif valid:
             agency = get_or_404(Agency, uuid.UUID(form.agency_id.data))
             services.update_user(current_user, user, full_name=form.full_name.data.strip(),
                                  email=form.email.data, job_title=(form.job_title.data or "").strip() or None,

@@ -1,0 +1,181 @@
+"""Test helpers: scratch databases, factories, CSRF-aware form posts and signing in."""
+import os
+import re
+from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
+
+import flask_migrate
+import psycopg
+import pyotp
+from sqlalchemy import text
+
+from marac.agencies.models import Agency
+from marac.auth.passwords import hash_password
+from marac.auth.totp import STEP_SECONDS
+from marac.core.timeutil import utcnow
+from marac.extensions import db
+from marac.keys.services import init_keys
+from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.users.models import User
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+# --- databases -------------------------------------------------------------------------------
+
+def scratch_database_url(suffix, tmp_dir):
+    """A fresh, empty database: a file under tmp_dir, or `<DATABASE_URL's db>_<suffix>` on PostgreSQL."""
+    base = os.environ.get("DATABASE_URL")
+    if not base:
+        return f"sqlite:///{tmp_dir}/{suffix}.sqlite"
+    if not base.startswith("postgresql"):
+        raise RuntimeError("DATABASE_URL must be a PostgreSQL URL for the test suite")
+    if suffix == "main":
+        return base
+    parts = urlsplit(base)
+    name = f"{parts.path.lstrip('/')}_{suffix}"
+    admin = urlunsplit(parts._replace(scheme="postgresql", path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def reset_schema(engine):
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+
+
+def migrate_fresh(app):
+    """Empty the database, migrate it to head and create the first data key."""
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        init_keys()
+        db.session.commit()
+
+
+# --- factories -------------------------------------------------------------------------------
+# Each commits, as a request would: inside a test the commit only releases a savepoint of the
+# outer transaction, which is rolled back at the end of the test.
+
+_counter = {"n": 0}
+
+
+def _next():
+    _counter["n"] += 1
+    return _counter["n"]
+
+
+def make_agency(kind="police", name=None):
+    n = _next()
+    agency = Agency(name=name or f"Test Agency {n}", short_name=f"TA{n}", kind=kind)
+    db.session.add(agency)
+    db.session.commit()
+    return agency
+
+
+def make_user(agency=None, *, is_admin=False, mfa=True, must_change_password=False, email=None,
+              password=PASSWORD, full_name=None):
+    n = _next()
+    agency = agency or make_agency()
+    user = User(agency_id=agency.id, email=email or f"user{n}@example.org", full_name=full_name or f"Test User {n}",
+                password_hash=hash_password(password), is_admin=is_admin,
+                must_change_password=must_change_password)
+    if mfa:
+        user.totp_secret = pyotp.random_base32()
+        user.totp_enrolled_at = utcnow()
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_panel(kind="MARAC", **values):
+    n = _next()
+    fields = dict(kind=kind, name=f"Test Panel {n}", area="Testborough", cadence="fortnightly", weekday=1,
+                  agenda_lead_days=8, capacity=25)
+    fields.update(values)
+    panel = Panel(**fields)
+    db.session.add(panel)
+    db.session.commit()
+    return panel
+
+
+def add_member(panel, agency, is_core=True):
+    member = PanelMember(panel_id=panel.id, agency_id=agency.id, is_core=is_core)
+    db.session.add(member)
+    db.session.commit()
+    return member
+
+
+def add_role(panel, user, role):
+    panel_role = PanelRole(panel_id=panel.id, user_id=user.id, role=role)
+    db.session.add(panel_role)
+    db.session.commit()
+    return panel_role
+
+
+def build_world():
+    police, idva, council, outsider = (make_agency("police"), make_agency("idva"), make_agency("other"),
+                                       make_agency("other"))
+    panel = make_panel()
+    members = [add_member(panel, police), add_member(panel, idva)]
+    users = {
+        "admin": make_user(council, is_admin=True),
+        "manager": make_user(council),
+        "chair": make_user(police),
+        "representative": make_user(idva),
+        "steering": make_user(council),
+        "nonmember": make_user(outsider),
+    }
+    roles = {name: add_role(panel, users[name], name) for name in ("manager", "chair", "representative", "steering")}
+    db.session.commit()
+    return SimpleNamespace(panel=panel, members=members, users=users, roles=roles,
+                           agencies=SimpleNamespace(police=police, idva=idva, council=council, outsider=outsider))
+
+
+# --- requests --------------------------------------------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(client, url):
+    response = client.get(url)
+    match = CSRF_RE.search(response.get_data(as_text=True))
+    assert match, f"no CSRF token on {url} ({response.status_code})"
+    return match.group(1)
+
+
+def post_form(client, url, data=None, token_from=None):
+    """POST a form with a valid CSRF token taken from token_from (default: the same URL)."""
+    payload = dict(data or {})
+    payload["csrf_token"] = csrf_from(client, token_from or url)
+    return client.post(url, data=payload)
+
+
+def next_code(user):
+    """A valid TOTP code for the user that has not been used yet (current step or the next)."""
+    user = db.session.get(User, user.id)
+    totp = pyotp.TOTP(user.totp_secret)
+    now = int(utcnow().timestamp())
+    for drift in (0, 1):
+        moment = now + drift * STEP_SECONDS
+        if user.totp_last_step is None or totp.timecode(moment) > user.totp_last_step:
+            return totp.at(moment)
+    raise AssertionError("no unused TOTP code available within the allowed drift")
+
+
+def sign_in(client, user, password=PASSWORD):
+    """Sign in fully (password, then TOTP code when the user has one). Returns the last response."""
+    response = post_form(client, "/sign-in", {"email": user.email, "password": password})
+    if response.status_code == 302 and response.headers["Location"].endswith("/sign-in/code"):
+        response = post_form(client, "/sign-in/code", {"code": next_code(user)})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def session_cookie(client):
+    cookie = client.get_cookie("marac_session")
+    return cookie.value if cookie else None

@@ -1,0 +1,116 @@
+"""Every route, for every kind of user: deny by default, and a route missing here fails the test."""
+import uuid
+
+import pytest
+
+from tests.helpers import csrf_from, sign_in
+
+KINDS = ("anonymous", "admin", "manager", "chair", "representative", "steering", "nonmember")
+SIGN_IN = 302  # anonymous users are sent to the sign-in page
+
+
+def everyone(status_for_signed_in, anonymous=SIGN_IN):
+    return {kind: (anonymous if kind == "anonymous" else status_for_signed_in) for kind in KINDS}
+
+
+def admin_only():
+    return {kind: {"anonymous": SIGN_IN, "admin": 200}.get(kind, 403) for kind in KINDS}
+
+
+PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
+                      "steering": 200, "nonmember": 403}
+
+# endpoint -> (method, url builder, expected status per kind of user)
+MATRIX = {
+    "static": ("GET", lambda w: "/static/css/app.css", everyone(200, anonymous=200)),
+    "home.index": ("GET", lambda w: "/", everyone(200)),
+    "auth.sign_in": ("GET", lambda w: "/sign-in", everyone(302, anonymous=200)),
+    "auth.code": ("GET", lambda w: "/sign-in/code", everyone(302)),
+    "auth.enrol": ("GET", lambda w: "/sign-in/set-up-authenticator", everyone(302)),
+    "auth.account": ("GET", lambda w: "/account", everyone(200)),
+    "auth.account_enrol": ("GET", lambda w: "/account/authenticator", everyone(302)),  # all have MFA here
+    "auth.change_password": ("GET", lambda w: "/account/password", everyone(200)),
+    "auth.end_session": ("POST", lambda w: f"/account/sessions/{uuid.uuid4()}/end", everyone(404)),
+    "agencies.index": ("GET", lambda w: "/admin/agencies/", admin_only()),
+    "agencies.new": ("GET", lambda w: "/admin/agencies/new", admin_only()),
+    "agencies.edit": ("GET", lambda w: f"/admin/agencies/{w.agencies.police.id}/edit", admin_only()),
+    "users.index": ("GET", lambda w: "/admin/users/", admin_only()),
+    "users.new": ("GET", lambda w: "/admin/users/new", admin_only()),
+    "users.detail": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}", admin_only()),
+    "users.edit": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/edit", admin_only()),
+    "users.confirm": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/deactivate", admin_only()),
+    "panels.overview": ("GET", lambda w: f"/panels/{w.panel.id}", PANEL_ROLE_HOLDERS),
+    "panels.index": ("GET", lambda w: "/admin/panels/", admin_only()),
+    "panels.new": ("GET", lambda w: "/admin/panels/new", admin_only()),
+    "panels.edit": ("GET", lambda w: f"/admin/panels/{w.panel.id}/edit", admin_only()),
+    "panels.add_member": ("GET", lambda w: f"/admin/panels/{w.panel.id}/members/new", admin_only()),
+    "panels.remove_member": ("GET", lambda w: f"/admin/panels/{w.panel.id}/members/{w.members[0].id}/remove",
+                             admin_only()),
+    "panels.add_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/new", admin_only()),
+    "panels.remove_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/{w.roles['chair'].id}/remove",
+                           admin_only()),
+    "audit.index": ("GET", lambda w: "/admin/audit/", admin_only()),
+    "audit.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
+    # Last, because it ends the session.
+    "auth.sign_out": ("POST", lambda w: "/sign-out", everyone(302)),
+}
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    missing = endpoints - set(MATRIX)
+    assert not missing, f"routes without an access-matrix entry: {sorted(missing)}"
+    stale = set(MATRIX) - endpoints
+    assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_view_declares_an_access_rule(app):
+    from marac.core.permissions import rule_of
+
+    with app.app_context():
+        undeclared = [name for name, view in app.view_functions.items() if rule_of(view) is None]
+    assert not undeclared, f"views without @access(...): {undeclared}"
+
+
+def test_object_ids_in_urls_are_uuids(app):
+    for rule in app.url_map.iter_rules():
+        for name, converter in rule._converters.items():
+            if name.endswith("_id"):
+                assert type(converter).__name__ == "UUIDConverter", f"{rule.rule}: {name} is not a UUID"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_access_matrix(app, client, world, kind):
+    if kind != "anonymous":
+        sign_in(client, world.users[kind])
+    token = csrf_from(client, "/account" if kind != "anonymous" else "/sign-in")
+    failures = []
+    for endpoint, (method, url_for, expected) in MATRIX.items():
+        # POSTs carry a valid CSRF token, so that what is tested is the access rule.
+        data = {"csrf_token": token} if method == "POST" else None
+        response = client.open(url_for(world), method=method, data=data)
+        if response.status_code != expected[kind]:
+            failures.append(f"{endpoint} {method} {url_for(world)}: {response.status_code}, expected {expected[kind]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_unknown_ids_are_404_for_an_admin(client, world):
+    sign_in(client, world.users["admin"])
+    for url in (f"/admin/users/{uuid.uuid4()}", f"/admin/agencies/{uuid.uuid4()}/edit", f"/panels/{uuid.uuid4()}",
+                f"/admin/panels/{world.panel.id}/roles/{uuid.uuid4()}/remove"):
+        assert client.get(url).status_code == 404, url
+
+
+def test_a_view_without_a_rule_is_refused(app):
+    """Deny by default: a route added without @access answers 403 even to an administrator."""
+    from flask import Flask
+
+    from config import TestConfig
+    from marac import create_app
+
+    probe = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"]})
+    probe.add_url_rule("/undeclared", "undeclared", lambda: "secret")
+    assert isinstance(probe, Flask)
+    response = probe.test_client().get("/undeclared")
+    assert response.status_code == 403
+    assert "secret" not in response.get_data(as_text=True)

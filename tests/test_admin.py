@@ -1,0 +1,200 @@
+"""Administrators manage agencies, users, panels, members and roles; every change is validated and audited."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from marac.agencies.models import Agency
+from marac.audit.models import AuditEvent
+from marac.extensions import db
+from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.users.models import User
+from tests.helpers import PASSWORD, make_user, post_form, sign_in
+
+
+@pytest.fixture
+def admin_client(client, world):
+    sign_in(client, world.users["admin"])
+    return client
+
+
+def events(action):
+    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
+
+
+def test_add_agency_and_audit(admin_client, world):
+    response = post_form(admin_client, "/admin/agencies/new",
+                         {"name": "Probation Service North", "short_name": "Probation N", "kind": "probation"})
+    assert response.status_code == 302
+    agency = db.session.execute(select(Agency).where(Agency.short_name == "Probation N")).scalar_one()
+    assert agency.kind == "probation"
+    [event] = events("agency.created")
+    assert event.object_id == str(agency.id) and event.actor_user_id == world.users["admin"].id
+
+
+def test_agency_validation_keeps_what_was_typed(admin_client, world):
+    response = post_form(admin_client, "/admin/agencies/new",
+                         {"name": world.agencies.police.name, "short_name": "", "kind": ""})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "There is a problem" in text
+    assert "Another agency already has this name" in text
+    assert "Enter a short name" in text and "Choose the kind of agency" in text
+    assert f'value="{world.agencies.police.name}"' in text
+    assert text.count("govuk-error-message") == 3
+
+
+def test_edit_agency_records_changed_fields(admin_client, world):
+    agency = world.agencies.idva
+    response = post_form(admin_client, f"/admin/agencies/{agency.id}/edit",
+                         {"name": "Advocacy Service", "short_name": agency.short_name, "kind": "idva",
+                          "is_active": "y"})
+    assert response.status_code == 302
+    [event] = events("agency.updated")
+    assert event.detail == {"fields": ["name"]}
+
+
+def test_create_user_shows_one_time_password_once_and_forces_change(app, admin_client, world, clock):
+    response = post_form(admin_client, "/admin/users/new", {
+        "full_name": "Test Newstarter", "email": "New.Starter@Example.org", "job_title": "IDVA",
+        "agency_id": str(world.agencies.idva.id)})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200
+    password = re.search(r'id="one-time-password">([^<]+)<', text).group(1)
+    user = db.session.execute(select(User).where(User.email == "new.starter@example.org")).scalar_one()
+    assert user.must_change_password and password not in user.password_hash
+    assert events("user.created")
+    # The new user signs in with it and must choose a password (MFA enrolment first: none yet).
+    newcomer = app.test_client()
+    first = post_form(newcomer, "/sign-in", {"email": "new.starter@example.org", "password": password})
+    assert first.headers["Location"].endswith("/sign-in/set-up-authenticator")
+
+
+def test_user_validation(admin_client, world):
+    response = post_form(admin_client, "/admin/users/new", {
+        "full_name": "", "email": "not-an-email", "agency_id": ""})
+    text = response.get_data(as_text=True)
+    assert "Enter the user&#39;s full name" in text
+    assert "Enter an email address in the correct format" in text
+    assert 'value="not-an-email"' in text
+    duplicate = post_form(admin_client, "/admin/users/new", {
+        "full_name": "Someone Else", "email": world.users["chair"].email.upper(),
+        "agency_id": str(world.agencies.idva.id)})
+    assert "Another user already has this email address" in duplicate.get_data(as_text=True)
+
+
+def test_deactivate_asks_for_confirmation_first(admin_client, world):
+    target = world.users["chair"]
+    page = admin_client.get(f"/admin/users/{target.id}/deactivate")
+    assert "Deactivate this user?" in page.get_data(as_text=True)
+    assert db.session.get(User, target.id).is_active  # a GET changes nothing
+    post_form(admin_client, f"/admin/users/{target.id}/deactivate")
+    assert not db.session.get(User, target.id).is_active
+    assert events("user.deactivated")
+    post_form(admin_client, f"/admin/users/{target.id}/reactivate")
+    assert db.session.get(User, target.id).is_active
+
+
+def test_admin_cannot_deactivate_themselves(admin_client, world):
+    me = world.users["admin"]
+    response = post_form(admin_client, f"/admin/users/{me.id}/deactivate")
+    assert "You cannot deactivate your own account" in response.get_data(as_text=True)
+    assert db.session.get(User, me.id).is_active
+
+
+def test_reset_password_and_mfa(app, admin_client, world):
+    target = world.users["chair"]
+    response = post_form(admin_client, f"/admin/users/{target.id}/reset-password")
+    password = re.search(r'id="one-time-password">([^<]+)<', response.get_data(as_text=True)).group(1)
+    assert db.session.get(User, target.id).must_change_password
+    post_form(admin_client, f"/admin/users/{target.id}/reset-mfa")
+    assert not db.session.get(User, target.id).has_mfa
+    other = app.test_client()
+    response = post_form(other, "/sign-in", {"email": target.email, "password": password})
+    assert response.headers["Location"].endswith("/sign-in/set-up-authenticator")
+
+
+def test_create_panel_with_validation(admin_client):
+    bad = post_form(admin_client, "/admin/panels/new", {
+        "kind": "MARAC", "name": "North MARAC", "area": "", "cadence": "fortnightly", "weekday": "1",
+        "agenda_lead_days": "0", "capacity": "abc"})
+    text = bad.get_data(as_text=True)
+    assert "Enter the area the panel covers" in text and "Working days must be between 1 and 20" in text
+    assert 'value="North MARAC"' in text
+    assert db.session.execute(select(Panel).where(Panel.name == "North MARAC")).first() is None
+    good = post_form(admin_client, "/admin/panels/new", {
+        "kind": "MARAC", "name": "North MARAC", "area": "Northborough", "cadence": "fortnightly",
+        "weekday": "1", "agenda_lead_days": "8", "capacity": "25"})
+    assert good.status_code == 302
+    panel = db.session.execute(select(Panel).where(Panel.name == "North MARAC")).scalar_one()
+    assert (panel.weekday, panel.capacity, panel.agenda_lead_days) == (1, 25, 8)
+    assert events("panel.created")
+
+
+def test_members_and_roles(admin_client, world):
+    panel = world.panel
+    housing = world.agencies.outsider
+    # A representative must belong to a member agency.
+    outsider = world.users["nonmember"]
+    refused = post_form(admin_client, f"/admin/panels/{panel.id}/roles/new",
+                        {"user_id": str(outsider.id), "role": "representative"})
+    assert "must belong to a member agency" in refused.get_data(as_text=True)
+    assert post_form(admin_client, f"/admin/panels/{panel.id}/members/new",
+                     {"agency_id": str(housing.id), "is_core": "y"}).status_code == 302
+    assert post_form(admin_client, f"/admin/panels/{panel.id}/roles/new",
+                     {"user_id": str(outsider.id), "role": "representative"}).status_code == 302
+    assert {e.action for e in db.session.execute(select(AuditEvent)).scalars()} >= {
+        "panel.member_added", "panel.role_added"}
+    # The agency cannot be removed while its representative holds a role.
+    member = db.session.execute(select(PanelMember).where(
+        PanelMember.panel_id == panel.id, PanelMember.agency_id == housing.id)).scalar_one()
+    blocked = post_form(admin_client, f"/admin/panels/{panel.id}/members/{member.id}/remove")
+    assert "Remove their roles first" in blocked.get_data(as_text=True)
+    role = db.session.execute(select(PanelRole).where(PanelRole.user_id == outsider.id)).scalar_one()
+    assert post_form(admin_client, f"/admin/panels/{panel.id}/roles/{role.id}/remove").status_code == 302
+    assert post_form(admin_client, f"/admin/panels/{panel.id}/members/{member.id}/remove").status_code == 302
+    assert db.session.get(PanelMember, member.id) is None
+
+
+def test_home_lists_panels_with_roles_and_only_allowed_links(client, world):
+    sign_in(client, world.users["chair"])
+    text = client.get("/").get_data(as_text=True)
+    assert world.panel.name in text and "Chair" in text
+    assert "/admin/" not in text
+    other = make_user()
+    client2 = client.application.test_client()
+    sign_in(client2, other)
+    assert "You do not hold a role on any panel yet" in client2.get("/").get_data(as_text=True)
+
+
+def test_panel_overview_hides_management_links_from_role_holders(client, world):
+    sign_in(client, world.users["manager"])
+    text = client.get(f"/panels/{world.panel.id}").get_data(as_text=True)
+    assert world.agencies.police.name in text
+    assert "/admin/panels/" not in text
+
+
+def test_audit_page_filters_and_export_is_audited(admin_client, world):
+    post_form(admin_client, "/admin/agencies/new", {"name": "Audit Probe Agency", "short_name": "APA",
+                                                     "kind": "other"})
+    page = admin_client.get("/admin/audit/?action=agency.").get_data(as_text=True)
+    assert "<code>agency.created</code>" in page and "<code>auth.sign_in</code>" not in page
+    bad = admin_client.get("/admin/audit/?date_from=2026-13-45")
+    assert "There is a problem" in bad.get_data(as_text=True)
+    export = admin_client.get("/admin/audit/export.csv?action=agency.created")
+    assert export.status_code == 200 and export.mimetype == "text/csv"
+    assert "OFFICIAL-SENSITIVE" in export.headers["Content-Disposition"]
+    rows = export.get_data(as_text=True).strip().splitlines()
+    assert rows[0].startswith("seq,") and len(rows) == 2
+    assert events("audit.exported")
+
+
+def test_demo_seed_is_idempotent(app):
+    from marac.demo import seed
+
+    first = seed()
+    assert first > 0
+    assert seed() == 0
+    admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
+    assert admin.is_admin and not admin.must_change_password
+    assert PASSWORD not in admin.password_hash
