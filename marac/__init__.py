@@ -99,20 +99,25 @@ def register_blueprints(app):
     from marac.agencies.routes import bp as agencies
     from marac.audit.routes import bp as audit
     from marac.auth.routes import bp as auth
+    from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
     from marac.panels.routes import bp as panels
+    from marac.sharing.routes import bp as sharing
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, audit):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, audit):
         app.register_blueprint(blueprint)
 
 
 def register_templates(app):
     from flask_login import current_user
 
+    from marac.core.forms import flat_errors
     from marac.core.security import csp_nonce
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["flat_errors"] = flat_errors
+    app.jinja_env.filters["labels"] = lambda codes, names: "; ".join(names.get(c, c) for c in codes or [])
     app.jinja_env.autoescape = True
 
     @app.context_processor

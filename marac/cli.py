@@ -6,10 +6,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from marac.extensions import db
+from marac.keys.cli import keys_cli
 
 users_cli = AppGroup("users", help="Manage user accounts.")
 demo_cli = AppGroup("demo", help="Demonstration data (development only).")
-keys_cli = AppGroup("keys", help="Data-encryption and blind-index keys.")
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 sessions_cli = AppGroup("sessions", help="Server-side sessions.")
 
@@ -57,16 +57,6 @@ def demo_seed():
     created = seed()
     db.session.commit()
     click.echo(f"Demo data ready ({created} records added).")
-
-
-@keys_cli.command("init")
-def keys_init():
-    """Create the first data-encryption key if there is none (run once per database)."""
-    from marac.keys.services import init_keys
-
-    key = init_keys()
-    db.session.commit()
-    click.echo("Data key created." if key else "Data key already present.")
 
 
 @audit_cli.command("verify")

@@ -109,6 +109,9 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
+    from marac.demo_cases import seed_cases
+
+    added += seed_cases(panels, {u.email: u for u in db.session.execute(select(User)).scalars()})
     if added:
         record("demo.seeded", detail={"added": added})
     return added

@@ -117,6 +117,22 @@ def add_role(panel, user, role):
     return panel_role
 
 
+def make_case(panel, referrer, status="submitted", referred_on=None, reference=None):
+    """A case with a minimal referral and no people, for access tests."""
+    import datetime as dt
+
+    from marac.cases.models import Case
+
+    n = _next()
+    case = Case(panel_id=panel.id, status=status, referrer_user_id=referrer.id,
+                referring_agency_id=referrer.agency_id, referred_on=referred_on or dt.date.today(),
+                reference=reference or f"{panel.kind}-2026-{9000 + n}", codes={}, risk_level="high", risk_score=15)
+    case.referral = {"referrer_name": "Rita Referrer-Test"}
+    db.session.add(case)
+    db.session.commit()
+    return case
+
+
 def build_world():
     police, idva, council, outsider = (make_agency("police"), make_agency("idva"), make_agency("other"),
                                        make_agency("other"))
@@ -131,8 +147,9 @@ def build_world():
         "nonmember": make_user(outsider),
     }
     roles = {name: add_role(panel, users[name], name) for name in ("manager", "chair", "representative", "steering")}
+    case = make_case(panel, users["representative"])
     db.session.commit()
-    return SimpleNamespace(panel=panel, members=members, users=users, roles=roles,
+    return SimpleNamespace(panel=panel, members=members, users=users, roles=roles, case=case,
                            agencies=SimpleNamespace(police=police, idva=idva, council=council, outsider=outsider))
 
 

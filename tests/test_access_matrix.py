@@ -17,6 +17,10 @@ def admin_only():
     return {kind: {"anonymous": SIGN_IN, "admin": 200}.get(kind, 403) for kind in KINDS}
 
 
+CASE_READERS = {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200, "representative": 200,
+                "steering": 403, "nonmember": 403}
+MANAGER_ONLY = {kind: {"anonymous": SIGN_IN, "manager": 200}.get(kind, 403) for kind in KINDS}
+
 PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
                       "steering": 200, "nonmember": 403}
 
@@ -49,6 +53,22 @@ MATRIX = {
     "panels.add_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/new", admin_only()),
     "panels.remove_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/{w.roles['chair'].id}/remove",
                            admin_only()),
+    # Any user of a member agency may refer; the manager too. The admin's and the steering member's
+    # agency (the council) does not sit on this panel.
+    "cases.refer": ("GET", lambda w: f"/panels/{w.panel.id}/referrals/new",
+                    {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200, "representative": 200,
+                     "steering": 403, "nonmember": 403}),
+    # The representative made the world's referral, still awaiting screening.
+    "cases.edit": ("GET", lambda w: f"/cases/{w.case.id}/edit",
+                   {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
+                    "steering": 403, "nonmember": 403}),
+    "cases.mine": ("GET", lambda w: "/referrals/mine", everyone(200)),
+    "cases.index": ("GET", lambda w: f"/panels/{w.panel.id}/cases", CASE_READERS),
+    "cases.search": ("POST", lambda w: f"/panels/{w.panel.id}/cases/search", CASE_READERS),
+    "cases.detail": ("GET", lambda w: f"/cases/{w.case.id}", CASE_READERS),
+    "cases.screen": ("GET", lambda w: f"/cases/{w.case.id}/screen", MANAGER_ONLY),
+    "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
+    "sharing.records": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     "audit.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "audit.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

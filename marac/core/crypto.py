@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import os
+import time
 import uuid
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -24,6 +25,9 @@ from sqlalchemy.orm import mapped_column
 
 FORMAT_VERSION = 1
 HEADER_LEN = 1 + 16 + 12
+# How long a process trusts its cached primary key (and blind-index keys) before asking the
+# database again, so that every process follows a rotation within this many seconds.
+KEY_CACHE_SECONDS = 60
 
 
 class DecryptionError(Exception):
@@ -82,43 +86,79 @@ def key_id_of(blob):
 
 
 class KeyRing:
-    """The unwrapped data keys of one process, loaded from the data_keys table on demand."""
+    """The unwrapped keys of one process, loaded from the data_keys table on demand.
+
+    Retired keys are never loaded. The primary key is re-checked every KEY_CACHE_SECONDS so that a
+    long-running process starts encrypting under a new primary soon after a rotation.
+    """
 
     def __init__(self, kek):
         self.kek = kek
         self.kek_id = kek_fingerprint(kek)
-        self._keys = {}
-        self._primary_id = None
+        self.forget()
 
     def load(self):
         from marac.keys.models import DataKey
         from marac.extensions import db
 
         keys, primary = {}, None
-        for key in db.session.execute(select(DataKey).where(DataKey.purpose == "data")).scalars():
-            if key.kek_id != self.kek_id:
-                raise KeyUnavailable(
-                    f"data key {key.id} is wrapped by another key-encryption key ({key.kek_id})"
-                )
-            keys[key.id] = aes_key_unwrap(self.kek, key.wrapped_key)
+        for key in db.session.execute(select(DataKey).where(
+                DataKey.purpose == "data", DataKey.retired_at.is_(None))).scalars():
+            keys[key.id] = self.unwrap_stored(key)
             if key.is_primary:
                 primary = key.id
-        self._keys, self._primary_id = keys, primary
+        self._keys, self._primary_id, self._checked = keys, primary, time.monotonic()
+
+    def unwrap_stored(self, key):
+        """The raw key of a data_keys row, after checking that this KEK wrapped it."""
+        if key.kek_id != self.kek_id:
+            raise KeyUnavailable(
+                f"{key.purpose} key {key.id} is wrapped by another key-encryption key ({key.kek_id})"
+            )
+        return aes_key_unwrap(self.kek, key.wrapped_key)
 
     def primary(self):
-        if self._primary_id is None:
-            self.load()
+        if self._primary_id is None or time.monotonic() - self._checked > KEY_CACHE_SECONDS:
+            self._refresh_primary()
         if self._primary_id is None:
             raise KeyUnavailable("no primary data key: run `flask keys init`")
         return self._primary_id, self._keys[self._primary_id]
+
+    def _refresh_primary(self):
+        """Re-read the primary's id (cheap); reload the keys only when it is one not loaded yet."""
+        from marac.keys.models import DataKey
+        from marac.extensions import db
+
+        primary_id = db.session.execute(select(DataKey.id).where(
+            DataKey.purpose == "data", DataKey.is_primary.is_(True))).scalar_one_or_none()
+        if primary_id is None or primary_id not in self._keys:
+            self.load()
+        else:
+            self._primary_id, self._checked = primary_id, time.monotonic()
 
     def key(self, key_id):
         if key_id not in self._keys:
             self.load()  # another process may have added it (rotation)
         return self._keys.get(key_id)
 
+    def index_keys(self, name):
+        """The live keys of blind index `name` as [(key id, key, is primary)], primary first."""
+        from marac.keys.models import DataKey
+        from marac.extensions import db
+
+        cached = self._index.get(name)
+        if cached is not None and time.monotonic() - cached[0] <= KEY_CACHE_SECONDS:
+            return cached[1]
+        rows = db.session.execute(select(DataKey).where(
+            DataKey.purpose == f"index:{name}", DataKey.retired_at.is_(None))
+            .order_by(DataKey.is_primary.desc(), DataKey.created_at.desc())).scalars()
+        keys = [(key.id, self.unwrap_stored(key), key.is_primary) for key in rows]
+        if keys:  # an empty answer is not cached: another process may create the key any moment
+            self._index[name] = (time.monotonic(), keys)
+        return keys
+
     def forget(self):
-        self._keys, self._primary_id = {}, None
+        self._keys, self._primary_id, self._checked, self._index = {}, None, 0.0, {}
 
     def wrap(self, raw_key):
         return aes_key_wrap(self.kek, raw_key)
@@ -131,28 +171,37 @@ def keyring():
     return current_app.extensions["marac_keyring"]
 
 
-def encrypt_value(value, kind, table, column, row_id, ring=None):
+def seal(plain, table, column, row_id, ring=None):
+    """Encrypt serialised bytes under the primary data key, bound to the table, column and row."""
     ring = ring or keyring()
     key_id, key = ring.primary()
     nonce = os.urandom(12)
-    sealed = AESGCM(key).encrypt(nonce, serialise(value, kind), associated_data(table, column, row_id))
+    sealed = AESGCM(key).encrypt(nonce, plain, associated_data(table, column, row_id))
     return bytes([FORMAT_VERSION]) + key_id.bytes + nonce + sealed
 
 
-def decrypt_value(blob, table, column, row_id, ring=None):
+def unseal(blob, table, column, row_id, ring=None):
+    """The serialised bytes of a stored value; raises DecryptionError naming the place."""
     ring = ring or keyring()
     key_id = key_id_of(blob)
     if key_id is None:
         raise DecryptionError(table, column, row_id, "not a recognised ciphertext")
     key = ring.key(key_id)
     if key is None:
-        raise DecryptionError(table, column, row_id, f"unknown data key {key_id}")
+        raise DecryptionError(table, column, row_id, f"unknown or retired data key {key_id}")
     nonce = bytes(blob[17:HEADER_LEN])
     try:
-        raw = AESGCM(key).decrypt(nonce, bytes(blob[HEADER_LEN:]), associated_data(table, column, row_id))
+        return AESGCM(key).decrypt(nonce, bytes(blob[HEADER_LEN:]), associated_data(table, column, row_id))
     except Exception:  # InvalidTag: altered, or bound to another row or column
         raise DecryptionError(table, column, row_id, "authentication failed") from None
-    return deserialise(raw)
+
+
+def encrypt_value(value, kind, table, column, row_id, ring=None):
+    return seal(serialise(value, kind), table, column, row_id, ring)
+
+
+def decrypt_value(blob, table, column, row_id, ring=None):
+    return deserialise(unseal(blob, table, column, row_id, ring))
 
 
 class Encrypted:

@@ -47,8 +47,9 @@ class UUIDPrimaryKey:
 
 @event.listens_for(UUIDPrimaryKey, "init", propagate=True)
 def _assign_uuid(target, args, kwargs):
-    if kwargs.get("id") is None:
-        kwargs["id"] = uuid.uuid4()
+    # Set before any other constructor argument, so an encrypted value given to the constructor is
+    # bound to the right row.
+    target.id = kwargs.pop("id", None) or uuid.uuid4()
 
 
 class Timestamps:

@@ -10,6 +10,8 @@ from marac.extensions import db
 PANEL_KINDS = {"MARAC": "MARAC", "MACE": "MACE", "ASB": "ASB taskforce"}
 CADENCES = {"weekly": "Weekly", "fortnightly": "Fortnightly", "monthly": "Monthly"}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+DEFAULT_LAWFUL_BASIS = ("UK GDPR Art. 6(1)(e) public task; Art. 9(2)(g) and DPA 2018 Sch. 1 para. 18 "
+                        "safeguarding; Art. 10 and DPA 2018 Sch. 1; Crime and Disorder Act 1998 s.115")
 ROLES = {
     "manager": "Panel manager",
     "chair": "Chair",
@@ -29,6 +31,8 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     agenda_lead_days: Mapped[int] = mapped_column(Integer, nullable=False)
     capacity: Mapped[int] = mapped_column(Integer, nullable=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # The lawful basis recorded with every disclosure of this panel's case information.
+    lawful_basis: Mapped[str] = mapped_column(String(300), nullable=False, default=DEFAULT_LAWFUL_BASIS)
 
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
     roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")
@@ -57,6 +61,22 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
 
     def can_manage(self, user):
         return user.is_authenticated and user.is_admin
+
+    def is_member(self, agency_id):
+        return any(m.agency_id == agency_id for m in self.members)
+
+    def can_refer(self, user):
+        """Any user of a member agency may refer to an active panel."""
+        return self.is_active and (self.is_member(user.agency_id) or "manager" in self.roles_of(user))
+
+    def can_list_cases(self, user):
+        """Manager and chair; representatives while their agency sits on the panel. Not steering
+        group members (statistics only) and not administrators without a role."""
+        roles = self.roles_of(user)
+        return bool(roles & {"manager", "chair"}) or ("representative" in roles and self.is_member(user.agency_id))
+
+    def is_manager(self, user):
+        return "manager" in self.roles_of(user)
 
 
 class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):

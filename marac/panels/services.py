@@ -89,3 +89,11 @@ def panels_for(user):
     for panel, role in rows:
         grouped.setdefault(panel, set()).add(role)
     return list(grouped.items())
+
+
+def referrable_panels(user):
+    """Active panels the user's agency sits on: the panels they may refer to."""
+    return db.session.execute(
+        select(Panel).join(PanelMember, PanelMember.panel_id == Panel.id)
+        .where(PanelMember.agency_id == user.agency_id, Panel.is_active.is_(True)).order_by(Panel.name)
+    ).scalars().all()

@@ -1,0 +1,324 @@
+"""Referrals and cases: saving answers, submitting, repeat detection, screening, history, lists, search.
+
+The referral's answers (Case.referral, encrypted) are the record of what was said; the Person,
+PersonName and Location rows are rebuilt from them at every save after submission, so that repeat
+detection and search can work through blind indexes without decrypting anything.
+"""
+import datetime as dt
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from marac.audit.services import record
+from marac.cases import spec
+from marac.cases.models import Case, CaseChange, CaseLocation, CaseParty, ReferenceCounter
+from marac.core.timeutil import utcnow
+from marac.extensions import db
+from marac.people.models import Person, PersonName
+from marac.people.services import build_person, find_or_build_location, name_dob_condition, name_indexes
+
+REPEAT_WINDOW = dt.timedelta(days=365)
+SUBJECT_ROLE = {"MARAC": "victim", "MACE": "young_person", "ASB": "complainant"}
+VISIBLE_TO_PANEL = ("submitted", "accepted", "screened_out", "closed")
+
+
+class StaleEdit(Exception):
+    """The case changed since the form was loaded."""
+
+
+def _jsonable(value):
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items() if k not in ("csrf_token", "version")}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def answers_from(form):
+    """The form's data as plain JSON values, blank list entries dropped."""
+    answers = _jsonable(form.data)
+    for key, value in list(answers.items()):
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            answers[key] = [entry for entry in value if any(v not in (None, "", False, "0") for v in entry.values())]
+    return answers
+
+
+def new_case(actor, panel):
+    return Case(panel_id=panel.id, panel=panel, status="draft", referrer_user_id=actor.id,
+                referring_agency_id=actor.agency_id, codes={}, referral={})
+
+
+def dash_score(answers):
+    return sum(1 for key, _ in spec.DASH_QUESTIONS if (answers.get("dash") or {}).get(key) == "yes")
+
+
+def indicator_score(answers):
+    indicators = answers.get("indicators") or {}
+    return sum(int(indicators.get(key) or 0) for key, _ in spec.MACE_INDICATORS)
+
+
+def vulnerability_score(answers):
+    return sum(1 for key, _ in spec.ASB_QUESTIONS if (answers.get("vulnerability") or {}).get(key) == "yes")
+
+
+def _derive(case, answers):
+    """Plain columns computed from the answers: dates, criterion, scores, risk, coded lists."""
+    kind = case.panel.kind
+    case.referred_on = dt.date.fromisoformat(answers["referred_on"]) if answers.get("referred_on") else None
+    if kind == "MARAC":
+        case.criterion = answers.get("criterion") or None
+        case.risk_score = dash_score(answers)
+        case.police_incidents = answers.get("police_incidents")
+        case.risk_level = "high"
+        case.codes = {"children": len(answers.get("children") or [])}
+    elif kind == "MACE":
+        score = indicator_score(answers)
+        case.risk_score = score
+        case.risk_level = ("high" if score >= spec.MACE_HIGH_SCORE else
+                           "medium" if score >= spec.MACE_MEDIUM_SCORE else "standard")
+        case.codes = {"exploitation_types": sorted(answers.get("exploitation_types") or [])}
+    else:
+        score = vulnerability_score(answers)
+        case.risk_score = score
+        minimum, priority, days = next(p for p in spec.ASB_PRIORITIES if score >= p[0])
+        case.risk_level = {"high": "high", "medium": "medium", "standard": "standard"}[priority]
+        case.codes = {"categories": sorted(answers.get("categories") or []), "needs": sorted(answers.get("needs") or []),
+                      "interventions": sorted(answers.get("interventions") or []), "response_days": days,
+                      "complaints_6_months": answers.get("complaints_6_months")}
+
+
+def _changed_fields(old, new, prefix=""):
+    changed = {}
+    for key in sorted(set(old) | set(new)):
+        a, b = old.get(key), new.get(key)
+        if isinstance(a, dict) and isinstance(b, dict):
+            changed.update(_changed_fields(a, b, f"{prefix}{key}."))
+        elif a != b:
+            changed[f"{prefix}{key}"] = a
+    return changed
+
+
+def _history(case, actor, action, fields=(), old_values=None):
+    change = CaseChange(case_id=case.id, user_id=actor.id if actor else None, at=utcnow(), action=action,
+                        status=case.status, fields=list(fields))
+    change.old_values = old_values or None
+    db.session.add(change)
+
+
+def save_referral(actor, case, form, submit, expected_version=None):
+    """Save a draft or submit (or edit) a referral. Raises StaleEdit if the case moved on meanwhile."""
+    return save_answers(actor, case, answers_from(form), submit, expected_version)
+
+
+def save_answers(actor, case, answers, submit, expected_version=None, now=None):
+    """save_referral for answers already in plain form (the demo data uses it directly)."""
+    if expected_version is not None and str(case.version) != str(expected_version):
+        raise StaleEdit()
+    old = case.referral or {}
+    was_draft = case.status == "draft"
+    changed = _changed_fields(old, answers)
+    case.referral = answers
+    _derive(case, answers)
+    if was_draft and submit:
+        case.status = "submitted"
+        case.submitted_at = now or utcnow()
+        case.reference = next_reference(case.panel.kind, case.submitted_at.year)
+    if case.status != "draft":
+        rebuild_parties(case, answers)
+        if case.status == "submitted":
+            detect_repeat(case)
+    db.session.add(case)
+    db.session.flush()
+    if was_draft:
+        action = "referral.submitted" if case.status == "submitted" else "referral.draft_saved"
+        _history(case, actor, action.split(".")[1])
+    else:
+        action = "case.edited"
+        _history(case, actor, "edited", changed.keys(), changed)
+    record(action, actor, case, detail={"status": case.status, "fields_changed": len(changed)})
+    return case
+
+
+def next_reference(kind, year):
+    """The next reference for the panel kind and year, e.g. MARAC-2026-0042 (under a row lock)."""
+    counter = db.session.execute(
+        select(ReferenceCounter).where(ReferenceCounter.prefix == kind, ReferenceCounter.year == year)
+        .with_for_update()).scalar_one_or_none()
+    if counter is None:
+        counter = ReferenceCounter(prefix=kind, year=year, last=0)
+        db.session.add(counter)
+    counter.last += 1
+    db.session.flush()
+    return f"{kind}-{year}-{counter.last:04d}"
+
+
+def rebuild_parties(case, answers):
+    """Replace the case's people and locations with ones built from the answers."""
+    old_people = [p.person for p in case.parties if p.role != "person_of_concern"]
+    case.parties = []
+    case.locations = []
+    db.session.flush()
+    for person in old_people:
+        db.session.delete(person)
+    on = case.referred_on
+    kind = case.panel.kind
+    position = 0
+
+    def add(role, person_answers, detail_keys=(), relationship=None):
+        nonlocal position
+        person = build_person(person_answers, on, detail_keys)
+        case.parties.append(CaseParty(person=person, role=role, relationship_to_subject=relationship,
+                                      position=position))
+        position += 1
+
+    if kind == "MARAC":
+        add("victim", answers["victim"], ("safe_to_call", "language", "interpreter", "gp"))
+        for perpetrator in answers.get("perpetrators") or []:
+            add("perpetrator", perpetrator, (), perpetrator.get("relationship") or None)
+        for child in answers.get("children") or []:
+            add("child", child, ("lives_with",))
+    elif kind == "MACE":
+        add("young_person", answers["young_person"], ("school", "social_worker"))
+        for poc in answers.get("persons_of_concern") or []:
+            case.parties.append(CaseParty(person=_person_of_concern(poc, on), role="person_of_concern",
+                                          position=position))
+            position += 1
+    else:
+        add("complainant", answers["complainant"])
+        for respondent in answers.get("respondents") or []:
+            add("respondent", respondent)
+    seen = set()
+    for location_answers in answers.get("locations") or []:
+        location = find_or_build_location(location_answers, "address" if kind == "ASB" else "hotspot")
+        if location.id not in seen:
+            seen.add(location.id)
+            case.locations.append(CaseLocation(location=location))
+
+
+def _person_of_concern(answers, on):
+    """A person of concern is one record that several cases link to: reuse a match by name + DOB."""
+    name = " ".join(p for p in ((answers.get("first_names") or "").strip(), (answers.get("last_name") or "").strip()) if p)
+    date_of_birth = answers.get("date_of_birth")
+    if name and date_of_birth:
+        existing = db.session.execute(
+            select(Person).join(PersonName).join(CaseParty, CaseParty.person_id == Person.id)
+            .where(CaseParty.role == "person_of_concern", PersonName.is_alias.is_(False),
+                   name_dob_condition(name, dt.date.fromisoformat(date_of_birth)))
+        ).scalars().first()
+        if existing is not None:
+            return existing
+    return build_person(answers, on)
+
+
+def subject_of(case):
+    role = SUBJECT_ROLE[case.panel.kind]
+    return next((p.person for p in case.parties if p.role == role), None)
+
+
+def earlier_cases_of_subject(case):
+    """Earlier cases of the same panel whose subject has a name or alias and date of birth in common
+    with this case's subject: the candidates for a repeat. Uses blind indexes only."""
+    subject = subject_of(case)
+    indexes = name_indexes(subject) if subject else set()
+    if not indexes or case.referred_on is None:
+        return []
+    role = SUBJECT_ROLE[case.panel.kind]
+    return db.session.execute(
+        select(Case).join(CaseParty, CaseParty.case_id == Case.id).join(PersonName, PersonName.person_id == CaseParty.person_id)
+        .where(Case.panel_id == case.panel_id, Case.id != case.id, Case.status.in_(VISIBLE_TO_PANEL),
+               CaseParty.role == role, PersonName.name_dob_index.in_(indexes),
+               Case.referred_on <= case.referred_on)
+        .order_by(Case.referred_on.desc()).distinct()
+    ).scalars().all()
+
+
+def detect_repeat(case):
+    """Link the case to the latest earlier case of the same subject referred within 12 months."""
+    window_start = case.referred_on - REPEAT_WINDOW if case.referred_on else None
+    repeat_of = next((c for c in earlier_cases_of_subject(case)
+                      if c.status != "screened_out" and window_start and c.referred_on >= window_start), None)
+    case.repeat_of_id = repeat_of.id if repeat_of else None
+    case.is_repeat = repeat_of is not None
+    return repeat_of
+
+
+def screen(actor, case, decision, reason, confirm_repeat, expected_version):
+    if str(case.version) != str(expected_version):
+        raise StaleEdit()
+    case.status = "accepted" if decision == "accept" else "screened_out"
+    case.screened_at = utcnow()
+    case.screened_by_id = actor.id
+    case.screening_reason = (reason or "").strip() or None
+    if case.repeat_of_id and not confirm_repeat:
+        case.is_repeat, case.repeat_of_id = False, None
+    _history(case, actor, "accepted" if decision == "accept" else "screened_out")
+    db.session.flush()
+    record(f"case.{case.status}", actor, case, detail={"is_repeat": case.is_repeat})
+
+
+def record_view(actor, case, categories):
+    from marac.sharing.services import record_disclosure
+
+    record("case.viewed", actor, case, recipient_agency_id=actor.agency_id, purpose=case.panel.lawful_basis[:200],
+           detail={"categories": sorted(categories)})
+    record_disclosure(case, actor, categories)
+
+
+SORTS = {
+    "referred_desc": (Case.referred_on.desc(), Case.reference.desc()),
+    "referred_asc": (Case.referred_on.asc(), Case.reference.asc()),
+    "reference": (Case.reference.asc(),),
+    "risk": (Case.risk_score.desc(), Case.referred_on.desc()),
+}
+
+
+def case_list(panel, filters, sort, page, per_page=50):
+    """One page of the panel's cases, filtered on plain columns only (no decryption needed)."""
+    stmt = select(Case).where(Case.panel_id == panel.id, Case.status != "draft")
+    if filters.get("status"):
+        stmt = stmt.where(Case.status == filters["status"])
+    if filters.get("risk_level"):
+        stmt = stmt.where(Case.risk_level == filters["risk_level"])
+    if filters.get("agency_id"):
+        stmt = stmt.where(Case.referring_agency_id == filters["agency_id"])
+    if filters.get("date_from"):
+        stmt = stmt.where(Case.referred_on >= filters["date_from"])
+    if filters.get("date_to"):
+        stmt = stmt.where(Case.referred_on <= filters["date_to"])
+    if filters.get("repeat") in ("yes", "no"):
+        stmt = stmt.where(Case.is_repeat.is_(filters["repeat"] == "yes"))
+    stmt = stmt.order_by(*SORTS.get(sort, SORTS["referred_desc"])).options(
+        selectinload(Case.parties), selectinload(Case.referring_agency))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50):
+    """Cases of the panel matching a reference, a name (or alias) with date of birth, or a postcode
+    of anyone in the case; blind indexes only."""
+    from marac.core.blind_index import matching
+    from marac.people.models import Location
+
+    conditions = []
+    if reference:
+        conditions.append(func.upper(Case.reference) == reference.strip().upper())
+    if name and date_of_birth:
+        conditions.append(Case.id.in_(select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
+                                      .where(name_dob_condition(name, date_of_birth))))
+    if postcode:
+        conditions.append(or_(
+            Case.id.in_(select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
+                        .where(matching(Person.postcode_index, "postcode", postcode))),
+            Case.id.in_(select(CaseLocation.case_id).join(Location, Location.id == CaseLocation.location_id)
+                        .where(matching(Location.postcode_index, "postcode", postcode)))))
+    if not conditions:
+        return []
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != "draft", and_(*conditions))
+            .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
+    return db.session.execute(stmt).scalars().all()
+
+
+def history_of(case):
+    return db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id)
+                              .order_by(CaseChange.at.desc())).scalars().all()

@@ -1,0 +1,132 @@
+"""What each panel's referral asks, in our own words, and the coded lists its answers use."""
+
+# Categories of case information, for need-to-know. A withheld category shows as withheld.
+CATEGORIES = {
+    "identity": "Identity (names, aliases, dates of birth, relationships, language)",
+    "contact": "Contact and address (addresses, postcodes, phone numbers)",
+    "children": "Children (names, dates of birth, who they live with, school)",
+    "health": "Health (disability, GP, mental health, substance misuse, needs)",
+    "criminal_justice": "Criminal justice (crime references, bail, orders, interventions)",
+    "risk_checklist": "Risk checklist (answers and score)",
+    "narrative": "Narrative (incident, history, reasons)",
+}
+
+# Default rules: which agency kinds see which categories. The panel manager sees everything on their
+# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
+DEFAULT_RULES = {
+    "police": {"identity", "contact", "children", "criminal_justice", "risk_checklist", "narrative"},
+    "idva": {"identity", "contact", "children", "health", "criminal_justice", "risk_checklist", "narrative"},
+    "childrens_social_care": {"identity", "children", "criminal_justice", "risk_checklist", "narrative"},
+    "adult_social_care": {"identity", "health", "risk_checklist", "narrative"},
+    "health": {"identity", "children", "health", "risk_checklist", "narrative"},
+    "mental_health": {"identity", "health", "risk_checklist", "narrative"},
+    "housing": {"identity", "contact", "risk_checklist", "narrative"},
+    "probation": {"identity", "criminal_justice", "risk_checklist", "narrative"},
+    "education": {"identity", "children", "narrative"},
+    "substance_misuse": {"identity", "health", "risk_checklist", "narrative"},
+    "specialist": {"identity", "children", "risk_checklist", "narrative"},
+    "other": {"identity", "narrative"},
+}
+
+
+YES_NO_UNKNOWN = {"yes": "Yes", "no": "No", "not_known": "Not known"}
+
+# The 24 questions of the domestic abuse risk checklist (DASH topics), in our own words.
+DASH_QUESTIONS = [
+    ("injury", "Did the most recent incident leave the victim injured?"),
+    ("frightened", "Is the victim very frightened?"),
+    ("fears_harm", "Is the victim afraid of further harm, or of being killed, or for someone else's safety?"),
+    ("isolated", "Is the victim cut off from family, friends or other support by the abuser?"),
+    ("depressed", "Is the victim feeling low, depressed or having thoughts of suicide?"),
+    ("separation", "Has the victim separated, or tried to, from the abuser in the last year?"),
+    ("child_contact", "Is there conflict over contact with children?"),
+    ("stalking", "Does the abuser keep calling, messaging, following, watching or harassing the victim?"),
+    ("pregnancy", "Is the victim pregnant, or have they had a baby in the last 18 months?"),
+    ("children_harmed", "Has the abuser hurt, or threatened to hurt, the children or other dependants?"),
+    ("escalation", "Is the abuse getting worse or happening more often?"),
+    ("controlling", "Is the abuser jealous or controlling, for example over money, friends or movements?"),
+    ("weapons", "Has the abuser used, or threatened to use, a weapon or object to hurt the victim?"),
+    ("threats_to_kill", "Has the abuser threatened to kill the victim or someone else?"),
+    ("strangulation", "Has the abuser ever strangled, choked, suffocated or drowned the victim?"),
+    ("sexual_abuse", "Does the abuser do or say sexual things that make the victim feel bad or hurt them?"),
+    ("others_threatened", "Is anyone else threatening or abusing the victim?"),
+    ("hurt_others", "Has the abuser hurt anyone else, or harmed animals?"),
+    ("financial", "Are there financial problems, or has the abuser lost their job recently?"),
+    ("substance_misuse", "Does the abuser misuse drugs or alcohol?"),
+    ("abuser_mental_health", "Does the abuser have mental health problems?"),
+    ("abuser_suicide", "Has the abuser threatened or attempted suicide?"),
+    ("breach", "Has the abuser broken bail, an injunction or another order?"),
+    ("criminal_history", "Does the abuser have a history of violence or trouble with the police?"),
+]
+VISIBLE_HIGH_RISK_SCORE = 14
+POTENTIAL_ESCALATION_INCIDENTS = 3
+
+# MACE screening indicators, each scored 0 (none) to 3 (significant).
+MACE_INDICATORS = [
+    ("missing", "Missing episodes"),
+    ("peers", "Association with peers or adults of concern"),
+    ("hotspots", "Seen at locations of concern"),
+    ("money", "Unexplained money, gifts, clothes or phones"),
+    ("weapons", "Carrying or access to weapons"),
+    ("night_economy", "Contact with hotels, taxis or takeaways at night"),
+    ("substances", "Drug or alcohol use, or drug debts"),
+    ("education", "Exclusion, absence or a change in behaviour at school"),
+    ("online", "Online contact with unknown or older people"),
+    ("injuries", "Unexplained injuries or sexual health concerns"),
+]
+MACE_SCORE_CHOICES = {"0": "0 – none", "1": "1 – some", "2": "2 – moderate", "3": "3 – significant"}
+MACE_HIGH_SCORE, MACE_MEDIUM_SCORE = 16, 8
+EXPLOITATION_TYPES = {
+    "sexual": "Child sexual exploitation", "criminal": "Child criminal exploitation",
+    "county_lines": "County lines", "missing": "Missing episodes", "trafficking": "Trafficking",
+    "online": "Online harm",
+}
+LOCATION_KINDS = {"hotspot": "Hotspot", "address": "Address", "premises": "Premises"}
+
+# ASB victim vulnerability assessment: yes / no questions; the score sets priority and response time.
+ASB_QUESTIONS = [
+    ("disability", "Does the victim have a disability or long-term illness?"),
+    ("mental_health", "Does the victim have a mental health condition?"),
+    ("age", "Is the victim under 18 or over 65?"),
+    ("isolated", "Does the victim live alone or have little support?"),
+    ("previous", "Has the victim been targeted before?"),
+    ("hate", "Does the victim believe they are targeted because of who they are?"),
+    ("unsafe_home", "Does the victim feel unsafe in their home?"),
+    ("health_effect", "Is the behaviour affecting the victim's health or sleep?"),
+    ("moving", "Has the victim considered moving home because of it?"),
+    ("children_affected", "Are children in the household affected?"),
+    ("long_running", "Has the behaviour gone on for more than three months?"),
+    ("reprisals", "Does the victim fear reprisals for reporting?"),
+]
+ASB_PRIORITIES = [  # (minimum score, priority, response time in working days)
+    (7, "high", 1),
+    (4, "medium", 3),
+    (0, "standard", 10),
+]
+ASB_CATEGORIES = {
+    "drugs": "Drug dealing or use", "cuckooing": "Cuckooing", "noise": "Noise",
+    "intimidation": "Intimidation or harassment", "hate": "Hate-related", "damage": "Criminal damage",
+    "youth": "Youth-related", "street_drinking": "Street drinking", "neighbour": "Neighbour dispute",
+}
+NEEDS = {"mental_health": "Mental health", "substance_misuse": "Substance misuse", "safeguarding": "Safeguarding"}
+INTERVENTIONS = {
+    "warning_letter": "Warning letter", "aba": "Acceptable behaviour agreement",
+    "cpw": "Community Protection Warning", "cpn": "Community Protection Notice",
+    "injunction": "Civil injunction", "closure_order": "Closure order",
+}
+
+GENDERS = {"female": "Female", "male": "Male", "non_binary": "Non-binary", "other": "Other",
+           "not_known": "Not known"}
+ETHNIC_GROUPS = {
+    "asian": "Asian or Asian British", "black": "Black, Black British, Caribbean or African",
+    "mixed": "Mixed or multiple ethnic groups", "white_british": "White British",
+    "white_other": "White (other)", "other": "Other ethnic group", "not_known": "Not known",
+}
+DISABILITY = {"yes": "Yes", "no": "No", "not_known": "Not known"}
+SEXUALITY = {"heterosexual": "Heterosexual", "gay_lesbian": "Gay or lesbian", "bisexual": "Bisexual",
+             "other": "Other", "not_known": "Not known"}
+RELATIONSHIPS = {
+    "intimate_partner": "Current intimate partner", "ex_partner": "Former intimate partner",
+    "family_member": "Other family member", "child": "Son or daughter", "other": "Other",
+}
+LIVES_WITH = {"victim": "Victim", "perpetrator": "Perpetrator", "both": "Both", "other": "Someone else"}

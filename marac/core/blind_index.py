@@ -1,0 +1,116 @@
+"""Blind indexes: find rows by an encrypted value (e.g. name and date of birth) without decrypting.
+
+A blind index column holds a keyed HMAC-SHA256 of the normalised parts, under a key of its own per
+index name (a data_keys row with purpose "index:<name>", wrapped by the KEK, created on first use).
+Without that key the column reveals nothing and cannot be compared with another system's index.
+
+Declare one in a model and compute it with the one helper:
+
+    name_dob_index = BlindIndex("person_name_dob", lambda person: (person.name, person.dob))
+    person.name_dob_index = blind_index("person_name_dob", person.name, person.dob)
+
+and query with the other: ``select(Person).where(matching(Person.name_dob_index, "person_name_dob",
+name, dob))``. `flask keys reindex` recomputes every declared column under a new key.
+"""
+import datetime as dt
+import hashlib
+import hmac
+import re
+import unicodedata
+from collections import namedtuple
+
+from sqlalchemy import String, false
+from sqlalchemy.orm import mapped_column
+
+from marac.core.crypto import keyring
+
+# 8 bytes (16 hex characters) of the HMAC. With a million rows, a lookup matches an unrelated row
+# by chance with probability about 1e6 / 2^64 ≈ 5e-14, and the chance that any two different rows
+# in the table share a tag (birthday bound, n² / 2^65) is about 2.7e-8; either would at worst show
+# a candidate that a person then rejects. A short tag also gives away less: without the key it can
+# be neither reversed nor linked to another table or system, and it is a quarter of the index size.
+TAG_HEX_CHARS = 16
+# Normalised parts hold letters and digits only (dates: digits and "-"), so this never occurs in one.
+SEPARATOR = "\x1f"
+INDEX_NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,57}$")  # "index:" + name fits data_keys.purpose
+
+IndexedColumn = namedtuple("IndexedColumn", "model attr index_name parts")
+
+
+class BlindIndex:
+    """Declare a blind-index column: ``x_index = BlindIndex("index_name", parts_of_instance)``.
+
+    Adds a String(16) column of the same name, indexed, and registers it for `flask keys reindex`,
+    which calls `parts(instance)` to recompute the value of every row.
+    """
+
+    registry = []  # IndexedColumn of every declared blind-index column
+
+    def __init__(self, index_name, parts):
+        check_name(index_name)
+        self.index_name, self.parts = index_name, parts
+
+    def __set_name__(self, owner, name):
+        setattr(owner, name, mapped_column(name, String(TAG_HEX_CHARS), index=True))
+        BlindIndex.registry.append(IndexedColumn(owner, name, self.index_name, self.parts))
+
+
+def check_name(name):
+    if not INDEX_NAME_RE.match(name):
+        raise ValueError(f"a blind index name must match {INDEX_NAME_RE.pattern}")
+    return name
+
+
+def normalise_text(value):
+    """Casefolded, without diacritics, punctuation or spaces: "José  O'Brien" -> "joseobrien"."""
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
+    return "".join(c for c in decomposed if c.isalnum() and not unicodedata.combining(c))
+
+
+def normalise_part(value):
+    """One part in canonical text form; None if it is missing or has nothing left to compare."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        raise TypeError("a blind index takes a date, not a datetime")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return normalise_text(value) or None
+    raise TypeError(f"a blind index part must be a str or a date, not {type(value).__name__}")
+
+
+def message(*parts):
+    """The bytes the HMAC covers, or None when any part is missing (such a row is not indexed)."""
+    normalised = [normalise_part(part) for part in parts]
+    if not normalised or None in normalised:
+        return None
+    return SEPARATOR.join(normalised).encode()
+
+
+def tag(key, data):
+    return hmac.new(key, data, hashlib.sha256).hexdigest()[:TAG_HEX_CHARS]
+
+
+def blind_index(name, *parts):
+    """The value to store in blind index `name` for these parts (None when a part is missing)."""
+    data = message(*parts)
+    if data is None:
+        return None
+    keys = keyring().index_keys(check_name(name))
+    if not keys or not keys[0][2]:
+        from marac.keys.services import ensure_index_key
+
+        ensure_index_key(name)
+        keys = keyring().index_keys(name)
+    return tag(keys[0][1], data)
+
+
+def matching(model_column, name, *parts):
+    """A condition: the column holds these parts' value. While `flask keys reindex` runs (until the
+    old key is retired) it matches the value under either key, so lookups do not miss rows."""
+    data = message(*parts)
+    keys = keyring().index_keys(check_name(name)) if data is not None else []
+    if not keys:
+        return false()
+    return model_column.in_([tag(key, data) for _, key, _ in keys])

@@ -1,0 +1,148 @@
+"""Form building blocks: GOV.UK date inputs, required-unless-draft, UK postcodes, choice lists."""
+import datetime as dt
+import re
+
+from flask import g
+from wtforms import Field, IntegerField, SelectField, SelectMultipleField, widgets
+from wtforms.validators import StopValidation, ValidationError
+
+from marac.core.timeutil import utcnow
+
+# The shape of a UK postcode (outward code, space, inward code); not a check that it exists.
+POSTCODE_RE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2})$")
+
+
+def normalise_postcode(value):
+    """Upper case with one space before the inward code: "sw1a1aa" -> "SW1A 1AA"."""
+    compact = re.sub(r"\s+", "", value or "").upper()
+    return f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+
+
+class Required:
+    """Like DataRequired, except while a draft is being saved (g.saving_draft): then an empty field
+    passes and is finished later."""
+
+    def __init__(self, message):
+        self.message = message
+
+    def __call__(self, form, field):
+        empty = field.data is None or field.data == [] or (isinstance(field.data, str) and not field.data.strip())
+        if not empty:
+            return
+        field.errors[:] = []
+        if g.get("saving_draft"):
+            raise StopValidation()
+        raise StopValidation(self.message)
+
+
+class Postcode:
+    def __init__(self, message="Enter a real postcode, like SW1A 1AA"):
+        self.message = message
+
+    def __call__(self, form, field):
+        if field.data:
+            field.data = normalise_postcode(field.data)
+            if not POSTCODE_RE.match(field.data):
+                raise ValidationError(self.message)
+
+
+class DateInputField(Field):
+    """The GOV.UK date input: three boxes named <name>-day, <name>-month, <name>-year."""
+
+    def __init__(self, label=None, validators=None, past=True, not_before=dt.date(1900, 1, 1), **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.past, self.not_before = past, not_before
+        self.parts = {"day": "", "month": "", "year": ""}
+
+    def process(self, formdata, data=None, extra_filters=None):
+        self.process_errors = []
+        self.data = None
+        if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
+            self.parts = {p: (formdata.get(f"{self.name}-{p}") or "").strip()[:8] for p in self.parts}
+            if not any(self.parts.values()):
+                return
+            try:
+                self.data = dt.date(int(self.parts["year"]), int(self.parts["month"]), int(self.parts["day"]))
+            except (ValueError, TypeError):
+                missing = [p for p, v in self.parts.items() if not v]
+                self.process_errors.append(
+                    f"{self.label.text} must include a {missing[0]}" if missing and len(missing) < 3
+                    else f"{self.label.text} must be a real date")
+            else:
+                if self.data.year < 1000:
+                    self.data = None
+                    self.process_errors.append(f"{self.label.text} must include a 4-digit year")
+            return
+        if isinstance(data, str) and data:
+            data = dt.date.fromisoformat(data)
+        if isinstance(data, dt.date):
+            self.data = data
+            self.parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
+
+    def pre_validate(self, form):
+        if self.data is None:
+            return
+        if self.past and self.data > utcnow().date():
+            raise ValidationError(f"{self.label.text} must be today or in the past")
+        if self.data < self.not_before:
+            raise ValidationError(f"{self.label.text} must be after {self.not_before.year}")
+
+
+class WholeNumberField(IntegerField):
+    """An integer field with a GOV.UK style message for text that is not a whole number."""
+
+    def process_formdata(self, valuelist):
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = int(valuelist[0].strip())
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.label.text} must be a whole number, like 3") from None
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices as GOV.UK checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def choices(mapping, prompt=None):
+    items = list(mapping.items())
+    return [("", prompt)] + items if prompt else items
+
+
+class ChoiceField(SelectField):
+    """A select whose empty first option means 'not answered'."""
+
+    def pre_validate(self, form):
+        if self.data in ("", None):
+            return
+        super().pre_validate(form)
+
+
+def flat_errors(form):
+    """(anchor id, message) for every error in the form, nested forms and lists included, in order."""
+    from wtforms import FieldList, FormField
+
+    found = [("main-content", message) for message in getattr(form, "form_errors", [])]
+
+    def walk(field):
+        if isinstance(field, FormField):
+            for sub in field.form:
+                walk(sub)
+        elif isinstance(field, FieldList):
+            for entry in field.entries:
+                walk(entry)
+            found.extend((field.id, e) for e in field.errors if isinstance(e, str))
+        else:
+            anchor = f"{field.id}-day" if isinstance(field, DateInputField) else field.id
+            if getattr(field, "type", "") in ("RadioField", "CheckboxesField"):
+                anchor = f"{field.id}-0"
+            found.extend((anchor, error) for error in field.errors if isinstance(error, str))
+
+    for field in form:
+        walk(field)
+    return found

@@ -1,0 +1,1 @@
+"""People named in cases (victims, perpetrators, children, persons of concern, ...) and locations."""

@@ -1,0 +1,73 @@
+"""Person, PersonName and Location: every identifying field encrypted, blind indexes for matching.
+
+Coded categories used for statistics (gender, ethnic group, disability, sexuality, age band) stay in
+plain columns: on their own they identify no one.
+"""
+import datetime as dt
+import uuid
+
+from sqlalchemy import Boolean, ForeignKey, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marac.core.blind_index import BlindIndex
+from marac.core.crypto import Encrypted
+from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.extensions import db
+
+
+class Person(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "people"
+
+    first_names = Encrypted(str)
+    last_name = Encrypted(str)
+    date_of_birth = Encrypted(dt.date)
+    address = Encrypted(str)
+    postcode = Encrypted(str)
+    phone = Encrypted(str)
+    # Other identifying or sensitive details: language, GP, school, social worker, lives with, ...
+    details = Encrypted(dict)
+    postcode_index = BlindIndex("postcode", lambda person: (person.postcode,))
+    gender: Mapped[str | None] = mapped_column(String(16))
+    ethnic_group: Mapped[str | None] = mapped_column(String(32))
+    disability: Mapped[str | None] = mapped_column(String(16))
+    sexuality: Mapped[str | None] = mapped_column(String(16))
+    age_band: Mapped[str | None] = mapped_column(String(8))
+
+    names = relationship("PersonName", back_populates="person", cascade="all, delete-orphan",
+                         order_by="PersonName.is_alias")
+
+    @property
+    def full_name(self):
+        return " ".join(part for part in (self.first_names, self.last_name) if part)
+
+    @property
+    def aliases(self):
+        return [n.full_name for n in self.names if n.is_alias]
+
+
+class PersonName(UUIDPrimaryKey, db.Model):
+    """One name of a person (their name, or an alias), with the blind index of name + date of birth
+    that repeat detection and search use."""
+
+    __tablename__ = "person_names"
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("people.id", ondelete="CASCADE"),
+                                                 nullable=False, index=True)
+    is_alias: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    full_name = Encrypted(str)
+    name_dob_index = BlindIndex("person_name_dob", lambda name: (name.full_name, name.person.date_of_birth))
+
+    person = relationship("Person", back_populates="names")
+
+
+class Location(UUIDPrimaryKey, Timestamps, db.Model):
+    """A location of concern (MACE hotspot, premises) or an ASB address; several cases can link to one."""
+
+    __tablename__ = "locations"
+
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    description = Encrypted(str)
+    address = Encrypted(str)
+    postcode = Encrypted(str)
+    postcode_index = BlindIndex("postcode", lambda location: (location.postcode,))
+    address_index = BlindIndex("location_address", lambda location: (location.address, location.postcode))

@@ -1,0 +1,84 @@
+"""Building Person and Location records from referral answers, and finding them by blind index."""
+import datetime as dt
+
+from sqlalchemy import select
+
+from marac.core.blind_index import blind_index, matching
+from marac.extensions import db
+from marac.people.models import Location, Person, PersonName
+
+PERSON_FIELDS = ("first_names", "last_name", "address", "postcode", "phone")
+CODED_FIELDS = ("gender", "ethnic_group", "disability", "sexuality")
+
+
+def split_aliases(text):
+    return [alias.strip() for alias in (text or "").split(";") if alias.strip()]
+
+
+def age_band(date_of_birth, on):
+    if not date_of_birth or not on:
+        return None
+    age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    for limit, band in ((16, "0-15"), (18, "16-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"),
+                        (55, "45-54"), (65, "55-64")):
+        if age < limit:
+            return band
+    return "65+"
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) and value else value or None
+
+
+def build_person(answers, on=None, detail_keys=()):
+    """A new Person (with its names and blind indexes) from one person's answers."""
+    person = Person()
+    for field in PERSON_FIELDS:
+        value = (answers.get(field) or "").strip() or None
+        setattr(person, field, value)
+    person.date_of_birth = _date(answers.get("date_of_birth"))
+    for field in CODED_FIELDS:
+        setattr(person, field, answers.get(field) or None)
+    person.age_band = age_band(person.date_of_birth, on)
+    person.details = {key: answers[key] for key in detail_keys if answers.get(key) not in (None, "", False)}
+    person.postcode_index = blind_index("postcode", person.postcode)
+    set_names(person, person.full_name, split_aliases(answers.get("aliases")))
+    return person
+
+
+def set_names(person, full_name, aliases):
+    person.names = []
+    for is_alias, name in [(False, full_name)] + [(True, alias) for alias in aliases]:
+        if not name:
+            continue
+        entry = PersonName(is_alias=is_alias)
+        entry.full_name = name
+        entry.name_dob_index = blind_index("person_name_dob", name, person.date_of_birth)
+        person.names.append(entry)
+
+
+def name_dob_condition(name, date_of_birth):
+    """Rows of person_names whose name (or alias) and date of birth match, without decrypting."""
+    return matching(PersonName.name_dob_index, "person_name_dob", name, date_of_birth)
+
+
+def name_indexes(person):
+    return {n.name_dob_index for n in person.names if n.name_dob_index}
+
+
+def find_or_build_location(answers, kind_default):
+    """Reuse a location already on record (same address and postcode), else build a new one."""
+    address = (answers.get("address") or "").strip() or None
+    postcode = (answers.get("postcode") or "").strip() or None
+    if address and postcode:
+        existing = db.session.execute(select(Location).where(
+            matching(Location.address_index, "location_address", address, postcode))).scalars().first()
+        if existing is not None:
+            return existing
+    location = Location(kind=answers.get("kind") or kind_default)
+    location.description = (answers.get("description") or "").strip() or None
+    location.address = address
+    location.postcode = postcode
+    location.postcode_index = blind_index("postcode", postcode)
+    location.address_index = blind_index("location_address", address, postcode)
+    return location
