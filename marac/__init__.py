@@ -16,6 +16,9 @@ def create_app(config=None, overrides=None):
     app.config.from_mapping(config.load())
     app.config.update(overrides or {})
     import marac.models  # noqa: F401  (every table on the metadata)
+    from sqlalchemy.orm import configure_mappers
+
+    configure_mappers()  # so that models can be built before the first query (ids set at construction)
 
     register_extensions(app)
     register_security(app)

@@ -14,7 +14,7 @@ from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.extensions import db
 from marac.panels.models import Panel
-from marac.sharing.services import visible_categories
+from marac.sharing.services import panel_categories, visible_categories
 
 bp = Blueprint("cases", __name__)
 
@@ -124,6 +124,12 @@ def _list_filters(panel):
     return filters, errors
 
 
+def _shows_identity(panel, cases):
+    """Whether each listed case's subject may be named to the current user (rules read once)."""
+    by_panel = panel_categories(panel, current_user)
+    return {c.id: "identity" in visible_categories(c, current_user, by_panel) for c in cases}
+
+
 @bp.route("/panels/<uuid:panel_id>/cases")
 @access("signed_in")
 def index(panel_id):
@@ -137,8 +143,7 @@ def index(panel_id):
     return render_template("cases/index.html", panel=panel, pagination=pagination, filters=filters, errors=errors,
                            sort=sort, agencies=agencies, args=args, statuses=STATUSES, risk_levels=RISK_LEVELS,
                            search_form=SearchForm(), is_manager=panel.is_manager(current_user),
-                           shows_identity={c.id: "identity" in visible_categories(c, current_user)
-                                           for c in pagination.items})
+                           shows_identity=_shows_identity(panel, pagination.items))
 
 
 @bp.route("/panels/<uuid:panel_id>/cases/search", methods=["POST"])
@@ -158,8 +163,7 @@ def search(panel_id):
         record("case.searched", current_user, panel, detail={"by": by, "results": len(results)})
         db.session.commit()
     return render_template("cases/search.html", panel=panel, form=form, results=results,
-                           shows_identity={c.id: "identity" in visible_categories(c, current_user)
-                                           for c in (results or [])})
+                           shows_identity=_shows_identity(panel, results or []))
 
 
 @bp.route("/cases/<uuid:case_id>")

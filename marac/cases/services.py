@@ -225,12 +225,12 @@ def earlier_cases_of_subject(case):
     if not indexes or case.referred_on is None:
         return []
     role = SUBJECT_ROLE[case.panel.kind]
+    same_subject = (select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
+                    .where(CaseParty.role == role, PersonName.name_dob_index.in_(indexes)))
     return db.session.execute(
-        select(Case).join(CaseParty, CaseParty.case_id == Case.id).join(PersonName, PersonName.person_id == CaseParty.person_id)
-        .where(Case.panel_id == case.panel_id, Case.id != case.id, Case.status.in_(VISIBLE_TO_PANEL),
-               CaseParty.role == role, PersonName.name_dob_index.in_(indexes),
-               Case.referred_on <= case.referred_on)
-        .order_by(Case.referred_on.desc()).distinct()
+        select(Case).where(Case.panel_id == case.panel_id, Case.id != case.id, Case.status.in_(VISIBLE_TO_PANEL),
+                           Case.id.in_(same_subject), Case.referred_on <= case.referred_on)
+        .order_by(Case.referred_on.desc())
     ).scalars().all()
 
 

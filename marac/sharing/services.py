@@ -43,14 +43,22 @@ def set_rules(actor, panel, allowed):
     return changed
 
 
-def visible_categories(case, user):
-    """The categories of this case that the user may see (empty when none)."""
-    roles = case.panel.roles_of(user)
-    if "manager" in roles or case.referrer_user_id == user.id:
+def panel_categories(panel, user):
+    """The categories of the panel's cases that the user may see by their role (not as referrer)."""
+    roles = panel.roles_of(user)
+    if "manager" in roles:
         return set(CATEGORIES)
     if roles & {"chair", "representative"}:
-        return set(rules_for(case.panel).get(user.agency.kind, set()))
+        return set(rules_for(panel).get(user.agency.kind, set()))
     return set()
+
+
+def visible_categories(case, user, by_panel=None):
+    """The categories of this case that the user may see (empty when none). Pass by_panel (from
+    panel_categories) when checking many cases of one panel, to read the rules once."""
+    if case.referrer_user_id == user.id:
+        return set(CATEGORIES)
+    return by_panel if by_panel is not None else panel_categories(case.panel, user)
 
 
 def record_disclosure(case, user, categories, purpose="case page viewed"):
