@@ -82,7 +82,7 @@ def main():
               f"{counter.decrypts} values decrypted")
 
     measure("case list, 50 of 600 MARAC cases", lambda: client.get(f"/panels/{panel_id}/cases"))
-    measure("case list, page 7, repeats only", lambda: client.get(f"/panels/{panel_id}/cases?repeat=yes&page=3"))
+    measure("case list, page 3 of repeats only", lambda: client.get(f"/panels/{panel_id}/cases?repeat=yes&page=3"))
     measure("search by name + date of birth", lambda: client.post(f"/panels/{panel_id}/cases/search", data={
         "name": name, "date_of_birth-day": dob.day, "date_of_birth-month": dob.month, "date_of_birth-year": dob.year}))
     measure("search by postcode", lambda: client.post(f"/panels/{panel_id}/cases/search", data={"postcode": postcode}))

@@ -175,11 +175,13 @@ def post_form(client, url, data=None, token_from=None):
 def next_code(user):
     """A valid TOTP code for the user that has not been used yet (current step or the next)."""
     user = db.session.get(User, user.id)
-    totp = pyotp.TOTP(user.totp_secret)
+    secret, last_step = user.totp_secret, user.totp_last_step
+    db.session.commit()  # end the read: on SQLite an open transaction holds the write lock
+    totp = pyotp.TOTP(secret)
     now = int(utcnow().timestamp())
     for drift in (0, 1):
         moment = now + drift * STEP_SECONDS
-        if user.totp_last_step is None or totp.timecode(moment) > user.totp_last_step:
+        if last_step is None or totp.timecode(moment) > last_step:
             return totp.at(moment)
     raise AssertionError("no unused TOTP code available within the allowed drift")
 

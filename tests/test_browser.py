@@ -1,0 +1,438 @@
+"""Browser tests: headless Chromium driven by Playwright against a live server.
+
+A separate app with its own scratch database (a SQLite file, or `<db>_browser` on PostgreSQL) is
+served by werkzeug in a thread for the whole module. The tests cover:
+
+* the MFA enrolment journey of a user who has no authenticator yet, then signing out and back in;
+* accessibility: axe-core (WCAG 2.0/2.1/2.2 A and AA rules) on the sign-in pages, the home page and
+  every administration page, with and without validation errors; and that no page logs a console
+  error (a script refused by the Content-Security-Policy, for example);
+* screenshots of the home page and the users page in /tmp/screens/ for a person to look at.
+
+Chromium is Debian's /usr/bin/chromium (Playwright's own browser download is not used). Without it
+the module is skipped, unless MARAC_REQUIRE_BROWSER=1 (as in CI), when every test fails instead.
+"""
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pyotp
+import pytest
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from tests import helpers
+
+pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+APP_CSS = ROOT / "static" / "css" / "app.css"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+SCREENS = Path("/tmp/screens")
+REQUIRED = os.environ.get("MARAC_REQUIRE_BROWSER") == "1"
+
+
+def _missing_prerequisite():
+    """Why the browser tests cannot run here, or None."""
+    if not os.path.exists(CHROMIUM):
+        return f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright package is not installed (pip install -r requirements-dev.txt)"
+    if not AXE_JS.exists():
+        return f"axe-core is missing at {AXE_JS} (run npm ci)"
+    if not APP_CSS.exists():
+        return f"the stylesheet {APP_CSS} has not been built (run make assets)"
+    return None
+
+
+MISSING = _missing_prerequisite()
+if MISSING and not REQUIRED:
+    pytest.skip(f"browser tests skipped: {MISSING}; set MARAC_REQUIRE_BROWSER=1 to fail instead",
+                allow_module_level=True)
+
+
+try:
+    from playwright.sync_api import Error as PlaywrightError
+    from playwright.sync_api import expect, sync_playwright
+except ImportError:  # only when MARAC_REQUIRE_BROWSER=1: _prerequisites fails every test
+    PlaywrightError = expect = sync_playwright = None
+
+
+@pytest.fixture(scope="module")
+def _prerequisites():
+    if MISSING:
+        pytest.fail(f"MARAC_REQUIRE_BROWSER=1 but {MISSING}", pytrace=False)
+
+
+# --- live server -----------------------------------------------------------------------------
+
+class QuietHandler(WSGIRequestHandler):
+    """No access log line per request (werkzeug logs every request, static files included)."""
+
+    def log_request(self, code="-", size="-"):
+        pass
+
+
+def _seed():
+    """Agencies, a panel with members and roles, and users in every state the pages need."""
+    from marac.extensions import db
+
+    police = helpers.make_agency("police", name="Testshire Constabulary")
+    idva = helpers.make_agency("idva", name="Example IDVA Service")
+    council = helpers.make_agency("other", name="Sampletown Council")
+    spare = helpers.make_agency("other", name="Placeholder Housing Trust")  # not a member: add-member has a choice
+    panel = helpers.make_panel(name="Testborough MARAC")
+    member = helpers.add_member(panel, police)
+    helpers.add_member(panel, idva)
+    admin = helpers.make_user(council, is_admin=True, email="admin@example.test", full_name="Ada Adminton")
+    manager = helpers.make_user(council, email="manager@example.test", full_name="Manny Fakename")
+    rep = helpers.make_user(idva, email="rep@example.test", full_name="Rita Placeholder")
+    enrolling = helpers.make_user(police, mfa=False, email="enrol@example.test", full_name="Eddie Enrolment")
+    unenrolled = helpers.make_user(police, mfa=False, email="noapp@example.test", full_name="Noa Noapp")
+    helpers.add_role(panel, manager, "manager")
+    rep_role = helpers.add_role(panel, rep, "representative")
+    helpers.add_role(panel, enrolling, "chair")
+    db.session.commit()
+
+    def person(user):
+        return SimpleNamespace(id=user.id, email=user.email)
+
+    return SimpleNamespace(
+        users=SimpleNamespace(admin=person(admin), manager=person(manager), rep=person(rep),
+                              enrolling=person(enrolling), unenrolled=person(unenrolled)),
+        police_id=police.id, spare_id=spare.id, panel_id=panel.id, panel_name=panel.name,
+        member_id=member.id, rep_role_id=rep_role.id)
+
+
+@pytest.fixture(scope="module")
+def live(_prerequisites, tmp_path_factory):
+    """The app on a real socket: `live.url`, `live.app`, and the seeded ids and users."""
+    from config import TestConfig
+    from marac import create_app
+    from marac.extensions import db
+
+    url = helpers.scratch_database_url("browser", tmp_path_factory.mktemp("browser-db"))
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    helpers.migrate_fresh(app)
+    with app.app_context():
+        data = _seed()
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, name="marac-live-server", daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{server.server_port}", app=app, **vars(data))
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+        server.server_close()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def unused_code(live, person):
+    """A TOTP code the server has not seen for this user (see helpers.next_code)."""
+    with live.app.app_context():
+        return helpers.next_code(person)
+
+
+# --- browser ---------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def browser(_prerequisites):
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def new_context(browser, live):
+    context = browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    return context
+
+
+def open_page(context):
+    """A new tab that records console errors and uncaught exceptions in page.problems.
+
+    The browser's own request for /favicon.ico (the service has none; it gets a 404) is not counted."""
+    page = context.new_page()
+    page.problems = []
+
+    def on_console(message):
+        if message.type == "error" and not message.location.get("url", "").endswith("/favicon.ico"):
+            page.problems.append(f"console: {message.text} ({message.location.get('url')})")
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: page.problems.append(f"page error: {error}"))
+    return page
+
+
+@pytest.fixture
+def context(browser, live):
+    context = new_context(browser, live)
+    yield context
+    context.close()
+
+
+def visit(page, path):
+    response = page.goto(path)
+    assert response is not None and response.status == 200, f"GET {path}: {response and response.status}"
+    expected = path.split("?")[0]
+    assert page.url.split("?")[0].endswith(expected), f"GET {path} ended at {page.url}"
+    return response
+
+
+def sign_in(page, person, code=None):
+    """Sign in through the pages: password, then (if given) the security code."""
+    visit(page, "/sign-in")
+    page.get_by_label("Email address").fill(person.email)
+    page.get_by_label("Password", exact=True).fill(helpers.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    if code is not None:
+        expect_heading(page, "Enter your security code")
+        page.get_by_label("Security code").fill(code)
+        page.get_by_role("button", name="Continue").click()
+
+
+def expect_heading(page, text):
+    expect(page.locator("h1")).to_have_text(text)
+
+
+def submit_empty(page, button):
+    page.get_by_role("button", name=button).click()
+    expect(page.locator(".govuk-error-summary")).to_be_visible()
+    assert page.title().startswith("Error: "), page.title()
+
+
+# --- axe-core --------------------------------------------------------------------------------
+
+AXE_SOURCE = AXE_JS.read_text() if AXE_JS.exists() else ""
+RUN_AXE = """tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})
+    .then(result => result.violations.map(v => ({
+        id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl,
+        nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary}))})))"""
+
+
+def axe_violations(page):
+    """Run axe-core in the page. page.evaluate goes through the DevTools protocol, which the page's
+    Content-Security-Policy (script-src 'self' 'nonce-...') does not govern, unlike a <script> tag."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE_SOURCE)
+    return page.evaluate(RUN_AXE, AXE_TAGS)
+
+
+def describe(violations):
+    lines = []
+    for v in violations:
+        lines.append(f"- {v['id']} ({v['impact']}): {v['help']} <{v['helpUrl']}>")
+        for node in v["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, label):
+    page.wait_for_load_state("load")
+    violations = axe_violations(page)
+    assert not violations, f"axe found violations on {label} ({page.url}):\n{describe(violations)}"
+    assert not page.problems, f"console errors on {label} ({page.url}):\n" + "\n".join(page.problems)
+
+
+# --- Test A: MFA enrolment -------------------------------------------------------------------
+
+def test_mfa_enrolment_journey(live, context):
+    person = live.users.enrolling
+    page = open_page(context)
+    sign_in(page, person)
+
+    expect(page).to_have_url(re.compile(r"/sign-in/set-up-authenticator$"))
+    expect_heading(page, "Set up your authenticator app")
+    secret = "".join(page.locator("#totp-secret").inner_text().split())
+    assert re.fullmatch(r"[A-Z2-7]{32}", secret), secret
+    totp = pyotp.TOTP(secret)
+    page.get_by_label("Security code").fill(totp.now())
+    page.get_by_role("button", name="Confirm and sign in").click()
+
+    expect(page).to_have_url(f"{live.url}/")
+    expect_heading(page, "Your panels")
+    expect(page.get_by_role("heading", name=live.panel_name)).to_be_visible()
+
+    page.locator("header").get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(f"{live.url}/sign-in")
+    expect(page.get_by_text("You have signed out.")).to_be_visible()
+    assert page.goto("/").url == f"{live.url}/sign-in", "home page still reachable after signing out"
+
+    # The code from enrolment cannot be used again (same time step), so take the next step's code.
+    sign_in(page, person, code=totp.at(time.time() + 30))
+    expect(page).to_have_url(f"{live.url}/")
+    expect_heading(page, "Your panels")
+    assert not page.problems, "\n".join(page.problems)
+
+    from marac.extensions import db
+    from marac.users.models import User
+
+    with live.app.app_context():
+        user = db.session.get(User, person.id)
+        assert user.totp_secret == secret and user.totp_enrolled_at is not None
+
+
+# --- Test B: accessibility -------------------------------------------------------------------
+
+def test_axe_runs_despite_the_content_security_policy(live, context):
+    """The CSP refuses an injected <script> without the nonce, but page.evaluate still runs axe."""
+    page = open_page(context)
+    response = visit(page, "/sign-in")
+    csp = response.headers["content-security-policy"]
+    assert "script-src 'self' 'nonce-" in csp and "unsafe-inline" not in csp
+    with pytest.raises(PlaywrightError, match="Content Security Policy"):
+        page.add_script_tag(content="window.injectedByTag = true;")
+    assert page.evaluate("window.injectedByTag === true") is False, "an inline script without the nonce ran"
+    assert page.evaluate("document.body.classList.contains('js-enabled')"), "the page's nonced script did not run"
+    assert axe_violations(page) == []
+    # axe really checks this page: an unlabelled field added to it is reported.
+    page.evaluate("document.querySelector('main').insertAdjacentHTML('beforeend', '<input type=text id=probe>')")
+    assert "label" in {v["id"] for v in axe_violations(page)}
+
+
+def test_sign_in_pages_are_accessible(live, context):
+    page = open_page(context)
+    visit(page, "/sign-in")
+    assert_accessible(page, "the sign-in page")
+
+    submit_empty(page, "Sign in")
+    assert_accessible(page, "the sign-in page with errors")
+
+    page.get_by_label("Email address").fill(live.users.rep.email)
+    page.get_by_label("Password", exact=True).fill(helpers.PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect_heading(page, "Enter your security code")
+    assert_accessible(page, "the security code page")
+
+    submit_empty(page, "Continue")
+    assert_accessible(page, "the security code page with errors")
+
+    page.get_by_label("Security code").fill(unused_code(live, live.users.rep))
+    page.get_by_role("button", name="Continue").click()
+    expect_heading(page, "Your panels")
+    assert_accessible(page, "the home page of a panel representative")
+
+
+def test_enrolment_page_is_accessible(live, context):
+    page = open_page(context)
+    sign_in(page, live.users.unenrolled)
+    expect_heading(page, "Set up your authenticator app")
+    assert_accessible(page, "the MFA enrolment page")
+
+    submit_empty(page, "Confirm and sign in")
+    assert_accessible(page, "the MFA enrolment page with errors")
+
+
+@pytest.fixture(scope="module")
+def admin_page(browser, live):
+    """One signed-in administrator's tab, shared by the admin page tests."""
+    context = new_context(browser, live)
+    page = open_page(context)
+    sign_in(page, live.users.admin, code=unused_code(live, live.users.admin))
+    expect_heading(page, "Your panels")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def admin(admin_page):
+    admin_page.problems.clear()
+    return admin_page
+
+
+ADMIN_PAGES = {
+    "home": lambda s: "/",
+    "agencies": lambda s: "/admin/agencies/",
+    "agency-new": lambda s: "/admin/agencies/new",
+    "agency-edit": lambda s: f"/admin/agencies/{s.police_id}/edit",
+    "users": lambda s: "/admin/users/",
+    "users-filtered": lambda s: f"/admin/users/?agency={s.police_id}",
+    "user-new": lambda s: "/admin/users/new",
+    "user-detail": lambda s: f"/admin/users/{s.users.rep.id}",
+    "user-edit": lambda s: f"/admin/users/{s.users.rep.id}/edit",
+    "user-deactivate": lambda s: f"/admin/users/{s.users.rep.id}/deactivate",
+    "user-deactivate-self": lambda s: f"/admin/users/{s.users.admin.id}/deactivate",
+    "user-reset-password": lambda s: f"/admin/users/{s.users.rep.id}/reset-password",
+    "user-reset-mfa": lambda s: f"/admin/users/{s.users.rep.id}/reset-mfa",
+    "panels": lambda s: "/admin/panels/",
+    "panel-new": lambda s: "/admin/panels/new",
+    "panel-overview": lambda s: f"/panels/{s.panel_id}",
+    "panel-edit": lambda s: f"/admin/panels/{s.panel_id}/edit",
+    "panel-add-member": lambda s: f"/admin/panels/{s.panel_id}/members/new",
+    "panel-add-role": lambda s: f"/admin/panels/{s.panel_id}/roles/new",
+    "panel-remove-member": lambda s: f"/admin/panels/{s.panel_id}/members/{s.member_id}/remove",
+    "panel-remove-role": lambda s: f"/admin/panels/{s.panel_id}/roles/{s.rep_role_id}/remove",
+    "audit": lambda s: "/admin/audit/",
+    "audit-bad-dates": lambda s: "/admin/audit/?date_from=2024-02-01&date_to=2024-01-01",
+    "account": lambda s: "/account",
+    "account-password": lambda s: "/account/password",
+}
+
+
+@pytest.mark.parametrize("name", list(ADMIN_PAGES))
+def test_admin_page_is_accessible(live, admin, name):
+    visit(admin, ADMIN_PAGES[name](live))
+    assert_accessible(admin, name)
+
+
+FORMS_WITH_ERRORS = {
+    "agency-new": ("/admin/agencies/new", "Save agency"),
+    "user-new": ("/admin/users/new", "Save user"),
+    "panel-new": ("/admin/panels/new", "Save panel"),
+    "panel-add-member": (None, "Add agency"),
+    "panel-add-role": (None, "Add role"),
+    "account-password": ("/account/password", "Change password"),
+}
+
+
+@pytest.mark.parametrize("name", list(FORMS_WITH_ERRORS))
+def test_admin_form_with_errors_is_accessible(live, admin, name):
+    path, button = FORMS_WITH_ERRORS[name]
+    visit(admin, path or ADMIN_PAGES[name](live))
+    submit_empty(admin, button)
+    assert_accessible(admin, f"{name} with errors")
+
+
+def test_confirmation_pages_are_accessible(live, admin):
+    """Pages shown after a change: a success banner, and a new user's one-time password."""
+    visit(admin, f"/admin/agencies/{live.spare_id}/edit")
+    admin.get_by_role("button", name="Save agency").click()
+    expect(admin.locator(".govuk-notification-banner")).to_be_visible()
+    assert_accessible(admin, "the agencies page with a success banner")
+
+    visit(admin, "/admin/users/new")
+    admin.get_by_label("Full name").fill("Otto Placeholder")
+    admin.get_by_label("Work email address").fill("otto@example.org")
+    admin.get_by_label("Agency").select_option(label="Placeholder Housing Trust")
+    admin.get_by_role("button", name="Save user").click()
+    expect(admin.locator("#one-time-password")).to_be_visible()
+    assert_accessible(admin, "the one-time password page")
+
+
+def test_screenshots(live, admin):
+    """Screenshots for a person to check the layout; the header's contents are asserted here."""
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    for name, path in (("home", "/"), ("admin-users", "/admin/users/")):
+        visit(admin, path)
+        header = admin.locator("header.app-header")
+        expect(header).to_contain_text("marac")
+        expect(header).to_contain_text(live.app.config["ORGANISATION_NAME"])
+        expect(header.locator(".app-marking")).to_have_text("OFFICIAL-SENSITIVE")
+        expect(admin.locator(".govuk-header__logotype, .govuk-header__logo, svg.govuk-logo")).to_have_count(0)
+        admin.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
+        assert (SCREENS / f"{name}.png").stat().st_size > 0
