@@ -99,16 +99,18 @@ def register_security(app):
 
 
 def register_blueprints(app):
+    from marac.actions.routes import bp as actions
     from marac.agencies.routes import bp as agencies
     from marac.audit.routes import bp as audit
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
+    from marac.meetings.routes import bp as meetings
     from marac.panels.routes import bp as panels
     from marac.sharing.routes import bp as sharing
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, audit):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, audit):
         app.register_blueprint(blueprint)
 
 

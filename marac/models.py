@@ -8,3 +8,5 @@ from marac.users.models import User  # noqa: F401
 from marac.cases.models import Case, CaseChange, CaseLocation, CaseParty, ReferenceCounter  # noqa: F401
 from marac.people.models import Location, Person, PersonName  # noqa: F401
 from marac.sharing.models import SharingRecord, SharingRule  # noqa: F401
+from marac.actions.models import Action, ActionUpdate  # noqa: F401
+from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn  # noqa: F401

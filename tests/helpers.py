@@ -133,6 +133,25 @@ def make_case(panel, referrer, status="submitted", referred_on=None, reference=N
     return case
 
 
+def make_meeting_with_action(panel, case, manager, owner_agency, days_ahead=14):
+    """A published meeting listing the case, and an open action on it owned by owner_agency."""
+    import datetime as dt
+
+    from marac.meetings import services as meetings
+
+    meeting = meetings.add_meeting(manager, panel, dt.date.today() + dt.timedelta(days=days_ahead), dt.time(10))
+    item = meetings.list_case(manager, meeting, case)
+    meetings.publish(manager, meeting)
+    from marac.actions.models import Action
+
+    action = Action(case_id=case.id, agenda_item_id=item.id, owner_agency_id=owner_agency.id,
+                    due_on=dt.date.today() + dt.timedelta(days=7), status="open")
+    action.description = "Invented action for tests"
+    db.session.add(action)
+    db.session.commit()
+    return meeting, item, action
+
+
 def build_world():
     police, idva, council, outsider = (make_agency("police"), make_agency("idva"), make_agency("other"),
                                        make_agency("other"))
@@ -148,8 +167,10 @@ def build_world():
     }
     roles = {name: add_role(panel, users[name], name) for name in ("manager", "chair", "representative", "steering")}
     case = make_case(panel, users["representative"])
-    db.session.commit()
-    return SimpleNamespace(panel=panel, members=members, users=users, roles=roles, case=case,
+    accepted = make_case(panel, users["representative"], status="accepted")
+    meeting, item, action = make_meeting_with_action(panel, accepted, users["manager"], idva)
+    return SimpleNamespace(panel=panel, members=members, users=users, roles=roles, case=case, accepted=accepted,
+                           meeting=meeting, item=item, action=action,
                            agencies=SimpleNamespace(police=police, idva=idva, council=council, outsider=outsider))
 
 

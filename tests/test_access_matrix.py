@@ -19,6 +19,7 @@ def admin_only():
 
 CASE_READERS = {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200, "representative": 200,
                 "steering": 403, "nonmember": 403}
+RUNNERS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200}.get(kind, 403) for kind in KINDS}
 MANAGER_ONLY = {kind: {"anonymous": SIGN_IN, "manager": 200}.get(kind, 403) for kind in KINDS}
 
 PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
@@ -69,6 +70,27 @@ MATRIX = {
     "cases.screen": ("GET", lambda w: f"/cases/{w.case.id}/screen", MANAGER_ONLY),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "sharing.records": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
+    "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),
+    "meetings.schedule": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/schedule", MANAGER_ONLY),
+    "meetings.new": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/new", MANAGER_ONLY),
+    # The world's meeting has a published agenda, so representatives of member agencies see it.
+    "meetings.detail": ("GET", lambda w: f"/meetings/{w.meeting.id}", CASE_READERS),
+    "meetings.edit": ("GET", lambda w: f"/meetings/{w.meeting.id}/edit", MANAGER_ONLY),
+    "meetings.cancel": ("GET", lambda w: f"/meetings/{w.meeting.id}/cancel", MANAGER_ONLY),
+    "meetings.agenda": ("GET", lambda w: f"/meetings/{w.meeting.id}/agenda", MANAGER_ONLY),
+    "meetings.research_grid": ("GET", lambda w: f"/meetings/{w.meeting.id}/research", MANAGER_ONLY),
+    # Research is recorded by people of member agencies (the chair is police, a member).
+    "meetings.research": ("GET", lambda w: f"/agenda-items/{w.item.id}/research", CASE_READERS),
+    "meetings.register": ("GET", lambda w: f"/meetings/{w.meeting.id}/register", RUNNERS),
+    "meetings.hearing": ("GET", lambda w: f"/agenda-items/{w.item.id}/hearing", RUNNERS),
+    "meetings.finalise": ("GET", lambda w: f"/meetings/{w.meeting.id}/finalise", MANAGER_ONLY),
+    "meetings.amend": ("GET", lambda w: f"/agenda-items/{w.item.id}/amend", MANAGER_ONLY),
+    "actions.mine": ("GET", lambda w: "/actions", everyone(200)),
+    "actions.panel": ("GET", lambda w: f"/panels/{w.panel.id}/actions", MANAGER_ONLY),
+    # The world's action is owned by the IDVA service, the representative's agency.
+    "actions.detail": ("GET", lambda w: f"/actions/{w.action.id}",
+                       {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
+                        "steering": 403, "nonmember": 403}),
     "audit.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "audit.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

@@ -1,7 +1,8 @@
 """Panel, PanelMember (an agency sitting on a panel) and PanelRole (a user's role on a panel)."""
+import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Time, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
@@ -10,6 +11,11 @@ from marac.extensions import db
 PANEL_KINDS = {"MARAC": "MARAC", "MACE": "MACE", "ASB": "ASB taskforce"}
 CADENCES = {"weekly": "Weekly", "fortnightly": "Fortnightly", "monthly": "Monthly"}
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+DEFAULT_CONFIDENTIALITY = (
+    "Everything shared at this meeting is confidential. It is shared only to reduce the risk of harm to the "
+    "people discussed, under the panel's information-sharing protocol. Do not pass it on except within your "
+    "agency for that purpose, keep any notes secure, and do not contact the people discussed about what was "
+    "shared without agreeing it with the panel.")
 DEFAULT_LAWFUL_BASIS = ("UK GDPR Art. 6(1)(e) public task; Art. 9(2)(g) and DPA 2018 Sch. 1 para. 18 "
                         "safeguarding; Art. 10 and DPA 2018 Sch. 1; Crime and Disorder Act 1998 s.115")
 ROLES = {
@@ -33,6 +39,10 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     # The lawful basis recorded with every disclosure of this panel's case information.
     lawful_basis: Mapped[str] = mapped_column(String(300), nullable=False, default=DEFAULT_LAWFUL_BASIS)
+    meeting_time: Mapped[dt.time] = mapped_column(Time, nullable=False, default=dt.time(10, 0))
+    minutes_days: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
+    action_due_days: Mapped[int] = mapped_column(Integer, nullable=False, default=28)
+    confidentiality_statement: Mapped[str] = mapped_column(Text, nullable=False, default=DEFAULT_CONFIDENTIALITY)
 
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
     roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")

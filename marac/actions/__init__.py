@@ -1,0 +1,1 @@
+"""Actions agreed at meetings: owner agency, due date, status, progress, chases and reviews."""

@@ -1,0 +1,1 @@
+"""Meetings: schedule, agenda, research returns, the register with confidentiality, minutes."""

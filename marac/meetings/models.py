@@ -1,0 +1,197 @@
+"""Meeting, AgendaItem, Attendance, Attendee, ResearchReturn, MinuteAmendment."""
+import datetime as dt
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from marac.core.crypto import Encrypted
+from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
+from marac.core.workdays import add_working_days
+from marac.extensions import db
+
+MEETING_STATUSES = {"scheduled": "Scheduled", "in_progress": "In progress", "held": "Held",
+                    "cancelled": "Cancelled"}
+ITEM_STATUSES = {"listed": "Listed", "heard": "Heard", "deferred": "Deferred"}
+ATTENDANCE = {
+    "present": "Present", "deputy": "Deputy sent", "apologies_info": "Apologies, information sent",
+    "apologies": "Apologies, no information sent", "absent": "Absent",
+}
+ATTENDED = {"present", "deputy"}
+LAWFUL_BASES = {
+    "public_task": "UK GDPR Art. 6(1)(e) public task",
+    "vital_interests": "UK GDPR Art. 6(1)(d) vital interests",
+    "safeguarding": "Art. 9(2)(g) / DPA 2018 Sch. 1 para. 18 safeguarding",
+    "crime_disorder": "Crime and Disorder Act 1998 s.115",
+}
+
+
+class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "meetings"
+
+    panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
+    meets_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
+    starts_at: Mapped[dt.time] = mapped_column(Time, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="scheduled")
+    agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_finalised_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    panel = relationship("Panel")
+    items = relationship("AgendaItem", back_populates="meeting", order_by="AgendaItem.position",
+                         cascade="all, delete-orphan")
+    attendances = relationship("Attendance", back_populates="meeting", cascade="all, delete-orphan")
+    attendees = relationship("Attendee", back_populates="meeting", order_by="Attendee.created_at",
+                             cascade="all, delete-orphan")
+
+    @property
+    def agenda_deadline(self):
+        """The agenda goes out this many working days before the meeting (set per panel)."""
+        return add_working_days(self.meets_on, -self.panel.agenda_lead_days)
+
+    @property
+    def minutes_deadline(self):
+        return add_working_days(self.meets_on, self.panel.minutes_days)
+
+    @property
+    def research_deadline(self):
+        """Agencies return research by the working day before the meeting."""
+        return add_working_days(self.meets_on, -1)
+
+    @property
+    def is_published(self):
+        return self.agenda_published_at is not None
+
+    @property
+    def minutes_locked(self):
+        return self.minutes_finalised_at is not None
+
+    @property
+    def status_label(self):
+        return MEETING_STATUSES[self.status]
+
+    def can_view(self, user):
+        """Manager and chair always; representatives of member agencies once the agenda is published."""
+        roles = self.panel.roles_of(user)
+        if roles & {"manager", "chair"}:
+            return True
+        return "representative" in roles and self.panel.is_member(user.agency_id) and self.is_published
+
+    def can_manage(self, user):
+        return self.panel.is_manager(user)
+
+    def can_run(self, user):
+        """Run the meeting itself (register, hearings): the manager or the chair."""
+        return bool(self.panel.roles_of(user) & {"manager", "chair"})
+
+
+class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("meetings.id", ondelete="CASCADE"),
+                                                  nullable=False, index=True)
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), nullable=False, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default="listed")
+    risk_summary = Encrypted(str)
+    minute = Encrypted(str)
+    heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    meeting = relationship("Meeting", back_populates="items")
+    case = relationship("Case")
+    returns = relationship("ResearchReturn", back_populates="item", cascade="all, delete-orphan")
+    amendments = relationship("MinuteAmendment", back_populates="item", order_by="MinuteAmendment.at",
+                              cascade="all, delete-orphan")
+
+    def can_research(self, user):
+        """Representatives (and a chair) of a member agency record their agency's research once the
+        agenda is published."""
+        panel = self.meeting.panel
+        return (self.meeting.is_published and panel.is_member(user.agency_id)
+                and bool(panel.roles_of(user) & {"representative", "chair"}))
+
+
+class Attendance(UUIDPrimaryKey, db.Model):
+    """The register: one row per member agency of the panel at a meeting."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("meeting_id", "agency_id"),)
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("meetings.id", ondelete="CASCADE"),
+                                                  nullable=False, index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
+    status: Mapped[str] = mapped_column(String(24), nullable=False)
+    is_core: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+
+    meeting = relationship("Meeting", back_populates="attendances")
+    agency = relationship("Agency", lazy="joined")
+
+
+class Attendee(UUIDPrimaryKey, Timestamps, db.Model):
+    """A person at the meeting (for an agency, or an observer) and their confidentiality agreement."""
+
+    __tablename__ = "attendees"
+
+    meeting_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("meetings.id", ondelete="CASCADE"),
+                                                  nullable=False, index=True)
+    agency_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("agencies.id"))
+    name: Mapped[str] = mapped_column(String(120), nullable=False)
+    role: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    is_observer: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    confidentiality_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    meeting = relationship("Meeting", back_populates="attendees")
+    agency = relationship("Agency", lazy="joined")
+
+
+class ResearchReturn(UUIDPrimaryKey, Timestamps, db.Model):
+    """An agency's research for one listed case. Visible to that agency only until marked shared;
+    what is held but not shared, and why, stays visible to that agency and the manager only."""
+
+    __tablename__ = "research_returns"
+    __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
+
+    agenda_item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agenda_items.id", ondelete="CASCADE"),
+                                                      nullable=False, index=True)
+    agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
+    nothing_held: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    relevant = Encrypted(str)
+    to_share = Encrypted(str)
+    withheld = Encrypted(str)
+    withheld_reason = Encrypted(str)
+    lawful_basis: Mapped[str | None] = mapped_column(String(32))
+    is_shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    updated_by_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    item = relationship("AgendaItem", back_populates="returns")
+    agency = relationship("Agency", lazy="joined")
+
+
+class MinuteAmendment(UUIDPrimaryKey, db.Model):
+    """A correction to finalised minutes: the earlier text and the reason stay, encrypted."""
+
+    __tablename__ = "minute_amendments"
+
+    agenda_item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agenda_items.id", ondelete="CASCADE"),
+                                                      nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    previous_minute = Encrypted(str)
+    reason = Encrypted(str)
+
+    item = relationship("AgendaItem", back_populates="amendments")
+    user = relationship("User")

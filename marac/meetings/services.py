@@ -1,0 +1,431 @@
+"""The panel manager's cycle: schedule, agenda, research, register and confidentiality, hearings,
+minutes. Every step writes its audit event in the caller's transaction; nothing here commits."""
+import calendar
+import datetime as dt
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import selectinload
+
+from marac.actions.models import Action, ActionUpdate
+from marac.audit.services import record
+from marac.cases.models import Case
+from marac.core.timeutil import utcnow
+from marac.extensions import db
+from marac.meetings.models import ATTENDED, AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn
+
+SCHEDULE_HORIZON = dt.timedelta(days=183)
+
+
+class MeetingError(Exception):
+    """A step that cannot be taken now; the message says why, for the user."""
+
+
+class StaleEdit(Exception):
+    """Someone else saved first."""
+
+
+def check_version(obj, expected):
+    if expected is not None and str(obj.version) != str(expected):
+        raise StaleEdit()
+
+
+# --- schedule --------------------------------------------------------------------------------
+
+def _nth_weekday(year, month, weekday, n):
+    """The n-th (1-based) given weekday of a month, or the last one if the month has fewer."""
+    days = [d for d in range(1, calendar.monthrange(year, month)[1] + 1)
+            if dt.date(year, month, d).weekday() == weekday]
+    return dt.date(year, month, days[min(n, len(days)) - 1])
+
+
+def pattern_dates(cadence, start_on, until):
+    """Meeting dates from start_on to until: every 7 or 14 days, or monthly on the same n-th weekday."""
+    dates = []
+    if cadence in ("weekly", "fortnightly"):
+        step = dt.timedelta(days=7 if cadence == "weekly" else 14)
+        day = start_on
+        while day <= until:
+            dates.append(day)
+            day += step
+        return dates
+    n = (start_on.day - 1) // 7 + 1
+    year, month = start_on.year, start_on.month
+    while True:
+        day = _nth_weekday(year, month, start_on.weekday(), n)
+        if day > until:
+            return dates
+        if day >= start_on:
+            dates.append(day)
+        month += 1
+        if month > 12:
+            year, month = year + 1, 1
+
+
+def schedule(actor, panel, start_on, starts_at, until=None):
+    """Create the meetings of the panel's pattern from start_on (up to six months ahead by default);
+    dates that already have a meeting are left alone. Returns the meetings created."""
+    until = until or start_on + SCHEDULE_HORIZON
+    existing = set(db.session.execute(select(Meeting.meets_on).where(Meeting.panel_id == panel.id)).scalars())
+    created = []
+    for day in pattern_dates(panel.cadence, start_on, until):
+        if day not in existing:
+            meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=day, starts_at=starts_at, status="scheduled")
+            db.session.add(meeting)
+            created.append(meeting)
+    panel.meeting_time = starts_at
+    db.session.flush()
+    record("meetings.scheduled", actor, panel, detail={"created": len(created), "cadence": panel.cadence,
+                                                       "from": start_on.isoformat(), "until": until.isoformat()})
+    return created
+
+
+def add_meeting(actor, panel, meets_on, starts_at):
+    if db.session.execute(select(Meeting.id).where(Meeting.panel_id == panel.id, Meeting.meets_on == meets_on,
+                                                   Meeting.status != "cancelled")).first():
+        raise MeetingError("The panel already has a meeting on that date")
+    meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=meets_on, starts_at=starts_at, status="scheduled")
+    db.session.add(meeting)
+    db.session.flush()
+    record("meeting.added", actor, meeting, detail={"meets_on": meets_on.isoformat()})
+    return meeting
+
+
+def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
+    check_version(meeting, expected_version)
+    if meeting.status != "scheduled":
+        raise MeetingError("Only a meeting that has not started can be moved")
+    old = meeting.meets_on
+    meeting.meets_on, meeting.starts_at = meets_on, starts_at
+    db.session.flush()
+    record("meeting.moved", actor, meeting, detail={"from": old.isoformat(), "to": meets_on.isoformat()})
+
+
+def cancel_meeting(actor, meeting):
+    """Cancel a meeting that has not started; its listed cases go back to waiting."""
+    if meeting.status != "scheduled":
+        raise MeetingError("Only a meeting that has not started can be cancelled")
+    released = len(meeting.items)
+    meeting.items = []
+    meeting.status = "cancelled"
+    db.session.flush()
+    record("meeting.cancelled", actor, meeting, detail={"cases_released": released})
+
+
+def upcoming(panel, today):
+    return db.session.execute(
+        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.meets_on >= today, Meeting.status != "cancelled")
+        .order_by(Meeting.meets_on)).scalars().all()
+
+
+def next_meeting_after(meeting):
+    return db.session.execute(
+        select(Meeting).where(Meeting.panel_id == meeting.panel_id, Meeting.meets_on > meeting.meets_on,
+                              Meeting.status == "scheduled").order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
+
+
+# --- agenda ----------------------------------------------------------------------------------
+
+def waiting_cases(panel):
+    """Accepted cases not yet heard and not listed at a meeting still to be held: repeats first,
+    then by referral date. (Incoming MARAC-to-MARAC transfers would come first too; transfers are
+    not part of this service yet.)"""
+    listed_or_heard = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                       .where(AgendaItem.case_id == Case.id,
+                              (AgendaItem.status == "heard") | ((AgendaItem.status == "listed")
+                                                                & Meeting.status.in_(("scheduled", "in_progress")))))
+    return db.session.execute(
+        select(Case).where(Case.panel_id == panel.id, Case.status == "accepted", ~exists(listed_or_heard))
+        .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
+        .options(selectinload(Case.parties))).scalars().all()
+
+
+def _editable_agenda(meeting):
+    if meeting.status != "scheduled":
+        raise MeetingError("The agenda of a meeting that has started cannot be changed")
+
+
+def list_case(actor, meeting, case):
+    _editable_agenda(meeting)
+    if case.panel_id != meeting.panel_id or case.status != "accepted":
+        raise MeetingError("Only accepted cases of this panel can be listed")
+    if any(item.case_id == case.id for item in meeting.items):
+        raise MeetingError("That case is already on this agenda")
+    item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=len(meeting.items) + 1)
+    meeting.items.append(item)
+    db.session.flush()
+    record("agenda.case_listed", actor, meeting, detail={"case_id": str(case.id)})
+    return item
+
+
+def unlist_case(actor, meeting, item):
+    _editable_agenda(meeting)
+    meeting.items.remove(item)
+    _renumber(meeting)
+    db.session.flush()
+    record("agenda.case_removed", actor, meeting, detail={"case_id": str(item.case_id)})
+
+
+def _renumber(meeting):
+    for position, item in enumerate(sorted(meeting.items, key=lambda i: i.position), start=1):
+        item.position = position
+
+
+def move_item(actor, meeting, item, direction):
+    """Swap an item with its neighbour above (-1) or below (+1)."""
+    _editable_agenda(meeting)
+    items = sorted(meeting.items, key=lambda i: i.position)
+    index = items.index(item)
+    other = index + direction
+    if 0 <= other < len(items):
+        items[index].position, items[other].position = items[other].position, items[index].position
+        db.session.flush()
+        record("agenda.reordered", actor, meeting, detail={"case_id": str(item.case_id), "position": other + 1})
+
+
+def publish(actor, meeting):
+    """Publish the agenda: member agencies' representatives then see the listed cases."""
+    _editable_agenda(meeting)
+    if not meeting.items:
+        raise MeetingError("List at least one case before publishing the agenda")
+    meeting.agenda_published_at = utcnow()
+    db.session.flush()
+    record("agenda.published", actor, meeting, detail={"cases": len(meeting.items),
+                                                       "over_capacity": len(meeting.items) > meeting.panel.capacity})
+
+
+def carry_over(actor, meeting):
+    """Move the items not heard (listed or deferred) of a held meeting to the next scheduled one."""
+    target = next_meeting_after(meeting)
+    if target is None:
+        raise MeetingError("There is no later scheduled meeting to carry cases to; schedule one first")
+    moved = 0
+    present = {i.case_id for i in target.items}
+    for item in sorted(meeting.items, key=lambda i: i.position):
+        if item.status != "heard" and item.case_id not in present:
+            target.items.append(AgendaItem(meeting_id=target.id, case_id=item.case_id, position=len(target.items) + 1))
+            moved += 1
+    db.session.flush()
+    record("agenda.carried_over", actor, meeting, detail={"to_meeting": str(target.id), "cases": moved})
+    return target, moved
+
+
+# --- research --------------------------------------------------------------------------------
+
+def return_of(item, agency_id):
+    return next((r for r in item.returns if r.agency_id == agency_id), None)
+
+
+def save_return(actor, item, values, expected_version=None):
+    """Create or update the actor's agency's research return for an agenda item."""
+    if item.meeting.status == "held":
+        raise MeetingError("Research cannot be changed after the meeting")
+    research = return_of(item, actor.agency_id)
+    if research is None:
+        research = ResearchReturn(agenda_item_id=item.id, agency_id=actor.agency_id, updated_by_id=actor.id,
+                                  updated_at=utcnow())
+        item.returns.append(research)
+    else:
+        check_version(research, expected_version)
+    research.nothing_held = values["nothing_held"]
+    for field in ("relevant", "to_share", "withheld", "withheld_reason"):
+        setattr(research, field, None if values["nothing_held"] else (values.get(field) or "").strip() or None)
+    research.lawful_basis = None if values["nothing_held"] else values.get("lawful_basis") or None
+    research.updated_by_id, research.updated_at = actor.id, utcnow()
+    db.session.flush()
+    record("research.saved", actor, item.case, detail={"agenda_item_id": str(item.id),
+                                                       "nothing_held": research.nothing_held})
+    return research
+
+
+def share_return(actor, research):
+    research.is_shared = True
+    db.session.flush()
+    record("research.shared", actor, research.item.case, detail={"agency_id": str(research.agency_id)},
+           recipient_agency_id=None, purpose=research.lawful_basis)
+
+
+def visible_returns(item, user, is_manager):
+    """Returns the user may read: their own agency's, and others' once shared. The manager sees all."""
+    if is_manager:
+        return list(item.returns)
+    return [r for r in item.returns if r.agency_id == user.agency_id or r.is_shared]
+
+
+def research_grid(meeting):
+    """{(agenda item id, agency id): return} for the manager's grid, in one query."""
+    rows = db.session.execute(select(ResearchReturn).join(AgendaItem)
+                              .where(AgendaItem.meeting_id == meeting.id)).scalars().all()
+    return {(r.agenda_item_id, r.agency_id): r for r in rows}
+
+
+# --- register and confidentiality ------------------------------------------------------------
+
+def open_meeting(actor, meeting):
+    if meeting.status != "scheduled":
+        raise MeetingError("This meeting has already been opened")
+    if not meeting.is_published:
+        raise MeetingError("Publish the agenda before opening the meeting")
+    meeting.status = "in_progress"
+    meeting.opened_at = utcnow()
+    for member in meeting.panel.members:
+        meeting.attendances.append(Attendance(agency_id=member.agency_id, status="absent", is_core=member.is_core))
+    db.session.flush()
+    record("meeting.opened", actor, meeting)
+
+
+def _running(meeting):
+    if meeting.status != "in_progress":
+        raise MeetingError("The meeting is not in progress")
+
+
+def set_attendance(actor, meeting, statuses):
+    """statuses: {agency id: status}."""
+    _running(meeting)
+    changed = 0
+    for attendance in meeting.attendances:
+        status = statuses.get(attendance.agency_id)
+        if status and status != attendance.status:
+            attendance.status = status
+            changed += 1
+    db.session.flush()
+    record("meeting.register_recorded", actor, meeting, detail={"changed": changed})
+
+
+def add_attendee(actor, meeting, name, role, agency_id, is_observer):
+    _running(meeting)
+    attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip(), agency_id=agency_id,
+                        is_observer=is_observer)
+    meeting.attendees.append(attendee)
+    if agency_id:
+        attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
+        if attendance is not None and attendance.status not in ATTENDED:
+            attendance.status = "present"
+    db.session.flush()
+    record("meeting.attendee_added", actor, meeting, detail={"observer": is_observer,
+                                                             "agency_id": str(agency_id) if agency_id else None})
+    return attendee
+
+
+def agree_confidentiality(actor, meeting, attendee):
+    _running(meeting)
+    attendee.confidentiality_agreed_at = utcnow()
+    db.session.flush()
+    record("meeting.confidentiality_agreed", actor, meeting, detail={"attendee_id": str(attendee.id)})
+
+
+def discussion_blockers(meeting):
+    """Why case discussion cannot start yet (empty when it can)."""
+    problems = []
+    if meeting.status != "in_progress":
+        problems.append("Open the meeting first")
+        return problems
+    if not meeting.attendees:
+        problems.append("Record who is present")
+    named = {a.agency_id for a in meeting.attendees if a.agency_id}
+    for attendance in meeting.attendances:
+        if attendance.status in ATTENDED and attendance.agency_id not in named:
+            problems.append(f"Name who is here for {attendance.agency.name}")
+    waiting = [a.name for a in meeting.attendees if not a.confidentiality_agreed_at]
+    if waiting:
+        problems.append("Record the confidentiality agreement of " + ", ".join(waiting))
+    return problems
+
+
+# --- hearing ---------------------------------------------------------------------------------
+
+def open_actions_for(case):
+    """Open actions of the case and of the earlier case it repeats: reviewed at this hearing."""
+    case_ids = [case.id] + ([case.repeat_of_id] if case.repeat_of_id else [])
+    return db.session.execute(select(Action).where(Action.case_id.in_(case_ids), Action.status == "open")
+                              .order_by(Action.due_on)).scalars().all()
+
+
+def review_action(actor, action, outcome, note):
+    """At a hearing: done, not possible (circumstances changed) or not done by the agency; or kept open."""
+    if outcome != "open":
+        action.status = outcome
+        action.closed_at = utcnow()
+    update = ActionUpdate(action_id=action.id, user_id=actor.id, at=utcnow(), kind="review", status=outcome)
+    update.note = (note or "").strip() or None
+    action.updates.append(update)
+    db.session.flush()
+    record("action.reviewed", actor, action, detail={"outcome": outcome})
+
+
+def add_action(actor, item, owner_agency_id, description, due_on, named_person):
+    blockers = discussion_blockers(item.meeting)
+    if blockers:
+        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
+    if not item.meeting.panel.is_member(owner_agency_id):
+        raise MeetingError("The owner must be a member agency of the panel")
+    action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
+                    named_person=(named_person or "").strip() or None, status="open")
+    action.description = description.strip()
+    created = ActionUpdate(user_id=actor.id, at=utcnow(), kind="created", status="open")
+    action.updates.append(created)
+    db.session.add(action)
+    db.session.flush()
+    record("action.created", actor, action, detail={"owner_agency_id": str(owner_agency_id)})
+    return action
+
+
+def actions_agreed_at(item):
+    return db.session.execute(select(Action).where(Action.agenda_item_id == item.id)
+                              .order_by(Action.created_at)).scalars().all()
+
+
+def record_hearing(actor, item, risk_summary, minute, outcome, expected_version):
+    """Save the risk summary and minute; outcome 'heard', 'deferred' or None (save only)."""
+    meeting = item.meeting
+    blockers = discussion_blockers(meeting)
+    if blockers:
+        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
+    check_version(item, expected_version)
+    item.risk_summary = (risk_summary or "").strip() or None
+    item.minute = (minute or "").strip() or None
+    if outcome in ("heard", "deferred"):
+        item.status = outcome
+        item.heard_at = utcnow() if outcome == "heard" else None
+    db.session.flush()
+    record("agenda.case_" + (outcome or "minuted"), actor, item.case, detail={"meeting_id": str(meeting.id)})
+    if outcome == "deferred":
+        target = next_meeting_after(meeting)
+        if target is not None and not any(i.case_id == item.case_id for i in target.items):
+            target.items.insert(0, AgendaItem(meeting_id=target.id, case_id=item.case_id, position=0))
+            _renumber(target)
+            db.session.flush()
+
+
+def close_meeting(actor, meeting):
+    _running(meeting)
+    meeting.status = "held"
+    meeting.closed_at = utcnow()
+    db.session.flush()
+    record("meeting.closed", actor, meeting, detail={
+        "heard": sum(1 for i in meeting.items if i.status == "heard"),
+        "attended": sum(1 for a in meeting.attendances if a.status in ATTENDED)})
+
+
+def finalise_minutes(actor, meeting):
+    if meeting.status != "held":
+        raise MeetingError("Close the meeting before finalising its minutes")
+    if meeting.minutes_locked:
+        raise MeetingError("The minutes are already final")
+    meeting.minutes_finalised_at = utcnow()
+    meeting.minutes_finalised_by_id = actor.id
+    db.session.flush()
+    record("minutes.finalised", actor, meeting)
+
+
+def amend_minute(actor, item, new_minute, reason, expected_version):
+    """After finalising, a correction keeps the earlier text and the reason."""
+    if not item.meeting.minutes_locked:
+        raise MeetingError("Edit the minute in the hearing page until the minutes are final")
+    check_version(item, expected_version)
+    amendment = MinuteAmendment(agenda_item_id=item.id, user_id=actor.id, at=utcnow())
+    amendment.previous_minute = item.minute
+    amendment.reason = reason.strip()
+    item.amendments.append(amendment)
+    item.minute = new_minute.strip()
+    db.session.flush()
+    record("minutes.amended", actor, item.case, detail={"agenda_item_id": str(item.id)})

@@ -1,0 +1,70 @@
+"""A whole fortnightly cycle through the web pages: schedule, agenda, research, register with
+confidentiality, a hearing with actions, close, finalise, amend; then the representative's actions."""
+import datetime as dt
+import re
+
+from sqlalchemy import select
+
+from marac.actions.models import Action
+from marac.extensions import db
+from marac.meetings.models import Meeting
+from tests.helpers import make_case, post_form, sign_in
+from tests.referrals import date_parts
+
+
+def test_full_cycle(app, client, world, clock):
+    panel, manager, rep = world.panel, world.users["manager"], world.users["representative"]
+    case = make_case(panel, rep, status="accepted")
+    sign_in(client, manager)
+    start = dt.date.today() + dt.timedelta(days=(1 - dt.date.today().weekday()) % 7 + 14)
+    response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
+                         {**date_parts("start_on", start), "starts_at": "10:00"})
+    assert response.status_code == 302
+    meeting = db.session.execute(select(Meeting).where(Meeting.panel_id == panel.id)
+                                 .order_by(Meeting.meets_on)).scalars().first()
+    assert meeting.meets_on == start
+    agenda = f"/meetings/{meeting.id}/agenda"
+    assert case.reference in client.get(agenda).get_data(as_text=True)
+    post_form(client, agenda, {"op": "list", "case_id": str(case.id)})
+    post_form(client, agenda, {"op": "publish"})
+    # The representative researches the case.
+    rep_client = app.test_client()
+    sign_in(rep_client, rep)
+    page = rep_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
+    item_id = re.search(r'/agenda-items/([0-9a-f-]+)/research', page).group(1)
+    saved = post_form(rep_client, f"/agenda-items/{item_id}/research", {
+        "relevant": "Invented: two call-outs last month.", "to_share": "Invented call-outs.",
+        "lawful_basis": "public_task", "withheld": "", "withheld_reason": "", "version": ""})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    # The meeting: open, register, confidentiality, hearing.
+    register = f"/meetings/{meeting.id}/register"
+    post_form(client, register, {"op": "open"})
+    hearing = f"/agenda-items/{item_id}/hearing"
+    blocked = post_form(client, hearing, {"op": "hearing", "risk_summary": "x", "minute": "y", "outcome": "heard",
+                                          "version": "1"})
+    assert "cannot start" in blocked.get_data(as_text=True)
+    post_form(client, register, {"op": "attendee", "name": "Ivy Idva-Test", "role": "IDVA",
+                                 "agency_id": str(world.agencies.idva.id)})
+    meeting = db.session.get(Meeting, meeting.id)
+    db.session.refresh(meeting)
+    attendee = meeting.attendees[0]
+    post_form(client, register, {"op": "agree", "attendee_id": str(attendee.id)})
+    action = post_form(client, hearing, {"op": "action", "action-owner_agency_id": str(world.agencies.idva.id),
+                                         "action-description": "Invented: safety plan review",
+                                         **date_parts("action-due_on", start + dt.timedelta(days=28))})
+    assert action.status_code == 302
+    form_page = client.get(hearing).get_data(as_text=True)
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', form_page).group(1)
+    heard = post_form(client, hearing, {"op": "hearing", "risk_summary": "Invented risk summary",
+                                        "minute": "Invented minute", "outcome": "heard", "version": version})
+    assert heard.status_code == 302, heard.get_data(as_text=True)[:3000]
+    post_form(client, register, {"op": "close"})
+    assert post_form(client, f"/meetings/{meeting.id}/finalise").status_code == 302
+    # The representative sees and completes their agency's action.
+    actions_page = rep_client.get("/actions").get_data(as_text=True)
+    assert "Invented: safety plan review" in actions_page
+    stored = db.session.execute(select(Action)).scalars().one()
+    done = post_form(rep_client, f"/actions/{stored.id}", {"op": "update", "update-kind": "completed",
+                                                           "update-note": "Invented: done", "update-version": str(stored.version)})
+    assert done.status_code == 302
+    assert db.session.get(Action, stored.id).status == "done"
