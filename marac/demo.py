@@ -111,7 +111,11 @@ def seed():
     db.session.flush()
     from marac.demo_cases import seed_cases
 
-    added += seed_cases(panels, {u.email: u for u in db.session.execute(select(User)).scalars()})
+    from marac.demo_meetings import seed_meetings
+
+    all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
+    added += seed_cases(panels, all_users)
+    added += seed_meetings(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
     return added

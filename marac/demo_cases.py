@@ -139,8 +139,8 @@ def seed_cases(panels, users, seed=2026):
                 services.screen(manager, case, decision, "Demo: does not meet the criteria" if decision != "accept" else "",
                                 confirm_repeat=True, expected_version=case.version)
                 case.screened_at = when + dt.timedelta(days=1)
-                if decision == "accept" and (today - on).days > 200 and rng.random() < 0.7:
-                    case.status = "closed"
+                if decision == "accept" and (today - on).days > 380 and rng.random() < 0.9:
+                    case.status = "closed"  # heard before the demo meetings begin, a year ago
             added += 1
             if added % 100 == 0:
                 db.session.flush()

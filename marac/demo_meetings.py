@@ -1,0 +1,110 @@
+"""Demo meetings: twelve months of past meetings (fortnightly MARAC, monthly MACE and ASB) with
+agendas, registers (some agencies missing some meetings), minutes and actions (some overdue), and
+upcoming meetings with the next agenda partly built. Runs through the same services as the pages;
+only the times of past steps are set afterwards to when they would have happened."""
+import datetime as dt
+import random
+
+from sqlalchemy import func, select
+
+from marac.actions.models import ActionUpdate
+from marac.core.timeutil import utcnow
+from marac.extensions import db
+from marac.meetings import services
+from marac.meetings.models import Meeting
+
+# How reliably each kind of agency attends (the rest: deputy, apologies or absent).
+ATTENDANCE_RATE = {"education": 0.7, "probation": 0.85, "substance_misuse": 0.8, "health": 0.9}
+ACTIONS = ["Share the safety plan with the housing officer", "Flag the address for a priority police response",
+           "Offer the victim an IDVA appointment", "Check school attendance and report back",
+           "Review the tenancy and consider a management transfer", "Refer to the perpetrator programme",
+           "Speak to the GP about disclosure on the next visit", "Check bail conditions and report any breach"]
+
+
+def _at(day, hour=10):
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=dt.timezone.utc)
+
+
+def _first_meeting(panel, today):
+    """The panel's weekday a year ago (for monthly panels: the 2nd such weekday of that month)."""
+    start = today - dt.timedelta(days=365)
+    start += dt.timedelta(days=(panel.weekday - start.weekday()) % 7)
+    if panel.cadence == "monthly":
+        start = start.replace(day=1)
+        start += dt.timedelta(days=(panel.weekday - start.weekday()) % 7 + 7)
+    return start
+
+
+def _hold(rng, meeting, manager, chair, today):
+    """Run a past meeting: list, publish, register, hear every case, add actions, close, finalise."""
+    panel = meeting.panel
+    for case in services.waiting_cases(panel):
+        if case.referred_on <= meeting.meets_on - dt.timedelta(days=7) and len(meeting.items) < panel.capacity:
+            services.list_case(manager, meeting, case)
+    if not meeting.items:
+        return 0
+    services.publish(manager, meeting)
+    services.open_meeting(chair, meeting)
+    statuses = {}
+    for attendance in meeting.attendances:
+        rate = ATTENDANCE_RATE.get(attendance.agency.kind, 0.95)
+        roll = rng.random()
+        statuses[attendance.agency_id] = ("present" if roll < rate else "deputy" if roll < rate + 0.04 else
+                                          rng.choice(["apologies_info", "apologies", "absent"]))
+    services.set_attendance(chair, meeting, statuses)
+    for attendance in meeting.attendances:
+        if statuses[attendance.agency_id] in ("present", "deputy"):
+            person = services.add_attendee(chair, meeting, f"Demo {attendance.agency.short_name} representative",
+                                           "Representative", attendance.agency_id, False)
+            services.agree_confidentiality(chair, meeting, person)
+    member_ids = [m.agency_id for m in panel.members]
+    for item in meeting.items:
+        for action in services.open_actions_for(item.case):
+            services.review_action(chair, action, rng.choice(["done", "done", "not_possible", "not_done"]),
+                                   "Demo review note.")
+        for _ in range(rng.randint(1, 3)):
+            due = meeting.meets_on + dt.timedelta(days=panel.action_due_days)
+            action = services.add_action(chair, item, rng.choice(member_ids), rng.choice(ACTIONS), due, None)
+            if due < today and rng.random() < 0.8:
+                action.status = rng.choice(["done"] * 8 + ["not_possible"])
+                action.closed_at = _at(due - dt.timedelta(days=rng.randint(0, 10)), 15)
+                action.updates.append(ActionUpdate(user_id=manager.id, at=action.closed_at, kind="completed",
+                                                   status=action.status))
+        services.record_hearing(chair, item, "Demo: risk remains high; agencies agreed the safety plan.",
+                                "Demo minute: agencies shared what they hold; actions agreed.", "heard", item.version)
+        item.heard_at = _at(meeting.meets_on, 11)
+        if (today - meeting.meets_on).days > 90 and rng.random() < 0.7:
+            item.case.status = "closed"
+    services.close_meeting(chair, meeting)
+    services.finalise_minutes(manager, meeting)
+    meeting.agenda_published_at = _at(meeting.agenda_deadline, 9)
+    meeting.opened_at, meeting.closed_at = _at(meeting.meets_on, 10), _at(meeting.meets_on, 15)
+    late = rng.random() < 0.15
+    meeting.minutes_finalised_at = _at(meeting.minutes_deadline + dt.timedelta(days=2 if late else 0), 16)
+    for attendee in meeting.attendees:
+        attendee.confidentiality_agreed_at = _at(meeting.meets_on, 10)
+    return len(meeting.items)
+
+
+def seed_meetings(panels, users, seed=2027):
+    """Add demo meetings to panels that have none; returns how many meetings were added."""
+    rng = random.Random(seed)
+    today = utcnow().date()
+    added = 0
+    for panel in panels.values():
+        if db.session.execute(select(func.count()).select_from(Meeting).where(Meeting.panel_id == panel.id)).scalar():
+            continue
+        manager = next(u for u in users.values() if "manager" in panel.roles_of(u))
+        chair = next(u for u in users.values() if "chair" in panel.roles_of(u))
+        start = _first_meeting(panel, today)
+        meetings = services.schedule(manager, panel, start, panel.meeting_time, until=today + dt.timedelta(days=90))
+        added += len(meetings)
+        for meeting in sorted(meetings, key=lambda m: m.meets_on):
+            if meeting.meets_on < today:
+                _hold(rng, meeting, manager, chair, today)
+        upcoming = [m for m in sorted(meetings, key=lambda m: m.meets_on) if m.meets_on >= today]
+        if upcoming:  # the next agenda, partly built
+            for case in services.waiting_cases(panel)[: max(1, panel.capacity // 2)]:
+                services.list_case(manager, upcoming[0], case)
+        db.session.flush()
+    return added
