@@ -2,6 +2,7 @@
 confidentiality, a hearing with actions, close, finalise, amend; then the representative's actions."""
 import datetime as dt
 import re
+import uuid
 
 from sqlalchemy import select
 
@@ -20,9 +21,8 @@ def test_full_cycle(app, client, world, clock):
     response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
                          {**date_parts("start_on", start), "starts_at": "10:00"})
     assert response.status_code == 302
-    meeting = db.session.execute(select(Meeting).where(Meeting.panel_id == panel.id)
-                                 .order_by(Meeting.meets_on)).scalars().first()
-    assert meeting.meets_on == start
+    meeting = db.session.execute(select(Meeting).where(Meeting.panel_id == panel.id, Meeting.meets_on == start)
+                                 ).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
     assert case.reference in client.get(agenda).get_data(as_text=True)
     post_form(client, agenda, {"op": "list", "case_id": str(case.id)})
@@ -63,7 +63,7 @@ def test_full_cycle(app, client, world, clock):
     # The representative sees and completes their agency's action.
     actions_page = rep_client.get("/actions").get_data(as_text=True)
     assert "Invented: safety plan review" in actions_page
-    stored = db.session.execute(select(Action)).scalars().one()
+    stored = db.session.execute(select(Action).where(Action.agenda_item_id == uuid.UUID(item_id))).scalars().one()
     done = post_form(rep_client, f"/actions/{stored.id}", {"op": "update", "update-kind": "completed",
                                                            "update-note": "Invented: done", "update-version": str(stored.version)})
     assert done.status_code == 302
