@@ -1,23 +1,29 @@
 """Referral forms for MARAC, MACE and the ASB taskforce, and the screening and search forms."""
+import re
+
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import spec
 from marac.cases.models import CRITERIA
-from marac.core.forms import CheckboxesField, DateInputField, Postcode, Required, WholeNumberField, choices
+from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
+                              WholeNumberField, choices)
 
 SHORT, MEDIUM, LONG = 120, 300, 5000
+REFERENCE_RE = re.compile(r"[A-Za-z0-9-]+")
 
 
+# Optional fields get no Optional() validator: it would stop the chain on an empty field, so the
+# form's own validate_<field> checks ("required when ...") would never run.
 def text(label, required=None, max_length=SHORT, **kwargs):
-    validators = [Required(required)] if required else [Optional()]
+    validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return StringField(label, validators=validators, **kwargs)
 
 
 def long_text(label, required=None, max_length=LONG, **kwargs):
-    validators = [Required(required)] if required else [Optional()]
+    validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return TextAreaField(label, validators=validators, **kwargs)
 
@@ -29,7 +35,7 @@ def select(label, mapping, required=None, **kwargs):
 
 def radios(label, mapping, required=None, **kwargs):
     validators = [Required(required)] if required else []
-    return RadioField(label, choices=list(mapping.items()), validators=validators, **kwargs)
+    return RadiosField(label, choices=list(mapping.items()), validators=validators, **kwargs)
 
 
 class AliasesMixin:
@@ -121,8 +127,8 @@ class MaracReferralForm(ReferralBase):
                              required="Say whether the victim has consented")
     consent_reason = long_text("If not, why are you referring without the victim's knowledge or consent?",
                                max_length=MEDIUM * 4)
-    perpetrators = FieldList(FormField(PerpetratorForm), min_entries=1, max_entries=5)
-    children = FieldList(FormField(ChildForm), min_entries=0, max_entries=10)
+    perpetrators = EntryList(FormField(PerpetratorForm), min_entries=1, max_entries=5)
+    children = EntryList(FormField(ChildForm), min_entries=0, max_entries=10)
     dash = FormField(DashAnswers)
     criterion = radios("Which criterion does the case meet?", CRITERIA,
                        required="Choose the criterion the case meets")
@@ -147,12 +153,13 @@ class MaracReferralForm(ReferralBase):
         if field.data == "visible_high_risk" and score < spec.VISIBLE_HIGH_RISK_SCORE:
             raise ValidationError(f"Visible high risk needs {spec.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "
                                   f"the checklist has {score}. Choose another criterion or check the answers")
-        if field.data == "professional_judgement" and not (self.judgement_reasons.data or "").strip():
-            self.judgement_reasons.errors.append("Give the reasons for your professional judgement")
-            raise ValidationError("Professional judgement needs your reasons")
         if field.data == "potential_escalation" and (self.police_incidents.data or 0) < spec.POTENTIAL_ESCALATION_INCIDENTS:
             raise ValidationError(f"Potential escalation needs {spec.POTENTIAL_ESCALATION_INCIDENTS} or more "
                                   "police-reported incidents in the last 12 months")
+
+    def validate_judgement_reasons(self, field):
+        if self.criterion.data == "professional_judgement" and not (field.data or "").strip():
+            Required("Give the reasons for your professional judgement")(self, field)
 
     def validate_perpetrators(self, field):
         if not any(entry.form.has_any() for entry in field.entries):
@@ -194,8 +201,8 @@ class MaceReferralForm(ReferralBase):
     exploitation_types = CheckboxesField("Types of exploitation", choices=list(spec.EXPLOITATION_TYPES.items()),
                                          validators=[Required("Choose at least one type of exploitation")])
     indicators = FormField(MaceIndicators)
-    persons_of_concern = FieldList(FormField(PersonOfConcernForm), min_entries=0, max_entries=10)
-    locations = FieldList(FormField(LocationForm), min_entries=0, max_entries=10)
+    persons_of_concern = EntryList(FormField(PersonOfConcernForm), min_entries=0, max_entries=10)
+    locations = EntryList(FormField(LocationForm), min_entries=0, max_entries=10)
     concerns = long_text("What are the concerns?", required="Describe the concerns")
 
 
@@ -222,8 +229,8 @@ for _number, (_key, _question) in enumerate(spec.ASB_QUESTIONS, start=1):
 
 class AsbReferralForm(ReferralBase):
     complainant = FormField(ComplainantForm)
-    respondents = FieldList(FormField(RespondentForm), min_entries=1, max_entries=10)
-    locations = FieldList(FormField(LocationForm), min_entries=0, max_entries=10)
+    respondents = EntryList(FormField(RespondentForm), min_entries=1, max_entries=10)
+    locations = EntryList(FormField(LocationForm), min_entries=0, max_entries=10)
     categories = CheckboxesField("Kinds of anti-social behaviour", choices=list(spec.ASB_CATEGORIES.items()),
                                  validators=[Required("Choose at least one kind of anti-social behaviour")])
     vulnerability = FormField(AsbAnswers)
@@ -251,13 +258,25 @@ class ScreeningForm(FlaskForm):
             raise ValidationError("Give the reason for screening the referral out")
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class SearchForm(FlaskForm):
     """Search by POST so that nothing personal enters a URL or a log."""
 
-    reference = text("Case reference", max_length=32, description="For example MARAC-2026-0042")
-    name = text("Full name", max_length=MEDIUM, description="First and last name, exactly as recorded")
+    # Stripped, so that a box holding only spaces counts as empty (not as a search for "").
+    reference = text("Case reference", max_length=32, description="For example MARAC-2026-0042",
+                     filters=[_strip])
+    name = text("Full name", max_length=MEDIUM, description="First and last name, exactly as recorded",
+                filters=[_strip])
     date_of_birth = DateInputField("Date of birth")
-    postcode = text("Postcode", max_length=10)
+    postcode = text("Postcode", max_length=10, filters=[_strip])
+
+    def validate_reference(self, field):
+        # Letters, digits and hyphens only: nothing else can match, and PostgreSQL refuses NUL characters.
+        if field.data and not REFERENCE_RE.fullmatch(field.data):
+            raise ValidationError("Enter a case reference like MARAC-2026-0042")
 
     def validate_postcode(self, field):
         Postcode()(self, field)

@@ -157,7 +157,14 @@ def search(panel_id):
         by = "reference" if form.reference.data else "name_dob" if form.name.data else "postcode"
         results = services.search(panel, form.reference.data, form.name.data, form.date_of_birth.data,
                                   form.postcode.data)
-        results = [c for c in results if c.can_view(current_user)]
+        # A match confirms that the case holds the postcode (or name and date of birth) searched for:
+        # keep only cases where the user may see that category (education may not see postcodes).
+        needed = {"contact"} if form.postcode.data else set()
+        if form.name.data and form.date_of_birth.data:
+            needed.add("identity")
+        by_panel = panel_categories(panel, current_user)
+        results = [c for c in results
+                   if c.can_view(current_user) and needed <= visible_categories(c, current_user, by_panel)]
         from marac.audit.services import record
 
         record("case.searched", current_user, panel, detail={"by": by, "results": len(results)})

@@ -157,6 +157,9 @@ def next_reference(kind, year):
 def rebuild_parties(case, answers):
     """Replace the case's people and locations with ones built from the answers."""
     old_people = [p.person for p in case.parties if p.role != "person_of_concern"]
+    # Shared records (persons of concern, locations): deleted below once no case links them any more.
+    old_shared = [p.person for p in case.parties if p.role == "person_of_concern"] + [
+        link.location for link in case.locations]
     case.parties = []
     case.locations = []
     db.session.flush()
@@ -195,6 +198,11 @@ def rebuild_parties(case, answers):
         if location.id not in seen:
             seen.add(location.id)
             case.locations.append(CaseLocation(location=location))
+    db.session.flush()
+    for shared in old_shared:
+        link = CaseParty.person_id if isinstance(shared, Person) else CaseLocation.location_id
+        if db.session.execute(select(link).where(link == shared.id).limit(1)).first() is None:
+            db.session.delete(shared)
 
 
 def _person_of_concern(answers, on):

@@ -3,7 +3,7 @@ import datetime as dt
 import re
 
 from flask import g
-from wtforms import Field, IntegerField, SelectField, SelectMultipleField, widgets
+from wtforms import Field, FieldList, IntegerField, RadioField, SelectField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
 from marac.core.timeutil import utcnow
@@ -29,6 +29,9 @@ class Required:
         empty = field.data is None or field.data == [] or (isinstance(field.data, str) and not field.data.strip())
         if not empty:
             return
+        if field.process_errors:
+            # Something was typed but could not be read (a date of 31 February): keep that message.
+            raise StopValidation()
         field.errors[:] = []
         if g.get("saving_draft"):
             raise StopValidation()
@@ -41,9 +44,10 @@ class Postcode:
 
     def __call__(self, form, field):
         if field.data:
-            field.data = normalise_postcode(field.data)
-            if not POSTCODE_RE.match(field.data):
-                raise ValidationError(self.message)
+            normalised = normalise_postcode(field.data)
+            if not POSTCODE_RE.match(normalised):
+                raise ValidationError(self.message)  # and the form shows the postcode as typed
+            field.data = normalised
 
 
 class DateInputField(Field):
@@ -123,6 +127,29 @@ class ChoiceField(SelectField):
         super().pre_validate(form)
 
 
+class RadiosField(RadioField):
+    """GOV.UK radios that may be left unanswered: no choice is not an invalid choice (a Required
+    validator, when there is one, asks for an answer)."""
+
+    def pre_validate(self, form):
+        if self.data in ("", None):
+            return
+        super().pre_validate(form)
+
+
+class EntryList(FieldList):
+    """A FieldList whose entry numbers must be ASCII digits: WTForms takes any key whose number
+    passes str.isdigit(), and int() then fails on "perpetrators-²-first_names" (a server error)."""
+
+    def _extract_indices(self, prefix, formdata):
+        offset = len(prefix) + 1
+        for key in formdata:
+            if key.startswith(prefix):
+                number = key[offset:].split(self._field_separator, 1)[0]
+                if number.isascii() and number.isdigit():
+                    yield int(number)
+
+
 def flat_errors(form):
     """(anchor id, message) for every error in the form, nested forms and lists included, in order."""
     from wtforms import FieldList, FormField
@@ -139,7 +166,7 @@ def flat_errors(form):
             found.extend((field.id, e) for e in field.errors if isinstance(e, str))
         else:
             anchor = f"{field.id}-day" if isinstance(field, DateInputField) else field.id
-            if getattr(field, "type", "") in ("RadioField", "CheckboxesField"):
+            if getattr(field, "type", "") in ("RadioField", "RadiosField", "CheckboxesField"):
                 anchor = f"{field.id}-0"
             found.extend((anchor, error) for error in field.errors if isinstance(error, str))
 

@@ -1,0 +1,849 @@
+"""Referrals and cases end to end: referring, screening, search, validation, drafts, repeats,
+need-to-know, the audit trail and sharing log, optimistic locking, MACE and ASB, encryption at rest."""
+import datetime as dt
+import html
+import json
+import re
+import uuid
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import func, inspect, select, text
+
+from marac.audit.models import AuditEvent
+from marac.cases.models import Case, CaseChange, CaseParty
+from marac.cases.spec import DASH_QUESTIONS, DEFAULT_RULES
+from marac.core.blind_index import blind_index
+from marac.core.timeutil import utcnow
+from marac.extensions import db
+from marac.people.models import Location, Person, PersonName
+from marac.sharing.models import SharingRecord
+from tests.helpers import add_member, add_role, make_agency, make_panel, make_user, post_form, sign_in
+from tests.referrals import asb_form, date_parts, mace_form, marac_form
+
+DOB = dt.date(1990, 4, 1)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+def signed_in(app, user):
+    """A client of its own, signed in as the user."""
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
+def page_of(response):
+    """The response's HTML with entities decoded, so messages with apostrophes compare as typed."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def today():
+    return dt.date.today()  # as tests/referrals.py dates a referral made now
+
+
+def fresh(model, object_id):
+    db.session.expire_all()
+    return db.session.get(model, object_id)
+
+
+def refer(client, panel, data):
+    return post_form(client, f"/panels/{panel.id}/referrals/new", data)
+
+
+def case_of(response):
+    """The case a referral or edit redirected to."""
+    assert response.status_code == 302, page_of(response)[:3000]
+    match = re.fullmatch(r"/cases/([0-9a-f-]{36})", urlsplit(response.headers["Location"]).path)
+    assert match, response.headers["Location"]
+    return fresh(Case, uuid.UUID(match.group(1)))
+
+
+def screen(client, case, decision="accept", reason="", **extra):
+    current = fresh(Case, case.id)
+    return post_form(client, f"/cases/{case.id}/screen",
+                     {"decision": decision, "reason": reason, "version": current.version, **extra})
+
+
+def accepted(client, case, **extra):
+    response = screen(client, case, **extra)
+    assert response.status_code == 302, page_of(response)[:3000]
+    case = fresh(Case, case.id)
+    assert case.status == "accepted"
+    return case
+
+
+def search(client, panel, **fields):
+    data = {"reference": "", "name": "", "postcode": "", **date_parts("date_of_birth", None)}
+    data.update(fields)
+    return post_form(client, f"/panels/{panel.id}/cases/search", data, token_from=f"/panels/{panel.id}/cases")
+
+
+def found(response, case):
+    return f'href="/cases/{case.id}"' in response.get_data(as_text=True)
+
+
+def events(action, object_id=None):
+    stmt = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+    if object_id is not None:
+        stmt = stmt.where(AuditEvent.object_id == str(object_id))
+    return db.session.execute(stmt).scalars().all()
+
+
+def count(model, *where):
+    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def input_value(page, name):
+    match = re.search(rf'<input[^>]*name="{re.escape(name)}"[^>]*value="([^"]*)"', page)
+    return match.group(1) if match else None
+
+
+def textarea_value(page, name):
+    match = re.search(rf'<textarea[^>]*name="{re.escape(name)}"[^>]*>(.*?)</textarea>', page, re.S)
+    return match.group(1) if match else None
+
+
+def checked(page, name, value):
+    return re.search(rf'<input[^>]*name="{re.escape(name)}" type="radio" value="{re.escape(value)}" checked>',
+                     page) is not None
+
+
+def summary_row(page, label):
+    """The value cell of the case page row with this label (the first one)."""
+    match = re.search(rf'<dt class="govuk-summary-list__key">{re.escape(label)}</dt>\s*'
+                      r'<dd class="govuk-summary-list__value">(.*?)</dd>', page, re.S)
+    assert match, f"no row {label!r}"
+    return match.group(1)
+
+
+def version_in(page):
+    return re.search(r'name="version" type="hidden" value="(\d+)"', page).group(1)
+
+
+def representative_of(panel, kind):
+    """A new member agency of this kind on the panel, and a representative of it."""
+    agency = make_agency(kind)
+    add_member(panel, agency)
+    user = make_user(agency)
+    add_role(panel, user, "representative")
+    return user
+
+
+@pytest.fixture
+def rep(app, world):
+    return signed_in(app, world.users["representative"])
+
+
+@pytest.fixture
+def manager(app, world):
+    return signed_in(app, world.users["manager"])
+
+
+@pytest.fixture
+def submitted(rep, world):
+    """A MARAC referral of Testina Fakeperson, made by the IDVA representative."""
+    return case_of(refer(rep, world.panel, marac_form()))
+
+
+# --- 1. the referral flow ----------------------------------------------------------------------
+
+def test_refer_screen_in_list_and_search(app, world, rep, manager):
+    panel = world.panel
+    response = refer(rep, panel, marac_form(aliases="Tina Fakename; T. Pretendperson"))
+    case = case_of(response)
+    assert re.fullmatch(rf"MARAC-{utcnow().year}-\d{{4}}", case.reference)
+    shown = page_of(rep.get(response.headers["Location"]))
+    assert "Awaiting screening" in shown and case.reference in shown
+    assert f"Referral {case.reference} sent to the {panel.name} panel manager for screening." in shown
+    assert case.status == "submitted" and case.referred_on == today() and case.risk_score == 15
+
+    # The manager sees it awaiting screening and accepts it.
+    assert "Screen this referral" in page_of(manager.get(f"/cases/{case.id}"))
+    assert "Screen " + case.reference in page_of(manager.get(f"/cases/{case.id}/screen"))
+    response = screen(manager, case)
+    assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == f"/cases/{case.id}"
+    shown = page_of(manager.get(f"/cases/{case.id}"))
+    assert "Accepted" in shown and "Awaiting screening" not in shown
+    case = fresh(Case, case.id)
+    assert case.status == "accepted" and case.screened_by_id == world.users["manager"].id
+    listing = page_of(manager.get(f"/panels/{panel.id}/cases"))
+    assert f'href="/cases/{case.id}"' in listing and case.reference in listing and "Testina Fakeperson" in listing
+
+    # Search: by name and date of birth, postcode (any format), reference (any case), an alias.
+    by_name = search(manager, panel, name="Testina Fakeperson", **date_parts("date_of_birth", DOB))
+    assert by_name.status_code == 200 and found(by_name, case) and "1 result" in page_of(by_name)
+    assert found(search(manager, panel, postcode="zz11zz"), case)
+    assert found(search(manager, panel, postcode="ZZ1 1ZZ"), case)
+    assert found(search(manager, panel, reference=case.reference.lower()), case)
+    assert found(search(manager, panel, reference=f"  {case.reference}  "), case)
+    assert found(search(manager, panel, name="Tina Fakename", **date_parts("date_of_birth", DOB)), case)
+    assert found(search(manager, panel, name="t. pretendperson", **date_parts("date_of_birth", DOB)), case)
+    # The representative of a member agency finds it too.
+    assert found(search(rep, panel, name="Testina Fakeperson", **date_parts("date_of_birth", DOB)), case)
+
+    wrong_dob = search(manager, panel, name="Testina Fakeperson", **date_parts("date_of_birth", dt.date(1990, 4, 2)))
+    assert wrong_dob.status_code == 200 and not found(wrong_dob, case)
+    assert "0 results" in page_of(wrong_dob) and "No case matches" in page_of(wrong_dob)
+    assert not found(search(manager, panel, name="Testina Fakeperson"), case)  # a name alone is not enough
+    assert "needs both the full name and the date of birth" in page_of(
+        search(manager, panel, name="Testina Fakeperson"))
+    assert not found(search(manager, panel, postcode="ZZ9 9ZZ"), case)
+    assert not found(search(manager, panel, name="Testina", **date_parts("date_of_birth", DOB)), case)
+
+
+@pytest.mark.parametrize("reference", ["\x00", "MARAC-2026-0001\x00", "MARAC 2026 0001", "<b>MARAC</b>", "  "])
+def test_search_refuses_what_cannot_be_a_reference(world, manager, reference):
+    response = search(manager, world.panel, reference=reference)
+    assert response.status_code == 200
+    page = page_of(response)
+    if reference.strip():
+        assert "Enter a case reference like MARAC-2026-0042" in page
+    else:
+        assert "Enter a case reference, a name with date of birth, or a postcode" in page
+    assert not events("case.searched")
+
+
+def test_referrer_sees_success_and_mine_lists_the_referral(world, rep, submitted):
+    mine = page_of(rep.get("/referrals/mine"))
+    assert submitted.reference in mine and f'href="/cases/{submitted.id}"' in mine and "Awaiting screening" in mine
+
+
+def test_repeated_submission_gets_the_next_reference(world, rep):
+    first = case_of(refer(rep, world.panel, marac_form()))
+    second = case_of(refer(rep, world.panel, marac_form(first="Secunda")))
+    n1, n2 = int(first.reference[-4:]), int(second.reference[-4:])
+    assert n2 == n1 + 1
+
+
+# --- 2. validation -----------------------------------------------------------------------------
+
+FUTURE = dt.date.today() + dt.timedelta(days=40)
+
+VALIDATION = {
+    "future date of birth": (
+        {**date_parts("victim-date_of_birth", FUTURE)}, "Date of birth must be today or in the past",
+        lambda p: input_value(p, "victim-date_of_birth-year") == str(FUTURE.year)
+        and input_value(p, "victim-date_of_birth-day") == str(FUTURE.day)),
+    "31 February": (
+        {"victim-date_of_birth-day": "31", "victim-date_of_birth-month": "2", "victim-date_of_birth-year": "1990"},
+        "Date of birth must be a real date",
+        lambda p: (input_value(p, "victim-date_of_birth-day"), input_value(p, "victim-date_of_birth-month"))
+        == ("31", "2")),
+    "date of birth without a year": (
+        {"victim-date_of_birth-year": ""}, "Date of birth must include a year",
+        lambda p: input_value(p, "victim-date_of_birth-day") == "1"
+        and input_value(p, "victim-date_of_birth-month") == "4"),
+    "malformed postcode": (
+        {"victim-postcode": "ZZ1 1Z"}, "Enter a real postcode, like SW1A 1AA",
+        lambda p: input_value(p, "victim-postcode") == "ZZ1 1Z"),
+    "overlong narrative": (
+        {"recent_incident": "x" * 5001}, "The most recent incident must be 5000 characters or fewer",
+        lambda p: textarea_value(p, "recent_incident") == "x" * 5001),
+    "unanswered checklist question": (
+        {"dash-weapons": None}, "Answer question 13 of the risk checklist",
+        lambda p: input_value(p, "victim-first_names") == "Testina" and checked(p, "dash-injury", "yes")
+        and not any(checked(p, "dash-weapons", v) for v in ("yes", "no", "not_known"))),
+    "criterion contradicts the score": (
+        {f"dash-{key}": "no" for key, _ in DASH_QUESTIONS[10:15]},
+        "Visible high risk needs 14 or more 'yes' answers; the checklist has 10",
+        lambda p: checked(p, "criterion", "visible_high_risk") and checked(p, "dash-escalation", "no")
+        and checked(p, "dash-separation", "yes")),
+    "professional judgement without reasons": (
+        {"criterion": "professional_judgement", "judgement_reasons": "   "},
+        "Give the reasons for your professional judgement",
+        lambda p: checked(p, "criterion", "professional_judgement")),
+    "potential escalation with 2 incidents": (
+        {"criterion": "potential_escalation", "police_incidents": "2"},
+        "Potential escalation needs 3 or more police-reported incidents in the last 12 months",
+        lambda p: checked(p, "criterion", "potential_escalation") and input_value(p, "police_incidents") == "2"),
+    "no consent and no reason": (
+        {"victim_consents": "no", "consent_reason": ""},
+        "Explain why you are referring without the victim's knowledge or consent",
+        lambda p: checked(p, "victim_consents", "no") and input_value(p, "victim-last_name") == "Fakeperson"),
+}
+
+
+@pytest.mark.parametrize("name", list(VALIDATION))
+def test_validation_keeps_what_was_typed_and_stores_nothing(world, rep, name):
+    changes, message, kept = VALIDATION[name]
+    data = marac_form()
+    for key, value in changes.items():
+        if value is None:
+            data.pop(key)
+        else:
+            data[key] = value
+    before = (count(Case), count(Person), count(CaseChange), len(events("referral.submitted")))
+    response = refer(rep, world.panel, data)
+    page = page_of(response)
+    assert response.status_code == 200
+    assert 'class="govuk-error-summary"' in page and "There is a problem" in page
+    summary = page.split('govuk-error-summary__list">')[1].split("</ul>")[0]
+    assert message in summary
+    assert kept(page), f"the form lost what was typed ({name})"
+    # Everything else typed is still there too.
+    assert input_value(page, "referrer_name") == "Rita Referrer-Test"
+    assert textarea_value(page, "history") == "Invented history."
+    assert (count(Case), count(Person), count(CaseChange), len(events("referral.submitted"))) == before
+
+
+def test_optional_questions_can_be_left_unanswered(world, rep):
+    data = marac_form()
+    for key in ("victim-safe_to_call", "victim-gender", "victim-sexuality", "victim-gp", "history",
+                "children-0-first_names", "children-0-last_name", "children-0-date_of_birth-day",
+                "children-0-date_of_birth-month", "children-0-date_of_birth-year", "children-0-lives_with"):
+        data.pop(key)
+    case = case_of(refer(rep, world.panel, data))
+    assert case.status == "submitted" and case.referral["victim"]["safe_to_call"] is None
+    assert [p.role for p in case.parties] == ["victim", "perpetrator"]
+
+
+def test_several_errors_are_all_listed(world, rep):
+    data = marac_form(criterion="", recent_incident="", **{"victim-first_names": ""})
+    page = page_of(refer(rep, world.panel, data))
+    for message in ("Enter the victim's first names", "Choose the criterion the case meets",
+                    "Describe the most recent incident"):
+        assert message in page
+    assert 'href="#victim-first_names"' in page and 'href="#criterion-0"' in page
+
+
+# --- 3. drafts ---------------------------------------------------------------------------------
+
+def test_draft_is_private_until_finished(app, world, rep, manager):
+    panel = world.panel
+    response = post_form(rep, f"/panels/{panel.id}/referrals/new",
+                         {"victim-first_names": "Draftina", "recent_incident": "Half-written draft note.",
+                          "action": "draft"})
+    assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/referrals/mine"
+    [draft] = db.session.execute(select(Case).where(Case.status == "draft")).scalars().all()
+    assert draft.reference is None and draft.referrer_user_id == world.users["representative"].id
+    assert draft.referral["victim"]["first_names"] == "Draftina"
+    assert count(CaseParty, CaseParty.case_id == draft.id) == 0  # nobody is findable from a draft
+
+    mine = page_of(rep.get("/referrals/mine"))
+    assert "Draft, not sent yet" in mine and f'href="/cases/{draft.id}/edit"' in mine
+
+    # Nobody else sees it: not the manager's list, not the chair or manager on its page.
+    chair = signed_in(app, world.users["chair"])
+    assert chair.get(f"/cases/{draft.id}").status_code == 403
+    assert chair.get(f"/cases/{draft.id}/edit").status_code == 403
+    assert manager.get(f"/cases/{draft.id}").status_code == 403
+    assert manager.get(f"/cases/{draft.id}/edit").status_code == 403
+    assert manager.get(f"/cases/{draft.id}/screen").status_code == 403
+    assert str(draft.id) not in manager.get(f"/panels/{panel.id}/cases").get_data(as_text=True)
+    assert str(draft.id) not in chair.get(f"/panels/{panel.id}/cases").get_data(as_text=True)
+
+    # The referrer finishes it later.
+    form_page = page_of(rep.get(f"/cases/{draft.id}/edit"))
+    assert input_value(form_page, "victim-first_names") == "Draftina"
+    assert textarea_value(form_page, "recent_incident") == "Half-written draft note."
+    assert "Send referral" in form_page and "Save as draft" in form_page
+    done = post_form(rep, f"/cases/{draft.id}/edit", marac_form(version=version_in(form_page)))
+    case = case_of(done)
+    assert case.id == draft.id and case.status == "submitted"
+    assert re.fullmatch(rf"MARAC-{utcnow().year}-\d{{4}}", case.reference)
+    assert case.referral["victim"]["first_names"] == "Testina"
+    assert f'href="/cases/{case.id}"' in manager.get(f"/panels/{panel.id}/cases").get_data(as_text=True)
+    assert chair.get(f"/cases/{case.id}").status_code == 200
+    actions = [c.action for c in db.session.execute(
+        select(CaseChange).where(CaseChange.case_id == case.id).order_by(CaseChange.at)).scalars()]
+    assert actions == ["draft_saved", "submitted"]
+
+
+def test_draft_can_be_saved_again_and_still_validated_on_submit(world, rep):
+    response = post_form(rep, f"/panels/{world.panel.id}/referrals/new",
+                         {"victim-first_names": "Draftina", "action": "draft"})
+    draft = db.session.execute(select(Case).where(Case.status == "draft")).scalar_one()
+    assert response.status_code == 302
+    # Submitting the unfinished draft shows what is missing and keeps it a draft.
+    response = post_form(rep, f"/cases/{draft.id}/edit", {"victim-first_names": "Draftina", "action": "submit"})
+    assert response.status_code == 200 and "Enter the victim's last name" in page_of(response)
+    assert fresh(Case, draft.id).status == "draft" and fresh(Case, draft.id).reference is None
+
+
+# --- 4. repeat detection -----------------------------------------------------------------------
+
+def test_repeat_within_12_months_links_the_earlier_case(world, rep, manager):
+    panel = world.panel
+    first = case_of(refer(rep, panel, marac_form(referred_on=today() - dt.timedelta(days=190))))
+    accepted(manager, first)
+    second = case_of(refer(rep, panel, marac_form(referred_on=today() - dt.timedelta(days=7))))
+    assert second.is_repeat and second.repeat_of_id == first.id
+    shown = page_of(manager.get(f"/cases/{second.id}"))
+    assert first.reference in summary_row(shown, "Repeat of")
+    assert 'govuk-tag--orange">Repeat<' in shown
+    screening = page_of(manager.get(f"/cases/{second.id}/screen"))
+    assert "This is a repeat" in screening and first.reference in screening
+    # The manager confirms it when accepting; the case stays a repeat.
+    second = accepted(manager, second, confirm_repeat="y")
+    assert second.is_repeat and second.repeat_of_id == first.id
+    listing = manager.get(f"/panels/{panel.id}/cases?repeat=yes").get_data(as_text=True)
+    assert f'href="/cases/{second.id}"' in listing and f'href="/cases/{first.id}"' not in listing
+
+
+def test_manager_can_reject_the_repeat_link(world, rep, manager):
+    first = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=30))))
+    second = case_of(refer(rep, world.panel, marac_form()))
+    assert second.repeat_of_id == first.id
+    second = accepted(manager, second)  # confirm_repeat not ticked
+    assert not second.is_repeat and second.repeat_of_id is None
+
+
+def test_more_than_12_months_later_is_not_a_repeat(world, rep, manager):
+    first = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=400))))
+    accepted(manager, first)
+    second = case_of(refer(rep, world.panel, marac_form()))
+    assert not second.is_repeat and second.repeat_of_id is None
+    screening = page_of(manager.get(f"/cases/{second.id}/screen"))
+    assert "Not a repeat: the same person was referred before, but more than 12 months earlier." in screening
+    assert first.reference in screening
+
+
+def test_alias_and_date_of_birth_match_the_earlier_name(world, rep, manager):
+    first = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=60))))
+    accepted(manager, first)
+    second = case_of(refer(rep, world.panel, marac_form(first="Tina", last="Newsurname",
+                                                        aliases="Ann Other; Testina Fakeperson")))
+    assert second.is_repeat and second.repeat_of_id == first.id
+    # The same alias with another date of birth is someone else.
+    third = case_of(refer(rep, world.panel, marac_form(first="Tina", last="Newsurname", dob=dt.date(1991, 4, 1),
+                                                       aliases="Testina Fakeperson")))
+    assert not third.is_repeat
+
+
+def test_earlier_alias_matches_a_later_name(world, rep, manager):
+    first = case_of(refer(rep, world.panel, marac_form(first="Tina", last="Maiden", aliases="Testina Fakeperson",
+                                                       referred_on=today() - dt.timedelta(days=60))))
+    accepted(manager, first)
+    second = case_of(refer(rep, world.panel, marac_form()))
+    assert second.is_repeat and second.repeat_of_id == first.id
+
+
+@pytest.mark.parametrize("first,last", [("TESTINA ", " fake-person"), ("Téstina", "Fakeperson"),
+                                        ("testina", "FAKE PERSON"), ("Testina", "Fake'person")])
+def test_spellings_that_normalise_the_same_match(world, rep, manager, first, last):
+    earlier = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=20))))
+    accepted(manager, earlier)
+    later = case_of(refer(rep, world.panel, marac_form(first=first, last=last)))
+    assert later.is_repeat and later.repeat_of_id == earlier.id
+    assert found(search(manager, world.panel, name=f"{first} {last}", **date_parts("date_of_birth", DOB)), earlier)
+
+
+def test_another_panel_is_not_a_repeat(app, world, rep, manager):
+    first = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=30))))
+    accepted(manager, first)
+    other = make_panel("MARAC")
+    for agency in (world.agencies.police, world.agencies.idva):
+        add_member(other, agency)
+    for name in ("manager", "chair", "representative", "steering"):
+        add_role(other, world.users[name], name)
+    there = case_of(refer(rep, other, marac_form()))
+    assert there.panel_id == other.id
+    assert not there.is_repeat and there.repeat_of_id is None
+    assert "No earlier case of this panel has the same person" in page_of(manager.get(f"/cases/{there.id}/screen"))
+    # Nor does one panel's search find the other's cases.
+    assert not found(search(manager, other, name="Testina Fakeperson", **date_parts("date_of_birth", DOB)), first)
+    assert found(search(manager, other, name="Testina Fakeperson", **date_parts("date_of_birth", DOB)), there)
+
+
+def test_screening_out_records_the_reason(world, rep, manager, submitted):
+    missing = screen(manager, submitted, decision="screen_out", reason="  ")
+    assert missing.status_code == 200
+    assert "Give the reason for screening the referral out" in page_of(missing)
+    assert fresh(Case, submitted.id).status == "submitted"
+
+    response = screen(manager, submitted, decision="screen_out", reason="Lives outside the area (test).")
+    assert response.status_code == 302
+    case = fresh(Case, submitted.id)
+    assert case.status == "screened_out" and case.screening_reason == "Lives outside the area (test)."
+    shown = page_of(manager.get(f"/cases/{case.id}"))
+    assert "Screened out" in shown and summary_row(shown, "Screening note") == "Lives outside the area (test)."
+    assert [c.action for c in db.session.execute(select(CaseChange).where(
+        CaseChange.case_id == case.id, CaseChange.action == "screened_out")).scalars()] == ["screened_out"]
+    [event] = events("case.screened_out", case.id)
+    assert "outside" not in json.dumps(event.detail)
+    # The reason is not shown to other agencies, and a screened-out referral is not screened twice.
+    chair = signed_in(manager.application, world.users["chair"])
+    assert "Lives outside the area" not in page_of(chair.get(f"/cases/{case.id}"))
+    assert manager.get(f"/cases/{case.id}/screen").status_code == 403
+    # A screened-out referral does not make the next one a repeat.
+    again = case_of(refer(rep, world.panel, marac_form()))
+    assert not again.is_repeat
+
+
+def test_stale_screening_is_refused(world, rep, manager, submitted):
+    version = fresh(Case, submitted.id).version
+    edit_page = page_of(rep.get(f"/cases/{submitted.id}/edit"))
+    assert post_form(rep, f"/cases/{submitted.id}/edit",
+                     marac_form(history="Updated by the referrer.", version=version_in(edit_page))).status_code == 302
+    response = post_form(manager, f"/cases/{submitted.id}/screen", {"decision": "accept", "version": version})
+    assert response.status_code == 200 and "The referral changed while you were screening it" in page_of(response)
+    assert fresh(Case, submitted.id).status == "submitted"
+
+
+# --- 5. need-to-know ---------------------------------------------------------------------------
+
+def test_outsiders_are_refused_everywhere(app, world, submitted):
+    panel = world.panel
+    outsider = signed_in(app, world.users["nonmember"])
+    version = submitted.version
+    cases_before = count(Case, Case.panel_id == panel.id)
+    for url in (f"/cases/{submitted.id}", f"/cases/{submitted.id}/edit", f"/cases/{submitted.id}/screen",
+                f"/cases/{submitted.id}/sharing", f"/panels/{panel.id}/cases", f"/panels/{panel.id}/sharing-rules"):
+        assert outsider.get(url).status_code == 403, url
+    posts = {
+        f"/cases/{submitted.id}/edit": marac_form(first="Hijacked", version=version),
+        f"/cases/{submitted.id}/screen": {"decision": "accept", "reason": "", "version": version},
+        f"/panels/{panel.id}/cases/search": {"name": "Testina Fakeperson", **date_parts("date_of_birth", DOB)},
+        f"/panels/{panel.id}/referrals/new": marac_form(first="Intruder"),
+    }
+    for url, data in posts.items():
+        response = post_form(outsider, url, data, token_from="/")
+        assert response.status_code == 403, url
+        assert "Testina" not in response.get_data(as_text=True)
+    case = fresh(Case, submitted.id)
+    assert case.status == "submitted" and case.referral["victim"]["first_names"] == "Testina"
+    assert not events("case.searched")
+    assert count(Case, Case.panel_id == panel.id) == cases_before  # no referral from outside the panel
+
+
+def test_steering_group_and_admin_see_no_cases(app, world, submitted):
+    for name in ("steering", "admin"):
+        client = signed_in(app, world.users[name])
+        for url in (f"/cases/{submitted.id}", f"/cases/{submitted.id}/edit", f"/panels/{world.panel.id}/cases",
+                    f"/cases/{world.case.id}"):
+            assert client.get(url).status_code == 403, (name, url)
+        response = post_form(client, f"/panels/{world.panel.id}/cases/search", {"reference": submitted.reference},
+                             token_from="/")
+        assert response.status_code == 403
+
+
+def test_police_do_not_see_health_details(app, world, submitted):
+    chair = signed_in(app, world.users["chair"])
+    shown = page_of(chair.get(f"/cases/{submitted.id}"))
+    assert "Fakeside Surgery" not in shown
+    assert "Withheld" in summary_row(shown, "GP") and "Withheld" in summary_row(shown, "Disability")
+    assert "Some information is withheld from your agency" in shown
+    # What the police may see is shown.
+    assert "Testina Fakeperson" in shown and "1 Pretend Road" in shown and "CRIS-TEST-0001" in shown
+
+
+def test_housing_sees_the_address_but_not_health(app, world):
+    rep = signed_in(app, world.users["representative"])
+    case = case_of(refer(rep, world.panel, marac_form(**{"victim-disability": "yes"})))
+    housing = signed_in(app, representative_of(world.panel, "housing"))
+    shown = page_of(housing.get(f"/cases/{case.id}"))
+    assert "Fakeside Surgery" not in shown and "Withheld" in summary_row(shown, "Disability")
+    assert "1 Pretend Road, Testtown" in shown and "ZZ1 1ZZ" in shown and "07700 900123" in shown
+    assert "CRIS-TEST-0001" not in shown and "Withheld" in summary_row(shown, "Crime reference")
+
+
+def test_education_does_not_see_contact_details(app, world, submitted):
+    education = signed_in(app, representative_of(world.panel, "education"))
+    shown = page_of(education.get(f"/cases/{submitted.id}"))
+    for secret in ("1 Pretend Road", "ZZ1 1ZZ", "07700 900123", "Fakeside Surgery", "CRIS-TEST-0001"):
+        assert secret not in shown, secret
+    assert "Withheld" in summary_row(shown, "Address") and "Withheld" in summary_row(shown, "Postcode")
+    assert "Testina Fakeperson" in shown  # identity is shared with education
+    assert "Kiddo Fakeperson" in shown  # and the children
+
+
+def test_education_cannot_confirm_a_postcode_by_searching(app, world, submitted):
+    """Searching by postcode would tell education the victim's postcode, which they may not see."""
+    education = signed_in(app, representative_of(world.panel, "education"))
+    assert not found(search(education, world.panel, postcode="ZZ1 1ZZ"), submitted)
+    assert found(search(education, world.panel, reference=submitted.reference), submitted)
+
+
+def test_manager_sees_everything(world, manager, submitted):
+    shown = page_of(manager.get(f"/cases/{submitted.id}"))
+    for value in ("Testina Fakeperson", "Fakeside Surgery", "1 Pretend Road", "ZZ1 1ZZ", "07700 900123",
+                  "Sentinel-narrative", "CRIS-TEST-0001", "Kiddo Fakeperson", "Perry Fakeabuser"):
+        assert value in shown, value
+    assert "Withheld" not in shown and "Some information is withheld" not in shown
+
+
+def test_changing_the_sharing_rules_changes_what_a_representative_sees(app, world, manager, submitted):
+    panel = world.panel
+    education = signed_in(app, representative_of(panel, "education"))
+    assert "1 Pretend Road" not in page_of(education.get(f"/cases/{submitted.id}"))
+    chair = signed_in(app, world.users["chair"])
+    assert chair.get(f"/panels/{panel.id}/sharing-rules").status_code == 403
+    assert post_form(chair, f"/panels/{panel.id}/sharing-rules", {}, token_from="/").status_code == 403
+
+    rules = {f"rule-{kind}-{category}": "y" for kind, categories in DEFAULT_RULES.items() for category in categories}
+    rules["rule-education-contact"] = "y"
+    del rules["rule-police-narrative"]
+    response = post_form(manager, f"/panels/{panel.id}/sharing-rules", rules)
+    assert response.status_code == 302
+    assert "Sharing rules saved (2 changes)" in page_of(manager.get(response.headers["Location"]))
+    [event] = events("sharing.rules_changed")
+    assert sorted(event.detail["changes"]) == ["education:contact:on", "police:narrative:off"]
+    assert event.actor_user_id == world.users["manager"].id and event.object_id == str(panel.id)
+
+    shown = page_of(education.get(f"/cases/{submitted.id}"))
+    assert "1 Pretend Road" in shown and "ZZ1 1ZZ" in shown
+    police = page_of(chair.get(f"/cases/{submitted.id}"))
+    assert "Sentinel-narrative" not in police and "Withheld" in summary_row(police, "Most recent incident")
+    rules_page = page_of(manager.get(f"/panels/{panel.id}/sharing-rules"))
+    assert 'id="rule-education-contact" name="rule-education-contact" type="checkbox" value="y" checked' in rules_page
+
+
+# --- 6. audit trail and sharing log ------------------------------------------------------------
+
+def test_every_view_is_audited_and_logged(app, world, manager, submitted):
+    chair_user = world.users["chair"]
+    chair = signed_in(app, chair_user)
+    for _ in range(2):
+        assert chair.get(f"/cases/{submitted.id}").status_code == 200
+    views = [e for e in events("case.viewed", submitted.id) if e.actor_user_id == chair_user.id]
+    assert len(views) == 2
+    police_categories = sorted(DEFAULT_RULES["police"])
+    for event in views:
+        assert event.recipient_agency_id == world.agencies.police.id
+        assert event.actor_agency_id == world.agencies.police.id
+        assert event.detail == {"categories": police_categories}
+        assert event.purpose == world.panel.lawful_basis[:200]
+    records = db.session.execute(select(SharingRecord).where(
+        SharingRecord.case_id == submitted.id, SharingRecord.user_id == chair_user.id)).scalars().all()
+    assert len(records) == 2 * len(police_categories)
+    assert sorted({r.category for r in records}) == police_categories and "health" not in {r.category for r in records}
+    assert {r.lawful_basis for r in records} == {world.panel.lawful_basis}
+    assert {r.agency_id for r in records} == {world.agencies.police.id}
+
+    log = page_of(manager.get(f"/cases/{submitted.id}/sharing"))
+    assert chair_user.full_name in log and world.agencies.police.name in log
+    assert "Risk checklist" in log and world.panel.lawful_basis in log
+    assert chair.get(f"/cases/{submitted.id}/sharing").status_code == 403
+    rep = signed_in(app, world.users["representative"])
+    assert rep.get(f"/cases/{submitted.id}/sharing").status_code == 403
+
+
+def test_searches_are_audited_without_personal_data(world, manager, submitted):
+    search(manager, world.panel, name="Testina Fakeperson", **date_parts("date_of_birth", DOB))
+    search(manager, world.panel, postcode="ZZ1 1ZZ")
+    search(manager, world.panel, reference=submitted.reference)
+    search(manager, world.panel, name="Testina Fakeperson")  # invalid: not a search, not audited
+    searched = events("case.searched")
+    assert [e.detail["by"] for e in searched] == ["name_dob", "postcode", "reference"]
+    assert [e.detail["results"] for e in searched] == [1, 1, 1]
+    for event in searched:
+        assert event.object_id == str(world.panel.id) and event.actor_user_id == world.users["manager"].id
+        stored = json.dumps([event.detail, event.object_id, event.purpose, event.object_type]).lower()
+        for secret in ("testina", "fakeperson", "zz1", "1990", "1zz"):
+            assert secret not in stored
+
+
+# --- 7. optimistic locking and history ---------------------------------------------------------
+
+def test_concurrent_edit_is_refused_and_keeps_the_typed_value(app, world, rep, manager, submitted):
+    case = accepted(manager, submitted)
+    second_manager_user = make_user(world.agencies.council)
+    add_role(world.panel, second_manager_user, "manager")
+    other = signed_in(app, second_manager_user)
+
+    first_form = page_of(manager.get(f"/cases/{case.id}/edit"))
+    second_form = page_of(other.get(f"/cases/{case.id}/edit"))
+    assert version_in(first_form) == version_in(second_form) == str(case.version)
+    assert input_value(first_form, "victim-first_names") == "Testina"
+
+    saved = post_form(manager, f"/cases/{case.id}/edit",
+                      marac_form(history="Updated history from the first manager.",
+                                 version=version_in(first_form)))
+    assert saved.status_code == 302
+    refused = post_form(other, f"/cases/{case.id}/edit",
+                        marac_form(history="Stale edit of the second manager.", version=version_in(second_form),
+                                   **{"victim-phone": "07700 900999"}))
+    shown = page_of(refused)
+    assert refused.status_code == 200
+    assert "Someone else changed this case" in shown and "There is a problem" in shown
+    assert textarea_value(shown, "history") == "Stale edit of the second manager."
+    assert input_value(shown, "victim-phone") == "07700 900999"
+
+    case = fresh(Case, case.id)
+    assert case.referral["history"] == "Updated history from the first manager."
+    assert case.subject.phone == "07700 900123"
+    edits = db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id,
+                                                        CaseChange.action == "edited")).scalars().all()
+    assert len(edits) == 1 and edits[0].user_id == world.users["manager"].id
+    assert len(events("case.edited", case.id)) == 1
+    # Reloading gives the latest version, and saving from it works.
+    fresh_form = page_of(other.get(f"/cases/{case.id}/edit"))
+    assert textarea_value(fresh_form, "history") == "Updated history from the first manager."
+    retry = post_form(other, f"/cases/{case.id}/edit",
+                      marac_form(history="Second manager, after reloading.", version=version_in(fresh_form)))
+    assert retry.status_code == 302
+    assert fresh(Case, case.id).referral["history"] == "Second manager, after reloading."
+
+
+def test_referrer_and_manager_editing_at_once(world, rep, manager, submitted):
+    rep_form = page_of(rep.get(f"/cases/{submitted.id}/edit"))
+    manager_form = page_of(manager.get(f"/cases/{submitted.id}/edit"))
+    saved = post_form(rep, f"/cases/{submitted.id}/edit",
+                      marac_form(orders="Non-molestation order (test).", version=version_in(rep_form)))
+    assert saved.status_code == 302
+    refused = post_form(manager, f"/cases/{submitted.id}/edit",
+                        marac_form(orders="Manager's stale text.", version=version_in(manager_form)))
+    assert refused.status_code == 200 and "Someone else changed this case" in page_of(refused)
+    assert textarea_value(page_of(refused), "orders") == "Manager's stale text."
+    assert fresh(Case, submitted.id).referral["orders"] == "Non-molestation order (test)."
+
+
+def test_edits_record_history_with_encrypted_old_values(world, rep, manager, submitted):
+    form_page = page_of(manager.get(f"/cases/{submitted.id}/edit"))
+    response = post_form(manager, f"/cases/{submitted.id}/edit",
+                         marac_form(history="A new history text.", **{"victim-address": "2 Other Road, Testtown"},
+                                    version=version_in(form_page)))
+    assert response.status_code == 302
+    [change] = db.session.execute(select(CaseChange).where(CaseChange.case_id == submitted.id,
+                                                           CaseChange.action == "edited")).scalars().all()
+    assert sorted(change.fields) == ["history", "victim.address"]
+    assert change.old_values == {"history": "Invented history.", "victim.address": "1 Pretend Road, Testtown"}
+    assert change.user_id == world.users["manager"].id
+    raw = [row for row in db.session.execute(text("SELECT action, old_values FROM case_changes")).all()
+           if row[0] == "edited"]
+    assert len(raw) == 1
+    blob = bytes(raw[0][1])
+    assert b"Invented history" not in blob and b"Pretend Road" not in blob and b"history" not in blob
+    shown = page_of(manager.get(f"/cases/{submitted.id}"))
+    assert "Edited by" in shown and "(2 fields: history, victim.address)" in shown
+    assert "2 Other Road, Testtown" in shown and "1 Pretend Road" not in shown
+    # The case's people were rebuilt: search finds the new address, not a stale person.
+    assert count(CaseParty, CaseParty.case_id == submitted.id, CaseParty.role == "victim") == 1
+    [event] = events("case.edited", submitted.id)
+    assert event.detail == {"status": "submitted", "fields_changed": 2}
+
+
+# --- 8. MACE and ASB -----------------------------------------------------------------------------
+
+def panel_of_kind(world, kind):
+    panel = make_panel(kind)
+    for agency in (world.agencies.police, world.agencies.idva):
+        add_member(panel, agency)
+    for name in ("manager", "chair", "representative"):
+        add_role(panel, world.users[name], name)
+    return panel
+
+
+def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
+    panel = panel_of_kind(world, "MACE")
+    first = case_of(refer(rep, panel, mace_form()))
+    second = case_of(refer(rep, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4))))
+    assert first.reference.startswith(f"MACE-{utcnow().year}-")
+    links = db.session.execute(select(CaseParty).where(CaseParty.role == "person_of_concern")).scalars().all()
+    assert {link.case_id for link in links} == {first.id, second.id}
+    assert len({link.person_id for link in links}) == 1
+    index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
+    assert count(PersonName, PersonName.name_dob_index == index) == 1
+    # The location of concern is one record too.
+    assert count(Location, Location.address_index == blind_index("location_address", "9 Imaginary Parade",
+                                                                 "ZZ3 3ZZ")) == 1
+    assert first.risk_score == 20 and first.risk_level == "high"
+    assert first.codes == {"exploitation_types": ["county_lines", "criminal"]}
+    manager = signed_in(app, world.users["manager"])
+    shown = page_of(manager.get(f"/cases/{first.id}"))
+    assert "High, score 20" in shown and "Shady Fakeadult" in shown and "Pretend Academy" in shown
+    assert "County lines" in shown and "Child criminal exploitation" in shown
+    # Search by the hotspot's postcode finds both cases.
+    both = search(manager, panel, postcode="ZZ3 3ZZ")
+    assert found(both, first) and found(both, second)
+
+
+def test_editing_a_mace_referral_keeps_one_person_of_concern(app, world, rep):
+    panel = panel_of_kind(world, "MACE")
+    case = case_of(refer(rep, panel, mace_form()))
+    people_before = count(Person)
+    for concerns in ("First edit of the concerns.", "Second edit of the concerns."):
+        form_page = page_of(rep.get(f"/cases/{case.id}/edit"))
+        assert post_form(rep, f"/cases/{case.id}/edit",
+                         mace_form(concerns=concerns, version=version_in(form_page))).status_code == 302
+    assert count(Person) == people_before
+    index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
+    assert count(PersonName, PersonName.name_dob_index == index) == 1
+
+
+@pytest.mark.parametrize("indicator,level", [("0", "standard"), ("1", "medium"), ("2", "high")])
+def test_mace_risk_levels(world, rep, indicator, level):
+    panel = panel_of_kind(world, "MACE")
+    data = mace_form(**{f"indicators-{key}": indicator for key in
+                        ("missing", "peers", "hotspots", "money", "weapons", "night_economy", "substances",
+                         "education", "online", "injuries")})
+    case = case_of(refer(rep, panel, data))
+    assert case.risk_level == level and case.risk_score == 10 * int(indicator)
+
+
+def test_asb_vulnerability_sets_priority_and_response_time(app, world, rep):
+    panel = panel_of_kind(world, "ASB")
+    case = case_of(refer(rep, panel, asb_form()))
+    assert case.reference.startswith(f"ASB-{utcnow().year}-")
+    assert case.risk_score == 8 and case.risk_level == "high" and case.codes["response_days"] == 1
+    manager = signed_in(app, world.users["manager"])
+    shown = page_of(manager.get(f"/cases/{case.id}"))
+    assert "High, score 8; respond within 1 working day" in shown
+    assert "Flat 2, Pretend House" in shown and "Noisy Fakerespondent" in shown
+    medium = case_of(refer(rep, panel, asb_form(first="Other", **{
+        f"vulnerability-{key}": "no" for key in ("previous", "hate", "unsafe_home", "health_effect")})))
+    assert medium.risk_level == "medium" and medium.codes["response_days"] == 3
+    assert "Medium, score 4; respond within 3 working days" in page_of(manager.get(f"/cases/{medium.id}"))
+
+
+# --- 9. nothing identifying in plain columns -----------------------------------------------------
+
+SECRETS = ["Testina", "Fakeperson", "1990-04-01", "19900401", "01/04/1990", "Pretend Road", "ZZ1 1ZZ", "ZZ11ZZ",
+           "07700 900123", "07700900123", "Sentinel-narrative", "Fakeside Surgery", "Perry", "Fakeabuser", "Kiddo",
+           "Invented history", "CRIS-TEST-0001", "Rita Referrer", "Tina Fakename"]
+
+
+def cells():
+    """(table, column, value) of every cell of every table, read as plain SQL would."""
+    connection = db.session.connection()
+    for table in inspect(connection).get_table_names():
+        result = db.session.execute(text(f'SELECT * FROM "{table}"'))
+        columns = list(result.keys())
+        for row in result:
+            for column, value in zip(columns, row):
+                yield table, column, value
+
+
+def as_text(value):
+    if isinstance(value, memoryview):
+        value = bytes(value)
+    if isinstance(value, bytes):
+        return value.decode("latin-1")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str):
+        return value
+    return None
+
+
+def test_identifying_values_are_only_stored_encrypted(app, world, rep, manager):
+    case = case_of(refer(rep, world.panel, marac_form(aliases="Tina Fakename")))
+    accepted(manager, case)
+    manager.get(f"/cases/{case.id}")
+    search(manager, world.panel, name="Testina Fakeperson", **date_parts("date_of_birth", DOB))
+    search(manager, world.panel, postcode="ZZ1 1ZZ")
+    db.session.expire_all()
+    leaks, scanned = [], 0
+    for table, column, value in cells():
+        value = as_text(value)
+        if value is None:
+            continue
+        scanned += 1
+        for secret in SECRETS:
+            if secret.lower() in value.lower():
+                leaks.append((table, column, secret))
+    assert scanned > 100
+    assert leaks == []
+    # Coded values for statistics are plain.
+    genders = [row[0] for row in db.session.execute(text("SELECT gender FROM people"))]
+    assert "female" in genders and "male" in genders
+    bands = [row[0] for row in db.session.execute(text("SELECT age_band FROM people"))]
+    assert "35-44" in bands or "25-34" in bands
+    # And the values are really there, encrypted: the application reads them back.
+    case = fresh(Case, case.id)
+    victim = case.subject
+    assert (victim.first_names, victim.last_name, victim.date_of_birth, victim.postcode, victim.phone) == (
+        "Testina", "Fakeperson", DOB, "ZZ1 1ZZ", "07700 900123")
+    assert victim.details["gp"] == "Fakeside Surgery" and victim.aliases == ["Tina Fakename"]
+    assert case.referral["recent_incident"].startswith("Sentinel-narrative")
