@@ -1,6 +1,7 @@
 """Referral forms for MARAC, MACE and the ASB taskforce, and the screening and search forms."""
 import re
 
+from flask import g
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
@@ -149,6 +150,8 @@ class MaracReferralForm(ReferralBase):
             Required("Explain why you are referring without the victim's knowledge or consent")(self, field)
 
     def validate_criterion(self, field):
+        if g.get("saving_draft"):
+            return  # a draft may be saved before the checklist and the criterion agree
         score = self.dash_score()
         if field.data == "visible_high_risk" and score < spec.VISIBLE_HIGH_RISK_SCORE:
             raise ValidationError(f"Visible high risk needs {spec.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "

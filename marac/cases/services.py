@@ -185,7 +185,7 @@ def rebuild_parties(case, answers):
     elif kind == "MACE":
         add("young_person", answers["young_person"], ("school", "social_worker"))
         for poc in answers.get("persons_of_concern") or []:
-            case.parties.append(CaseParty(person=_person_of_concern(poc, on), role="person_of_concern",
+            case.parties.append(CaseParty(person=_person_of_concern(case.panel_id, poc, on), role="person_of_concern",
                                           position=position))
             position += 1
     else:
@@ -205,14 +205,16 @@ def rebuild_parties(case, answers):
             db.session.delete(shared)
 
 
-def _person_of_concern(answers, on):
-    """A person of concern is one record that several cases link to: reuse a match by name + DOB."""
+def _person_of_concern(panel_id, answers, on):
+    """A person of concern is one record that several cases of the panel link to: reuse a match by
+    name + DOB. Only within the panel, so that linking reveals nothing about another panel's cases."""
     name = " ".join(p for p in ((answers.get("first_names") or "").strip(), (answers.get("last_name") or "").strip()) if p)
     date_of_birth = answers.get("date_of_birth")
     if name and date_of_birth:
         existing = db.session.execute(
             select(Person).join(PersonName).join(CaseParty, CaseParty.person_id == Person.id)
-            .where(CaseParty.role == "person_of_concern", PersonName.is_alias.is_(False),
+            .join(Case, Case.id == CaseParty.case_id)
+            .where(Case.panel_id == panel_id, CaseParty.role == "person_of_concern", PersonName.is_alias.is_(False),
                    name_dob_condition(name, dt.date.fromisoformat(date_of_birth)))
         ).scalars().first()
         if existing is not None:
