@@ -749,6 +749,16 @@ def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
     assert found(both, first) and found(both, second)
 
 
+def test_persons_of_concern_are_not_linked_across_panels(app, world, rep):
+    """The same adult named to two MACE panels is a record of each panel: linking across panels
+    would tie one panel's cases to another's."""
+    first = case_of(refer(rep, panel_of_kind(world, "MACE"), mace_form()))
+    second = case_of(refer(rep, panel_of_kind(world, "MACE"), mace_form()))
+    links = db.session.execute(select(CaseParty).where(CaseParty.role == "person_of_concern")).scalars().all()
+    assert {link.case_id for link in links} == {first.id, second.id}
+    assert len({link.person_id for link in links}) == 2
+
+
 def test_editing_a_mace_referral_keeps_one_person_of_concern(app, world, rep):
     panel = panel_of_kind(world, "MACE")
     case = case_of(refer(rep, panel, mace_form()))
