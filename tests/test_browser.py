@@ -16,6 +16,7 @@ import os
 import re
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -100,7 +101,10 @@ def _seed():
     helpers.add_role(panel, manager, "manager")
     rep_role = helpers.add_role(panel, rep, "representative")
     helpers.add_role(panel, enrolling, "chair")
+    police_rep = helpers.make_user(police, email="police.rep@example.test", full_name="Pat Placeholder")
+    helpers.add_role(panel, police_rep, "representative")
     db.session.commit()
+    meetings = _seed_meetings(panel, police, idva, manager, rep, police_rep)
 
     def person(user):
         return SimpleNamespace(id=user.id, email=user.email)
@@ -109,7 +113,85 @@ def _seed():
         users=SimpleNamespace(admin=person(admin), manager=person(manager), rep=person(rep),
                               enrolling=person(enrolling), unenrolled=person(unenrolled)),
         police_id=police.id, spare_id=spare.id, panel_id=panel.id, panel_name=panel.name,
-        member_id=member.id, rep_role_id=rep_role.id)
+        member_id=member.id, rep_role_id=rep_role.id, idva_name=idva.name, meetings=meetings)
+
+
+def _seed_meetings(panel, police, idva, manager, rep, police_rep):
+    """Meetings in every state the meeting pages need, made through the services:
+
+    * past: held a fortnight ago, minutes final, with open actions (one overdue, one due soon, one on
+      track, one for the representative to complete);
+    * walk: next week, two cases listed, agenda not published (the manager walks it in the browser);
+    * live: today, in progress, one attendee agreed and one not yet, an observer;
+    * research: in a fortnight, published, one case with the police's shared research;
+    and two accepted cases waiting (one a repeat)."""
+    import datetime as dt
+
+    from marac.core.timeutil import utcnow
+    from marac.extensions import db
+    from marac.meetings import services
+
+    today = utcnow().date()
+    day = dt.timedelta(days=1)
+
+    def case(number, referred_days_ago, repeat=False):
+        made = helpers.make_case(panel, rep, status="accepted", referred_on=today - referred_days_ago * day,
+                                 reference=f"MARAC-2026-{number:04d}")
+        made.is_repeat = repeat
+        return made
+
+    walk1, walk2, live_case, research_case = case(101, 40), case(102, 20), case(103, 35), case(104, 30)
+    case(105, 10, repeat=True), case(106, 5)
+    past = services.add_meeting(manager, panel, today - 14 * day, dt.time(10))
+    for listed in (walk1, live_case, research_case):
+        services.list_case(manager, past, listed)
+    services.publish(manager, past)
+    services.open_meeting(manager, past)
+    for agency, name in ((police, "Pat Placeholder"), (idva, "Rita Placeholder")):
+        attendee = services.add_attendee(manager, past, name, "", agency.id, False)
+        services.agree_confidentiality(manager, past, attendee)
+    items = {item.case_id: item for item in past.items}
+    overdue = services.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
+                                  today - 3 * day, "Rita Placeholder")
+    soon = services.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
+                               today + 3 * day, None)
+    services.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
+                        None)
+    to_complete = services.add_action(manager, items[research_case.id], idva.id,
+                                      "Invented: send the court support leaflet", today + 10 * day, None)
+    for item in past.items:
+        services.record_hearing(manager, item, "Invented: high risk, escalating", "Invented: the panel agreed",
+                                "heard", None)
+    services.close_meeting(manager, past)
+    services.finalise_minutes(manager, past)
+
+    walk = services.add_meeting(manager, panel, today + 7 * day, dt.time(10))
+    services.list_case(manager, walk, walk1)
+    services.list_case(manager, walk, walk2)
+
+    live = services.add_meeting(manager, panel, today, dt.time(10))
+    services.list_case(manager, live, live_case)
+    services.publish(manager, live)
+    services.open_meeting(manager, live)
+    agreed = services.add_attendee(manager, live, "Rita Placeholder", "IDVA", idva.id, False)
+    services.agree_confidentiality(manager, live, agreed)
+    services.add_attendee(manager, live, "Pat Placeholder", "DS", police.id, False)
+    services.add_attendee(manager, live, "Olive Observer", "Student", None, True)
+
+    research = services.add_meeting(manager, panel, today + 14 * day, dt.time(10))
+    research_item = services.list_case(manager, research, research_case)
+    services.publish(manager, research)
+    police_return = services.save_return(police_rep, research_item, {
+        "nothing_held": False, "relevant": "Invented: two call-outs", "to_share": "Invented: call-out dates",
+        "lawful_basis": "public_task", "withheld": "Invented: an intelligence report",
+        "withheld_reason": "Invented: it would prejudice an investigation"})
+    services.share_return(police_rep, police_return)
+    db.session.commit()
+    return SimpleNamespace(
+        past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
+        walk_waiting=walk2.reference, live=live.id, live_item=live.items[0].id, research=research.id,
+        research_item=research_item.id, research_case=research_case.reference, overdue_action=overdue.id,
+        soon_action=soon.id, rep_action=to_complete.id)
 
 
 @pytest.fixture(scope="module")
@@ -436,3 +518,232 @@ def test_screenshots(live, admin):
         expect(admin.locator(".govuk-header__logotype, .govuk-header__logo, svg.govuk-logo")).to_have_count(0)
         admin.screenshot(path=str(SCREENS / f"{name}.png"), full_page=True)
         assert (SCREENS / f"{name}.png").stat().st_size > 0
+
+
+# --- Test C: the meeting cycle in the browser ------------------------------------------------
+
+@pytest.fixture(scope="module")
+def manager_page(browser, live):
+    context = new_context(browser, live)
+    page = open_page(context)
+    sign_in(page, live.users.manager, code=unused_code(live, live.users.manager))
+    expect_heading(page, "Your panels")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def manager(manager_page):
+    manager_page.problems.clear()
+    return manager_page
+
+
+@pytest.fixture(scope="module")
+def rep_page(browser, live):
+    context = new_context(browser, live)
+    page = open_page(context)
+    sign_in(page, live.users.rep, code=unused_code(live, live.users.rep))
+    expect_heading(page, "Your panels")
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def rep(rep_page):
+    rep_page.problems.clear()
+    return rep_page
+
+
+def expect_banner(page, text):
+    expect(page.locator(".govuk-notification-banner--success")).to_contain_text(text)
+
+
+def test_manager_walks_a_whole_meeting(live, manager):
+    m = live.meetings
+    page = manager
+    visit(page, f"/panels/{live.panel_id}/meetings")
+    from marac.core.timeutil import utcnow
+
+    next_week = utcnow().date() + timedelta(days=7)
+    page.get_by_role("link", name=next_week.strftime("%a %d %b %Y"), exact=True).click()
+    expect(page).to_have_url(f"{live.url}/meetings/{m.walk}")
+
+    # The agenda: published for the member agencies.
+    page.get_by_role("link", name="Build the agenda").click()
+    expect(page.get_by_role("heading", name="Listed (2)")).to_be_visible()
+    page.get_by_role("button", name="Publish the agenda").click()
+    expect_banner(page, "Agenda published")
+    page.get_by_role("link", name="Back to the meeting").click()
+
+    # The register: open, add an attendee, record her confidentiality agreement.
+    page.get_by_role("link", name="Open the meeting").click()
+    expect_heading(page, "Register and confidentiality")
+    page.get_by_role("button", name="Open the meeting").click()
+    expect(page.get_by_text("Case discussion cannot start: Record who is present.")).to_be_visible()
+    page.get_by_label("Name", exact=True).fill("Rita Placeholder")
+    page.get_by_label("Role (optional)").fill("IDVA")
+    page.get_by_label("Attending for").select_option(label=live.idva_name)
+    page.get_by_role("button", name="Add to the register").click()
+    expect(page.get_by_text("Record the confidentiality agreement of Rita Placeholder")).to_be_visible()
+    assert_accessible(page, "the register with an agreement to record")
+    page.get_by_role("button", name="Record agreement of Rita Placeholder").click()
+    expect(page.get_by_text("Everyone present has agreed to the confidentiality statement.")).to_be_visible()
+    page.get_by_role("link", name="Go to the cases").click()
+
+    # The hearing: an action, then the risk summary and minute.
+    page.get_by_role("link", name=f"Hear {m.walk_case}").click()
+    expect_heading(page, m.walk_case)
+    expect(page.get_by_text("Invented: review the safety plan with her")).to_be_visible()  # from the last hearing
+    page.get_by_label("Owner agency").select_option(label=live.idva_name)
+    page.get_by_label("Action", exact=True).fill("Invented: arrange a home visit")
+    page.get_by_label("Named person (optional)").fill("Rita Placeholder")
+    page.get_by_role("button", name="Add action").click()
+    expect_banner(page, "Action added.")
+    expect(page.locator("ul.govuk-list--bullet")).to_contain_text("Invented: arrange a home visit")
+    # Heard without a risk summary: an error, accessible.
+    page.get_by_label("Heard", exact=True).check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Record the risk summary")
+    assert_accessible(page, "the hearing page with an error")
+    page.get_by_label("Done", exact=True).check()
+    page.get_by_label("Note").fill("Invented: plan reviewed last week")
+    page.get_by_label("Risk summary (agreed by the chair)").fill("Invented: risk remains high")
+    page.get_by_label("Minute").fill("Invented: the panel discussed the case")
+    page.get_by_label("Heard", exact=True).check()
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect_banner(page, f"{m.walk_case} heard.")
+    expect(page).to_have_url(f"{live.url}/meetings/{m.walk}")
+
+    # Close the meeting, then finalise the minutes.
+    page.get_by_role("link", name="Register and confidentiality").click()
+    page.get_by_role("button", name="Close the meeting").click()
+    expect(page.get_by_text(f"{live.idva_name}: Present")).to_be_visible()
+    page.get_by_role("link", name="Back to the meeting").click()
+    page.get_by_role("link", name="Finalise minutes").click()
+    assert_accessible(page, "the finalise page")
+    page.get_by_role("button", name="Finalise and lock the minutes").click()
+    expect_banner(page, "Minutes finalised and locked.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Held, minutes final")
+    expect(page.get_by_text("Invented: the panel discussed the case")).to_be_visible()
+    page.get_by_role("button", name="Carry unheard cases to the next meeting").click()
+    expect_banner(page, "1 case carried to")
+    assert not page.problems, "\n".join(page.problems)
+
+    from marac.actions.models import Action
+    from marac.extensions import db
+    from marac.meetings.models import Meeting
+
+    with live.app.app_context():
+        meeting = db.session.get(Meeting, m.walk)
+        assert meeting.status == "held" and meeting.minutes_locked
+        heard = next(i for i in meeting.items if i.case.reference == m.walk_case)
+        assert (heard.status, heard.risk_summary, heard.minute) == (
+            "heard", "Invented: risk remains high", "Invented: the panel discussed the case")
+        agreed = db.session.execute(db.select(Action).where(Action.agenda_item_id == heard.id)).scalar_one()
+        assert agreed.description == "Invented: arrange a home visit" and agreed.named_person == "Rita Placeholder"
+        reviewed = db.session.get(Action, m.overdue_action)
+        assert reviewed.status == "done" and reviewed.updates[-1].note == "Invented: plan reviewed last week"
+        db.session.remove()
+
+
+def test_representative_records_research_and_completes_an_action(live, rep):
+    m = live.meetings
+    page = rep
+    visit(page, f"/meetings/{m.research}")
+    page.get_by_role("link", name=f"Research for {m.research_case}").click()
+    expect_heading(page, f"Research for {m.research_case}")
+    expect(page.get_by_text("Invented: call-out dates")).to_be_visible()  # the police's, shared
+    expect(page.get_by_text("Invented: an intelligence report")).to_have_count(0)  # held by the police
+    page.get_by_role("button", name="Save research").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Say what your agency holds")
+    assert_accessible(page, "the research page with errors")
+    page.get_by_label("What we hold that is relevant to current risk").fill("Invented: she disclosed threats")
+    page.get_by_label("What we will share at the meeting").fill("Invented: the threats, in outline")
+    page.get_by_label("Lawful basis for sharing").select_option("safeguarding")
+    page.get_by_role("button", name="Save research").click()
+    expect_banner(page, "Research saved.")
+    page.get_by_role("button", name="Share with the panel").click()
+    expect_banner(page, "Your research is now shared with the panel.")
+    expect(page.get_by_role("button", name="Share with the panel")).to_have_count(0)
+
+    visit(page, "/actions")
+    page.get_by_role("link", name="Invented: send the court support leaflet").click()
+    expect_heading(page, f"Action for {live.idva_name}")
+    page.get_by_label("Completed").check()
+    page.get_by_label("Note", exact=True).fill("Invented: leaflet sent by post")
+    page.get_by_role("button", name="Save update").click()
+    expect_banner(page, "Action updated.")
+    expect(page.locator(".govuk-summary-list")).to_contain_text("Done")
+    expect(page.get_by_text("Invented: leaflet sent by post")).to_be_visible()
+    assert not page.problems, "\n".join(page.problems)
+
+    from marac.actions.models import Action
+    from marac.extensions import db
+    from marac.meetings.models import AgendaItem
+
+    with live.app.app_context():
+        assert db.session.get(Action, m.rep_action).status == "done"
+        item = db.session.get(AgendaItem, m.research_item)
+        mine = next(r for r in item.returns if r.relevant == "Invented: she disclosed threats")
+        assert mine.is_shared and mine.lawful_basis == "safeguarding"
+        db.session.remove()
+
+
+MANAGER_MEETING_PAGES = {
+    "meetings-index": lambda s: f"/panels/{s.panel_id}/meetings",
+    "meeting-in-progress": lambda s: f"/meetings/{s.meetings.live}",
+    "meeting-held": lambda s: f"/meetings/{s.meetings.past}",
+    "agenda": lambda s: f"/meetings/{s.meetings.research}/agenda",
+    "register": lambda s: f"/meetings/{s.meetings.live}/register",
+    "register-held": lambda s: f"/meetings/{s.meetings.past}/register",
+    "hearing": lambda s: f"/agenda-items/{s.meetings.live_item}/hearing",
+    "hearing-held": lambda s: f"/agenda-items/{s.meetings.past_item}/hearing",
+    "research-grid": lambda s: f"/meetings/{s.meetings.research}/research",
+    "research-as-manager": lambda s: f"/agenda-items/{s.meetings.research_item}/research",
+    "panel-actions": lambda s: f"/panels/{s.panel_id}/actions",
+    "action-with-chase": lambda s: f"/actions/{s.meetings.soon_action}",
+    "action-closed": lambda s: f"/actions/{s.meetings.overdue_action}",
+    "schedule": lambda s: f"/panels/{s.panel_id}/meetings/schedule",
+    "meeting-new": lambda s: f"/panels/{s.panel_id}/meetings/new",
+    "meeting-move": lambda s: f"/meetings/{s.meetings.research}/edit",
+    "meeting-cancel": lambda s: f"/meetings/{s.meetings.research}/cancel",
+    "finalise-refused": lambda s: f"/meetings/{s.meetings.live}/finalise",
+    "amend": lambda s: f"/agenda-items/{s.meetings.past_item}/amend",
+}
+
+
+@pytest.mark.parametrize("name", list(MANAGER_MEETING_PAGES))
+def test_meeting_page_is_accessible(live, manager, name):
+    visit(manager, MANAGER_MEETING_PAGES[name](live))
+    assert_accessible(manager, name)
+
+
+REP_MEETING_PAGES = {
+    "meeting": lambda s: f"/meetings/{s.meetings.research}",
+    "research": lambda s: f"/agenda-items/{s.meetings.research_item}/research",
+    "actions": lambda s: "/actions",
+    "actions-all": lambda s: "/actions?status=all",
+    "action": lambda s: f"/actions/{s.meetings.soon_action}",
+}
+
+
+@pytest.mark.parametrize("name", list(REP_MEETING_PAGES))
+def test_representative_meeting_page_is_accessible(live, rep, name):
+    visit(rep, REP_MEETING_PAGES[name](live))
+    assert_accessible(rep, f"{name} (representative)")
+
+
+def test_meeting_forms_with_errors_are_accessible(live, manager):
+    visit(manager, f"/panels/{live.panel_id}/meetings/schedule")
+    submit_empty(manager, "Create meetings")
+    assert_accessible(manager, "the schedule page with errors")
+    visit(manager, f"/agenda-items/{live.meetings.past_item}/amend")
+    manager.get_by_label("Corrected minute").fill("")
+    submit_empty(manager, "Save amendment")
+    assert_accessible(manager, "the amend page with errors")
+    visit(manager, f"/actions/{live.meetings.soon_action}")
+    submit_empty(manager, "Record chase")
+    assert_accessible(manager, "the action page with errors")
+    visit(manager, f"/meetings/{live.meetings.live}/register")
+    submit_empty(manager, "Add to the register")
+    assert_accessible(manager, "the register with errors")

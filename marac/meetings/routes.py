@@ -34,9 +34,12 @@ def index(panel_id):
     meetings = db.session.execute(
         db.select(Meeting).where(Meeting.panel_id == panel.id).order_by(Meeting.meets_on.desc())).scalars().all()
     today = _today()
+    counts = dict(db.session.execute(  # cases listed per meeting, in one query rather than one a meeting
+        db.select(AgendaItem.meeting_id, db.func.count()).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(Meeting.panel_id == panel.id).group_by(AgendaItem.meeting_id)).all())
     return render_template("meetings/index.html", panel=panel, is_manager=panel.is_manager(current_user),
                            upcoming=[m for m in reversed(meetings) if m.meets_on >= today],
-                           past=[m for m in meetings if m.meets_on < today][:26])
+                           past=[m for m in meetings if m.meets_on < today][:26], counts=counts)
 
 
 @bp.route("/panels/<uuid:panel_id>/meetings/schedule", methods=["GET", "POST"])
@@ -83,6 +86,7 @@ def detail(meeting_id):
     from marac.sharing.services import panel_categories, visible_categories
 
     by_panel = panel_categories(meeting.panel, current_user)
+    services.agenda_items(meeting, subjects=True, returns=True)
     return render_template("meetings/detail.html", meeting=meeting, is_manager=meeting.can_manage(current_user),
                            can_run=meeting.can_run(current_user), blockers=services.discussion_blockers(meeting),
                            shows_identity={i.case_id: "identity" in visible_categories(i.case, current_user, by_panel)
@@ -173,13 +177,14 @@ def agenda(meeting_id):
                 abort(400)
         except services.MeetingError as error:
             db.session.rollback()
-            flash(str(error))
+            flash(str(error), "error")
         else:
             db.session.commit()
             if message:
                 flash(message)
-        return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
-    items = sorted(meeting.items, key=lambda i: i.position)
+        # Carrying over is offered on the page of the held meeting, whose agenda can no longer change.
+        return redirect(url_for("meetings.detail" if op == "carry_over" else "meetings.agenda", meeting_id=meeting.id))
+    items = services.agenda_items(meeting)
     return render_template("meetings/agenda.html", meeting=meeting, items=items, form=form,
                            waiting=services.waiting_cases(meeting.panel) if meeting.status == "scheduled" else [],
                            over=len(items) - meeting.panel.capacity)
@@ -199,8 +204,7 @@ def research_grid(meeting_id):
     require(meeting.can_manage(current_user))
     members = sorted(meeting.panel.members, key=lambda m: m.agency.short_name)
     return render_template("meetings/research_grid.html", meeting=meeting, members=members,
-                           items=sorted(meeting.items, key=lambda i: i.position),
-                           grid=services.research_grid(meeting))
+                           items=services.agenda_items(meeting), grid=services.research_grid(meeting))
 
 
 @bp.route("/agenda-items/<uuid:item_id>/research", methods=["GET", "POST"])
@@ -281,7 +285,7 @@ def register(meeting_id):
                 abort(400)
         except services.MeetingError as error:
             db.session.rollback()
-            flash(str(error))
+            flash(str(error), "error")
         else:
             db.session.commit()
         return redirect(url_for("meetings.register", meeting_id=meeting.id))
@@ -292,7 +296,7 @@ def register(meeting_id):
                                   None if choice == "observer" else uuid.UUID(choice), choice == "observer")
         except services.MeetingError as error:
             db.session.rollback()
-            flash(str(error))
+            flash(str(error), "error")
         else:
             db.session.commit()
         return redirect(url_for("meetings.register", meeting_id=meeting.id))
@@ -311,7 +315,7 @@ def hearing(item_id):
     action_form = ActionForm(prefix="action")
     members = sorted((m.agency for m in meeting.panel.members), key=lambda a: a.name)
     action_form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in members]
-    open_actions = services.open_actions_for(item.case)
+    open_actions = services.open_actions_for(item.case, item)
     op = request.form.get("op")
     locked = meeting.minutes_locked or meeting.status != "in_progress"
     if request.method == "GET":
@@ -319,7 +323,7 @@ def hearing(item_id):
         form.risk_summary.data, form.minute.data = item.risk_summary, item.minute
         action_form.due_on.process(None, meeting.meets_on + dt.timedelta(days=meeting.panel.action_due_days))
     elif locked:
-        flash("The meeting is not in progress, so the hearing cannot be changed here.")
+        flash("The meeting is not in progress, so the hearing cannot be changed here.", "error")
         return redirect(url_for("meetings.hearing", item_id=item.id))
     elif op == "action" and action_form.validate_on_submit():
         try:
@@ -327,7 +331,7 @@ def hearing(item_id):
                                 action_form.description.data, action_form.due_on.data, action_form.named_person.data)
         except services.MeetingError as error:
             db.session.rollback()
-            flash(str(error))
+            flash(str(error), "error")
         else:
             db.session.commit()
             flash("Action added.")

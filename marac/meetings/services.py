@@ -5,10 +5,11 @@ import datetime as dt
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.actions.models import Action, ActionUpdate
 from marac.audit.services import record
-from marac.cases.models import Case
+from marac.cases.models import Case, CaseParty
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings.models import ATTENDED, AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn
@@ -79,10 +80,17 @@ def schedule(actor, panel, start_on, starts_at, until=None):
     return created
 
 
-def add_meeting(actor, panel, meets_on, starts_at):
-    if db.session.execute(select(Meeting.id).where(Meeting.panel_id == panel.id, Meeting.meets_on == meets_on,
-                                                   Meeting.status != "cancelled")).first():
+def _check_date_free(panel_id, meets_on, meeting_id=None):
+    clash = select(Meeting.id).where(Meeting.panel_id == panel_id, Meeting.meets_on == meets_on,
+                                     Meeting.status != "cancelled")
+    if meeting_id is not None:
+        clash = clash.where(Meeting.id != meeting_id)
+    if db.session.execute(clash).first():
         raise MeetingError("The panel already has a meeting on that date")
+
+
+def add_meeting(actor, panel, meets_on, starts_at):
+    _check_date_free(panel.id, meets_on)
     meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=meets_on, starts_at=starts_at, status="scheduled")
     db.session.add(meeting)
     db.session.flush()
@@ -94,6 +102,7 @@ def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
     check_version(meeting, expected_version)
     if meeting.status != "scheduled":
         raise MeetingError("Only a meeting that has not started can be moved")
+    _check_date_free(meeting.panel_id, meets_on, meeting.id)
     old = meeting.meets_on
     meeting.meets_on, meeting.starts_at = meets_on, starts_at
     db.session.flush()
@@ -137,6 +146,20 @@ def waiting_cases(panel):
         select(Case).where(Case.panel_id == panel.id, Case.status == "accepted", ~exists(listed_or_heard))
         .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
         .options(selectinload(Case.parties))).scalars().all()
+
+
+def agenda_items(meeting, subjects=False, returns=False):
+    """The meeting's items in order, each with its case (and, when asked, the case's people and the
+    research returns) loaded in a fixed number of queries however many cases are listed; they also
+    become meeting.items, so that pages reading them issue no query per case."""
+    case = selectinload(AgendaItem.case)
+    options = [case.selectinload(Case.parties).joinedload(CaseParty.person) if subjects else case]
+    if returns:
+        options.append(selectinload(AgendaItem.returns))
+    items = db.session.execute(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)
+                               .order_by(AgendaItem.position).options(*options)).scalars().all()
+    set_committed_value(meeting, "items", items)
+    return items
 
 
 def _editable_agenda(meeting):
@@ -195,6 +218,8 @@ def publish(actor, meeting):
 
 def carry_over(actor, meeting):
     """Move the items not heard (listed or deferred) of a held meeting to the next scheduled one."""
+    if meeting.status != "held":
+        raise MeetingError("Close the meeting before carrying its unheard cases to the next one")
     target = next_meeting_after(meeting)
     if target is None:
         raise MeetingError("There is no later scheduled meeting to carry cases to; schedule one first")
@@ -333,11 +358,14 @@ def discussion_blockers(meeting):
 
 # --- hearing ---------------------------------------------------------------------------------
 
-def open_actions_for(case):
-    """Open actions of the case and of the earlier case it repeats: reviewed at this hearing."""
+def open_actions_for(case, item=None):
+    """Open actions of the case and of the earlier case it repeats: reviewed at this hearing.
+    Actions agreed at this hearing itself (`item`) are not earlier ones and are left out."""
     case_ids = [case.id] + ([case.repeat_of_id] if case.repeat_of_id else [])
-    return db.session.execute(select(Action).where(Action.case_id.in_(case_ids), Action.status == "open")
-                              .order_by(Action.due_on)).scalars().all()
+    stmt = select(Action).where(Action.case_id.in_(case_ids), Action.status == "open")
+    if item is not None:
+        stmt = stmt.where(Action.agenda_item_id != item.id)
+    return db.session.execute(stmt.order_by(Action.due_on)).scalars().all()
 
 
 def review_action(actor, action, outcome, note):
