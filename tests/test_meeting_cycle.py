@@ -17,7 +17,7 @@ def test_full_cycle(app, client, world, clock):
     panel, manager, rep = world.panel, world.users["manager"], world.users["representative"]
     case = make_case(panel, rep, status="accepted")
     sign_in(client, manager)
-    start = dt.date.today() + dt.timedelta(days=(1 - dt.date.today().weekday()) % 7 + 14)
+    start = dt.date.today() + dt.timedelta(days=(1 - dt.date.today().weekday()) % 7 + 21)  # not the world's meeting
     response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
                          {**date_parts("start_on", start), "starts_at": "10:00"})
     assert response.status_code == 302

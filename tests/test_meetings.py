@@ -1083,3 +1083,23 @@ def test_meeting_pages_issue_no_query_per_case(app, client, world):
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
     assert "Fakeperson7" in text(client.get(f"/meetings/{large.id}"))
+
+
+def test_users_without_a_case_role_see_no_actions(app, world):
+    """Actions are case information: a steering member, or a colleague with no role on the panel,
+    sees none of their agency's actions."""
+    colleague = make_user(world.agencies.idva)
+    steering = world.users["steering"]
+    make_action(world.item, steering.agency, TODAY + 3 * DAY, "Invented: council action")
+    for user in (colleague, steering):
+        page = text(signed_in(app, user).get("/actions"))
+        assert "Invented action for tests" not in page and "Invented: council action" not in page
+        assert "No actions" in page
+
+
+def test_a_case_cannot_be_on_two_agendas(app, world):
+    from marac.meetings import services as meetings
+
+    later = meetings.add_meeting(world.users["manager"], world.panel, TODAY + 40 * DAY, dt.time(10))
+    with pytest.raises(meetings.MeetingError, match="already listed for the meeting on"):
+        meetings.list_case(world.users["manager"], later, world.accepted)

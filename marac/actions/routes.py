@@ -26,7 +26,7 @@ def mine():
     """The actions of the user's agency, open ones first and the most overdue first."""
     today = utcnow().date()
     status = _status_filter()
-    pagination = services.agency_actions(current_user.agency_id, today, page_number(request), status)
+    pagination = services.agency_actions(current_user, today, page_number(request), status)
     return render_template("actions/index.html", pagination=pagination, today=today, status=status,
                            statuses=ACTION_STATUSES, panel=None)
 

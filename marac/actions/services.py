@@ -9,6 +9,7 @@ from marac.audit.services import record
 from marac.cases.models import Case
 from marac.core.timeutil import utcnow
 from marac.extensions import db
+from marac.panels.models import PanelRole
 
 
 class StaleEdit(Exception):
@@ -19,9 +20,14 @@ def _open_first_then_overdue(today):
     return (sql_case((Action.status == "open", 0), else_=1), Action.due_on.asc())
 
 
-def agency_actions(agency_id, today, page, status=None, per_page=50):
-    """The agency's actions across all cases and panels: open ones first, the most overdue first."""
-    stmt = select(Action).where(Action.owner_agency_id == agency_id)
+def agency_actions(user, today, page, status=None, per_page=50):
+    """The user's agency's actions across the panels the user works on (as manager, chair or
+    representative): open ones first, the most overdue first. A user without such a role (a
+    steering-group member) sees none: actions are case information."""
+    panels = select(PanelRole.panel_id).where(PanelRole.user_id == user.id,
+                                              PanelRole.role.in_(("manager", "chair", "representative")))
+    stmt = (select(Action).join(Case, Case.id == Action.case_id)
+            .where(Action.owner_agency_id == user.agency_id, Case.panel_id.in_(panels)))
     if status:
         stmt = stmt.where(Action.status == status)
     stmt = stmt.order_by(*_open_first_then_overdue(today)).options(

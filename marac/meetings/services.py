@@ -173,6 +173,12 @@ def list_case(actor, meeting, case):
         raise MeetingError("Only accepted cases of this panel can be listed")
     if any(item.case_id == case.id for item in meeting.items):
         raise MeetingError("That case is already on this agenda")
+    elsewhere = db.session.execute(
+        select(Meeting.meets_on).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == case.id, AgendaItem.status == "listed",
+               Meeting.status.in_(("scheduled", "in_progress")), Meeting.id != meeting.id)).scalars().first()
+    if elsewhere is not None:
+        raise MeetingError(f"That case is already listed for the meeting on {elsewhere:%d %B %Y}")
     item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=len(meeting.items) + 1)
     meeting.items.append(item)
     db.session.flush()
