@@ -859,7 +859,7 @@ def test_representatives_see_their_agency_actions_across_panels_overdue_first(ap
     other_case = make_case(other_panel, world.users["representative"], status="accepted")
     other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
     overdue_elsewhere = make_action(other_meeting.items[0], idva, TODAY - 10 * DAY, "Invented: overdue elsewhere")
-    overdue_here = make_action(world.item, idva, TODAY - 3 * DAY, "Invented: overdue here")
+    make_action(world.item, idva, TODAY - 3 * DAY, "Invented: overdue here")
     later = make_action(world.item, idva, TODAY + 40 * DAY, "Invented: due much later")
     make_action(world.item, police, TODAY - 20 * DAY, "Invented: police own this")
     make_action(world.item, idva, TODAY - 30 * DAY, "Invented: already done", status="done")

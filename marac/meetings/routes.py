@@ -22,6 +22,22 @@ bp = Blueprint("meetings", __name__)
 STALE = "Someone else saved this while you were editing it. Your changes have not been saved; the page shows theirs."
 
 
+def _saved(form, step):
+    """Run a service step and commit. On a stale edit or a refused step, roll back and put the
+    reason on the form (what the user typed stays in it). True when saved."""
+    try:
+        step()
+        db.session.commit()
+        return True
+    except (services.StaleEdit, StaleDataError):
+        db.session.rollback()
+        form.form_errors.append(STALE)
+    except services.MeetingError as error:
+        db.session.rollback()
+        form.form_errors.append(str(error))
+    return False
+
+
 def _today():
     return utcnow().date()
 
@@ -105,18 +121,10 @@ def edit(meeting_id):
         form.version.data = str(meeting.version)
         form.meets_on.process(None, meeting.meets_on)
         form.starts_at.process_data(meeting.starts_at)
-    elif form.validate_on_submit():
-        try:
-            services.move_meeting(current_user, meeting, form.meets_on.data, form.starts_at.time, form.version.data)
-            db.session.commit()
-        except (services.StaleEdit, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(STALE)
-        except services.MeetingError as error:
-            form.form_errors.append(str(error))
-        else:
-            flash("Meeting moved.")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    elif form.validate_on_submit() and _saved(form, lambda: services.move_meeting(
+            current_user, meeting, form.meets_on.data, form.starts_at.time, form.version.data)):
+        flash("Meeting moved.")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template("meetings/form.html", panel=meeting.panel, form=form, meeting=meeting)
 
 
@@ -225,18 +233,10 @@ def research(item_id):
         db.session.commit()
         flash("Your research is now shared with the panel.")
         return redirect(url_for("meetings.research", item_id=item.id))
-    elif can_edit and form.validate_on_submit():
-        try:
-            services.save_return(current_user, item, form.data, form.version.data or None)
-            db.session.commit()
-        except (services.StaleEdit, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(STALE)
-        except services.MeetingError as error:
-            form.form_errors.append(str(error))
-        else:
-            flash("Research saved. It stays visible to your agency only until you share it.")
-            return redirect(url_for("meetings.research", item_id=item.id))
+    elif can_edit and form.validate_on_submit() and _saved(form, lambda: services.save_return(
+            current_user, item, form.data, form.version.data or None)):
+        flash("Research saved. It stays visible to your agency only until you share it.")
+        return redirect(url_for("meetings.research", item_id=item.id))
     from marac.sharing.services import panel_categories, visible_categories
 
     others = [r for r in services.visible_returns(item, current_user, is_manager) if r.agency_id != current_user.agency_id]
@@ -337,21 +337,15 @@ def hearing(item_id):
             flash("Action added.")
         return redirect(url_for("meetings.hearing", item_id=item.id))
     elif op == "hearing" and form.validate_on_submit():
-        try:
+        def save_hearing():
             for action in open_actions:
                 outcome = request.form.get(f"review-{action.id}", "")
                 if outcome in ("done", "not_possible", "not_done"):
                     services.review_action(current_user, action, outcome, request.form.get(f"review-note-{action.id}"))
             services.record_hearing(current_user, item, form.risk_summary.data, form.minute.data,
                                     form.outcome.data or None, form.version.data)
-            db.session.commit()
-        except (services.StaleEdit, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(STALE)
-        except services.MeetingError as error:
-            db.session.rollback()
-            form.form_errors.append(str(error))
-        else:
+
+        if _saved(form, save_hearing):
             flash("Hearing saved." if not form.outcome.data else f"{item.case.reference} {form.outcome.data}.")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id) if form.outcome.data
                             else url_for("meetings.hearing", item_id=item.id))
@@ -392,17 +386,9 @@ def amend(item_id):
     if request.method == "GET":
         form.version.data = str(item.version)
         form.minute.data = item.minute
-    elif form.validate_on_submit():
-        try:
-            services.amend_minute(current_user, item, form.minute.data, form.reason.data, form.version.data)
-            db.session.commit()
-        except (services.StaleEdit, StaleDataError):
-            db.session.rollback()
-            form.form_errors.append(STALE)
-        except services.MeetingError as error:
-            form.form_errors.append(str(error))
-        else:
-            flash("Minute amended; the earlier text is kept in its history.")
-            return redirect(url_for("meetings.detail", meeting_id=item.meeting_id))
+    elif form.validate_on_submit() and _saved(form, lambda: services.amend_minute(
+            current_user, item, form.minute.data, form.reason.data, form.version.data)):
+        flash("Minute amended; the earlier text is kept in its history.")
+        return redirect(url_for("meetings.detail", meeting_id=item.meeting_id))
     return render_template("meetings/amend.html", item=item, form=form)
 
