@@ -37,6 +37,7 @@ def _handle_referral(panel, case, form):
     g.saving_draft = False
     if not valid:
         return None
+    was_draft = case.status == "draft"
     try:
         services.save_referral(current_user, case, form, submit=not draft,
                                expected_version=form.version.data if case.status != "draft" or form.version.data else None)
@@ -49,7 +50,7 @@ def _handle_referral(panel, case, form):
     if draft:
         flash("Your draft has been saved. You can finish it later from 'Your referrals'.")
         return redirect(url_for("cases.mine"))
-    if case.status == "submitted" and case.referrer_user_id == current_user.id and form.version.data in ("", None):
+    if was_draft:
         flash(f"Referral {case.reference} sent to the {panel.name} panel manager for screening.")
     else:
         flash("Case saved.")
