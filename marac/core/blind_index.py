@@ -106,6 +106,15 @@ def blind_index(name, *parts):
     return tag(keys[0][1], data)
 
 
+def fill_indexes(obj):
+    """Set every blind-index column declared on obj's model from the declaration's own parts, so
+    that the values written and the values `flask keys reindex` recomputes cannot drift apart."""
+    for entry in BlindIndex.registry:
+        if isinstance(obj, entry.model):
+            setattr(obj, entry.attr, blind_index(entry.index_name, *entry.parts(obj)))
+    return obj
+
+
 def matching(model_column, name, *parts):
     """A condition: the column holds these parts' value. While `flask keys reindex` runs (until the
     old key is retired) it matches the value under either key, so lookups do not miss rows."""

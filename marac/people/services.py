@@ -3,7 +3,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from marac.core.blind_index import blind_index, matching
+from marac.core.blind_index import fill_indexes, matching
 from marac.extensions import db
 from marac.people.models import Location, Person, PersonName
 
@@ -41,7 +41,7 @@ def build_person(answers, on=None, detail_keys=()):
         setattr(person, field, answers.get(field) or None)
     person.age_band = age_band(person.date_of_birth, on)
     person.details = {key: answers[key] for key in detail_keys if answers.get(key) not in (None, "", False)}
-    person.postcode_index = blind_index("postcode", person.postcode)
+    fill_indexes(person)
     set_names(person, person.full_name, split_aliases(answers.get("aliases")))
     return person
 
@@ -53,8 +53,8 @@ def set_names(person, full_name, aliases):
             continue
         entry = PersonName(is_alias=is_alias)
         entry.full_name = name
-        entry.name_dob_index = blind_index("person_name_dob", name, person.date_of_birth)
-        person.names.append(entry)
+        person.names.append(entry)  # sets entry.person, which its index declaration reads
+        fill_indexes(entry)
 
 
 def name_dob_condition(name, date_of_birth):
@@ -79,6 +79,4 @@ def find_or_build_location(answers, kind_default):
     location.description = (answers.get("description") or "").strip() or None
     location.address = address
     location.postcode = postcode
-    location.postcode_index = blind_index("postcode", postcode)
-    location.address_index = blind_index("location_address", address, postcode)
-    return location
+    return fill_indexes(location)
