@@ -16,7 +16,7 @@ class StaleEdit(Exception):
     """The action changed since the form was loaded."""
 
 
-def _open_first_then_overdue(today):
+def _open_first_then_overdue():
     return (sql_case((Action.status == "open", 0), else_=1), Action.due_on.asc())
 
 
@@ -30,7 +30,7 @@ def agency_actions(user, today, page, status=None, per_page=50):
             .where(Action.owner_agency_id == user.agency_id, Case.panel_id.in_(panels)))
     if status:
         stmt = stmt.where(Action.status == status)
-    stmt = stmt.order_by(*_open_first_then_overdue(today)).options(
+    stmt = stmt.order_by(*_open_first_then_overdue()).options(
         selectinload(Action.case).selectinload(Case.panel))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -39,7 +39,7 @@ def panel_actions(panel, today, page, status=None, per_page=50):
     stmt = select(Action).join(Case, Case.id == Action.case_id).where(Case.panel_id == panel.id)
     if status:
         stmt = stmt.where(Action.status == status)
-    stmt = stmt.order_by(*_open_first_then_overdue(today)).options(selectinload(Action.case))
+    stmt = stmt.order_by(*_open_first_then_overdue()).options(selectinload(Action.case))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 

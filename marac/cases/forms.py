@@ -295,7 +295,3 @@ class SearchForm(FlaskForm):
             return False
         return valid
 
-
-class SharingRulesForm(FlaskForm):
-    """One checkbox per agency kind and category, named rule-<kind>-<category>; built by the route."""
-

@@ -3,7 +3,7 @@ import datetime as dt
 import re
 
 from flask import g
-from wtforms import Field, FieldList, IntegerField, RadioField, SelectField, SelectMultipleField, widgets
+from wtforms import Field, FieldList, IntegerField, RadioField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
 from marac.core.timeutil import utcnow
@@ -116,15 +116,6 @@ class CheckboxesField(SelectMultipleField):
 def choices(mapping, prompt=None):
     items = list(mapping.items())
     return [("", prompt)] + items if prompt else items
-
-
-class ChoiceField(SelectField):
-    """A select whose empty first option means 'not answered'."""
-
-    def pre_validate(self, form):
-        if self.data in ("", None):
-            return
-        super().pre_validate(form)
 
 
 class RadiosField(RadioField):

@@ -2,7 +2,6 @@
 import os
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import event, select, text
 
 from marac.audit.services import record
@@ -86,7 +85,3 @@ def retire_key(key):
     keyring().forget()
     record("keys.retired", target=key, detail={"purpose": key.purpose})
     return key
-
-
-def app_keyring():
-    return current_app.extensions["marac_keyring"]

@@ -13,7 +13,6 @@ from marac.extensions import db
 
 MEETING_STATUSES = {"scheduled": "Scheduled", "in_progress": "In progress", "held": "Held",
                     "cancelled": "Cancelled"}
-ITEM_STATUSES = {"listed": "Listed", "heard": "Heard", "deferred": "Deferred"}
 ATTENDANCE = {
     "present": "Present", "deputy": "Deputy sent", "apologies_info": "Apologies, information sent",
     "apologies": "Apologies, no information sent", "absent": "Absent",

@@ -120,10 +120,6 @@ def cancel_meeting(actor, meeting):
     record("meeting.cancelled", actor, meeting, detail={"cases_released": released})
 
 
-def upcoming(panel, today):
-    return db.session.execute(
-        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.meets_on >= today, Meeting.status != "cancelled")
-        .order_by(Meeting.meets_on)).scalars().all()
 
 
 def next_meeting_after(meeting):
