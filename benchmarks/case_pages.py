@@ -22,7 +22,7 @@ import marac.core.crypto as crypto  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
 from marac.cases.models import Case  # noqa: E402
-from marac.demo import DEMO_PASSWORD, seed  # noqa: E402
+from marac.demo.services import DEMO_PASSWORD, seed  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.panels.models import Panel  # noqa: E402
 from tests.helpers import migrate_fresh, scratch_database_url  # noqa: E402

@@ -50,7 +50,7 @@ def create_admin(email, name, agency_name, password):
 @demo_cli.command("seed")
 def demo_seed():
     """Add the demo agencies, panels and accounts (idempotent). Refused in production."""
-    from marac.demo import seed
+    from marac.demo.services import seed
 
     if current_app.config.get("ENV_NAME") == "production":
         raise click.ClickException("demo data is not for production")

@@ -1,7 +1,7 @@
 """Form data for referrals, as a browser would post it, with obviously fake people."""
 import datetime as dt
 
-from marac.cases import spec
+from marac.cases import questions
 
 
 def date_parts(prefix, value):
@@ -33,7 +33,7 @@ def marac_form(first="Testina", last="Fakeperson", dob=dt.date(1990, 4, 1), alia
         "history": "Invented history.", "crime_reference": "CRIS-TEST-0001", "bail_conditions": "", "orders": "",
         "action": action,
     }
-    for number, (key, _) in enumerate(spec.DASH_QUESTIONS):
+    for number, (key, _) in enumerate(questions.DASH_QUESTIONS):
         data[f"dash-{key}"] = "yes" if number < yes else "no"
     data.update(extra)
     return data
@@ -54,7 +54,7 @@ def mace_form(first="Youngo", last="Fakechild", dob=dt.date(2010, 2, 3), action=
         "locations-0-address": "9 Imaginary Parade", "locations-0-postcode": "ZZ3 3ZZ",
         "action": action,
     }
-    for key, _ in spec.MACE_INDICATORS:
+    for key, _ in questions.MACE_INDICATORS:
         data[f"indicators-{key}"] = "2"
     data.update(extra)
     return data
@@ -72,7 +72,7 @@ def asb_form(first="Comp", last="Fakeneighbour", dob=dt.date(1950, 3, 4), action
         "needs": ["mental_health"], "interventions": ["warning_letter"], "complaints_6_months": "4",
         "action": action,
     }
-    for number, (key, _) in enumerate(spec.ASB_QUESTIONS):
+    for number, (key, _) in enumerate(questions.ASB_QUESTIONS):
         data[f"vulnerability-{key}"] = "yes" if number < 8 else "no"
     data.update(extra)
     return data

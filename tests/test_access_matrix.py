@@ -69,7 +69,7 @@ MATRIX = {
     "cases.detail": ("GET", lambda w: f"/cases/{w.case.id}", CASE_READERS),
     "cases.screen": ("GET", lambda w: f"/cases/{w.case.id}/screen", MANAGER_ONLY),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
-    "sharing.records": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
+    "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),
     "meetings.schedule": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/schedule", MANAGER_ONLY),
     "meetings.new": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/new", MANAGER_ONLY),
@@ -91,8 +91,8 @@ MATRIX = {
     "actions.detail": ("GET", lambda w: f"/actions/{w.action.id}",
                        {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
                         "steering": 403, "nonmember": 403}),
-    "audit.index": ("GET", lambda w: "/admin/audit/", admin_only()),
-    "audit.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
+    "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
+    "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.
     "auth.sign_out": ("POST", lambda w: "/sign-out", everyone(302)),
 }

@@ -190,7 +190,7 @@ def test_audit_page_filters_and_export_is_audited(admin_client, world):
 
 
 def test_demo_seed_is_idempotent(app):
-    from marac.demo import seed
+    from marac.demo.services import seed
 
     first = seed()
     assert first > 0

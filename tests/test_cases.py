@@ -12,7 +12,8 @@ from sqlalchemy import func, inspect, select, text
 
 from marac.audit.models import AuditEvent
 from marac.cases.models import Case, CaseChange, CaseParty
-from marac.cases.spec import DASH_QUESTIONS, DEFAULT_RULES
+from marac.cases.questions import DASH_QUESTIONS
+from marac.sharing.models import DEFAULT_RULES
 from marac.core.blind_index import blind_index
 from marac.core.timeutil import utcnow
 from marac.extensions import db

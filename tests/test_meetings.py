@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from marac.actions.models import Action
 from marac.audit.models import AuditEvent
+from marac.core.steps import StepRefused
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings import services
@@ -269,7 +270,7 @@ def test_a_started_meeting_cannot_be_moved_or_cancelled(app, client, world):
     assert post_form(client, f"/meetings/{meeting.id}/cancel").status_code == 200
     stored = get(Meeting, meeting.id)
     assert (stored.status, stored.meets_on, len(stored.items)) == ("in_progress", TODAY + 21 * DAY, 1)
-    with pytest.raises(services.MeetingError):
+    with pytest.raises(StepRefused):
         services.cancel_meeting(world.users["manager"], stored)
 
 
@@ -658,10 +659,10 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     assert "Close the meeting before finalising its minutes." in text(client.get(finalise))
     assert post_form(client, finalise).status_code == 200
     assert get(Meeting, meeting.id).minutes_finalised_at is None
-    with pytest.raises(services.MeetingError, match="Close the meeting"):
+    with pytest.raises(StepRefused, match="Close the meeting"):
         services.finalise_minutes(manager, get(Meeting, meeting.id))
     # Nor can a minute be amended before it is final.
-    with pytest.raises(services.MeetingError, match="until the minutes are final"):
+    with pytest.raises(StepRefused, match="until the minutes are final"):
         services.amend_minute(manager, get(AgendaItem, item.id), "x", "y", None)
     db.session.rollback()
 
@@ -1101,5 +1102,5 @@ def test_a_case_cannot_be_on_two_agendas(app, world):
     from marac.meetings import services as meetings
 
     later = meetings.add_meeting(world.users["manager"], world.panel, TODAY + 40 * DAY, dt.time(10))
-    with pytest.raises(meetings.MeetingError, match="already listed for the meeting on"):
+    with pytest.raises(StepRefused, match="already listed for the meeting on"):
         meetings.list_case(world.users["manager"], later, world.accepted)

@@ -8,6 +8,7 @@ from marac.actions.models import ACTION_STATUSES, UPDATE_KINDS, Action
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.timeutil import utcnow
+from marac.core.steps import StaleEdit, StepRefused
 from marac.extensions import db
 from marac.meetings.forms import ActionUpdateForm, ChaseForm
 from marac.panels.models import Panel
@@ -60,13 +61,13 @@ def detail(action_id):
             try:
                 services.update_action(current_user, action, kind, chosen.note.data, chosen.version.data)
                 db.session.commit()
-            except (services.StaleEdit, StaleDataError):
+            except (StaleEdit, StaleDataError):
                 db.session.rollback()
                 db.session.refresh(action)
                 stale = True
                 chosen.form_errors.append("Someone else updated this action while you were writing. Their update "
                                           "is shown below; your note is still in the box: check it and save again.")
-            except ValueError as error:
+            except StepRefused as error:
                 chosen.form_errors.append(str(error))
             else:
                 flash("Action updated." if kind != "chase" else "Chase recorded.")

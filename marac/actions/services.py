@@ -7,13 +7,10 @@ from sqlalchemy.orm.attributes import flag_modified
 from marac.actions.models import Action, ActionUpdate
 from marac.audit.services import record
 from marac.cases.models import Case
+from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.panels.models import PanelRole
-
-
-class StaleEdit(Exception):
-    """The action changed since the form was loaded."""
 
 
 def _open_first_then_overdue():
@@ -46,10 +43,9 @@ def panel_actions(panel, today, page, status=None, per_page=50):
 def update_action(actor, action, kind, note, expected_version):
     """Record progress, completion ('completed') or a chase by the manager ('chase'). A form opened
     before another update is refused, so two people updating one action never lose either change."""
-    if str(action.version) != str(expected_version):
-        raise StaleEdit()
+    check_version(action, expected_version)
     if action.status != "open" and kind != "chase":
-        raise ValueError("This action is closed")
+        raise StepRefused("This action is closed")
     if kind == "completed":
         action.status = "done"
         action.closed_at = utcnow()

@@ -89,6 +89,12 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
     return event
 
 
+def record_decryption_failure(error):
+    """Audit a value that failed to decrypt (a core.crypto.DecryptionError): place, never content."""
+    return record("crypto.decrypt_failed", object_type=error.table, object_id=str(error.row_id),
+                  detail={"column": error.column, "reason": error.reason})
+
+
 class ChainBroken(Exception):
     def __init__(self, seq, reason):
         self.seq, self.reason = seq, reason

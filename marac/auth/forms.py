@@ -1,4 +1,4 @@
-"""Sign-in, code, password and confirmation forms."""
+"""Sign-in, code and password forms."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
@@ -39,7 +39,3 @@ class ChangePasswordForm(FlaskForm):
             raise ValidationError(problem)
         if field.data == self.current_password.data:
             raise ValidationError("New password must be different from your current password")
-
-
-class ConfirmForm(FlaskForm):
-    """A form with only its CSRF token, for buttons that change something."""

@@ -2,14 +2,16 @@
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, session, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
 
 from marac.auth import services, throttle, totp
-from marac.auth.forms import ChangePasswordForm, CodeForm, ConfirmForm, SignInForm
+from marac.auth.forms import ChangePasswordForm, CodeForm, SignInForm
+from marac.core.forms import ConfirmForm
 from marac.auth.models import UserSession
 from marac.auth.passwords import verify_password
 from marac.auth.sessions import active_sessions
+from marac.core.errors import render_error
 from marac.core.permissions import access
 from marac.core.timeutil import utcnow
 from marac.extensions import db, limiter
@@ -39,6 +41,18 @@ def _finish_sign_in(user):
     db.session.commit()
     target = url_for("auth.change_password") if user.must_change_password else url_for("home.index")
     return throttle.remember_device(redirect(target), user)
+
+
+@bp.errorhandler(429)
+def too_many_sign_ins(error):
+    """A throttled sign-in shows the sign-in page with the throttling message; other pages of this
+    blueprint get the general 429 page."""
+    db.session.rollback()
+    if request.endpoint != "auth.sign_in":
+        return render_error(429)
+    form = SignInForm()
+    form.password.data = ""
+    return render_template("auth/sign_in.html", form=form, failure=None, throttled=True), 429
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])

@@ -3,12 +3,12 @@ import re
 
 from flask import g
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, Form, FormField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from marac.cases import spec
+from marac.cases import questions
 from marac.cases.models import CRITERIA
-from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
+from marac.core.forms import (VersionField, CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
                               WholeNumberField, choices)
 
 SHORT, MEDIUM, LONG = 120, 300, 5000
@@ -69,9 +69,9 @@ def named_subject(label_prefix):
         address = long_text("Address", max_length=MEDIUM)
         postcode = text("Postcode", max_length=10)
         phone = text("Phone number", max_length=30)
-        gender = select("Gender", spec.GENDERS)
-        ethnic_group = select("Ethnic group", spec.ETHNIC_GROUPS)
-        disability = select("Disability", spec.DISABILITY)
+        gender = select("Gender", questions.GENDERS)
+        ethnic_group = select("Ethnic group", questions.ETHNIC_GROUPS)
+        disability = select("Disability", questions.DISABILITY)
 
         def validate_postcode(self, field):
             Postcode()(self, field)
@@ -84,35 +84,35 @@ def named_subject(label_prefix):
 
 
 class VictimForm(named_subject("victim")):
-    safe_to_call = radios("Is it safe to call the victim on this number?", spec.YES_NO_UNKNOWN)
+    safe_to_call = radios("Is it safe to call the victim on this number?", questions.YES_NO_UNKNOWN)
     language = text("Preferred language", max_length=60)
     interpreter = BooleanField("An interpreter is needed")
-    sexuality = select("Sexuality", spec.SEXUALITY)
+    sexuality = select("Sexuality", questions.SEXUALITY)
     gp = text("GP surgery", max_length=MEDIUM)
 
 
 class PerpetratorForm(PersonBase):
-    relationship = select("Relationship to the victim", spec.RELATIONSHIPS)
-    gender = select("Gender", spec.GENDERS)
+    relationship = select("Relationship to the victim", questions.RELATIONSHIPS)
+    gender = select("Gender", questions.GENDERS)
 
 
 class ChildForm(PersonBase):
-    lives_with = select("Lives with", spec.LIVES_WITH)
+    lives_with = select("Lives with", questions.LIVES_WITH)
 
 
 class DashAnswers(Form):
     pass
 
 
-for _number, (_key, _question) in enumerate(spec.DASH_QUESTIONS, start=1):
-    setattr(DashAnswers, _key, RadioField(f"{_number}. {_question}", choices=list(spec.YES_NO_UNKNOWN.items()),
+for _number, (_key, _question) in enumerate(questions.DASH_QUESTIONS, start=1):
+    setattr(DashAnswers, _key, RadioField(f"{_number}. {_question}", choices=list(questions.YES_NO_UNKNOWN.items()),
                                           validators=[Required(f"Answer question {_number} of the risk checklist")]))
 
 
 class ReferralBase(FlaskForm):
     """What every referral asks about the referrer, and the form controls."""
 
-    version = HiddenField()
+    version = VersionField()
     referrer_name = text("Your name", required="Enter your name")
     referrer_role = text("Your role", required="Enter your role")
     referrer_contact = text("Your phone number or email address", required="Enter how the panel can contact you",
@@ -122,9 +122,9 @@ class ReferralBase(FlaskForm):
 
 class MaracReferralForm(ReferralBase):
     victim = FormField(VictimForm)
-    victim_aware = radios("Does the victim know about this referral?", spec.YES_NO_UNKNOWN,
+    victim_aware = radios("Does the victim know about this referral?", questions.YES_NO_UNKNOWN,
                           required="Say whether the victim knows about the referral")
-    victim_consents = radios("Has the victim consented to the referral?", spec.YES_NO_UNKNOWN,
+    victim_consents = radios("Has the victim consented to the referral?", questions.YES_NO_UNKNOWN,
                              required="Say whether the victim has consented")
     consent_reason = long_text("If not, why are you referring without the victim's knowledge or consent?",
                                max_length=MEDIUM * 4)
@@ -143,7 +143,7 @@ class MaracReferralForm(ReferralBase):
     orders = long_text("Orders in place (non-molestation, restraining, DVPO, ...)", max_length=MEDIUM * 2)
 
     def dash_score(self):
-        return sum(1 for key, _ in spec.DASH_QUESTIONS if self.dash[key].data == "yes")
+        return sum(1 for key, _ in questions.DASH_QUESTIONS if self.dash[key].data == "yes")
 
     def validate_consent_reason(self, field):
         if (self.victim_aware.data != "yes" or self.victim_consents.data != "yes") and not (field.data or "").strip():
@@ -153,11 +153,11 @@ class MaracReferralForm(ReferralBase):
         if g.get("saving_draft"):
             return  # a draft may be saved before the checklist and the criterion agree
         score = self.dash_score()
-        if field.data == "visible_high_risk" and score < spec.VISIBLE_HIGH_RISK_SCORE:
-            raise ValidationError(f"Visible high risk needs {spec.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "
+        if field.data == "visible_high_risk" and score < questions.VISIBLE_HIGH_RISK_SCORE:
+            raise ValidationError(f"Visible high risk needs {questions.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "
                                   f"the checklist has {score}. Choose another criterion or check the answers")
-        if field.data == "potential_escalation" and (self.police_incidents.data or 0) < spec.POTENTIAL_ESCALATION_INCIDENTS:
-            raise ValidationError(f"Potential escalation needs {spec.POTENTIAL_ESCALATION_INCIDENTS} or more "
+        if field.data == "potential_escalation" and (self.police_incidents.data or 0) < questions.POTENTIAL_ESCALATION_INCIDENTS:
+            raise ValidationError(f"Potential escalation needs {questions.POTENTIAL_ESCALATION_INCIDENTS} or more "
                                   "police-reported incidents in the last 12 months")
 
     def validate_judgement_reasons(self, field):
@@ -179,7 +179,7 @@ class PersonOfConcernForm(PersonBase):
 
 
 class LocationForm(Form):
-    kind = select("Kind of location", spec.LOCATION_KINDS)
+    kind = select("Kind of location", questions.LOCATION_KINDS)
     description = text("Description", max_length=MEDIUM, description="For example: the chicken shop on the high street")
     address = text("Address", max_length=MEDIUM)
     postcode = text("Postcode", max_length=10)
@@ -195,13 +195,13 @@ class MaceIndicators(Form):
     pass
 
 
-for _key, _label in spec.MACE_INDICATORS:
-    setattr(MaceIndicators, _key, SelectField(_label, choices=list(spec.MACE_SCORE_CHOICES.items()), default="0"))
+for _key, _label in questions.MACE_INDICATORS:
+    setattr(MaceIndicators, _key, SelectField(_label, choices=list(questions.MACE_SCORE_CHOICES.items()), default="0"))
 
 
 class MaceReferralForm(ReferralBase):
     young_person = FormField(YoungPersonForm)
-    exploitation_types = CheckboxesField("Types of exploitation", choices=list(spec.EXPLOITATION_TYPES.items()),
+    exploitation_types = CheckboxesField("Types of exploitation", choices=list(questions.EXPLOITATION_TYPES.items()),
                                          validators=[Required("Choose at least one type of exploitation")])
     indicators = FormField(MaceIndicators)
     persons_of_concern = EntryList(FormField(PersonOfConcernForm), min_entries=0, max_entries=10)
@@ -225,7 +225,7 @@ class AsbAnswers(Form):
     pass
 
 
-for _number, (_key, _question) in enumerate(spec.ASB_QUESTIONS, start=1):
+for _number, (_key, _question) in enumerate(questions.ASB_QUESTIONS, start=1):
     setattr(AsbAnswers, _key, RadioField(f"{_number}. {_question}", choices=[("yes", "Yes"), ("no", "No")],
                                          validators=[Required(f"Answer vulnerability question {_number}")]))
 
@@ -234,11 +234,11 @@ class AsbReferralForm(ReferralBase):
     complainant = FormField(ComplainantForm)
     respondents = EntryList(FormField(RespondentForm), min_entries=1, max_entries=10)
     locations = EntryList(FormField(LocationForm), min_entries=0, max_entries=10)
-    categories = CheckboxesField("Kinds of anti-social behaviour", choices=list(spec.ASB_CATEGORIES.items()),
+    categories = CheckboxesField("Kinds of anti-social behaviour", choices=list(questions.ASB_CATEGORIES.items()),
                                  validators=[Required("Choose at least one kind of anti-social behaviour")])
     vulnerability = FormField(AsbAnswers)
-    needs = CheckboxesField("Needs behind the behaviour", choices=list(spec.NEEDS.items()))
-    interventions = CheckboxesField("Interventions already used", choices=list(spec.INTERVENTIONS.items()))
+    needs = CheckboxesField("Needs behind the behaviour", choices=list(questions.NEEDS.items()))
+    interventions = CheckboxesField("Interventions already used", choices=list(questions.INTERVENTIONS.items()))
     complaints_6_months = WholeNumberField("Complaints in the last 6 months", validators=[
         Optional(), NumberRange(min=0, max=500, message="Complaints must be between 0 and 500")])
     description = long_text("What is happening?", required="Describe the behaviour")
@@ -249,7 +249,7 @@ LISTS = {"perpetrators", "children", "persons_of_concern", "locations", "respond
 
 
 class ScreeningForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     decision = RadioField("Decision", choices=[("accept", "Accept the case for a meeting"),
                                                ("screen_out", "Screen it out")],
                           validators=[Required("Choose whether to accept the case or screen it out")])

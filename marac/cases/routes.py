@@ -7,14 +7,16 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from marac.cases import services, spec
+from marac.cases import questions, services
 from marac.cases.forms import LISTS, REFERRAL_FORMS, ScreeningForm, SearchForm
 from marac.cases.models import CRITERIA, PARTY_ROLES, RISK_LEVELS, STATUSES, Case
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
+from marac.core.steps import StaleEdit, StepRefused
 from marac.extensions import db
 from marac.panels.models import Panel
-from marac.sharing.services import panel_categories, visible_categories
+from marac.sharing.models import CATEGORIES
+from marac.sharing.services import panel_categories, records_for, visible_categories
 
 bp = Blueprint("cases", __name__)
 
@@ -42,7 +44,7 @@ def _handle_referral(panel, case, form):
         services.save_referral(current_user, case, form, submit=not draft,
                                expected_version=form.version.data if case.status != "draft" or form.version.data else None)
         db.session.commit()
-    except (services.StaleEdit, StaleDataError):
+    except (StaleEdit, StaleDataError):
         db.session.rollback()
         form.form_errors.append("Someone else changed this case while you were editing it. Your changes have not "
                                 "been saved: open the case again to see the latest version, then make your changes.")
@@ -59,7 +61,7 @@ def _handle_referral(panel, case, form):
 
 def _render_referral(panel, case, form, status=200):
     return render_template(f"cases/referral_{panel.kind.lower()}.html", panel=panel, case=case, form=form,
-                           spec=spec), status
+                           questions=questions), status
 
 
 @bp.route("/panels/<uuid:panel_id>/referrals/new", methods=["GET", "POST"])
@@ -182,7 +184,7 @@ def detail(case_id):
     categories = visible_categories(case, current_user)
     services.record_view(current_user, case, categories)
     db.session.commit()
-    return render_template("cases/detail.html", case=case, categories=categories, spec=spec, criteria=CRITERIA,
+    return render_template("cases/detail.html", case=case, categories=categories, questions=questions, criteria=CRITERIA,
                            party_roles=PARTY_ROLES, history=services.history_of(case),
                            earlier=services.earlier_cases_of_subject(case) if case.panel.is_manager(current_user) else [],
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
@@ -203,7 +205,7 @@ def screen(case_id):
             services.screen(current_user, case, form.decision.data, form.reason.data, form.confirm_repeat.data,
                             form.version.data)
             db.session.commit()
-        except (services.StaleEdit, StaleDataError):
+        except (StaleEdit, StaleDataError):
             db.session.rollback()
             form.form_errors.append("The referral changed while you were screening it. Check it again.")
         else:
@@ -213,3 +215,12 @@ def screen(case_id):
     return render_template("cases/screen.html", case=case, form=form, criteria=CRITERIA, categories=categories,
                            earlier=services.earlier_cases_of_subject(case), window=services.REPEAT_WINDOW)
 
+
+
+@bp.route("/cases/<uuid:case_id>/sharing")
+@access("signed_in")
+def sharing_log(case_id):
+    case = get_or_404(Case, case_id)
+    require(case.panel.is_manager(current_user))
+    pagination = records_for(case, page_number(request))
+    return render_template("cases/sharing_log.html", case=case, pagination=pagination, categories=CATEGORIES)

@@ -10,8 +10,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marac.audit.services import record
-from marac.cases import spec
+from marac.cases import questions
 from marac.cases.models import Case, CaseChange, CaseLocation, CaseParty, ReferenceCounter
+from marac.core.steps import check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.people.models import Person, PersonName
@@ -20,10 +21,6 @@ from marac.people.services import build_person, find_or_build_location, name_dob
 REPEAT_WINDOW = dt.timedelta(days=365)
 SUBJECT_ROLE = {"MARAC": "victim", "MACE": "young_person", "ASB": "complainant"}
 VISIBLE_TO_PANEL = ("submitted", "accepted", "screened_out", "closed")
-
-
-class StaleEdit(Exception):
-    """The case changed since the form was loaded."""
 
 
 def _jsonable(value):
@@ -51,16 +48,16 @@ def new_case(actor, panel):
 
 
 def dash_score(answers):
-    return sum(1 for key, _ in spec.DASH_QUESTIONS if (answers.get("dash") or {}).get(key) == "yes")
+    return sum(1 for key, _ in questions.DASH_QUESTIONS if (answers.get("dash") or {}).get(key) == "yes")
 
 
 def indicator_score(answers):
     indicators = answers.get("indicators") or {}
-    return sum(int(indicators.get(key) or 0) for key, _ in spec.MACE_INDICATORS)
+    return sum(int(indicators.get(key) or 0) for key, _ in questions.MACE_INDICATORS)
 
 
 def vulnerability_score(answers):
-    return sum(1 for key, _ in spec.ASB_QUESTIONS if (answers.get("vulnerability") or {}).get(key) == "yes")
+    return sum(1 for key, _ in questions.ASB_QUESTIONS if (answers.get("vulnerability") or {}).get(key) == "yes")
 
 
 def _derive(case, answers):
@@ -76,13 +73,13 @@ def _derive(case, answers):
     elif kind == "MACE":
         score = indicator_score(answers)
         case.risk_score = score
-        case.risk_level = ("high" if score >= spec.MACE_HIGH_SCORE else
-                           "medium" if score >= spec.MACE_MEDIUM_SCORE else "standard")
+        case.risk_level = ("high" if score >= questions.MACE_HIGH_SCORE else
+                           "medium" if score >= questions.MACE_MEDIUM_SCORE else "standard")
         case.codes = {"exploitation_types": sorted(answers.get("exploitation_types") or [])}
     else:
         score = vulnerability_score(answers)
         case.risk_score = score
-        minimum, priority, days = next(p for p in spec.ASB_PRIORITIES if score >= p[0])
+        minimum, priority, days = next(p for p in questions.ASB_PRIORITIES if score >= p[0])
         case.risk_level = {"high": "high", "medium": "medium", "standard": "standard"}[priority]
         case.codes = {"categories": sorted(answers.get("categories") or []), "needs": sorted(answers.get("needs") or []),
                       "interventions": sorted(answers.get("interventions") or []), "response_days": days,
@@ -114,8 +111,7 @@ def save_referral(actor, case, form, submit, expected_version=None):
 
 def save_answers(actor, case, answers, submit, expected_version=None, now=None):
     """save_referral for answers already in plain form (the demo data uses it directly)."""
-    if expected_version is not None and str(case.version) != str(expected_version):
-        raise StaleEdit()
+    check_version(case, expected_version)
     old = case.referral or {}
     was_draft = case.status == "draft"
     changed = _changed_fields(old, answers)
@@ -255,8 +251,7 @@ def detect_repeat(case):
 
 
 def screen(actor, case, decision, reason, confirm_repeat, expected_version):
-    if str(case.version) != str(expected_version):
-        raise StaleEdit()
+    check_version(case, expected_version)
     case.status = "accepted" if decision == "accept" else "screened_out"
     case.screened_at = utcnow()
     case.screened_by_id = actor.id

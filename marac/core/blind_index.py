@@ -97,12 +97,7 @@ def blind_index(name, *parts):
     data = message(*parts)
     if data is None:
         return None
-    keys = keyring().index_keys(check_name(name))
-    if not keys or not keys[0][2]:
-        from marac.keys.services import ensure_index_key
-
-        ensure_index_key(name)
-        keys = keyring().index_keys(name)
+    keys = keyring().index_keys_for_writing(check_name(name))
     return tag(keys[0][1], data)
 
 

@@ -1,15 +1,28 @@
-"""Form building blocks: GOV.UK date inputs, required-unless-draft, UK postcodes, choice lists."""
+"""Form building blocks: the confirmation form, GOV.UK date inputs, required-unless-draft, UK postcodes, choice lists."""
 import datetime as dt
 import re
 
 from flask import g
-from wtforms import Field, FieldList, IntegerField, RadioField, SelectMultipleField, widgets
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, HiddenField, IntegerField, RadioField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
 from marac.core.timeutil import utcnow
 
 # The shape of a UK postcode (outward code, space, inward code); not a check that it exists.
 POSTCODE_RE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2})$")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change something."""
+
+
+class VersionField(HiddenField):
+    """The version of the object the form was loaded with (optimistic locking). A post without it
+    reads as "" rather than None, so core.steps.check_version refuses it instead of skipping the check."""
+
+    def process_formdata(self, valuelist):
+        self.data = valuelist[0] if valuelist else ""
 
 
 def normalise_postcode(value):

@@ -25,12 +25,12 @@ def fail(message):
 
 
 def refused(call, *args):
-    """Run a service, turning its Refused into a clear error and exit status 1."""
-    from marac.keys.rotation import Refused
+    """Run a service, turning its StepRefused into a clear error and exit status 1."""
+    from marac.core.steps import StepRefused
 
     try:
         return call(*args)
-    except Refused as refusal:
+    except StepRefused as refusal:
         db.session.rollback()
         raise click.ClickException(str(refusal)) from None
 

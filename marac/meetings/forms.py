@@ -3,10 +3,10 @@ import datetime as dt
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
-from marac.core.forms import DateInputField, Required
+from marac.core.forms import VersionField, DateInputField, Required
 from marac.meetings.models import LAWFUL_BASES
 
 TIME_RE = re.compile(r"^([01]?\d|2[0-3])[:.]([0-5]\d)$")
@@ -37,13 +37,13 @@ class ScheduleForm(FlaskForm):
 
 
 class MeetingForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     meets_on = DateInputField("Date", past=False, validators=[Required("Enter the date of the meeting")])
     starts_at = TimeField("Start time", validators=[Required("Enter the start time, like 10:00")])
 
 
 class ResearchForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     nothing_held = BooleanField("Our agency holds nothing relevant on this case")
     relevant = TextAreaField("What we hold that is relevant to current risk", validators=[
         Optional(), Length(max=5000, message="Keep this to 5000 characters or fewer")])
@@ -83,7 +83,7 @@ class AttendeeForm(FlaskForm):
 
 
 class HearingForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     risk_summary = TextAreaField("Risk summary (agreed by the chair)", validators=[
         Optional(), Length(max=3000, message="Keep the risk summary to 3000 characters or fewer")])
     minute = TextAreaField("Minute", validators=[
@@ -106,7 +106,7 @@ class ActionForm(FlaskForm):
 
 
 class AmendForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     minute = TextAreaField("Corrected minute", validators=[
         Required("Enter the corrected minute"), Length(max=10000, message="Keep the minute to 10000 characters or fewer")])
     reason = TextAreaField("Reason for the correction", validators=[
@@ -114,7 +114,7 @@ class AmendForm(FlaskForm):
 
 
 class ActionUpdateForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     kind = RadioField("Update", choices=[("progress", "Progress note"), ("completed", "Completed")],
                       validators=[Required("Choose progress or completed")], default="progress")
     note = TextAreaField("Note", validators=[Required("Write a note"),
@@ -122,6 +122,6 @@ class ActionUpdateForm(FlaskForm):
 
 
 class ChaseForm(FlaskForm):
-    version = HiddenField()
+    version = VersionField()
     note = TextAreaField("Chase note", validators=[Required("Say how you chased it"),
                                                    Length(max=1000, message="Keep the note to 1000 characters or fewer")])

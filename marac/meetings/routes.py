@@ -6,10 +6,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy.orm.exc import StaleDataError
 
-from marac.auth.forms import ConfirmForm
+from marac.core.forms import ConfirmForm
 from marac.cases.models import Case
 from marac.core.permissions import access, get_or_404, require
 from marac.core.timeutil import utcnow
+from marac.core.steps import StaleEdit, StepRefused
 from marac.extensions import db
 from marac.meetings import services
 from marac.meetings.forms import (ActionForm, AmendForm, AttendeeForm, HearingForm, MeetingForm, ResearchForm,
@@ -29,10 +30,10 @@ def _saved(form, step):
         step()
         db.session.commit()
         return True
-    except (services.StaleEdit, StaleDataError):
+    except (StaleEdit, StaleDataError):
         db.session.rollback()
         form.form_errors.append(STALE)
-    except services.MeetingError as error:
+    except StepRefused as error:
         db.session.rollback()
         form.form_errors.append(str(error))
     return False
@@ -85,7 +86,7 @@ def new(panel_id):
     elif form.validate_on_submit():
         try:
             meeting = services.add_meeting(current_user, panel, form.meets_on.data, form.starts_at.time)
-        except services.MeetingError as error:
+        except StepRefused as error:
             form.meets_on.errors.append(str(error))
         else:
             db.session.commit()
@@ -183,7 +184,7 @@ def agenda(meeting_id):
                 message = f"{moved} case{'' if moved == 1 else 's'} carried to {target.meets_on:%d %B %Y}."
             else:
                 abort(400)
-        except services.MeetingError as error:
+        except StepRefused as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -283,7 +284,7 @@ def register(meeting_id):
                 services.close_meeting(current_user, meeting)
             else:
                 abort(400)
-        except services.MeetingError as error:
+        except StepRefused as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -294,7 +295,7 @@ def register(meeting_id):
         try:
             services.add_attendee(current_user, meeting, attendee_form.name.data, attendee_form.role.data,
                                   None if choice == "observer" else uuid.UUID(choice), choice == "observer")
-        except services.MeetingError as error:
+        except StepRefused as error:
             db.session.rollback()
             flash(str(error), "error")
         else:
@@ -329,7 +330,7 @@ def hearing(item_id):
         try:
             services.add_action(current_user, item, uuid.UUID(action_form.owner_agency_id.data),
                                 action_form.description.data, action_form.due_on.data, action_form.named_person.data)
-        except services.MeetingError as error:
+        except StepRefused as error:
             db.session.rollback()
             flash(str(error), "error")
         else:

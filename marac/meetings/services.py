@@ -10,24 +10,12 @@ from sqlalchemy.orm.attributes import set_committed_value
 from marac.actions.models import Action, ActionUpdate
 from marac.audit.services import record
 from marac.cases.models import Case, CaseParty
+from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings.models import ATTENDED, AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn
 
 SCHEDULE_HORIZON = dt.timedelta(days=183)
-
-
-class MeetingError(Exception):
-    """A step that cannot be taken now; the message says why, for the user."""
-
-
-class StaleEdit(Exception):
-    """Someone else saved first."""
-
-
-def check_version(obj, expected):
-    if expected is not None and str(obj.version) != str(expected):
-        raise StaleEdit()
 
 
 # --- schedule --------------------------------------------------------------------------------
@@ -86,7 +74,7 @@ def _check_date_free(panel_id, meets_on, meeting_id=None):
     if meeting_id is not None:
         clash = clash.where(Meeting.id != meeting_id)
     if db.session.execute(clash).first():
-        raise MeetingError("The panel already has a meeting on that date")
+        raise StepRefused("The panel already has a meeting on that date")
 
 
 def add_meeting(actor, panel, meets_on, starts_at):
@@ -101,7 +89,7 @@ def add_meeting(actor, panel, meets_on, starts_at):
 def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
     check_version(meeting, expected_version)
     if meeting.status != "scheduled":
-        raise MeetingError("Only a meeting that has not started can be moved")
+        raise StepRefused("Only a meeting that has not started can be moved")
     _check_date_free(meeting.panel_id, meets_on, meeting.id)
     old = meeting.meets_on
     meeting.meets_on, meeting.starts_at = meets_on, starts_at
@@ -112,7 +100,7 @@ def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
 def cancel_meeting(actor, meeting):
     """Cancel a meeting that has not started; its listed cases go back to waiting."""
     if meeting.status != "scheduled":
-        raise MeetingError("Only a meeting that has not started can be cancelled")
+        raise StepRefused("Only a meeting that has not started can be cancelled")
     released = len(meeting.items)
     meeting.items = []
     meeting.status = "cancelled"
@@ -160,21 +148,21 @@ def agenda_items(meeting, subjects=False, returns=False):
 
 def _editable_agenda(meeting):
     if meeting.status != "scheduled":
-        raise MeetingError("The agenda of a meeting that has started cannot be changed")
+        raise StepRefused("The agenda of a meeting that has started cannot be changed")
 
 
 def list_case(actor, meeting, case):
     _editable_agenda(meeting)
     if case.panel_id != meeting.panel_id or case.status != "accepted":
-        raise MeetingError("Only accepted cases of this panel can be listed")
+        raise StepRefused("Only accepted cases of this panel can be listed")
     if any(item.case_id == case.id for item in meeting.items):
-        raise MeetingError("That case is already on this agenda")
+        raise StepRefused("That case is already on this agenda")
     elsewhere = db.session.execute(
         select(Meeting.meets_on).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
         .where(AgendaItem.case_id == case.id, AgendaItem.status == "listed",
                Meeting.status.in_(("scheduled", "in_progress")), Meeting.id != meeting.id)).scalars().first()
     if elsewhere is not None:
-        raise MeetingError(f"That case is already listed for the meeting on {elsewhere:%d %B %Y}")
+        raise StepRefused(f"That case is already listed for the meeting on {elsewhere:%d %B %Y}")
     item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=len(meeting.items) + 1)
     meeting.items.append(item)
     db.session.flush()
@@ -211,7 +199,7 @@ def publish(actor, meeting):
     """Publish the agenda: member agencies' representatives then see the listed cases."""
     _editable_agenda(meeting)
     if not meeting.items:
-        raise MeetingError("List at least one case before publishing the agenda")
+        raise StepRefused("List at least one case before publishing the agenda")
     meeting.agenda_published_at = utcnow()
     db.session.flush()
     record("agenda.published", actor, meeting, detail={"cases": len(meeting.items),
@@ -221,10 +209,10 @@ def publish(actor, meeting):
 def carry_over(actor, meeting):
     """Move the items not heard (listed or deferred) of a held meeting to the next scheduled one."""
     if meeting.status != "held":
-        raise MeetingError("Close the meeting before carrying its unheard cases to the next one")
+        raise StepRefused("Close the meeting before carrying its unheard cases to the next one")
     target = next_meeting_after(meeting)
     if target is None:
-        raise MeetingError("There is no later scheduled meeting to carry cases to; schedule one first")
+        raise StepRefused("There is no later scheduled meeting to carry cases to; schedule one first")
     moved = 0
     present = {i.case_id for i in target.items}
     for item in sorted(meeting.items, key=lambda i: i.position):
@@ -245,7 +233,7 @@ def return_of(item, agency_id):
 def save_return(actor, item, values, expected_version=None):
     """Create or update the actor's agency's research return for an agenda item."""
     if item.meeting.status == "held":
-        raise MeetingError("Research cannot be changed after the meeting")
+        raise StepRefused("Research cannot be changed after the meeting")
     research = return_of(item, actor.agency_id)
     if research is None:
         research = ResearchReturn(agenda_item_id=item.id, agency_id=actor.agency_id, updated_by_id=actor.id,
@@ -289,9 +277,9 @@ def research_grid(meeting):
 
 def open_meeting(actor, meeting):
     if meeting.status != "scheduled":
-        raise MeetingError("This meeting has already been opened")
+        raise StepRefused("This meeting has already been opened")
     if not meeting.is_published:
-        raise MeetingError("Publish the agenda before opening the meeting")
+        raise StepRefused("Publish the agenda before opening the meeting")
     meeting.status = "in_progress"
     meeting.opened_at = utcnow()
     for member in meeting.panel.members:
@@ -302,7 +290,7 @@ def open_meeting(actor, meeting):
 
 def _running(meeting):
     if meeting.status != "in_progress":
-        raise MeetingError("The meeting is not in progress")
+        raise StepRefused("The meeting is not in progress")
 
 
 def set_attendance(actor, meeting, statuses):
@@ -385,9 +373,9 @@ def review_action(actor, action, outcome, note):
 def add_action(actor, item, owner_agency_id, description, due_on, named_person):
     blockers = discussion_blockers(item.meeting)
     if blockers:
-        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
+        raise StepRefused("Case discussion cannot start: " + "; ".join(blockers))
     if not item.meeting.panel.is_member(owner_agency_id):
-        raise MeetingError("The owner must be a member agency of the panel")
+        raise StepRefused("The owner must be a member agency of the panel")
     action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
                     named_person=(named_person or "").strip() or None, status="open")
     action.description = description.strip()
@@ -409,7 +397,7 @@ def record_hearing(actor, item, risk_summary, minute, outcome, expected_version)
     meeting = item.meeting
     blockers = discussion_blockers(meeting)
     if blockers:
-        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
+        raise StepRefused("Case discussion cannot start: " + "; ".join(blockers))
     check_version(item, expected_version)
     item.risk_summary = (risk_summary or "").strip() or None
     item.minute = (minute or "").strip() or None
@@ -438,9 +426,9 @@ def close_meeting(actor, meeting):
 
 def finalise_minutes(actor, meeting):
     if meeting.status != "held":
-        raise MeetingError("Close the meeting before finalising its minutes")
+        raise StepRefused("Close the meeting before finalising its minutes")
     if meeting.minutes_locked:
-        raise MeetingError("The minutes are already final")
+        raise StepRefused("The minutes are already final")
     meeting.minutes_finalised_at = utcnow()
     meeting.minutes_finalised_by_id = actor.id
     db.session.flush()
@@ -450,7 +438,7 @@ def finalise_minutes(actor, meeting):
 def amend_minute(actor, item, new_minute, reason, expected_version):
     """After finalising, a correction keeps the earlier text and the reason."""
     if not item.meeting.minutes_locked:
-        raise MeetingError("Edit the minute in the hearing page until the minutes are final")
+        raise StepRefused("Edit the minute in the hearing page until the minutes are final")
     check_version(item, expected_version)
     amendment = MinuteAmendment(agenda_item_id=item.id, user_id=actor.id, at=utcnow())
     amendment.previous_minute = item.minute

@@ -3,7 +3,7 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Time, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
 from marac.extensions import db
@@ -110,7 +110,8 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
 
     panel = relationship("Panel", back_populates="roles")
-    user = relationship("User", lazy="joined")
+    # The backref gives User.panel_roles without users (a lower layer) importing panels.
+    user = relationship("User", lazy="joined", backref=backref("panel_roles", order_by="PanelRole.role"))
 
     @property
     def role_label(self):

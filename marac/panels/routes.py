@@ -6,7 +6,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marac.agencies.models import Agency
-from marac.auth.forms import ConfirmForm
+from marac.core.forms import ConfirmForm
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.extensions import db

@@ -1,12 +1,10 @@
-"""The panel manager's pages: sharing rules of the panel, and the sharing log of a case."""
+"""The panel manager's page of the panel's sharing rules."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marac.agencies.models import AGENCY_KINDS
-from marac.auth.forms import ConfirmForm
-from marac.cases.models import Case
-from marac.cases.spec import CATEGORIES
-from marac.core.pagination import page_number
+from marac.core.forms import ConfirmForm
+from marac.sharing.models import CATEGORIES
 from marac.core.permissions import access, get_or_404, require
 from marac.extensions import db
 from marac.panels.models import Panel
@@ -30,12 +28,3 @@ def rules(panel_id):
         return redirect(url_for("sharing.rules", panel_id=panel.id))
     return render_template("sharing/rules.html", panel=panel, form=form, rules=services.rules_for(panel),
                            kinds=AGENCY_KINDS, categories=CATEGORIES)
-
-
-@bp.route("/cases/<uuid:case_id>/sharing")
-@access("signed_in")
-def records(case_id):
-    case = get_or_404(Case, case_id)
-    require(case.panel.is_manager(current_user))
-    pagination = services.records_for(case, page_number(request))
-    return render_template("sharing/records.html", case=case, pagination=pagination, categories=CATEGORIES)

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from marac.agencies.models import AGENCY_KINDS
 from marac.audit.services import record
-from marac.cases.spec import CATEGORIES, DEFAULT_RULES
+from marac.sharing.models import CATEGORIES, DEFAULT_RULES
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.sharing.models import SharingRecord, SharingRule

@@ -6,11 +6,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marac.agencies.models import Agency
-from marac.auth.forms import ConfirmForm
+from marac.core.forms import ConfirmForm
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404
 from marac.extensions import db
-from marac.panels.models import PanelRole
 from marac.users import services
 from marac.users.forms import UserForm
 from marac.users.models import User
@@ -65,8 +64,7 @@ def new():
 @access("admin")
 def detail(user_id):
     user = get_or_404(User, user_id)
-    roles = db.session.execute(select(PanelRole).where(PanelRole.user_id == user.id)).scalars().all()
-    return render_template("users/detail.html", user=user, roles=roles, form=ConfirmForm())
+    return render_template("users/detail.html", user=user, roles=user.panel_roles, form=ConfirmForm())
 
 
 @bp.route("/<uuid:user_id>/edit", methods=["GET", "POST"])

@@ -109,9 +109,9 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
-    from marac.demo_cases import seed_cases
+    from marac.demo.cases import seed_cases
 
-    from marac.demo_meetings import seed_meetings
+    from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)

@@ -8,7 +8,7 @@ import random
 
 from sqlalchemy import func, select
 
-from marac.cases import services, spec
+from marac.cases import questions, services
 from marac.cases.models import Case
 from marac.core.timeutil import utcnow
 from marac.extensions import db
@@ -44,7 +44,7 @@ def _referrer(rng):
 def _marac_answers(rng, victim, on):
     yes = rng.choice([14, 15, 16, 17, 18, 20, 9, 11, 12])
     criterion = ("visible_high_risk" if yes >= 14 else rng.choice(["professional_judgement", "potential_escalation"]))
-    keys = [k for k, _ in spec.DASH_QUESTIONS]
+    keys = [k for k, _ in questions.DASH_QUESTIONS]
     chosen = set(rng.sample(keys, yes))
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
@@ -52,12 +52,12 @@ def _marac_answers(rng, victim, on):
                    "postcode": victim["postcode"], "phone": f"07700 900{rng.randint(100, 999)}",
                    "safe_to_call": rng.choice(["yes", "no", "not_known"]), "language": "English",
                    "interpreter": rng.random() < 0.1, "gender": "male" if rng.random() < 0.06 else "female",
-                   "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS)), "disability": rng.choice(["yes", "no", "no"]),
+                   "ethnic_group": rng.choice(list(questions.ETHNIC_GROUPS)), "disability": rng.choice(["yes", "no", "no"]),
                    "sexuality": rng.choice(["heterosexual"] * 8 + ["gay_lesbian", "bisexual"]),
                    "gp": "Demo Surgery"},
         "victim_aware": "yes", "victim_consents": rng.choice(["yes", "yes", "no"]),
         "consent_reason": "Risk too high to wait for consent (demo).",
-        "perpetrators": [{**_person(rng, on, MALE_FIRST), "relationship": rng.choice(list(spec.RELATIONSHIPS)),
+        "perpetrators": [{**_person(rng, on, MALE_FIRST), "relationship": rng.choice(list(questions.RELATIONSHIPS)),
                           "gender": "male"}],
         "children": [{**_person(rng, on, FIRST, 0, 15), "lives_with": "victim"} for _ in range(rng.choice([0, 0, 1, 2, 3]))],
         "dash": {k: ("yes" if k in chosen else "no") for k in keys},
@@ -72,9 +72,9 @@ def _mace_answers(rng, young_person, on, persons, locations):
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
         "young_person": {**young_person, "postcode": young_person["postcode"], "gender": rng.choice(["male", "female"]),
-                         "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS)), "school": "Demo Academy"},
-        "exploitation_types": rng.sample(list(spec.EXPLOITATION_TYPES), rng.randint(1, 3)),
-        "indicators": {k: str(rng.randint(0, 3)) for k, _ in spec.MACE_INDICATORS},
+                         "ethnic_group": rng.choice(list(questions.ETHNIC_GROUPS)), "school": "Demo Academy"},
+        "exploitation_types": rng.sample(list(questions.EXPLOITATION_TYPES), rng.randint(1, 3)),
+        "indicators": {k: str(rng.randint(0, 3)) for k, _ in questions.MACE_INDICATORS},
         "persons_of_concern": rng.sample(persons, rng.randint(0, 2)),
         "locations": rng.sample(locations, rng.randint(0, 2)),
         "concerns": "Demo concerns.",
@@ -82,17 +82,17 @@ def _mace_answers(rng, young_person, on, persons, locations):
 
 
 def _asb_answers(rng, complainant, on, locations):
-    yes = set(rng.sample([k for k, _ in spec.ASB_QUESTIONS], rng.randint(1, 10)))
+    yes = set(rng.sample([k for k, _ in questions.ASB_QUESTIONS], rng.randint(1, 10)))
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
         "complainant": {**complainant, "postcode": complainant["postcode"], "gender": rng.choice(["male", "female"]),
-                        "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS))},
+                        "ethnic_group": rng.choice(list(questions.ETHNIC_GROUPS))},
         "respondents": [_person(rng, on, MALE_FIRST)],
         "locations": rng.sample(locations, 1),
-        "categories": rng.sample(list(spec.ASB_CATEGORIES), rng.randint(1, 3)),
-        "vulnerability": {k: ("yes" if k in yes else "no") for k, _ in spec.ASB_QUESTIONS},
-        "needs": rng.sample(list(spec.NEEDS), rng.randint(0, 2)),
-        "interventions": rng.sample(list(spec.INTERVENTIONS), rng.randint(0, 3)),
+        "categories": rng.sample(list(questions.ASB_CATEGORIES), rng.randint(1, 3)),
+        "vulnerability": {k: ("yes" if k in yes else "no") for k, _ in questions.ASB_QUESTIONS},
+        "needs": rng.sample(list(questions.NEEDS), rng.randint(0, 2)),
+        "interventions": rng.sample(list(questions.INTERVENTIONS), rng.randint(0, 3)),
         "complaints_6_months": rng.randint(1, 8), "description": "Demo behaviour.",
     }
 

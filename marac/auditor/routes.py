@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from marac.agencies.models import Agency
-from marac.audit.forms import AuditFilterForm
+from marac.auditor.forms import AuditFilterForm
 from marac.audit.models import AuditEvent
 from marac.audit.services import record
 from marac.core.pagination import page_number
@@ -18,7 +18,7 @@ from marac.core.permissions import access
 from marac.extensions import db
 from marac.users.models import User
 
-bp = Blueprint("audit", __name__, url_prefix="/admin/audit")
+bp = Blueprint("auditor", __name__, url_prefix="/admin/audit")
 
 EXPORT_LIMIT = 100_000
 CSV_COLUMNS = ("seq", "occurred_at", "actor_user_id", "actor_agency_id", "action", "object_type", "object_id",
@@ -64,7 +64,7 @@ def index():
     names = dict(db.session.execute(select(User.id, User.full_name)).all())
     agencies = dict(db.session.execute(select(Agency.id, Agency.short_name)).all())
     args = {k: v for k, v in request.args.items() if k != "page"}
-    return render_template("audit/index.html", form=form, pagination=pagination, names=names,
+    return render_template("auditor/index.html", form=form, pagination=pagination, names=names,
                            agencies=agencies, args=args, valid=valid)
 
 
@@ -73,7 +73,7 @@ def index():
 def export():
     form = _filter_form()
     if request.args and not form.validate():
-        return render_template("audit/index.html", form=form, pagination=None, names={}, agencies={},
+        return render_template("auditor/index.html", form=form, pagination=None, names={}, agencies={},
                                args={}, valid=False), 400
     events = db.session.execute(_filtered(form).limit(EXPORT_LIMIT)).scalars().all()
     out = io.StringIO()

@@ -1,34 +1,5 @@
 """What each panel's referral asks, in our own words, and the coded lists its answers use."""
 
-# Categories of case information, for need-to-know. A withheld category shows as withheld.
-CATEGORIES = {
-    "identity": "Identity (names, aliases, dates of birth, relationships, language)",
-    "contact": "Contact and address (addresses, postcodes, phone numbers)",
-    "children": "Children (names, dates of birth, who they live with, school)",
-    "health": "Health (disability, GP, mental health, substance misuse, needs)",
-    "criminal_justice": "Criminal justice (crime references, bail, orders, interventions)",
-    "risk_checklist": "Risk checklist (answers and score)",
-    "narrative": "Narrative (incident, history, reasons)",
-}
-
-# Default rules: which agency kinds see which categories. The panel manager sees everything on their
-# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
-DEFAULT_RULES = {
-    "police": {"identity", "contact", "children", "criminal_justice", "risk_checklist", "narrative"},
-    "idva": {"identity", "contact", "children", "health", "criminal_justice", "risk_checklist", "narrative"},
-    "childrens_social_care": {"identity", "children", "criminal_justice", "risk_checklist", "narrative"},
-    "adult_social_care": {"identity", "health", "risk_checklist", "narrative"},
-    "health": {"identity", "children", "health", "risk_checklist", "narrative"},
-    "mental_health": {"identity", "health", "risk_checklist", "narrative"},
-    "housing": {"identity", "contact", "risk_checklist", "narrative"},
-    "probation": {"identity", "criminal_justice", "risk_checklist", "narrative"},
-    "education": {"identity", "children", "narrative"},
-    "substance_misuse": {"identity", "health", "risk_checklist", "narrative"},
-    "specialist": {"identity", "children", "risk_checklist", "narrative"},
-    "other": {"identity", "narrative"},
-}
-
-
 YES_NO_UNKNOWN = {"yes": "Yes", "no": "No", "not_known": "Not known"}
 
 # The 24 questions of the domestic abuse risk checklist (DASH topics), in our own words.
