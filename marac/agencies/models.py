@@ -3,22 +3,25 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
-AGENCY_KINDS = {
-    "police": "Police",
-    "idva": "IDVA service",
-    "childrens_social_care": "Children's social care",
-    "adult_social_care": "Adult social care",
-    "health": "Health",
-    "mental_health": "Mental health",
-    "housing": "Housing",
-    "probation": "Probation",
-    "education": "Education",
-    "substance_misuse": "Substance misuse",
-    "specialist": "Specialist service",
-    "other": "Other",
-}
+class AgencyKind(Labelled):
+    POLICE = "police", "Police"
+    IDVA = "idva", "IDVA service"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    HEALTH = "health", "Health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    HOUSING = "housing", "Housing"
+    PROBATION = "probation", "Probation"
+    EDUCATION = "education", "Education"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    SPECIALIST = "specialist", "Specialist service"
+    OTHER = "other", "Other"
+
+
+AGENCY_KINDS = AgencyKind.labels()
 
 
 class Agency(UUIDPrimaryKey, Timestamps, db.Model):

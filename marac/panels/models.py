@@ -6,10 +6,33 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Time, UniqueC
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
-PANEL_KINDS = {"MARAC": "MARAC", "MACE": "MACE", "ASB": "ASB taskforce"}
-CADENCES = {"weekly": "Weekly", "fortnightly": "Fortnightly", "monthly": "Monthly"}
+class PanelKind(Labelled):
+    MARAC = "MARAC", "MARAC"
+    MACE = "MACE", "MACE"
+    ASB = "ASB", "ASB taskforce"
+
+
+class Cadence(Labelled):
+    WEEKLY = "weekly", "Weekly"
+    FORTNIGHTLY = "fortnightly", "Fortnightly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class Role(Labelled):
+    """The roles a user can hold on a panel."""
+
+    MANAGER = "manager", "Panel manager"
+    CHAIR = "chair", "Chair"
+    REPRESENTATIVE = "representative", "Agency representative"
+    STEERING = "steering", "Steering group member"
+
+
+PANEL_KINDS = PanelKind.labels()
+CADENCES = Cadence.labels()
+ROLES = Role.labels()
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 DEFAULT_CONFIDENTIALITY = (
     "Everything shared at this meeting is confidential. It is shared only to reduce the risk of harm to the "
@@ -18,12 +41,6 @@ DEFAULT_CONFIDENTIALITY = (
     "shared without agreeing it with the panel.")
 DEFAULT_LAWFUL_BASIS = ("UK GDPR Art. 6(1)(e) public task; Art. 9(2)(g) and DPA 2018 Sch. 1 para. 18 "
                         "safeguarding; Art. 10 and DPA 2018 Sch. 1; Crime and Disorder Act 1998 s.115")
-ROLES = {
-    "manager": "Panel manager",
-    "chair": "Chair",
-    "representative": "Agency representative",
-    "steering": "Steering group member",
-}
 
 
 class Panel(UUIDPrimaryKey, Timestamps, db.Model):
