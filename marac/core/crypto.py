@@ -51,10 +51,12 @@ def kek_fingerprint(kek):
 
 
 def associated_data(table, column, row_id):
+    """The AES-GCM associated data that binds a value to its table, column and row."""
     return f"marac:v{FORMAT_VERSION}|{table}|{column}|{row_id}".encode()
 
 
 def serialise(value, kind):
+    """A plain value as tagged JSON bytes, so that dates and structures survive the round trip."""
     if kind is str:
         payload = ["s", value]
     elif kind is dt.date:
@@ -67,6 +69,7 @@ def serialise(value, kind):
 
 
 def deserialise(raw):
+    """The plain value of serialise()'s bytes."""
     tag, value = json.loads(raw.decode())
     if tag == "d":
         return dt.date.fromisoformat(value)
@@ -112,10 +115,12 @@ def unseal(blob, table, column, row_id, ring=None):
 
 
 def encrypt_value(value, kind, table, column, row_id, ring=None):
+    """A plain value sealed for its table, column and row."""
     return seal(serialise(value, kind), table, column, row_id, ring)
 
 
 def decrypt_value(blob, table, column, row_id, ring=None):
+    """The plain value of a sealed one; DecryptionError names the place if it will not open."""
     return deserialise(unseal(blob, table, column, row_id, ring))
 
 

@@ -44,6 +44,7 @@ class Labelled(StrEnum):
 
     @classmethod
     def values(cls):
+        """The set of stored values, for validating input."""
         return {member.value for member in cls}
 
     @classmethod

@@ -20,6 +20,7 @@ PAGES = {
 
 
 def render_error(status):
+    """The error page for a status: a title and a sentence that say nothing about the data."""
     title, body = PAGES[status]
     return render_template("errors/error.html", title=title, body=body, status=status), status
 

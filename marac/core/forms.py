@@ -22,6 +22,7 @@ class VersionField(HiddenField):
     reads as "" rather than None, so core.steps.check_version refuses it instead of skipping the check."""
 
     def process_formdata(self, valuelist):
+        """Take the posted version; a missing one is ""."""
         self.data = valuelist[0] if valuelist else ""
 
 
@@ -52,6 +53,7 @@ class Required:
 
 
 class Postcode:
+    """Validator: the shape of a UK postcode; normalises the field's data when it fits."""
     def __init__(self, message="Enter a real postcode, like SW1A 1AA"):
         self.message = message
 
@@ -72,6 +74,7 @@ class DateInputField(Field):
         self.parts = {"day": "", "month": "", "year": ""}
 
     def process(self, formdata, data=None, extra_filters=None):
+        """Read the three boxes (keeping what was typed) or a date given as data."""
         self.process_errors = []
         self.data = None
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
@@ -97,6 +100,7 @@ class DateInputField(Field):
             self.parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
 
     def pre_validate(self, form):
+        """Check the date against `past` and `not_before`."""
         if self.data is None:
             return
         if self.past and self.data > utcnow().date():
@@ -109,6 +113,7 @@ class WholeNumberField(IntegerField):
     """An integer field with a GOV.UK style message for text that is not a whole number."""
 
     def process_formdata(self, valuelist):
+        """Read a whole number; an empty box is None."""
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
@@ -127,6 +132,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 def choices(mapping, prompt=None):
+    """(value, label) pairs of a mapping, after an empty prompt when one is given."""
     items = list(mapping.items())
     return [("", prompt)] + items if prompt else items
 
@@ -136,6 +142,7 @@ class RadiosField(RadioField):
     validator, when there is one, asks for an answer)."""
 
     def pre_validate(self, form):
+        """No answer passes here; a Required validator asks for one."""
         if self.data in ("", None):
             return
         super().pre_validate(form)
