@@ -25,7 +25,7 @@ from marac.extensions import db
 from marac.people.models import Location, Person, PersonName
 from marac.sharing.models import SharingRecord
 from tests.helpers import add_member, add_role, make_agency, make_panel, make_user, post_form, sign_in
-from tests.referrals import asb_form, date_parts, mace_form, marac_form
+from tests.referrals import asb_form, date_parts, mace_form, marac_form, panel_of_kind
 
 DOB = dt.date(1990, 4, 1)
 
@@ -721,15 +721,6 @@ def test_edits_record_history_with_encrypted_old_values(world, rep, manager, sub
 
 
 # --- 8. MACE and ASB -----------------------------------------------------------------------------
-
-def panel_of_kind(world, kind):
-    panel = make_panel(kind)
-    for agency in (world.agencies.police, world.agencies.idva):
-        add_member(panel, agency)
-    for role in (Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE):
-        add_role(panel, world.users[role], role)
-    return panel
-
 
 def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
     panel = panel_of_kind(world, PanelKind.MACE)

@@ -23,12 +23,12 @@ from marac.cases.forms import LISTS
 from marac.cases.models import SUBJECT_ROLE, Case, CaseChange, CaseStatus, Criterion, ScreeningDecision
 from marac.cases.questions import (AsbCategory, ExploitationType, Intervention, LivesWith, MaceScore, Need,
                                    Relationship)
-from marac.panels.models import PanelKind, Role
+from marac.panels.models import PanelKind
 from marac.people.models import Gender, LocationKind, YesNoUnknown
 from marac.core.forms import normalise_postcode
 from marac.extensions import db
-from tests.helpers import CSRF_RE, add_member, add_role, make_panel, sign_in
-from tests.referrals import asb_form, date_parts, mace_form, marac_form
+from tests.helpers import CSRF_RE, sign_in
+from tests.referrals import asb_form, date_parts, mace_form, marac_form, panel_of_kind
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -156,15 +156,9 @@ def fuzz_client(app, world):
     return client
 
 
-def panel_of_kind(world, kind):
-    if kind == PanelKind.MARAC:
-        return world.panel
-    panel = make_panel(kind)
-    for agency in (world.agencies.police, world.agencies.idva):
-        add_member(panel, agency)
-    for role in (Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE):
-        add_role(panel, world.users[role], role)
-    return panel
+def panel_for(world, kind):
+    """The world's MARAC panel, or a new panel of another kind."""
+    return world.panel if kind == PanelKind.MARAC else panel_of_kind(world, kind)
 
 
 FORMS = {
@@ -218,7 +212,7 @@ def check_referral(client, panel, url, token, data, subject_key, text_keys):
 @pytest.mark.parametrize("kind", list(PanelKind))
 def test_referral_forms_never_fail(app, world, fuzz_client, kind):
     build, prefixes, text_keys, subject_key = FORMS[kind]
-    panel = panel_of_kind(world, kind)
+    panel = panel_for(world, kind)
     url = f"/panels/{panel.id}/referrals/new"
     token = token_of(fuzz_client, url)
     base = build()

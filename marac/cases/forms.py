@@ -23,12 +23,14 @@ REFERENCE_RE = re.compile(r"[A-Za-z0-9-]+")
 # Optional fields get no Optional() validator: it would stop the chain on an empty field, so the
 # form's own validate_<field> checks ("required when ...") would never run.
 def text(label, required=None, max_length=SHORT, **kwargs):
+    """A one-line text field with a length limit, required when `required` (its message) is given."""
     validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return StringField(label, validators=validators, **kwargs)
 
 
 def long_text(label, required=None, max_length=LONG, **kwargs):
+    """A textarea with a length limit, required when `required` (its message) is given."""
     validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return TextAreaField(label, validators=validators, **kwargs)
@@ -53,6 +55,8 @@ def validate_postcode(form, field):
 
 
 class AliasesMixin:
+    """Other names, separated by semicolons."""
+
     def validate_aliases(self, field):
         """No more than 10 other names."""
         if field.data and len([a for a in field.data.split(";") if a.strip()]) > 10:
@@ -69,6 +73,7 @@ class PersonBase(Form, AliasesMixin):
     date_of_birth = DateInputField("Date of birth")
 
     def has_any(self):
+        """Whether anything was typed in the entry."""
         return any([self.first_names.data, self.last_name.data, self.aliases.data, self.date_of_birth.data])
 
 
@@ -76,6 +81,8 @@ def named_subject(label_prefix):
     """The main person of a referral: a name and date of birth are required."""
 
     class Subject(PersonBase):
+        """The subject of a referral."""
+
         first_names = text("First names", required=f"Enter the {label_prefix}'s first names")
         last_name = text("Last name", required=f"Enter the {label_prefix}'s last name")
         date_of_birth = DateInputField("Date of birth", validators=[
@@ -96,6 +103,8 @@ def named_subject(label_prefix):
 
 
 class VictimForm(named_subject("victim")):
+    """The victim of a MARAC referral."""
+
     safe_to_call = radios("Is it safe to call the victim on this number?", YesNoUnknown)
     language = text("Preferred language", max_length=60)
     interpreter = BooleanField("An interpreter is needed")
@@ -104,15 +113,21 @@ class VictimForm(named_subject("victim")):
 
 
 class PerpetratorForm(PersonBase):
+    """A perpetrator of a MARAC referral."""
+
     relationship = select("Relationship to the victim", questions.Relationship)
     gender = select("Gender", Gender)
 
 
 class ChildForm(PersonBase):
+    """A child in the household of a MARAC referral."""
+
     lives_with = select("Lives with", questions.LivesWith)
 
 
 class DashAnswers(Form):
+    """The risk checklist: one yes / no / not known question per DASH topic."""
+
     pass
 
 
@@ -152,6 +167,8 @@ class ReferralBase(FlaskForm):
 
 
 class MaracReferralForm(ReferralBase):
+    """A MARAC referral: victim, consent, perpetrators, children, risk checklist, criterion."""
+
     victim = FormField(VictimForm)
     victim_aware = radios("Does the victim know about this referral?", YesNoUnknown,
                           required="Say whether the victim knows about the referral")
@@ -199,15 +216,21 @@ class MaracReferralForm(ReferralBase):
 
 
 class YoungPersonForm(named_subject("child or young person")):
+    """The child or young person of a MACE referral."""
+
     school = text("School or college", max_length=MEDIUM)
     social_worker = text("Allocated social worker", max_length=SHORT)
 
 
 class PersonOfConcernForm(PersonBase):
+    """An adult of concern in a MACE referral."""
+
     pass
 
 
 class LocationForm(Form):
+    """A location of concern or an address."""
+
     kind = select("Kind of location", LocationKind)
     description = text("Description", max_length=MEDIUM, description="For example: the chicken shop on the high street")
     address = text("Address", max_length=MEDIUM)
@@ -215,10 +238,13 @@ class LocationForm(Form):
     validate_postcode = validate_postcode
 
     def has_any(self):
+        """Whether anything was typed in the entry."""
         return any([self.description.data, self.address.data, self.postcode.data])
 
 
 class MaceIndicators(Form):
+    """The MACE screening indicators, each scored 0 to 3."""
+
     pass
 
 
@@ -228,6 +254,8 @@ for _key, _label in questions.MACE_INDICATORS:
 
 
 class MaceReferralForm(ReferralBase):
+    """A MACE referral: young person, exploitation, indicators, persons and locations of concern."""
+
     young_person = FormField(YoungPersonForm)
     exploitation_types = CheckboxesField("Types of exploitation", choices=questions.ExploitationType.choices(),
                                          validators=[Required("Choose at least one type of exploitation")])
@@ -238,16 +266,22 @@ class MaceReferralForm(ReferralBase):
 
 
 class ComplainantForm(named_subject("complainant")):
+    """The complainant or victim of an ASB referral."""
+
     pass
 
 
 class RespondentForm(PersonBase):
+    """A respondent of an ASB referral."""
+
     address = text("Address", max_length=MEDIUM)
     postcode = text("Postcode", max_length=10)
     validate_postcode = validate_postcode
 
 
 class AsbAnswers(Form):
+    """The ASB victim vulnerability questions, yes or no."""
+
     pass
 
 
@@ -258,6 +292,8 @@ for _number, (_key, _question) in enumerate(questions.ASB_QUESTIONS, start=1):
 
 
 class AsbReferralForm(ReferralBase):
+    """An ASB referral: complainant, respondents, addresses, behaviour, vulnerability, needs."""
+
     complainant = FormField(ComplainantForm)
     respondents = EntryList(FormField(RespondentForm), min_entries=1, max_entries=10)
     locations = EntryList(FormField(LocationForm), min_entries=0, max_entries=10)
@@ -282,6 +318,8 @@ def referral_form(panel, **kwargs):
 
 
 class ScreeningForm(FlaskForm):
+    """The panel manager's screening decision."""
+
     version = VersionField()
     decision = RadioField("Decision", choices=ScreeningDecision.choices(),
                           validators=[Required("Choose whether to accept the case or screen it out")])
@@ -315,6 +353,7 @@ class SearchForm(FlaskForm):
             raise ValidationError("Enter a case reference like MARAC-2026-0042")
 
     def validate(self, extra_validators=None):
+        """Valid only with a reference, a postcode, or a name with a date of birth."""
         valid = super().validate(extra_validators)
         if valid and not (self.reference.data or self.postcode.data or (self.name.data and self.date_of_birth.data)):
             if self.name.data or self.date_of_birth.data:

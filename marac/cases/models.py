@@ -39,6 +39,8 @@ class Criterion(Labelled):
 
 
 class RiskLevel(Labelled):
+    """The risk level a referral is assessed at."""
+
     STANDARD = "standard", "Standard"
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
@@ -62,6 +64,8 @@ SUBJECT_ROLE = {PanelKind.MARAC: PartyRole.VICTIM, PanelKind.MACE: PartyRole.YOU
 
 
 class ScreeningDecision(Labelled):
+    """The panel manager's decision on a referral."""
+
     ACCEPT = "accept", "Accept the case for a meeting"
     SCREEN_OUT = "screen_out", "Screen it out"
 
@@ -86,6 +90,8 @@ class CaseSort(Labelled):
 
 
 class Case(UUIDPrimaryKey, Timestamps, db.Model):
+    """A referral (a case once accepted): answers encrypted, coded values plain for lists and statistics."""
+
     __tablename__ = "cases"
 
     panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
@@ -139,6 +145,7 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def status_label(self):
+        """The status as people read it."""
         return CaseStatus.label_of(self.status)
 
     @property

@@ -57,6 +57,8 @@ MACE_INDICATORS = [
 
 
 class MaceScore(Labelled):
+    """How strongly a MACE screening indicator is present, 0 to 3."""
+
     NONE = "0", "0 – none"
     SOME = "1", "1 – some"
     MODERATE = "2", "2 – moderate"
@@ -68,6 +70,8 @@ MACE_HIGH_SCORE, MACE_MEDIUM_SCORE = 16, 8
 
 
 class ExploitationType(Labelled):
+    """The kinds of exploitation a MACE referral names."""
+
     SEXUAL = "sexual", "Child sexual exploitation"
     CRIMINAL = "criminal", "Child criminal exploitation"
     COUNTY_LINES = "county_lines", "County lines"
@@ -99,6 +103,8 @@ ASB_PRIORITIES = [  # (minimum score, priority, response time in working days)
 
 
 class AsbCategory(Labelled):
+    """The kinds of anti-social behaviour an ASB referral names."""
+
     DRUGS = "drugs", "Drug dealing or use"
     CUCKOOING = "cuckooing", "Cuckooing"
     NOISE = "noise", "Noise"
@@ -111,12 +117,16 @@ class AsbCategory(Labelled):
 
 
 class Need(Labelled):
+    """Needs behind anti-social behaviour."""
+
     MENTAL_HEALTH = "mental_health", "Mental health"
     SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
     SAFEGUARDING = "safeguarding", "Safeguarding"
 
 
 class Intervention(Labelled):
+    """Interventions already used against anti-social behaviour."""
+
     WARNING_LETTER = "warning_letter", "Warning letter"
     ABA = "aba", "Acceptable behaviour agreement"
     CPW = "cpw", "Community Protection Warning"

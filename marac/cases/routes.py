@@ -36,35 +36,36 @@ def _referral(panel, case, form):
                            questions=questions)
 
 
+def _form(panel, shown):
+    """The referral form: `shown` filled in when the page is opened, what was posted otherwise (a posted
+    form must not take a list entry the user removed back from `shown`)."""
+    return referral_form(panel, data=shown) if request.method == "GET" else referral_form(panel)
+
+
 @bp.route("/panels/<uuid:panel_id>/referrals/new", methods=["GET", "POST"])
 @access("signed_in")
 def refer(panel_id):
+    """A new referral to the panel."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_refer(current_user))
-    if request.method == "GET":
-        form = referral_form(panel, data={"referrer_name": current_user.full_name,
-                                          "referrer_role": current_user.job_title,
-                                          "referrer_contact": current_user.email, "referred_on": today()})
-    else:
-        form = referral_form(panel)
+    form = _form(panel, {"referrer_name": current_user.full_name, "referrer_role": current_user.job_title,
+                         "referrer_contact": current_user.email, "referred_on": today()})
     return _referral(panel, services.new_case(current_user, panel), form)
 
 
 @bp.route("/cases/<uuid:case_id>/edit", methods=["GET", "POST"])
 @access("signed_in")
 def edit(case_id):
+    """Finish a draft, or edit a referral or case."""
     case = get_or_404(Case, case_id)
     require(case.can_edit(current_user))
-    if request.method == "GET":
-        form = referral_form(case.panel, data=dict(case.referral or {}, version=str(case.version)))
-    else:
-        form = referral_form(case.panel)
-    return _referral(case.panel, case, form)
+    return _referral(case.panel, case, _form(case.panel, dict(case.referral or {}, version=str(case.version))))
 
 
 @bp.route("/referrals/mine")
 @access("signed_in")
 def mine():
+    """The user's own referrals."""
     return render_template("cases/mine.html",
                            pagination=services.referrals_of(current_user, page_number(request)))
 
@@ -72,6 +73,7 @@ def mine():
 @bp.route("/panels/<uuid:panel_id>/cases")
 @access("signed_in")
 def index(panel_id):
+    """The panel's case list, filtered and sorted."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
     filter_form = CaseFilterForm(request.args, services.member_agencies(panel))
@@ -85,6 +87,7 @@ def index(panel_id):
 @bp.route("/panels/<uuid:panel_id>/cases/search", methods=["POST"])
 @access("signed_in")
 def search(panel_id):
+    """Search the panel's cases (by POST, so nothing personal enters a URL)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
     form = SearchForm()
@@ -99,6 +102,7 @@ def search(panel_id):
 @bp.route("/cases/<uuid:case_id>")
 @access("signed_in")
 def detail(case_id):
+    """The case page, showing only the categories the user may see; the view is audited."""
     case = get_or_404(Case, case_id)
     require(case.can_view(current_user))
     categories = services.record_view(current_user, case)
@@ -111,6 +115,7 @@ def detail(case_id):
 @bp.route("/cases/<uuid:case_id>/screen", methods=["GET", "POST"])
 @access("signed_in")
 def screen(case_id):
+    """The panel manager accepts a referral or screens it out."""
     case = get_or_404(Case, case_id)
     require(case.can_screen(current_user))
     form = ScreeningForm(data={"version": str(case.version), "confirm_repeat": case.is_repeat})
@@ -126,6 +131,7 @@ def screen(case_id):
 @bp.route("/cases/<uuid:case_id>/sharing")
 @access("signed_in")
 def sharing_log(case_id):
+    """What of the case was shown to whom."""
     case = get_or_404(Case, case_id)
     require(case.panel.is_manager(current_user))
     return render_template("cases/sharing_log.html", case=case, pagination=records_for(case, page_number(request)))

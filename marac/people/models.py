@@ -25,6 +25,8 @@ class YesNoUnknown(Labelled):
 
 
 class Gender(Labelled):
+    """A person's gender, for statistics."""
+
     FEMALE = "female", "Female"
     MALE = "male", "Male"
     NON_BINARY = "non_binary", "Non-binary"
@@ -33,6 +35,8 @@ class Gender(Labelled):
 
 
 class EthnicGroup(Labelled):
+    """A person's ethnic group, for statistics."""
+
     ASIAN = "asian", "Asian or Asian British"
     BLACK = "black", "Black, Black British, Caribbean or African"
     MIXED = "mixed", "Mixed or multiple ethnic groups"
@@ -43,6 +47,8 @@ class EthnicGroup(Labelled):
 
 
 class Sexuality(Labelled):
+    """A person's sexuality, for statistics."""
+
     HETEROSEXUAL = "heterosexual", "Heterosexual"
     GAY_LESBIAN = "gay_lesbian", "Gay or lesbian"
     BISEXUAL = "bisexual", "Bisexual"
@@ -51,6 +57,8 @@ class Sexuality(Labelled):
 
 
 class LocationKind(Labelled):
+    """What a location is: a hotspot, an address or premises."""
+
     HOTSPOT = "hotspot", "Hotspot"
     ADDRESS = "address", "Address"
     PREMISES = "premises", "Premises"

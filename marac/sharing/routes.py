@@ -13,6 +13,7 @@ bp = Blueprint("sharing", __name__)
 @bp.route("/panels/<uuid:panel_id>/sharing-rules", methods=["GET", "POST"])
 @access("signed_in")
 def rules(panel_id):
+    """The panel's sharing rules: shown, and saved by the panel manager."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     form = SharingRulesForm() if request.method == "POST" else SharingRulesForm.of(services.rules_for(panel))
