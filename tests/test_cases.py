@@ -319,7 +319,7 @@ def test_draft_is_private_until_finished(app, world, rep, manager):
     panel = world.panel
     response = post_form(rep, f"/panels/{panel.id}/referrals/new",
                          {"victim-first_names": "Draftina", "recent_incident": "Half-written draft note.",
-                          "action": "draft"})
+                          "action": CaseStatus.DRAFT})
     assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/referrals/mine"
     [draft] = db.session.execute(select(Case).where(Case.status == CaseStatus.DRAFT)).scalars().all()
     assert draft.reference is None and draft.referrer_user_id == world.users["representative"].id
@@ -358,7 +358,7 @@ def test_draft_is_private_until_finished(app, world, rep, manager):
 
 def test_draft_can_be_saved_again_and_still_validated_on_submit(world, rep):
     response = post_form(rep, f"/panels/{world.panel.id}/referrals/new",
-                         {"victim-first_names": "Draftina", "action": "draft"})
+                         {"victim-first_names": "Draftina", "action": CaseStatus.DRAFT})
     draft = db.session.execute(select(Case).where(Case.status == CaseStatus.DRAFT)).scalar_one()
     assert response.status_code == 302
     # Submitting the unfinished draft shows what is missing and keeps it a draft.

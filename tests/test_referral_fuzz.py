@@ -41,7 +41,7 @@ SPECIAL = ["", " ", "\x00", "\t\r\n", "\u202e\u200b", "<script>alert(1)</script>
 VALID_TOKENS = [*YesNoUnknown, Gender.FEMALE, Gender.MALE, *Criterion, *MaceScore, "4", *LocationKind,
                 ExploitationType.CRIMINAL, ExploitationType.SEXUAL, AsbCategory.NOISE, AsbCategory.DRUGS,
                 Need.MENTAL_HEALTH, Intervention.ABA, Relationship.EX_PARTNER, LivesWith.VICTIM, *ScreeningDecision,
-                "y", "draft", "submit"]
+                "y", CaseStatus.DRAFT, "submit"]
 
 short_text = st.text(CHARS, max_size=40)
 # Control characters, NUL most of all (PostgreSQL refuses it in text: it must never reach a query).
@@ -190,7 +190,7 @@ def check_referral(client, panel, url, token, data, subject_key, text_keys):
         return
     location = urlsplit(response.headers["Location"]).path
     if location == "/referrals/mine":
-        assert data.get("action") == "draft" and after == before
+        assert data.get("action") == CaseStatus.DRAFT and after == before
         assert count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before + 1
         return
     [new_id] = after - before

@@ -140,7 +140,7 @@ class ReferralBase(FlaskForm):
     """What every referral asks about the referrer, and the form controls."""
 
     version = VersionField()
-    action = HiddenField()  # the button pressed: "draft" saves a draft, anything else submits
+    action = HiddenField()  # the button pressed: CaseStatus.DRAFT saves a draft, anything else submits
     add = HiddenField()  # an "add another" button: the name of the list to add an entry to
     referrer_name = text("Your name", required="Enter your name")
     referrer_role = text("Your role", required="Enter your role")

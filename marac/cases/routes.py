@@ -22,7 +22,7 @@ STALE_SCREENING = "The referral changed while you were screening it. Check it ag
 def _referral(panel, case, form):
     """Add another entry, save a draft, or submit: a redirect once saved, else the form again."""
     if form.is_submitted() and not form.add_entry():
-        draft = form.action.data == "draft" and services.may_save_draft(case)
+        draft = form.action.data == CaseStatus.DRAFT and services.may_save_draft(case)
         was_draft = case.status == CaseStatus.DRAFT
         if form.validate_as(draft) and attempt(services.save_referral, current_user, case, form, draft=draft,
                                                form=form, stale=STALE_REFERRAL):
