@@ -21,7 +21,7 @@ from sqlalchemy import event, select, text  # noqa: E402
 import marac.core.crypto as crypto  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
-from marac.cases.models import Case  # noqa: E402
+from marac.cases.models import Case, CaseStatus  # noqa: E402
 from marac.demo.services import DEMO_PASSWORD, seed  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.panels.models import Panel  # noqa: E402
@@ -49,7 +49,7 @@ def main():
         print(f"database: {db.engine.dialect.name}")
         print(f"demo seed (950 cases through the referral services): {time.perf_counter() - start:.1f} s")
         panel = db.session.execute(select(Panel).where(Panel.kind == "MARAC")).scalar_one()
-        case = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == "accepted")
+        case = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED)
                                   .limit(1)).scalar_one()
         subject = next(p.person for p in case.parties if p.role == "victim")
         name, dob, postcode, reference = subject.full_name, subject.date_of_birth, subject.postcode, case.reference

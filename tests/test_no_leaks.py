@@ -145,12 +145,14 @@ def test_tampered_value_gives_a_generic_error_page_and_an_audit_event(app, clien
 
 def test_other_panels_fake_data_is_encrypted_too(app, client, world):
     """MACE and ASB referrals: names, dates of birth, postcodes and addresses only as ciphertext."""
+    from marac.cases.models import PartyRole
+    from marac.panels.models import PanelKind, Role
     from tests.helpers import add_member, add_role, make_panel
 
-    mace, asb = make_panel("MACE"), make_panel("ASB")
+    mace, asb = make_panel(PanelKind.MACE), make_panel(PanelKind.ASB)
     for panel in (mace, asb):
         add_member(panel, world.agencies.idva)
-        add_role(panel, world.users["manager"], "manager")
+        add_role(panel, world.users["manager"], Role.MANAGER)
     helpers.sign_in(client, world.users["representative"])
     assert helpers.post_form(client, f"/panels/{mace.id}/referrals/new",
                              mace_form(first=SECRETS["young person"])).status_code == 302
@@ -163,5 +165,5 @@ def test_other_panels_fake_data_is_encrypted_too(app, client, world):
                 for needle in (SECRETS["young person"], SECRETS["complainant"], "Pretend Academy",
                                "9 Imaginary Parade", "ZZ3 3ZZ", "Flat 2, Pretend House"):
                     assert needle.encode() not in blob, f"{table.name} holds {needle!r} in plain text"
-        assert re.search(r"young_person|complainant",
+        assert re.search(f"{PartyRole.YOUNG_PERSON}|{PartyRole.COMPLAINANT}",
                          " ".join(r for (r,) in db.session.execute(text("SELECT role FROM case_parties"))))
