@@ -40,6 +40,7 @@ class Agency(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def kind_label(self):
+        """The kind of agency in words."""
         return AgencyKind.label_of(self.kind)
 
     def __repr__(self):

@@ -25,12 +25,14 @@ def _submitted(form, exclude_id=None):
 @bp.route("/")
 @access("admin")
 def index():
+    """Every agency, a page at a time."""
     return render_template("agencies/index.html", pagination=services.agencies_page(page_number(request)))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @access("admin")
 def new():
+    """Add an agency."""
     form = AgencyForm()
     if _submitted(form) and attempt(services.create_agency, current_user, form.name.data, form.short_name.data,
                                     form.kind.data, form=form):
@@ -42,6 +44,7 @@ def new():
 @bp.route("/<uuid:agency_id>/edit", methods=["GET", "POST"])
 @access("admin")
 def edit(agency_id):
+    """Change an agency's details or make it inactive."""
     agency = get_or_404(Agency, agency_id)
     form = AgencyForm(obj=agency)
     if _submitted(form, exclude_id=agency.id) and attempt(

@@ -8,6 +8,8 @@ class AuditFilterForm(FlaskForm):
     """Filters for the auditor page. Read from the query string: ids and codes only, nothing personal."""
 
     class Meta:
+        """Filters are read from the query string: no CSRF token."""
+
         csrf = False
 
     user_id = SelectField("User", validators=[Optional()])
@@ -26,6 +28,7 @@ class AuditFilterForm(FlaskForm):
         self.agency_id.choices = [("", "Any agency")] + [(str(i), n) for i, n in agencies]
 
     def validate_date_to(self, field):
+        """The end date is not before the start date."""
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date must be the same as or after the start date")
 

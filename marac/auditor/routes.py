@@ -20,6 +20,7 @@ def _filter_form():
 @bp.route("/")
 @access("admin")
 def index():
+    """The audit events matching the filters, a page at a time."""
     form = _filter_form()
     valid = form.validate() if request.args else True
     pagination = services.events_page(form.criteria() if valid else None, page_number(request))
@@ -32,6 +33,7 @@ def index():
 @bp.route("/export.csv")
 @access("admin")
 def export():
+    """The audit events matching the filters as a CSV file; the export is audited."""
     form = _filter_form()
     if request.args and not form.validate():
         return render_template("auditor/index.html", form=form, pagination=None, names={}, agencies={},

@@ -21,6 +21,7 @@ class CodeForm(FlaskForm):
     code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app")])
 
     def validate_code(self, field):
+        """Six digits (spaces allowed)."""
         value = (field.data or "").replace(" ", "")
         if not (value.isdigit() and len(value) == 6):
             raise ValidationError("The security code must be 6 digits")
@@ -40,6 +41,7 @@ class ChangePasswordForm(FlaskForm):
         self._email = email
 
     def validate_new_password(self, field):
+        """Long and varied enough, and not the current password."""
         problem = password_problem(field.data or "", self._email)
         if problem:
             raise ValidationError(problem)

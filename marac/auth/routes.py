@@ -54,6 +54,7 @@ def too_many_sign_ins(error):
 @limiter.limit(throttle.limit_per_account, key_func=throttle.account_key, methods=["POST"],
                deduct_when=throttle.failed, exempt_when=throttle.known_device_for_email)
 def sign_in():
+    """The password step of signing in."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = SignInForm()
@@ -76,6 +77,7 @@ def sign_in():
 @access("mfa_pending")
 @limiter.limit(throttle.limit_mfa, key_func=throttle.mfa_key, methods=["POST"], deduct_when=throttle.failed)
 def code():
+    """The code step of signing in, for a user with an authenticator."""
     user = _pending_user()
     if user is None or not user.has_mfa:
         session.clear()
@@ -108,6 +110,7 @@ def _enrolment_page(user, form, template):
 @access("mfa_pending")
 @limiter.limit(throttle.limit_mfa, key_func=throttle.mfa_key, methods=["POST"], deduct_when=throttle.failed)
 def enrol():
+    """Set up an authenticator during sign-in, where one is required."""
     user = _pending_user()
     if user is None or user.has_mfa:
         session.clear()
@@ -125,6 +128,7 @@ def enrol():
 @bp.route("/account/authenticator", methods=["GET", "POST"])
 @access("signed_in")
 def account_enrol():
+    """Set up an authenticator from the account page."""
     if current_user.has_mfa:
         return redirect(url_for("auth.account"))
     form = CodeForm()
@@ -140,6 +144,7 @@ def account_enrol():
 @bp.route("/sign-out", methods=["POST"])
 @access("signed_in")
 def sign_out():
+    """End this session."""
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -153,6 +158,7 @@ def sign_out():
 @bp.route("/account/password", methods=["GET", "POST"])
 @access("signed_in")
 def change_password():
+    """Change one's own password; other sessions end."""
     form = ChangePasswordForm(email=current_user.email)
     row = _session_row()
     if form.validate_on_submit() and attempt(services.change_password, current_user, form.current_password.data,
@@ -166,6 +172,7 @@ def change_password():
 @bp.route("/account")
 @access("signed_in")
 def account():
+    """One's own account and active sessions."""
     current = _session_row()
     sessions = active_sessions(current_user.id, current_app.config)
     return render_template("auth/account.html", sessions=sessions,
@@ -175,6 +182,7 @@ def account():
 @bp.route("/account/sessions/<uuid:public_id>/end", methods=["POST"])
 @access("signed_in")
 def end_session(public_id):
+    """End one of one's own sessions (this one signs out)."""
     row = services.own_session(current_user, public_id)
     if row is None:
         abort(404)

@@ -55,6 +55,7 @@ class DatabaseSessionInterface(SessionInterface):
     """Flask's session interface over user_sessions; commits its own writes (see the module docstring)."""
 
     def open_session(self, app, request):
+        """The session named by the cookie, if it exists and has not timed out; else a new, empty one."""
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not token or len(token) > 100:
             return ServerSession()
@@ -72,6 +73,7 @@ class DatabaseSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session, response):
+        """Write the session's row (at most every TOUCH_INTERVAL when unchanged) and set or clear the cookie."""
         name = app.config["SESSION_COOKIE_NAME"]
         path = self.get_cookie_path(app)
         row = getattr(session, "row", None)

@@ -11,5 +11,6 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @access("signed_in")
 def index():
+    """The signed-in user's home page."""
     return render_template("home/index.html", panels=panels_for(current_user),
                            referrable=referrable_panels(current_user))

@@ -70,14 +70,17 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def kind_label(self):
+        """The kind of panel in words."""
         return PanelKind.label_of(self.kind)
 
     @property
     def cadence_label(self):
+        """How often the panel meets, in words."""
         return Cadence.label_of(self.cadence)
 
     @property
     def weekday_label(self):
+        """The day of the week the panel meets."""
         return WEEKDAYS[self.weekday]
 
     def roles_of(self, user):
@@ -143,4 +146,5 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def role_label(self):
+        """The role in words."""
         return Role.label_of(self.role)

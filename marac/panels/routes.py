@@ -37,6 +37,7 @@ def _part_of(panel, obj):
 @bp.route("/panels/<uuid:panel_id>")
 @access("signed_in")
 def overview(panel_id):
+    """A panel's settings, member agencies and people, for its role holders and administrators."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_view_overview(current_user))
     members = sorted(panel.members, key=lambda m: m.agency.name)
@@ -48,12 +49,14 @@ def overview(panel_id):
 @bp.route("/admin/panels/")
 @access("admin")
 def index():
+    """Every panel, a page at a time."""
     return render_template("panels/index.html", pagination=services.panels_page(page_number(request)))
 
 
 @bp.route("/admin/panels/new", methods=["GET", "POST"])
 @access("admin")
 def new():
+    """Add a panel."""
     form = PanelForm()
     if _submitted(form) and (created := attempt(services.create_panel, current_user, **form.values(), form=form)):
         panel = created.value
@@ -65,6 +68,7 @@ def new():
 @bp.route("/admin/panels/<uuid:panel_id>/edit", methods=["GET", "POST"])
 @access("admin")
 def edit(panel_id):
+    """Change a panel's settings."""
     panel = get_or_404(Panel, panel_id)
     form = PanelForm(obj=panel, weekday=str(panel.weekday))
     if _submitted(form, exclude_id=panel.id) and attempt(services.update_panel, current_user, panel,
@@ -77,6 +81,7 @@ def edit(panel_id):
 @bp.route("/admin/panels/<uuid:panel_id>/members/new", methods=["GET", "POST"])
 @access("admin")
 def add_member(panel_id):
+    """Seat an agency on the panel."""
     panel = get_or_404(Panel, panel_id)
     agencies = services.agencies_to_add(panel)
     form = MemberForm()
@@ -92,6 +97,7 @@ def add_member(panel_id):
 @bp.route("/admin/panels/<uuid:panel_id>/members/<uuid:member_id>/remove", methods=["GET", "POST"])
 @access("admin")
 def remove_member(panel_id, member_id):
+    """Remove an agency from the panel, after confirmation."""
     panel = get_or_404(Panel, panel_id)
     member = _part_of(panel, get_or_404(PanelMember, member_id))
     name = member.agency.name
@@ -107,6 +113,7 @@ def remove_member(panel_id, member_id):
 @bp.route("/admin/panels/<uuid:panel_id>/roles/new", methods=["GET", "POST"])
 @access("admin")
 def add_role(panel_id):
+    """Give someone a role on the panel."""
     panel = get_or_404(Panel, panel_id)
     form = RoleForm()
     form.set_users(active_users())
@@ -121,6 +128,7 @@ def add_role(panel_id):
 @bp.route("/admin/panels/<uuid:panel_id>/roles/<uuid:role_id>/remove", methods=["GET", "POST"])
 @access("admin")
 def remove_role(panel_id, role_id):
+    """Take a role away, after confirmation."""
     panel = get_or_404(Panel, panel_id)
     panel_role = _part_of(panel, get_or_404(PanelRole, role_id))
     form = ConfirmForm()

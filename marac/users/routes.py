@@ -38,6 +38,7 @@ def _submitted(form, user=None):
 @bp.route("/")
 @access("admin")
 def index():
+    """Every user (of one agency, or all), a page at a time."""
     agency_id = _agency_filter()
     return render_template("users/index.html", pagination=services.users_page(page_number(request), agency_id),
                            agencies=active_agencies(), agency_id=agency_id)
@@ -46,6 +47,7 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @access("admin")
 def new():
+    """Add an account and show its one-time password once."""
     form = UserForm()
     form.set_agencies(active_agencies())
     if _submitted(form):
@@ -61,6 +63,7 @@ def new():
 @bp.route("/<uuid:user_id>")
 @access("admin")
 def detail(user_id):
+    """One account: details, panel roles and what an administrator can do to it."""
     user = get_or_404(User, user_id)
     return render_template("users/detail.html", user=user, roles=user.panel_roles)
 
@@ -68,6 +71,7 @@ def detail(user_id):
 @bp.route("/<uuid:user_id>/edit", methods=["GET", "POST"])
 @access("admin")
 def edit(user_id):
+    """Change an account's details."""
     user = get_or_404(User, user_id)
     form = UserForm(obj=user, agency_id=str(user.agency_id))
     form.set_agencies(active_agencies())
@@ -111,6 +115,7 @@ def _confirm(user_id, operation, step, done, problem=None):
 def _back_to_user(message):
     """done() for _confirm: flash the message (with {name}) and go back to the user's page."""
     def done(user, _):
+        """Flash the message and go back to the user's page."""
         flash(message.format(name=user.full_name))
         return redirect(url_for("users.detail", user_id=user.id))
     return done
@@ -119,6 +124,7 @@ def _back_to_user(message):
 @bp.route("/<uuid:user_id>/deactivate", methods=["GET", "POST"])
 @access("admin")
 def deactivate(user_id):
+    """Deactivate an account (not one's own), after confirmation."""
     return _confirm(user_id, "deactivate", services.deactivate_user,
                     _back_to_user("{name} has been deactivated and signed out."), problem=services.why_not_deactivate)
 
@@ -126,12 +132,14 @@ def deactivate(user_id):
 @bp.route("/<uuid:user_id>/reactivate", methods=["GET", "POST"])
 @access("admin")
 def reactivate(user_id):
+    """Reactivate an account, after confirmation."""
     return _confirm(user_id, "reactivate", services.reactivate_user, _back_to_user("{name} has been reactivated."))
 
 
 @bp.route("/<uuid:user_id>/reset-password", methods=["GET", "POST"])
 @access("admin")
 def reset_password(user_id):
+    """Give an account a new one-time password, after confirmation."""
     return _confirm(user_id, "reset_password", services.reset_password, lambda user, password: render_template(
         "users/one_time_password.html", user=user, password=password, created=False))
 
@@ -139,5 +147,6 @@ def reset_password(user_id):
 @bp.route("/<uuid:user_id>/reset-mfa", methods=["GET", "POST"])
 @access("admin")
 def reset_mfa(user_id):
+    """Remove an account's authenticator, after confirmation."""
     return _confirm(user_id, "reset_mfa", services.reset_mfa,
                     _back_to_user("{name} will set up their authenticator app at next sign-in."))
