@@ -6,6 +6,11 @@ from wtforms.validators import DataRequired, Length, Regexp
 from marac.agencies.models import AgencyKind
 
 
+def agency_choices(agencies):
+    """Select choices for agencies, (id, name) after a prompt: a user's agency, a panel's new member."""
+    return [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
+
+
 class AgencyForm(FlaskForm):
     """Add or edit an agency (Active is shown when editing only)."""
 

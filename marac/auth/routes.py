@@ -99,11 +99,12 @@ def _enrolment_secret():
     return secret
 
 
-def _enrolment_page(user, form, template):
+def _enrolment_page(user, form, account=False):
+    """The enrolment page (QR code and key) for signing in, or from the account page."""
     secret = _enrolment_secret()
     uri = totp.provisioning_uri(secret, user.email, current_app.config["ORGANISATION_NAME"])
     spaced = " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
-    return render_template(template, form=form, qr_svg=totp.qr_svg(uri), secret=spaced)
+    return render_template("auth/enrol.html", form=form, qr_svg=totp.qr_svg(uri), secret=spaced, account=account)
 
 
 @bp.route("/sign-in/set-up-authenticator", methods=["GET", "POST"])
@@ -122,7 +123,7 @@ def enrol():
             return _finish_sign_in(user)
         g.sign_in_failed = True
         form.code.errors.append("The code does not match; check the time on your device and try the new code")
-    return _enrolment_page(user, form, "auth/enrol.html")
+    return _enrolment_page(user, form)
 
 
 @bp.route("/account/authenticator", methods=["GET", "POST"])
@@ -138,7 +139,7 @@ def account_enrol():
             flash("Your authenticator app is set up. You will be asked for a code when you sign in.")
             return redirect(url_for("auth.account"))
         form.code.errors.append("The code does not match; check the time on your device and try the new code")
-    return _enrolment_page(current_user, form, "auth/account_enrol.html")
+    return _enrolment_page(current_user, form, account=True)
 
 
 @bp.route("/sign-out", methods=["POST"])

@@ -3,6 +3,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
+from marac.agencies.forms import agency_choices
 from marac.panels.models import WEEKDAYS, Cadence, PanelKind, Role
 
 
@@ -46,7 +47,7 @@ class MemberForm(FlaskForm):
 
     def set_agencies(self, agencies):
         """The agencies to choose from, after a prompt."""
-        self.agency_id.choices = [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
+        self.agency_id.choices = agency_choices(agencies)
 
 
 class RoleForm(FlaskForm):

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from marac.agencies.forms import agency_choices
+
 
 class UserForm(FlaskForm):
     """Add or edit an account; the agency choices are set from the active agencies."""
@@ -20,4 +22,4 @@ class UserForm(FlaskForm):
 
     def set_agencies(self, agencies):
         """The agencies to choose from, after a prompt."""
-        self.agency_id.choices = [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
+        self.agency_id.choices = agency_choices(agencies)
