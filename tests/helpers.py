@@ -9,13 +9,13 @@ import psycopg
 import pyotp
 from sqlalchemy import text
 
-from marac.agencies.models import Agency
+from marac.agencies.models import Agency, AgencyKind
 from marac.auth.passwords import hash_password
 from marac.auth.totp import STEP_SECONDS
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.keys.services import init_keys
-from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -69,7 +69,7 @@ def _next():
     return _counter["n"]
 
 
-def make_agency(kind="police", name=None):
+def make_agency(kind=AgencyKind.POLICE, name=None):
     n = _next()
     agency = Agency(name=name or f"Test Agency {n}", short_name=f"TA{n}", kind=kind)
     db.session.add(agency)
@@ -92,9 +92,9 @@ def make_user(agency=None, *, is_admin=False, mfa=True, must_change_password=Fal
     return user
 
 
-def make_panel(kind="MARAC", **values):
+def make_panel(kind=PanelKind.MARAC, **values):
     n = _next()
-    fields = dict(kind=kind, name=f"Test Panel {n}", area="Testborough", cadence="fortnightly", weekday=1,
+    fields = dict(kind=kind, name=f"Test Panel {n}", area="Testborough", cadence=Cadence.FORTNIGHTLY, weekday=1,
                   agenda_lead_days=8, capacity=25)
     fields.update(values)
     panel = Panel(**fields)
@@ -153,8 +153,8 @@ def make_meeting_with_action(panel, case, manager, owner_agency, days_ahead=14):
 
 
 def build_world():
-    police, idva, council, outsider = (make_agency("police"), make_agency("idva"), make_agency("other"),
-                                       make_agency("other"))
+    police, idva, council, outsider = (make_agency(AgencyKind.POLICE), make_agency(AgencyKind.IDVA),
+                                       make_agency(AgencyKind.OTHER), make_agency(AgencyKind.OTHER))
     panel = make_panel()
     members = [add_member(panel, police), add_member(panel, idva)]
     users = {
@@ -165,7 +165,7 @@ def build_world():
         "steering": make_user(council),
         "nonmember": make_user(outsider),
     }
-    roles = {name: add_role(panel, users[name], name) for name in ("manager", "chair", "representative", "steering")}
+    roles = {role.value: add_role(panel, users[role.value], role) for role in Role}  # one user per role, by its value
     case = make_case(panel, users["representative"])
     accepted = make_case(panel, users["representative"], status="accepted")
     meeting, item, action = make_meeting_with_action(panel, accepted, users["manager"], idva)

@@ -6,7 +6,10 @@ from marac.core.db import Timestamps, UUIDPrimaryKey
 from marac.core.enums import Labelled
 from marac.extensions import db
 
+
 class AgencyKind(Labelled):
+    """The kinds of agency; the panel's information-sharing rules are set per kind."""
+
     POLICE = "police", "Police"
     IDVA = "idva", "IDVA service"
     CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
@@ -21,10 +24,13 @@ class AgencyKind(Labelled):
     OTHER = "other", "Other"
 
 
+# Derived from AgencyKind; kept only while sharing still reads it (its owner moves it to AgencyKind).
 AGENCY_KINDS = AgencyKind.labels()
 
 
 class Agency(UUIDPrimaryKey, Timestamps, db.Model):
+    """An organisation whose people refer cases and sit on panels."""
+
     __tablename__ = "agencies"
 
     name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
@@ -34,7 +40,8 @@ class Agency(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def kind_label(self):
-        return AGENCY_KINDS.get(self.kind, self.kind)
+        """The kind of agency in words."""
+        return AgencyKind.label_of(self.kind)
 
     def __repr__(self):
         return f"<Agency {self.short_name}>"

@@ -43,6 +43,7 @@ def canonical(event):
 
 
 def chain_hash(key, prev_hash, event):
+    """The HMAC of an event chained to the hash of the event before it."""
     return hmac.new(key, prev_hash.encode() + b"\n" + canonical(event), hashlib.sha256).hexdigest()
 
 
@@ -96,6 +97,8 @@ def record_decryption_failure(error):
 
 
 class ChainBroken(Exception):
+    """The chain does not verify: `seq` is the first bad event, `reason` says why."""
+
     def __init__(self, seq, reason):
         self.seq, self.reason = seq, reason
         super().__init__(f"audit chain broken at event {seq}: {reason}")

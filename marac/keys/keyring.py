@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from marac.core.crypto import KeyUnavailable, kek_fingerprint
 from marac.extensions import db
-from marac.keys.models import DataKey
-from marac.keys.services import ensure_index_key
+from marac.keys.models import DATA_PURPOSE, DataKey
+from marac.keys.services import ensure_index_key, index_purpose
 
 # How long a process trusts its cached primary key (and blind-index keys) before asking the
 # database again, so that every process follows a rotation within this many seconds.
@@ -31,9 +31,10 @@ class KeyRing:
         self.forget()
 
     def load(self):
+        """Read and unwrap every live data key, noting the primary."""
         keys, primary = {}, None
         for key in db.session.execute(select(DataKey).where(
-                DataKey.purpose == "data", DataKey.retired_at.is_(None))).scalars():
+                DataKey.purpose == DATA_PURPOSE, DataKey.retired_at.is_(None))).scalars():
             keys[key.id] = self.unwrap_stored(key)
             if key.is_primary:
                 primary = key.id
@@ -48,6 +49,7 @@ class KeyRing:
         return aes_key_unwrap(self.kek, key.wrapped_key)
 
     def primary(self):
+        """(id, raw key) of the primary data key, re-checked every KEY_CACHE_SECONDS."""
         if self._primary_id is None or time.monotonic() - self._checked > KEY_CACHE_SECONDS:
             self._refresh_primary()
         if self._primary_id is None:
@@ -57,13 +59,14 @@ class KeyRing:
     def _refresh_primary(self):
         """Re-read the primary's id (cheap); reload the keys only when it is one not loaded yet."""
         primary_id = db.session.execute(select(DataKey.id).where(
-            DataKey.purpose == "data", DataKey.is_primary.is_(True))).scalar_one_or_none()
+            DataKey.purpose == DATA_PURPOSE, DataKey.is_primary.is_(True))).scalar_one_or_none()
         if primary_id is None or primary_id not in self._keys:
             self.load()
         else:
             self._primary_id, self._checked = primary_id, time.monotonic()
 
     def key(self, key_id):
+        """The raw data key with this id (reloading once if unknown), or None."""
         if key_id not in self._keys:
             self.load()  # another process may have added it (rotation)
         return self._keys.get(key_id)
@@ -82,7 +85,7 @@ class KeyRing:
         if cached is not None and time.monotonic() - cached[0] <= KEY_CACHE_SECONDS:
             return cached[1]
         rows = db.session.execute(select(DataKey).where(
-            DataKey.purpose == f"index:{name}", DataKey.retired_at.is_(None))
+            DataKey.purpose == index_purpose(name), DataKey.retired_at.is_(None))
             .order_by(DataKey.is_primary.desc(), DataKey.created_at.desc())).scalars()
         keys = [(key.id, self.unwrap_stored(key), key.is_primary) for key in rows]
         if keys:  # an empty answer is not cached: another process may create the key any moment
@@ -90,10 +93,13 @@ class KeyRing:
         return keys
 
     def forget(self):
+        """Drop every cached key: the next use reloads them."""
         self._keys, self._primary_id, self._checked, self._index = {}, None, 0.0, {}
 
     def wrap(self, raw_key):
+        """Wrap a raw key with the KEK."""
         return aes_key_wrap(self.kek, raw_key)
 
     def unwrap(self, wrapped):
+        """Unwrap a key wrapped with the KEK."""
         return aes_key_unwrap(self.kek, wrapped)

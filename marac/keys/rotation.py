@@ -22,7 +22,7 @@ from marac.core.steps import StepRefused
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.keys.keyring import KeyRing
-from marac.keys.models import DataKey
+from marac.keys.models import DATA_PURPOSE, DataKey
 from marac.keys.services import (create_key, index_purpose, live_keys, lock_keys, primary_key, retire_after,
                                  retire_key)
 
@@ -90,13 +90,13 @@ def start_rotation():
     """The key to re-encrypt under, as (key, resumed): the primary when values remain under an older
     live key (an unfinished rotation, resumed), else a new primary key."""
     lock_keys()
-    primary = primary_key("data")
+    primary = primary_key(DATA_PURPOSE)
     if primary is None:
         raise StepRefused("there is no primary data key: run `flask keys init`")
     usage = key_usage()
-    if any(usage[key.id] for key in live_keys("data") if not key.is_primary):
+    if any(usage[key.id] for key in live_keys(DATA_PURPOSE) if not key.is_primary):
         return primary, True
-    return create_key("data"), False
+    return create_key(DATA_PURPOSE), False
 
 
 def pending(target, primary_id, after=None, batch_size=500):
@@ -150,6 +150,7 @@ def reencrypt_all(primary_id, batch_size=500):
 
 
 def record_rotation(key, resumed, results, remaining):
+    """Audit a rotation run with its counts."""
     return record("keys.rotated", target=key, detail={
         "resumed": resumed,
         "reencrypted": sum(r.done for r in results),
@@ -166,7 +167,7 @@ def retire(key_id):
     key = db.session.get(DataKey, key_id)
     if key is None:
         raise StepRefused(f"there is no key {key_id}")
-    if key.purpose != "data":
+    if key.purpose != DATA_PURPOSE:
         raise StepRefused("blind-index keys are retired by `flask keys reindex`")
     if key.retired_at is not None:
         raise StepRefused(f"key {key.id} is already retired")
@@ -176,7 +177,7 @@ def retire(key_id):
     if in_use:
         raise StepRefused(f"key {key.id} still protects {in_use} values: run `flask keys rotate` to finish "
                       "re-encrypting them")
-    not_before = retire_after("data")
+    not_before = retire_after(DATA_PURPOSE)
     if utcnow() < not_before:
         raise StepRefused(f"processes may still be encrypting with key {key.id} until {not_before:%Y-%m-%d %H:%M} "
                       "UTC (they check for a new primary key every minute); try again then")
@@ -233,7 +234,7 @@ def verify_keys():
             problems.append((key.id, f"wrapped by another key-encryption key ({key.kek_id})"))
         except Exception:  # InvalidUnwrap: the wrapped key was altered
             problems.append((key.id, "does not unwrap with the configured key-encryption key"))
-    for purpose in sorted({key.purpose for key in keys} | {"data"}):
+    for purpose in sorted({key.purpose for key in keys} | {DATA_PURPOSE}):
         if primaries[purpose] != 1:
             problems.append((purpose, f"{primaries[purpose]} primary keys instead of one"))
     return problems
