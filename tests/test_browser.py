@@ -127,6 +127,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     and two accepted cases waiting (one a repeat)."""
     import datetime as dt
 
+    from marac.actions import services as actions
     from marac.core.timeutil import utcnow
     from marac.extensions import db
     from marac.meetings import services
@@ -151,14 +152,14 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         attendee = services.add_attendee(manager, past, name, "", agency.id, False)
         services.agree_confidentiality(manager, past, attendee)
     items = {item.case_id: item for item in past.items}
-    overdue = services.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
-                                  today - 3 * day, "Rita Placeholder")
-    soon = services.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
-                               today + 3 * day, None)
-    services.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
-                        None)
-    to_complete = services.add_action(manager, items[research_case.id], idva.id,
-                                      "Invented: send the court support leaflet", today + 10 * day, None)
+    overdue = actions.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
+                                 today - 3 * day, "Rita Placeholder")
+    soon = actions.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
+                              today + 3 * day, None)
+    actions.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
+                       None)
+    to_complete = actions.add_action(manager, items[research_case.id], idva.id,
+                                     "Invented: send the court support leaflet", today + 10 * day, None)
     for item in past.items:
         services.record_hearing(manager, item, "Invented: high risk, escalating", "Invented: the panel agreed",
                                 "heard", None)
@@ -185,7 +186,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         "nothing_held": False, "relevant": "Invented: two call-outs", "to_share": "Invented: call-out dates",
         "lawful_basis": "public_task", "withheld": "Invented: an intelligence report",
         "withheld_reason": "Invented: it would prejudice an investigation"})
-    services.share_return(police_rep, police_return)
+    services.share_return(police_rep, research_item)
     db.session.commit()
     return SimpleNamespace(
         past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
