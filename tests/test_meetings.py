@@ -288,7 +288,8 @@ def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
     heard_before = accepted(world, referred_on=TODAY - 90 * DAY)
     past = meeting_with(world, -14, [heard_before])
     start(world, past)
-    services.record_hearing(world.users["manager"], past.items[0], "Invented risk", "Invented minute", ItemStatus.HEARD, None)
+    services.record_hearing(world.users["manager"], past.items[0], "Invented risk", "Invented minute", ItemStatus.HEARD,
+                            None)
     services.close_meeting(world.users["manager"], past)
     db.session.commit()
 
@@ -314,7 +315,8 @@ def test_capacity_warning_on_the_agenda_page(app, client, world):
     sign_in(client, world.users["manager"])
     agenda = f"/meetings/{meeting.id}/agenda"
     for case in cases[:2]:
-        assert f"{case.reference} listed." in follow(client, post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda))
+        listed = post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
+        assert f"{case.reference} listed." in follow(client, listed)
     assert "over the panel's capacity" not in text(client.get(agenda))
     post_form(client, f"/meetings/{meeting.id}/cases/{cases[2].id}/list", token_from=agenda)
     page = text(client.get(agenda))
@@ -370,9 +372,11 @@ def test_publishing_shows_the_agenda_to_member_agencies(app, client, world):
 
     sign_in(client, world.users["manager"])
     empty = meeting_with(world, 49, publish=False)
-    refused = follow(client, post_form(client, f"/meetings/{empty.id}/publish", token_from=f"/meetings/{empty.id}/agenda"))
+    refused = follow(client, post_form(client, f"/meetings/{empty.id}/publish",
+                                       token_from=f"/meetings/{empty.id}/agenda"))
     assert "List at least one case before publishing the agenda" in refused
-    published = follow(client, post_form(client, f"/meetings/{meeting.id}/publish", token_from=f"/meetings/{meeting.id}/agenda"))
+    published = follow(client, post_form(client, f"/meetings/{meeting.id}/publish",
+                                         token_from=f"/meetings/{meeting.id}/agenda"))
     assert "Agenda published" in published
     assert get(Meeting, meeting.id).agenda_published_at is not None
 
@@ -475,7 +479,8 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     follow(client, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
     # Nobody recorded.
     refused_with("Record who is present")
-    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={"action-owner_agency_id": str(idva.id),
+    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                         "action-owner_agency_id": str(idva.id),
                                          "action-description": "Invented: too early",
                                          **date_parts("action-due_on", TODAY + 28 * DAY)})
     refusal = follow(client, action)
@@ -486,20 +491,20 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     assert db.session.execute(select(func.count()).select_from(Action)
                               .where(Action.agenda_item_id == item.id)).scalar() == 0
     # Someone recorded who has not agreed.
-    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={"name": "Ivy Idva-Test", "role": "IDVA",
-                                                "agency_id": str(idva.id)}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Ivy Idva-Test", "role": "IDVA", "agency_id": str(idva.id)}))
     refused_with("Record the confidentiality agreement of Ivy Idva-Test")
     ivy = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalar_one()
     follow(client, post_form(client, f"/attendees/{ivy.id}/agree", token_from=register))
     # An agency marked present without anyone named for it.
-    follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={f"status-{police.id}": AttendanceStatus.PRESENT,
-                                                f"status-{idva.id}": AttendanceStatus.PRESENT}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
+        f"status-{police.id}": AttendanceStatus.PRESENT, f"status-{idva.id}": AttendanceStatus.PRESENT}))
     refused_with(f"Name who is here for {police.name}")
     register_page = text(client.get(register))
     assert f"Case discussion cannot start: Name who is here for {police.name}." in register_page
 
-    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={"name": "Pat Police-Test", "role": "DS",
-                                                "agency_id": str(police.id)}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Pat Police-Test", "role": "DS", "agency_id": str(police.id)}))
     refused_with("Record the confidentiality agreement of Pat Police-Test")
     pat = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id,
                                                     Attendee.name == "Pat Police-Test")).scalar_one()
@@ -516,7 +521,8 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
 
 def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app, client, world):
     panel = world.panel
-    extra = [make_agency(AgencyKind.HEALTH, name="Pretend Health Trust"), make_agency(AgencyKind.HOUSING, name="Invented Homes"),
+    extra = [make_agency(AgencyKind.HEALTH, name="Pretend Health Trust"),
+             make_agency(AgencyKind.HOUSING, name="Invented Homes"),
              make_agency(AgencyKind.EDUCATION, name="Sample School")]
     add_member(panel, extra[0])
     add_member(panel, extra[1])
@@ -537,15 +543,17 @@ def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app,
     stored = {a.agency_id: a.status for a in get(Meeting, meeting.id).attendances}
     assert stored == wanted
     page = text(client.get(register))
-    assert re.search(rf'name="status-{extra[0].id}">.*?<option value="{AttendanceStatus.APOLOGIES_INFO}" selected>', page, re.S)
+    assert re.search(rf'name="status-{extra[0].id}">.*?<option value="{AttendanceStatus.APOLOGIES_INFO}" selected>',
+                     page, re.S)
     assert "Sample School</label> <span class=\"govuk-body-s\">(not core)</span>" in page
-    bad = post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={f"status-{extra[0].id}": "asleep"})
+    bad = post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register,
+                    data={f"status-{extra[0].id}": "asleep"})
     assert bad.status_code == 400
     assert get(Attendance, next(a.id for a in get(Meeting, meeting.id).attendances
                                 if a.agency_id == extra[0].id)).status == AttendanceStatus.APOLOGIES_INFO
 
-    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={"name": "Olive Observer-Test",
-                                                "role": "Student social worker", "agency_id": "observer"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Olive Observer-Test", "role": "Student social worker", "agency_id": "observer"}))
     olive = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalar_one()
     assert (olive.is_observer, olive.agency_id, olive.role) == (True, None, "Student social worker")
     page = text(client.get(register))
@@ -633,7 +641,8 @@ def test_actions_agreed_at_this_hearing_are_not_reviewed_as_earlier_ones(app, cl
     item = meeting.items[0]
     sign_in(client, world.users["manager"])
     hearing = f"/agenda-items/{item.id}/hearing"
-    added = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={"action-owner_agency_id": str(world.agencies.idva.id),
+    added = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                        "action-owner_agency_id": str(world.agencies.idva.id),
                                         "action-description": "Invented: agreed just now",
                                         "action-named_person": "Ivy",
                                         **date_parts("action-due_on", TODAY + 28 * DAY)})
@@ -682,7 +691,8 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     assert 'name="risk_summary"' in page and ">Save</button>" not in page
     refused = hearing_post(client, item, version_on(page), risk_summary="Changed", minute="Changed afterwards")
     assert "the hearing cannot be changed here" in follow(client, refused)
-    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={"action-owner_agency_id": str(world.agencies.idva.id),
+    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                         "action-owner_agency_id": str(world.agencies.idva.id),
                                          "action-description": "Invented: too late",
                                          **date_parts("action-due_on", TODAY + 28 * DAY)})
     assert action.status_code == 302
@@ -968,8 +978,10 @@ def test_every_step_writes_an_audit_event(app, client, world):
                                                   {**date_parts("start_on", first), "starts_at": "10:00"}))
     meeting = db.session.execute(select(Meeting).where(Meeting.meets_on == first)).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
-    step("agenda.case_listed", manager, post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda))
-    published = step("agenda.published", manager, post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
+    step("agenda.case_listed", manager,
+         post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda))
+    published = step("agenda.published", manager,
+                     post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     assert published.object_id == str(meeting.id)
     item = get(Meeting, meeting.id).items[0]
     research = f"/agenda-items/{item.id}/research"
@@ -979,18 +991,21 @@ def test_every_step_writes_an_audit_event(app, client, world):
     assert shared.purpose == LawfulBasis.PUBLIC_TASK
     register = f"/meetings/{meeting.id}/register"
     step("meeting.opened", manager, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
-    step("meeting.attendee_added", manager, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
-        "name": "Ivy Idva-Test", "role": "", "agency_id": str(idva.id)}))
+    step("meeting.attendee_added", manager, post_form(
+        client, f"/meetings/{meeting.id}/attendees", token_from=register,
+        data={"name": "Ivy Idva-Test", "role": "", "agency_id": str(idva.id)}))
     attendee = get(Meeting, meeting.id).attendees[0]
     agreed = step("meeting.confidentiality_agreed", manager,
                   post_form(client, f"/attendees/{attendee.id}/agree", token_from=register))
     assert agreed.detail == {"attendee_id": str(attendee.id)}
-    step("meeting.register_recorded", manager, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
-        f"status-{idva.id}": AttendanceStatus.PRESENT}))
+    step("meeting.register_recorded", manager, post_form(
+        client, f"/meetings/{meeting.id}/attendance", token_from=register,
+        data={f"status-{idva.id}": AttendanceStatus.PRESENT}))
     hearing = f"/agenda-items/{item.id}/hearing"
-    created = step("action.created", manager, post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
-        "action-owner_agency_id": str(idva.id), "action-description": "Invented: call her",
-        **date_parts("action-due_on", first + 28 * DAY)}))
+    created = step("action.created", manager, post_form(
+        client, f"/agenda-items/{item.id}/actions", token_from=hearing,
+        data={"action-owner_agency_id": str(idva.id), "action-description": "Invented: call her",
+              **date_parts("action-due_on", first + 28 * DAY)}))
     action = db.session.execute(select(Action).where(Action.agenda_item_id == item.id)).scalar_one()
     assert created.object_id == str(action.id) and created.object_type == "actions"
     step("agenda.case_heard", manager, hearing_post(client, item, get(AgendaItem, item.id).version,
@@ -1029,8 +1044,8 @@ def test_errors_in_a_second_form_are_summarised_and_named_in_the_title(app, clie
     def title(page):
         return re.search(r"<title>(.*?)</title>", page, re.S).group(1)
 
-    register = text(post_form(client, f"/meetings/{meeting.id}/attendees", token_from=f"/meetings/{meeting.id}/register", data={"name": "",
-                                                                          "agency_id": ""}))
+    register = text(post_form(client, f"/meetings/{meeting.id}/attendees",
+                              token_from=f"/meetings/{meeting.id}/register", data={"name": "", "agency_id": ""}))
     assert title(register).startswith("Error: ")
     summary = section(register, "There is a problem", "</div>")
     assert "Enter the attendee's name" in summary and "Choose the agency, or observer" in summary

@@ -34,6 +34,7 @@ def mine():
 @bp.route("/panels/<uuid:panel_id>/actions")
 @access("signed_in")
 def panel(panel_id):
+    """The actions on a panel's cases, for its manager, with their RAG status."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     return _list_page(lambda page, status: services.panel_actions(panel, page, status), panel)
@@ -54,6 +55,7 @@ def _action_page(action, update=None, chase=None, stale=False):
 @bp.route("/actions/<uuid:action_id>", methods=["GET", "POST"])
 @access("signed_in")
 def detail(action_id):
+    """One action: its history, and progress or completion by its owner agency (or the manager)."""
     action = get_or_404(Action, action_id)
     require(action.can_update(current_user))
     form = ActionUpdateForm(prefix="update")
@@ -64,12 +66,14 @@ def detail(action_id):
         if outcome:
             flash("Action updated.")
             return redirect(url_for("actions.detail", action_id=action.id))
-    return _action_page(action, update=form if form.is_submitted() else None, stale=outcome is not None and outcome.stale)
+    return _action_page(action, update=form if form.is_submitted() else None,
+                        stale=outcome is not None and outcome.stale)
 
 
 @bp.route("/actions/<uuid:action_id>/chase", methods=["POST"])
 @access("signed_in")
 def chase(action_id):
+    """Record the manager's chase of the owner agency."""
     action = get_or_404(Action, action_id)
     require(action.can_update(current_user) and action.can_chase(current_user))
     form = ChaseForm(prefix="chase")

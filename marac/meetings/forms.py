@@ -67,6 +67,8 @@ class ResearchForm(FlaskForm):
                                default="")
 
     def validate(self, extra_validators=None):
+        """The answers must fit together: nothing held clears the rest; what is shared needs a lawful
+        basis; what is withheld needs a reason."""
         valid = super().validate(extra_validators)
         if self.nothing_held.data:
             if any((f.data or "").strip() for f in (self.relevant, self.to_share, self.withheld)):
@@ -152,6 +154,7 @@ class HearingForm(FlaskForm):
     open_actions = ()
 
     def validate_outcome(self, field):
+        """A case is heard only with its risk summary recorded."""
         if field.data == ItemStatus.HEARD and not (self.risk_summary.data or "").strip():
             raise ValidationError("Record the risk summary before marking the case heard")
 

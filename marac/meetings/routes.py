@@ -37,6 +37,7 @@ def _button_step(step, *args, done=None):
 @bp.route("/panels/<uuid:panel_id>/meetings")
 @access("signed_in")
 def index(panel_id):
+    """The panel's upcoming and recent meetings, with the cases listed at each."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
     upcoming, past = services.upcoming_and_recent(panel)
@@ -47,6 +48,7 @@ def index(panel_id):
 @bp.route("/panels/<uuid:panel_id>/meetings/schedule", methods=["GET", "POST"])
 @access("signed_in")
 def schedule(panel_id):
+    """Create the panel's meetings on its cadence from a first date (the manager)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     form = ScheduleForm()
@@ -62,6 +64,7 @@ def schedule(panel_id):
 @bp.route("/panels/<uuid:panel_id>/meetings/new", methods=["GET", "POST"])
 @access("signed_in")
 def new(panel_id):
+    """Add one meeting outside the pattern (the manager)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     form = MeetingForm()
@@ -77,6 +80,7 @@ def new(panel_id):
 @bp.route("/meetings/<uuid:meeting_id>")
 @access("signed_in")
 def detail(meeting_id):
+    """A meeting: its deadlines, what can be done next, and its agenda as the user may see it."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_view(current_user))
     by_panel = panel_categories(meeting.panel, current_user)
@@ -92,6 +96,7 @@ def detail(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/edit", methods=["GET", "POST"])
 @access("signed_in")
 def edit(meeting_id):
+    """Move a meeting that has not started (the manager)."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     form = MeetingForm()
@@ -109,6 +114,7 @@ def edit(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/cancel", methods=["GET", "POST"])
 @access("signed_in")
 def cancel(meeting_id):
+    """Confirm and cancel a meeting that has not started; the page says first when it cannot be."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     form = ConfirmForm()
@@ -124,6 +130,7 @@ def cancel(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/agenda")
 @access("signed_in")
 def agenda(meeting_id):
+    """The agenda being built: the listed cases in order, and the cases waiting to be heard."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     items = services.agenda_items(meeting)
@@ -136,6 +143,7 @@ def agenda(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/list", methods=["POST"])
 @access("signed_in")
 def list_case(meeting_id, case_id):
+    """List a waiting case on the agenda."""
     meeting, case = get_or_404(Meeting, meeting_id), get_or_404(Case, case_id)
     require(meeting.can_manage(current_user))
     _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
@@ -152,6 +160,7 @@ def _managed_item(item_id):
 @bp.route("/agenda-items/<uuid:item_id>/up", methods=["POST"])
 @access("signed_in")
 def move_up(item_id):
+    """Move a listed case up the agenda."""
     item = _managed_item(item_id)
     _button_step(services.move_item, item.meeting, item, -1)
     return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
@@ -160,6 +169,7 @@ def move_up(item_id):
 @bp.route("/agenda-items/<uuid:item_id>/down", methods=["POST"])
 @access("signed_in")
 def move_down(item_id):
+    """Move a listed case down the agenda."""
     item = _managed_item(item_id)
     _button_step(services.move_item, item.meeting, item, 1)
     return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
@@ -168,6 +178,7 @@ def move_down(item_id):
 @bp.route("/agenda-items/<uuid:item_id>/remove", methods=["POST"])
 @access("signed_in")
 def unlist(item_id):
+    """Take a case off the agenda."""
     item = _managed_item(item_id)
     meeting_id, reference = item.meeting_id, item.case.reference
     _button_step(services.unlist_case, item.meeting, item, done=f"{reference} removed from the agenda.")
@@ -177,6 +188,7 @@ def unlist(item_id):
 @bp.route("/meetings/<uuid:meeting_id>/publish", methods=["POST"])
 @access("signed_in")
 def publish(meeting_id):
+    """Publish the agenda to the member agencies."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     _button_step(services.publish, meeting,
@@ -187,6 +199,7 @@ def publish(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/carry-over", methods=["POST"])
 @access("signed_in")
 def carry_over(meeting_id):
+    """Carry the unheard cases of a held meeting to the next scheduled one."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     _button_step(services.carry_over, meeting,
@@ -200,6 +213,7 @@ def carry_over(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/research")
 @access("signed_in")
 def research_grid(meeting_id):
+    """Who has returned research for each listed case (the manager)."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     members = sorted(meeting.panel.members, key=lambda m: m.agency.short_name)
@@ -210,6 +224,7 @@ def research_grid(meeting_id):
 @bp.route("/agenda-items/<uuid:item_id>/research", methods=["GET", "POST"])
 @access("signed_in")
 def research(item_id):
+    """An agency's research for a listed case: recorded by its people, read by the manager."""
     item = get_or_404(AgendaItem, item_id)
     meeting = item.meeting
     is_manager = meeting.can_manage(current_user)
@@ -225,16 +240,16 @@ def research(item_id):
         return redirect(url_for("meetings.research", item_id=item.id))
     others = [r for r in services.visible_returns(item, current_user, is_manager)
               if r.agency_id != current_user.agency_id]
+    categories = visible_categories(item.case, current_user, panel_categories(meeting.panel, current_user))
     return render_template("meetings/research.html", item=item, meeting=meeting, form=form, mine=mine,
-                           others=others, is_manager=is_manager,
-                           can_edit=item.can_research(current_user) and not services.why_research_closed(meeting),
-                           shows_identity="identity" in visible_categories(item.case, current_user,
-                                                                           panel_categories(meeting.panel, current_user)))
+                           others=others, is_manager=is_manager, shows_identity="identity" in categories,
+                           can_edit=item.can_research(current_user) and not services.why_research_closed(meeting))
 
 
 @bp.route("/agenda-items/<uuid:item_id>/research/share", methods=["POST"])
 @access("signed_in")
 def share_research(item_id):
+    """Share the user's agency's research with the panel."""
     item = get_or_404(AgendaItem, item_id)
     require(item.can_research(current_user))
     _button_step(services.share_return, item, done="Your research is now shared with the panel.")
@@ -264,12 +279,14 @@ def _to_register(meeting):
 @bp.route("/meetings/<uuid:meeting_id>/register")
 @access("signed_in")
 def register(meeting_id):
+    """The register and confidentiality agreements of a meeting (the manager or chair)."""
     return _register_page(_run_meeting(meeting_id))
 
 
 @bp.route("/meetings/<uuid:meeting_id>/open", methods=["POST"])
 @access("signed_in")
 def open_meeting(meeting_id):
+    """Open the meeting: its register starts."""
     meeting = _run_meeting(meeting_id)
     _button_step(services.open_meeting, meeting)
     return _to_register(meeting)
@@ -278,6 +295,7 @@ def open_meeting(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/attendees", methods=["POST"])
 @access("signed_in")
 def add_attendee(meeting_id):
+    """Name someone at the meeting, for an agency or as an observer."""
     meeting = _run_meeting(meeting_id)
     form = attendee_form(meeting)
     if not form.validate_on_submit():
@@ -290,6 +308,7 @@ def add_attendee(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/attendance", methods=["POST"])
 @access("signed_in")
 def record_attendance(meeting_id):
+    """Record each member agency's attendance."""
     meeting = _run_meeting(meeting_id)
     form = attendance_form(meeting)
     if not form.validate_on_submit():
@@ -301,6 +320,7 @@ def record_attendance(meeting_id):
 @bp.route("/attendees/<uuid:attendee_id>/agree", methods=["POST"])
 @access("signed_in")
 def agree_confidentiality(attendee_id):
+    """Record an attendee's agreement to the confidentiality statement."""
     attendee = get_or_404(Attendee, attendee_id)
     meeting = _run_meeting(attendee.meeting_id)
     _button_step(services.agree_confidentiality, meeting, attendee)
@@ -310,6 +330,7 @@ def agree_confidentiality(attendee_id):
 @bp.route("/meetings/<uuid:meeting_id>/close", methods=["POST"])
 @access("signed_in")
 def close(meeting_id):
+    """Close the meeting."""
     meeting = _run_meeting(meeting_id)
     _button_step(services.close_meeting, meeting)
     return _to_register(meeting)
@@ -340,6 +361,7 @@ def _to_hearing(item):
 @bp.route("/agenda-items/<uuid:item_id>/hearing", methods=["GET", "POST"])
 @access("signed_in")
 def hearing(item_id):
+    """The hearing of a case: reviews of earlier actions, risk summary, minute and outcome."""
     item = _hearing_of(item_id)
     meeting = item.meeting
     if request.method == "GET":
@@ -359,6 +381,7 @@ def hearing(item_id):
 @bp.route("/agenda-items/<uuid:item_id>/actions", methods=["POST"])
 @access("signed_in")
 def add_action(item_id):
+    """Agree an action at the hearing of a case."""
     item = _hearing_of(item_id)
     if not attempt(services.check_hearing_open, item.meeting):
         return _to_hearing(item)
@@ -376,6 +399,7 @@ def add_action(item_id):
 @bp.route("/meetings/<uuid:meeting_id>/finalise", methods=["GET", "POST"])
 @access("signed_in")
 def finalise(meeting_id):
+    """Confirm and finalise the minutes; the page says first when they cannot be."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_manage(current_user))
     form = ConfirmForm()
@@ -389,6 +413,7 @@ def finalise(meeting_id):
 @bp.route("/agenda-items/<uuid:item_id>/amend", methods=["GET", "POST"])
 @access("signed_in")
 def amend(item_id):
+    """Correct a finalised minute, keeping the earlier text and the reason."""
     item = _managed_item(item_id)
     form = AmendForm()
     if request.method == "GET":

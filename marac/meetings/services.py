@@ -143,7 +143,8 @@ def next_meeting_after(meeting):
     """The panel's next scheduled meeting after this one, or None."""
     return db.session.execute(
         select(Meeting).where(Meeting.panel_id == meeting.panel_id, Meeting.meets_on > meeting.meets_on,
-                              Meeting.status == MeetingStatus.SCHEDULED).order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
+                              Meeting.status == MeetingStatus.SCHEDULED)
+        .order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
 
 
 # --- agenda ----------------------------------------------------------------------------------
