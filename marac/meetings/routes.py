@@ -32,6 +32,23 @@ def _button_step(step, *args, done=None):
             flash(done(outcome.value) if callable(done) else done)
 
 
+def _managed_meeting(meeting_id):
+    """The meeting, for the manager of its panel (404, 403)."""
+    meeting = get_or_404(Meeting, meeting_id)
+    require(meeting.can_manage(current_user))
+    return meeting
+
+
+def _confirmation(meeting, step, why_not, template, done, then):
+    """A page that confirms a step on the meeting and takes it on the POST. It says before the button
+    why the step cannot be taken (the service's why_not rule), and shows a refusal in the same place."""
+    form = ConfirmForm()
+    if form.validate_on_submit() and attempt(step, current_user, meeting, form=form):
+        flash(done)
+        return redirect(then)
+    return render_template(template, meeting=meeting, form=form, problem=why_not(meeting))
+
+
 # --- schedule and meetings -------------------------------------------------------------------
 
 @bp.route("/panels/<uuid:panel_id>/meetings")
@@ -97,8 +114,7 @@ def detail(meeting_id):
 @access("signed_in")
 def edit(meeting_id):
     """Move a meeting that has not started (the manager)."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    meeting = _managed_meeting(meeting_id)
     form = MeetingForm()
     if request.method == "GET":
         form.version.data = str(meeting.version)
@@ -115,14 +131,10 @@ def edit(meeting_id):
 @access("signed_in")
 def cancel(meeting_id):
     """Confirm and cancel a meeting that has not started; the page says first when it cannot be."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
-    form = ConfirmForm()
-    if form.validate_on_submit() and attempt(services.cancel_meeting, current_user, meeting, form=form):
-        flash("Meeting cancelled. Its cases are waiting to be listed again.")
-        return redirect(url_for("meetings.index", panel_id=meeting.panel_id))
-    return render_template("meetings/cancel.html", meeting=meeting, form=form,
-                           problem=services.why_not_cancel(meeting))
+    meeting = _managed_meeting(meeting_id)
+    return _confirmation(meeting, services.cancel_meeting, services.why_not_cancel, "meetings/cancel.html",
+                         "Meeting cancelled. Its cases are waiting to be listed again.",
+                         url_for("meetings.index", panel_id=meeting.panel_id))
 
 
 # --- agenda ----------------------------------------------------------------------------------
@@ -131,8 +143,7 @@ def cancel(meeting_id):
 @access("signed_in")
 def agenda(meeting_id):
     """The agenda being built: the listed cases in order, and the cases waiting to be heard."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    meeting = _managed_meeting(meeting_id)
     items = services.agenda_items(meeting)
     return render_template("meetings/agenda.html", meeting=meeting, items=items, form=ConfirmForm(),
                            waiting=services.waiting_cases(meeting.panel)
@@ -144,8 +155,7 @@ def agenda(meeting_id):
 @access("signed_in")
 def list_case(meeting_id, case_id):
     """List a waiting case on the agenda."""
-    meeting, case = get_or_404(Meeting, meeting_id), get_or_404(Case, case_id)
-    require(meeting.can_manage(current_user))
+    meeting, case = _managed_meeting(meeting_id), get_or_404(Case, case_id)
     _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
@@ -189,8 +199,7 @@ def unlist(item_id):
 @access("signed_in")
 def publish(meeting_id):
     """Publish the agenda to the member agencies."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    meeting = _managed_meeting(meeting_id)
     _button_step(services.publish, meeting,
                  done="Agenda published: member agencies can now see the listed cases and research them.")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
@@ -200,8 +209,7 @@ def publish(meeting_id):
 @access("signed_in")
 def carry_over(meeting_id):
     """Carry the unheard cases of a held meeting to the next scheduled one."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    meeting = _managed_meeting(meeting_id)
     _button_step(services.carry_over, meeting,
                  done=lambda moved: f"{_plural(moved[1], 'case')} carried to {format_date(moved[0].meets_on)}.")
     # Carrying over is offered on the page of the held meeting, whose agenda can no longer change.
@@ -214,8 +222,7 @@ def carry_over(meeting_id):
 @access("signed_in")
 def research_grid(meeting_id):
     """Who has returned research for each listed case (the manager)."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    meeting = _managed_meeting(meeting_id)
     members = sorted(meeting.panel.members, key=lambda m: m.agency.short_name)
     return render_template("meetings/research_grid.html", meeting=meeting, members=members,
                            items=services.agenda_items(meeting), grid=services.research_grid(meeting))
@@ -400,14 +407,10 @@ def add_action(item_id):
 @access("signed_in")
 def finalise(meeting_id):
     """Confirm and finalise the minutes; the page says first when they cannot be."""
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
-    form = ConfirmForm()
-    if form.validate_on_submit() and attempt(services.finalise_minutes, current_user, meeting, form=form):
-        flash("Minutes finalised and locked. Corrections are now recorded as amendments.")
-        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template("meetings/finalise.html", meeting=meeting, form=form,
-                           problem=services.why_not_finalise(meeting))
+    meeting = _managed_meeting(meeting_id)
+    return _confirmation(meeting, services.finalise_minutes, services.why_not_finalise, "meetings/finalise.html",
+                         "Minutes finalised and locked. Corrections are now recorded as amendments.",
+                         url_for("meetings.detail", meeting_id=meeting.id))
 
 
 @bp.route("/agenda-items/<uuid:item_id>/amend", methods=["GET", "POST"])

@@ -105,6 +105,12 @@ def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
     record("meeting.moved", actor, meeting, detail={"from": old.isoformat(), "to": meets_on.isoformat()})
 
 
+def _refuse(problem):
+    """Refuse the step for the reason a why_not_* rule gave (None: go ahead)."""
+    if problem:
+        raise StepRefused(problem)
+
+
 def why_not_cancel(meeting):
     """Why the meeting cannot be cancelled (None when it can): only one that has not started can."""
     if meeting.status != MeetingStatus.SCHEDULED:
@@ -114,9 +120,7 @@ def why_not_cancel(meeting):
 
 def cancel_meeting(actor, meeting):
     """Cancel a meeting that has not started; its listed cases go back to waiting."""
-    problem = why_not_cancel(meeting)
-    if problem:
-        raise StepRefused(problem)
+    _refuse(why_not_cancel(meeting))
     released = len(meeting.items)
     meeting.items = []
     meeting.status = MeetingStatus.CANCELLED
@@ -275,15 +279,9 @@ def why_research_closed(meeting):
     return None
 
 
-def _check_research_open(meeting):
-    problem = why_research_closed(meeting)
-    if problem:
-        raise StepRefused(problem)
-
-
 def save_return(actor, item, values, expected_version=None):
     """Create or update the actor's agency's research return for an agenda item."""
-    _check_research_open(item.meeting)
+    _refuse(why_research_closed(item.meeting))
     research = return_of(item, actor.agency_id)
     if research is None:
         research = ResearchReturn(agenda_item_id=item.id, agency_id=actor.agency_id, updated_by_id=actor.id,
@@ -304,7 +302,7 @@ def save_return(actor, item, values, expected_version=None):
 
 def share_return(actor, item):
     """Share the actor's agency's research for the item with the panel (what it withholds stays hidden)."""
-    _check_research_open(item.meeting)
+    _refuse(why_research_closed(item.meeting))
     research = return_of(item, actor.agency_id)
     if research is None:
         raise StepRefused("Save your agency's research before sharing it")
@@ -420,9 +418,7 @@ def why_hearing_locked(meeting):
 
 def check_hearing_open(meeting):
     """Refuse unless the meeting's hearings can still change (why_hearing_locked)."""
-    locked = why_hearing_locked(meeting)
-    if locked:
-        raise StepRefused(locked)
+    _refuse(why_hearing_locked(meeting))
 
 
 def check_discussion(meeting):
@@ -481,9 +477,7 @@ def why_not_finalise(meeting):
 
 def finalise_minutes(actor, meeting):
     """Finalise and lock the minutes: a later correction is an amendment that keeps the earlier text."""
-    problem = why_not_finalise(meeting)
-    if problem:
-        raise StepRefused(problem)
+    _refuse(why_not_finalise(meeting))
     meeting.minutes_finalised_at = utcnow()
     meeting.minutes_finalised_by_id = actor.id
     db.session.flush()
