@@ -28,11 +28,12 @@ from sqlalchemy import event  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
-from marac.actions.models import Action  # noqa: E402
+from marac.actions.models import Action, ActionStatus  # noqa: E402
 from marac.cases.models import CaseParty  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.meetings import services  # noqa: E402
 from marac.meetings.models import Meeting  # noqa: E402
+from marac.panels.models import Role  # noqa: E402
 from marac.people.models import Person  # noqa: E402
 from tests import helpers  # noqa: E402
 
@@ -60,8 +61,8 @@ def build(app):
             helpers.add_member(panel, agency)
         manager = helpers.make_user(council, mfa=False, email="manager@bench.test")
         rep = helpers.make_user(agencies[0], mfa=False, email="rep@bench.test")
-        helpers.add_role(panel, manager, "manager")
-        helpers.add_role(panel, rep, "representative")
+        helpers.add_role(panel, manager, Role.MANAGER)
+        helpers.add_role(panel, rep, Role.REPRESENTATIVE)
         today = dt.date.today()
         cases = [helpers.make_case(panel, rep, status="accepted", referred_on=today - dt.timedelta(days=n))
                  for n in range(CASES)]
@@ -148,7 +149,7 @@ def add_actions(app, ids, item_ids):
             for owner in owners[start:start + BATCH]:
                 item_id, case_id = rng.choice(items)
                 action = Action(id=uuid.uuid4(), case_id=case_id, agenda_item_id=item_id, owner_agency_id=owner,
-                                due_on=today + dt.timedelta(days=rng.randint(-60, 90)), status="open")
+                                due_on=today + dt.timedelta(days=rng.randint(-60, 90)), status=ActionStatus.OPEN)
                 action.description = f"Benchmark action {start:05d}: share the safety plan and report back"
                 batch.append(action)
             db.session.add_all(batch)

@@ -127,9 +127,11 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     and two accepted cases waiting (one a repeat)."""
     import datetime as dt
 
+    from marac.actions import services as actions
     from marac.core.timeutil import utcnow
     from marac.extensions import db
     from marac.meetings import services
+    from marac.meetings.models import ItemStatus, LawfulBasis
 
     today = utcnow().date()
     day = dt.timedelta(days=1)
@@ -151,17 +153,17 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         attendee = services.add_attendee(manager, past, name, "", agency.id, False)
         services.agree_confidentiality(manager, past, attendee)
     items = {item.case_id: item for item in past.items}
-    overdue = services.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
-                                  today - 3 * day, "Rita Placeholder")
-    soon = services.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
-                               today + 3 * day, None)
-    services.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
-                        None)
-    to_complete = services.add_action(manager, items[research_case.id], idva.id,
-                                      "Invented: send the court support leaflet", today + 10 * day, None)
+    overdue = actions.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
+                                 today - 3 * day, "Rita Placeholder")
+    soon = actions.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
+                              today + 3 * day, None)
+    actions.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
+                       None)
+    to_complete = actions.add_action(manager, items[research_case.id], idva.id,
+                                     "Invented: send the court support leaflet", today + 10 * day, None)
     for item in past.items:
         services.record_hearing(manager, item, "Invented: high risk, escalating", "Invented: the panel agreed",
-                                "heard", None)
+                                ItemStatus.HEARD, None)
     services.close_meeting(manager, past)
     services.finalise_minutes(manager, past)
 
@@ -183,9 +185,9 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     services.publish(manager, research)
     police_return = services.save_return(police_rep, research_item, {
         "nothing_held": False, "relevant": "Invented: two call-outs", "to_share": "Invented: call-out dates",
-        "lawful_basis": "public_task", "withheld": "Invented: an intelligence report",
+        "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "Invented: an intelligence report",
         "withheld_reason": "Invented: it would prejudice an investigation"})
-    services.share_return(police_rep, police_return)
+    services.share_return(police_rep, research_item)
     db.session.commit()
     return SimpleNamespace(
         past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
@@ -629,24 +631,26 @@ def test_manager_walks_a_whole_meeting(live, manager):
     expect_banner(page, "1 case carried to")
     assert not page.problems, "\n".join(page.problems)
 
-    from marac.actions.models import Action
+    from marac.actions.models import Action, ActionStatus
     from marac.extensions import db
-    from marac.meetings.models import Meeting
+    from marac.meetings.models import ItemStatus, Meeting, MeetingStatus
 
     with live.app.app_context():
         meeting = db.session.get(Meeting, m.walk)
-        assert meeting.status == "held" and meeting.minutes_locked
+        assert meeting.status == MeetingStatus.HELD and meeting.minutes_locked
         heard = next(i for i in meeting.items if i.case.reference == m.walk_case)
         assert (heard.status, heard.risk_summary, heard.minute) == (
-            "heard", "Invented: risk remains high", "Invented: the panel discussed the case")
+            ItemStatus.HEARD, "Invented: risk remains high", "Invented: the panel discussed the case")
         agreed = db.session.execute(db.select(Action).where(Action.agenda_item_id == heard.id)).scalar_one()
         assert agreed.description == "Invented: arrange a home visit" and agreed.named_person == "Rita Placeholder"
         reviewed = db.session.get(Action, m.overdue_action)
-        assert reviewed.status == "done" and reviewed.updates[-1].note == "Invented: plan reviewed last week"
+        assert reviewed.status == ActionStatus.DONE and reviewed.updates[-1].note == "Invented: plan reviewed last week"
         db.session.remove()
 
 
 def test_representative_records_research_and_completes_an_action(live, rep):
+    from marac.meetings.models import LawfulBasis
+
     m = live.meetings
     page = rep
     visit(page, f"/meetings/{m.research}")
@@ -659,7 +663,7 @@ def test_representative_records_research_and_completes_an_action(live, rep):
     assert_accessible(page, "the research page with errors")
     page.get_by_label("What we hold that is relevant to current risk").fill("Invented: she disclosed threats")
     page.get_by_label("What we will share at the meeting").fill("Invented: the threats, in outline")
-    page.get_by_label("Lawful basis for sharing").select_option("safeguarding")
+    page.get_by_label("Lawful basis for sharing").select_option(LawfulBasis.SAFEGUARDING)
     page.get_by_role("button", name="Save research").click()
     expect_banner(page, "Research saved.")
     page.get_by_role("button", name="Share with the panel").click()
@@ -677,15 +681,15 @@ def test_representative_records_research_and_completes_an_action(live, rep):
     expect(page.get_by_text("Invented: leaflet sent by post")).to_be_visible()
     assert not page.problems, "\n".join(page.problems)
 
-    from marac.actions.models import Action
+    from marac.actions.models import Action, ActionStatus
     from marac.extensions import db
     from marac.meetings.models import AgendaItem
 
     with live.app.app_context():
-        assert db.session.get(Action, m.rep_action).status == "done"
+        assert db.session.get(Action, m.rep_action).status == ActionStatus.DONE
         item = db.session.get(AgendaItem, m.research_item)
         mine = next(r for r in item.returns if r.relevant == "Invented: she disclosed threats")
-        assert mine.is_shared and mine.lawful_basis == "safeguarding"
+        assert mine.is_shared and mine.lawful_basis == LawfulBasis.SAFEGUARDING
         db.session.remove()
 
 
