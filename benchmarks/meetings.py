@@ -29,7 +29,7 @@ from sqlalchemy import event  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
 from marac.actions.models import Action, ActionStatus  # noqa: E402
-from marac.cases.models import CaseParty  # noqa: E402
+from marac.cases.models import CaseParty, CaseStatus, PartyRole  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.meetings import services  # noqa: E402
 from marac.meetings.models import Meeting  # noqa: E402
@@ -64,12 +64,12 @@ def build(app):
         helpers.add_role(panel, manager, Role.MANAGER)
         helpers.add_role(panel, rep, Role.REPRESENTATIVE)
         today = dt.date.today()
-        cases = [helpers.make_case(panel, rep, status="accepted", referred_on=today - dt.timedelta(days=n))
+        cases = [helpers.make_case(panel, rep, status=CaseStatus.ACCEPTED, referred_on=today - dt.timedelta(days=n))
                  for n in range(CASES)]
         for n, case in enumerate(cases):  # a subject for each, as the meeting page names them
             person = Person(first_names="Benchmark", last_name=f"Person{n:02d}", date_of_birth=dt.date(1990, 1, 1))
             db.session.add(person)
-            db.session.add(CaseParty(case_id=case.id, person=person, role="victim"))
+            db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
         db.session.commit()
         return dict(panel=panel.id, manager=manager.id, rep=rep.id, agencies=[a.id for a in agencies],
                     cases=[c.id for c in cases])

@@ -9,7 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.actions import services as actions
 from marac.audit.services import record
-from marac.cases.models import Case, CaseParty
+from marac.cases.models import Case, CaseParty, CaseStatus
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
@@ -165,7 +165,7 @@ def waiting_cases(panel):
                               (AgendaItem.status == ItemStatus.HEARD)
                               | ((AgendaItem.status == ItemStatus.LISTED) & Meeting.status.in_(_STILL_TO_HOLD))))
     return db.session.execute(
-        select(Case).where(Case.panel_id == panel.id, Case.status == "accepted", ~exists(listed_or_heard))
+        select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
         .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
         .options(selectinload(Case.parties))).scalars().all()
 
@@ -193,7 +193,7 @@ def list_case(actor, meeting, case):
     """List an accepted case of the panel at the end of the agenda, unless it is listed already (here or
     at another meeting still to be held)."""
     _editable_agenda(meeting)
-    if case.panel_id != meeting.panel_id or case.status != "accepted":
+    if case.panel_id != meeting.panel_id or case.status != CaseStatus.ACCEPTED:
         raise StepRefused("Only accepted cases of this panel can be listed")
     if any(item.case_id == case.id for item in meeting.items):
         raise StepRefused("That case is already on this agenda")
