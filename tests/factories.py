@@ -36,12 +36,17 @@ def days_from_today(days):
     return factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=days))
 
 
+def current_session():
+    """The session in use now: conftest replaces `db.session` for each test."""
+    return db.session
+
+
 class Factory(SQLAlchemyModelFactory):
-    """Creates in the test's current session and commits."""
+    """Creates in the current session (looked up at each creation) and commits."""
 
     class Meta:
         abstract = True
-        sqlalchemy_session_factory = lambda: db.session  # noqa: E731 - looked up at each creation
+        sqlalchemy_session_factory = current_session
         sqlalchemy_session_persistence = "commit"
 
 

@@ -20,6 +20,7 @@ from marac.users.models import User
 from tests.factories import (PASSWORD, ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
                              PanelMemberFactory, PanelRoleFactory, UserFactory)
 
+
 # --- databases -------------------------------------------------------------------------------
 
 def scratch_database_url(suffix, tmp_dir):

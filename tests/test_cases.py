@@ -219,6 +219,7 @@ def test_validation_keeps_what_was_typed_and_stores_nothing(world, rep, name):
             data.pop(key)
         else:
             data[key] = value
+
     def stored():
         return row_count(Case), row_count(Person), row_count(CaseChange), len(audit_events("referral.submitted"))
 
@@ -676,8 +677,8 @@ def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
     index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
     assert row_count(PersonName, PersonName.name_dob_index == index) == 1
     # The location of concern is one record too.
-    assert row_count(Location, Location.address_index == blind_index("location_address", "9 Imaginary Parade",
-                                                                 "ZZ3 3ZZ")) == 1
+    address_index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
+    assert row_count(Location, Location.address_index == address_index) == 1
     assert first.risk_score == 20 and first.risk_level == "high"
     assert first.codes == {"exploitation_types": ["county_lines", "criminal"]}
     manager = signed_in(app, world.users["manager"])

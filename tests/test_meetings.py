@@ -483,7 +483,7 @@ def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app,
     bad = post_form(client, register, {"op": "statuses", f"status-{extra[0].id}": "asleep"})
     assert bad.status_code == 400
     assert fresh(Attendance, next(a.id for a in fresh(Meeting, meeting.id).attendances
-                                if a.agency_id == extra[0].id)).status == "apologies_info"
+                                  if a.agency_id == extra[0].id)).status == "apologies_info"
 
     follow(client, post_form(client, register, {"op": "attendee", "name": "Olive Observer-Test",
                                                 "role": "Student social worker", "agency_id": "observer"}))
@@ -838,8 +838,8 @@ def test_manager_sees_rag_tags_on_the_panel_actions(app, client, world):
     ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 30 * DAY,
                   description="Invented: finished", status="done")
     other_panel = another_panel(world, agencies=["idva"], roles=[])
-    other_meeting = meeting_with(world, 10, [CaseFactory(panel=other_panel, referrer=world.users["representative"],
-                                                       status="accepted")], panel=other_panel)
+    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status="accepted")
+    other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
     ActionFactory(item=other_meeting.items[0], owner_agency=idva, due_on=TODAY - 5 * DAY,
                   description="Invented: another panel")
     sign_in(client, world.users["manager"])
