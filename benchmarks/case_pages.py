@@ -21,10 +21,10 @@ from sqlalchemy import event, select, text  # noqa: E402
 import marac.core.crypto as crypto  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
-from marac.cases.models import Case  # noqa: E402
-from marac.demo import DEMO_PASSWORD, seed  # noqa: E402
+from marac.cases.models import Case, CaseStatus, PartyRole  # noqa: E402
+from marac.demo.services import DEMO_PASSWORD, seed  # noqa: E402
 from marac.extensions import db  # noqa: E402
-from marac.panels.models import Panel  # noqa: E402
+from marac.panels.models import Panel, PanelKind  # noqa: E402
 from tests.helpers import migrate_fresh, scratch_database_url  # noqa: E402
 
 RUNS = 15
@@ -48,10 +48,10 @@ def main():
         db.session.commit()
         print(f"database: {db.engine.dialect.name}")
         print(f"demo seed (950 cases through the referral services): {time.perf_counter() - start:.1f} s")
-        panel = db.session.execute(select(Panel).where(Panel.kind == "MARAC")).scalar_one()
-        case = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == "accepted")
+        panel = db.session.execute(select(Panel).where(Panel.kind == PanelKind.MARAC)).scalar_one()
+        case = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED)
                                   .limit(1)).scalar_one()
-        subject = next(p.person for p in case.parties if p.role == "victim")
+        subject = next(p.person for p in case.parties if p.role == PartyRole.VICTIM)
         name, dob, postcode, reference = subject.full_name, subject.date_of_birth, subject.postcode, case.reference
         panel_id, case_id = panel.id, case.id
 

@@ -31,7 +31,8 @@ def create_app(config=None, overrides=None):
 
 def register_extensions(app):
     from marac.auth.sessions import DatabaseSessionInterface
-    from marac.core.crypto import KeyRing, decode_key
+    from marac.core.crypto import decode_key
+    from marac.keys.keyring import KeyRing
     from marac.extensions import csrf, db, limiter, login_manager, migrate
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
@@ -88,20 +89,23 @@ def _sqlite_begin(connection):
 
 
 def register_security(app):
+    from marac.audit.services import record_decryption_failure
     from marac.core.errors import register_error_handlers
     from marac.core.permissions import enforce_access
     from marac.core.security import remember_client_addr, set_security_headers
+    from marac.core.steps import commit_at_edge
 
     app.before_request(remember_client_addr)
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
-    register_error_handlers(app)
+    app.after_request(commit_at_edge)
+    register_error_handlers(app, record_decryption_failure)
 
 
 def register_blueprints(app):
     from marac.actions.routes import bp as actions
     from marac.agencies.routes import bp as agencies
-    from marac.audit.routes import bp as audit
+    from marac.auditor.routes import bp as auditor
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
@@ -110,18 +114,22 @@ def register_blueprints(app):
     from marac.sharing.routes import bp as sharing
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, audit):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, auditor):
         app.register_blueprint(blueprint)
 
 
 def register_templates(app):
     from flask_login import current_user
 
+    from marac.core.enums import vocabularies
+    from marac.core.formatting import format_date
     from marac.core.forms import flat_errors
     from marac.core.security import csp_nonce
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["flat_errors"] = flat_errors
+    app.jinja_env.globals.update({enum.__name__: enum for enum in vocabularies()})
+    app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["labels"] = lambda codes, names: "; ".join(names.get(c, c) for c in codes or [])
     app.jinja_env.autoescape = True
 

@@ -17,15 +17,16 @@ import factory
 import pyotp
 from factory.alchemy import SQLAlchemyModelFactory
 
-from marac.actions.models import Action
-from marac.agencies.models import Agency
+from marac.actions.models import Action, ActionStatus
+from marac.agencies.models import Agency, AgencyKind
 from marac.auth.passwords import hash_password
-from marac.cases.models import Case
+from marac.cases.models import Case, CaseStatus, RiskLevel
+from marac.core import timeutil
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings import services as meetings
 from marac.meetings.models import Meeting
-from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -33,7 +34,7 @@ PASSWORD = "correct-horse-battery-staple"
 
 def days_from_today(days):
     """A declaration: the date `days` from today, when the object is made."""
-    return factory.LazyFunction(lambda: dt.date.today() + dt.timedelta(days=days))
+    return factory.LazyFunction(lambda: timeutil.today() + dt.timedelta(days=days))
 
 
 def current_session():
@@ -51,12 +52,12 @@ class Factory(SQLAlchemyModelFactory):
 
 
 class AgencyFactory(Factory):
-    """AgencyFactory(kind="police", name=...): an active agency with a unique name and short name."""
+    """AgencyFactory(kind=AgencyKind.POLICE, name=...): an active agency with a unique name and short name."""
 
     class Meta:
         model = Agency
 
-    kind = "police"
+    kind = AgencyKind.POLICE
     name = factory.Sequence(lambda n: f"Test Agency {n}")
     short_name = factory.Sequence(lambda n: f"TA{n}")
 
@@ -85,15 +86,15 @@ class UserFactory(Factory):
 
 
 class PanelFactory(Factory):
-    """PanelFactory(kind="MARAC", **columns): a fortnightly Tuesday panel in Testborough, capacity 25."""
+    """PanelFactory(kind=PanelKind.MARAC, **columns): a fortnightly Tuesday panel in Testborough, capacity 25."""
 
     class Meta:
         model = Panel
 
-    kind = "MARAC"
+    kind = PanelKind.MARAC
     name = factory.Sequence(lambda n: f"Test Panel {n}")
     area = "Testborough"
-    cadence = "fortnightly"
+    cadence = Cadence.FORTNIGHTLY
     weekday = 1
     agenda_lead_days = 8
     capacity = 25
@@ -115,7 +116,7 @@ class PanelMemberFactory(Factory):
 
 
 class PanelRoleFactory(Factory):
-    """PanelRoleFactory(panel=..., user=..., role="representative"): a user's role on a panel."""
+    """PanelRoleFactory(panel=..., user=..., role=Role.REPRESENTATIVE): a user's role on a panel."""
 
     class Meta:
         model = PanelRole
@@ -126,11 +127,11 @@ class PanelRoleFactory(Factory):
 
     panel_id = factory.SelfAttribute("panel.id")
     user_id = factory.SelfAttribute("user.id")
-    role = "representative"
+    role = Role.REPRESENTATIVE
 
 
 class CaseFactory(Factory):
-    """CaseFactory(panel=..., referrer=..., status="submitted", referred_on=today, reference=..., **columns):
+    """CaseFactory(panel=..., referrer=..., status=CaseStatus.SUBMITTED, referred_on=today, reference=..., **columns):
     a case with a minimal referral and no people, referred by the referrer's agency."""
 
     class Meta:
@@ -143,11 +144,11 @@ class CaseFactory(Factory):
     panel_id = factory.SelfAttribute("panel.id")
     referrer_user_id = factory.SelfAttribute("referrer.id")
     referring_agency_id = factory.SelfAttribute("referrer.agency_id")
-    status = "submitted"
+    status = CaseStatus.SUBMITTED
     referred_on = days_from_today(0)
     reference = factory.LazyAttributeSequence(lambda o, n: f"{o.panel.kind}-2026-{9000 + n}")
     codes = factory.LazyFunction(dict)
-    risk_level = "high"
+    risk_level = RiskLevel.HIGH
     risk_score = 15
     referral = factory.LazyFunction(lambda: {"referrer_name": "Rita Referrer-Test"})
 
@@ -187,7 +188,7 @@ class MeetingFactory(Factory):
 
 
 class ActionFactory(Factory):
-    """ActionFactory(item=..., owner_agency=..., due_on=in 7 days, description=..., status="open"): an
+    """ActionFactory(item=..., owner_agency=..., due_on=in 7 days, description=..., status=ActionStatus.OPEN): an
     action on an agenda item's case. `item` is required."""
 
     class Meta:
@@ -201,5 +202,5 @@ class ActionFactory(Factory):
     agenda_item_id = factory.SelfAttribute("item.id")
     owner_agency_id = factory.SelfAttribute("owner_agency.id")
     due_on = days_from_today(7)
-    status = "open"
+    status = ActionStatus.OPEN
     description = "Invented action for tests"

@@ -11,11 +11,14 @@ import pyotp
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, text
 
+from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
+from marac.cases.models import CaseStatus
 from marac.auth.totp import STEP_SECONDS
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.keys.services import init_keys
+from marac.panels.models import PanelKind, Role
 from marac.users.models import User
 from tests.factories import (PASSWORD, ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
                              PanelMemberFactory, PanelRoleFactory, UserFactory)
@@ -63,8 +66,8 @@ def migrate_fresh(app):
 def build_world():
     """A panel with two member agencies, a user per kind of role, a non-member and an admin, a referral
     awaiting screening, and an accepted case listed at a published meeting with an action for the IDVA."""
-    police, idva = AgencyFactory(kind="police"), AgencyFactory(kind="idva")
-    council, outsider = AgencyFactory(kind="other"), AgencyFactory(kind="other")
+    police, idva = AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory(kind=AgencyKind.IDVA)
+    council, outsider = AgencyFactory(kind=AgencyKind.OTHER), AgencyFactory(kind=AgencyKind.OTHER)
     panel = PanelFactory()
     members = [PanelMemberFactory(panel=panel, agency=police), PanelMemberFactory(panel=panel, agency=idva)]
     users = {
@@ -75,10 +78,10 @@ def build_world():
         "steering": UserFactory(agency=council),
         "nonmember": UserFactory(agency=outsider),
     }
-    roles = {name: PanelRoleFactory(panel=panel, user=users[name], role=name)
-             for name in ("manager", "chair", "representative", "steering")}
+    # one user per role, by its value
+    roles = {role.value: PanelRoleFactory(panel=panel, user=users[role.value], role=role) for role in Role}
     case = CaseFactory(panel=panel, referrer=users["representative"])
-    accepted = CaseFactory(panel=panel, referrer=users["representative"], status="accepted")
+    accepted = CaseFactory(panel=panel, referrer=users["representative"], status=CaseStatus.ACCEPTED)
     meeting = MeetingFactory(panel=panel, manager=users["manager"], cases=[accepted], published=True)
     item = meeting.items[0]
     action = ActionFactory(item=item, owner_agency=idva)
@@ -87,14 +90,15 @@ def build_world():
                            agencies=SimpleNamespace(police=police, idva=idva, council=council, outsider=outsider))
 
 
-def another_panel(world, kind="MARAC", agencies=("police", "idva"), roles=("manager", "chair", "representative"),
-                  **values):
-    """A new panel with these of the world's agencies as members and the world's users in these roles."""
+def another_panel(world, kind=PanelKind.MARAC, agencies=("police", "idva"),
+                  roles=(Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE), **values):
+    """A new panel with these of the world's agencies as members and the world's users in these roles
+    (the world has one user per role, named by its value)."""
     panel = PanelFactory(kind=kind, **values)
     for name in agencies:
         PanelMemberFactory(panel=panel, agency=getattr(world.agencies, name))
-    for name in roles:
-        PanelRoleFactory(panel=panel, user=world.users[name], role=name)
+    for role in roles:
+        PanelRoleFactory(panel=panel, user=world.users[role], role=role)
     return panel
 
 

@@ -22,6 +22,24 @@ CASE_READERS = {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200
 RUNNERS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200}.get(kind, 403) for kind in KINDS}
 MANAGER_ONLY = {kind: {"anonymous": SIGN_IN, "manager": 200}.get(kind, 403) for kind in KINDS}
 
+# A POSTed step redirects (302) whether it is taken or refused.
+MANAGER_STEP = {kind: {"anonymous": SIGN_IN, "manager": 302}.get(kind, 403) for kind in KINDS}
+RESEARCHER_STEP = {kind: {"anonymous": SIGN_IN, "chair": 302, "representative": 302}.get(kind, 403) for kind in KINDS}
+RUNNER_STEP = {kind: {"anonymous": SIGN_IN, "manager": 302, "chair": 302}.get(kind, 403) for kind in KINDS}
+
+
+def attendee_of(world):
+    """Someone on the register of the world's meeting (made on first use)."""
+    from marac.extensions import db
+    from marac.meetings.models import Attendee
+
+    if not hasattr(world, "attendee"):
+        world.attendee = Attendee(meeting_id=world.meeting.id, name="Test Attendee")
+        db.session.add(world.attendee)
+        db.session.commit()
+    return world.attendee
+
+
 PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
                       "steering": 200, "nonmember": 403}
 
@@ -43,7 +61,10 @@ MATRIX = {
     "users.new": ("GET", lambda w: "/admin/users/new", admin_only()),
     "users.detail": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}", admin_only()),
     "users.edit": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/edit", admin_only()),
-    "users.confirm": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/deactivate", admin_only()),
+    "users.deactivate": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/deactivate", admin_only()),
+    "users.reactivate": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/reactivate", admin_only()),
+    "users.reset_password": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/reset-password", admin_only()),
+    "users.reset_mfa": ("GET", lambda w: f"/admin/users/{w.users['chair'].id}/reset-mfa", admin_only()),
     "panels.overview": ("GET", lambda w: f"/panels/{w.panel.id}", PANEL_ROLE_HOLDERS),
     "panels.index": ("GET", lambda w: "/admin/panels/", admin_only()),
     "panels.new": ("GET", lambda w: "/admin/panels/new", admin_only()),
@@ -69,7 +90,7 @@ MATRIX = {
     "cases.detail": ("GET", lambda w: f"/cases/{w.case.id}", CASE_READERS),
     "cases.screen": ("GET", lambda w: f"/cases/{w.case.id}/screen", MANAGER_ONLY),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
-    "sharing.records": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
+    "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),
     "meetings.schedule": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/schedule", MANAGER_ONLY),
     "meetings.new": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/new", MANAGER_ONLY),
@@ -91,8 +112,25 @@ MATRIX = {
     "actions.detail": ("GET", lambda w: f"/actions/{w.action.id}",
                        {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
                         "steering": 403, "nonmember": 403}),
-    "audit.index": ("GET", lambda w: "/admin/audit/", admin_only()),
-    "audit.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
+    # The steps of the meeting pages, POSTed with an empty form: a refused step (or a form with errors)
+    # still shows who may take it. In this order, so that each meets the meeting in a known state.
+    "meetings.list_case": ("POST", lambda w: f"/meetings/{w.meeting.id}/cases/{w.case.id}/list", MANAGER_STEP),
+    "meetings.publish": ("POST", lambda w: f"/meetings/{w.meeting.id}/publish", MANAGER_STEP),
+    "meetings.move_up": ("POST", lambda w: f"/agenda-items/{w.item.id}/up", MANAGER_STEP),
+    "meetings.move_down": ("POST", lambda w: f"/agenda-items/{w.item.id}/down", MANAGER_STEP),
+    "meetings.carry_over": ("POST", lambda w: f"/meetings/{w.meeting.id}/carry-over", MANAGER_STEP),
+    "meetings.share_research": ("POST", lambda w: f"/agenda-items/{w.item.id}/research/share",
+                                RESEARCHER_STEP),
+    "meetings.open_meeting": ("POST", lambda w: f"/meetings/{w.meeting.id}/open", RUNNER_STEP),
+    "meetings.add_attendee": ("POST", lambda w: f"/meetings/{w.meeting.id}/attendees", RUNNERS),
+    "meetings.record_attendance": ("POST", lambda w: f"/meetings/{w.meeting.id}/attendance", RUNNER_STEP),
+    "meetings.agree_confidentiality": ("POST", lambda w: f"/attendees/{attendee_of(w).id}/agree", RUNNER_STEP),
+    "meetings.add_action": ("POST", lambda w: f"/agenda-items/{w.item.id}/actions", RUNNERS),
+    "meetings.close": ("POST", lambda w: f"/meetings/{w.meeting.id}/close", RUNNER_STEP),
+    "meetings.unlist": ("POST", lambda w: f"/agenda-items/{w.item.id}/remove", MANAGER_STEP),
+    "actions.chase": ("POST", lambda w: f"/actions/{w.action.id}/chase", MANAGER_ONLY),
+    "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
+    "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.
     "auth.sign_out": ("POST", lambda w: "/sign-out", everyone(302)),
 }

@@ -2,10 +2,10 @@
 import pytest
 from sqlalchemy import select
 
-from marac.agencies.models import Agency
+from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditEvent
 from marac.extensions import db
-from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import User
 from tests.factories import UserFactory
 from tests.helpers import PASSWORD, audit_events, page_text, post_form, sign_in, signed_in, text_by_id
@@ -19,10 +19,10 @@ def admin_client(client, world):
 
 def test_add_agency_and_audit(admin_client, world):
     response = post_form(admin_client, "/admin/agencies/new",
-                         {"name": "Probation Service North", "short_name": "Probation N", "kind": "probation"})
+                         {"name": "Probation Service North", "short_name": "Probation N", "kind": AgencyKind.PROBATION})
     assert response.status_code == 302
     agency = db.session.execute(select(Agency).where(Agency.short_name == "Probation N")).scalar_one()
-    assert agency.kind == "probation"
+    assert agency.kind == AgencyKind.PROBATION
     [event] = audit_events("agency.created")
     assert event.object_id == str(agency.id) and event.actor_user_id == world.users["admin"].id
 
@@ -42,7 +42,7 @@ def test_agency_validation_keeps_what_was_typed(admin_client, world):
 def test_edit_agency_records_changed_fields(admin_client, world):
     agency = world.agencies.idva
     response = post_form(admin_client, f"/admin/agencies/{agency.id}/edit",
-                         {"name": "Advocacy Service", "short_name": agency.short_name, "kind": "idva",
+                         {"name": "Advocacy Service", "short_name": agency.short_name, "kind": AgencyKind.IDVA,
                           "is_active": "y"})
     assert response.status_code == 302
     [event] = audit_events("agency.updated")
@@ -110,14 +110,14 @@ def test_reset_password_and_mfa(app, admin_client, world):
 
 def test_create_panel_with_validation(admin_client):
     bad = post_form(admin_client, "/admin/panels/new", {
-        "kind": "MARAC", "name": "North MARAC", "area": "", "cadence": "fortnightly", "weekday": "1",
+        "kind": PanelKind.MARAC, "name": "North MARAC", "area": "", "cadence": Cadence.FORTNIGHTLY, "weekday": "1",
         "agenda_lead_days": "0", "capacity": "abc"})
     text = bad.get_data(as_text=True)
     assert "Enter the area the panel covers" in text and "Working days must be between 1 and 20" in text
     assert 'value="North MARAC"' in text
     assert db.session.execute(select(Panel).where(Panel.name == "North MARAC")).first() is None
     good = post_form(admin_client, "/admin/panels/new", {
-        "kind": "MARAC", "name": "North MARAC", "area": "Northborough", "cadence": "fortnightly",
+        "kind": PanelKind.MARAC, "name": "North MARAC", "area": "Northborough", "cadence": Cadence.FORTNIGHTLY,
         "weekday": "1", "agenda_lead_days": "8", "capacity": "25"})
     assert good.status_code == 302
     panel = db.session.execute(select(Panel).where(Panel.name == "North MARAC")).scalar_one()
@@ -131,12 +131,12 @@ def test_members_and_roles(admin_client, world):
     # A representative must belong to a member agency.
     outsider = world.users["nonmember"]
     refused = post_form(admin_client, f"/admin/panels/{panel.id}/roles/new",
-                        {"user_id": str(outsider.id), "role": "representative"})
+                        {"user_id": str(outsider.id), "role": Role.REPRESENTATIVE})
     assert "must belong to a member agency" in refused.get_data(as_text=True)
     assert post_form(admin_client, f"/admin/panels/{panel.id}/members/new",
                      {"agency_id": str(housing.id), "is_core": "y"}).status_code == 302
     assert post_form(admin_client, f"/admin/panels/{panel.id}/roles/new",
-                     {"user_id": str(outsider.id), "role": "representative"}).status_code == 302
+                     {"user_id": str(outsider.id), "role": Role.REPRESENTATIVE}).status_code == 302
     assert {e.action for e in db.session.execute(select(AuditEvent)).scalars()} >= {
         "panel.member_added", "panel.role_added"}
     # The agency cannot be removed while its representative holds a role.
@@ -168,7 +168,7 @@ def test_panel_overview_hides_management_links_from_role_holders(client, world):
 
 def test_audit_page_filters_and_export_is_audited(admin_client, world):
     post_form(admin_client, "/admin/agencies/new", {"name": "Audit Probe Agency", "short_name": "APA",
-                                                     "kind": "other"})
+                                                     "kind": AgencyKind.OTHER})
     page = admin_client.get("/admin/audit/?action=agency.").get_data(as_text=True)
     assert "<code>agency.created</code>" in page and "<code>auth.sign_in</code>" not in page
     bad = admin_client.get("/admin/audit/?date_from=2026-13-45")
@@ -182,7 +182,7 @@ def test_audit_page_filters_and_export_is_audited(admin_client, world):
 
 
 def test_demo_seed_is_idempotent(app):
-    from marac.demo import seed
+    from marac.demo.services import seed
 
     first = seed()
     assert first > 0

@@ -85,12 +85,14 @@ class QuietHandler(WSGIRequestHandler):
 
 def _seed():
     """Agencies, a panel with members and roles, and users in every state the pages need."""
+    from marac.agencies.models import AgencyKind
     from marac.extensions import db
+    from marac.panels.models import Role
 
-    police = AgencyFactory(kind="police", name="Testshire Constabulary")
-    idva = AgencyFactory(kind="idva", name="Example IDVA Service")
-    council = AgencyFactory(kind="other", name="Sampletown Council")
-    spare = AgencyFactory(kind="other", name="Placeholder Housing Trust")  # not a member: add-member has a choice
+    police = AgencyFactory(kind=AgencyKind.POLICE, name="Testshire Constabulary")
+    idva = AgencyFactory(kind=AgencyKind.IDVA, name="Example IDVA Service")
+    council = AgencyFactory(kind=AgencyKind.OTHER, name="Sampletown Council")
+    spare = AgencyFactory(kind=AgencyKind.OTHER, name="Placeholder Housing Trust")  # not a member: add-member has a choice
     panel = PanelFactory(name="Testborough MARAC")
     member = PanelMemberFactory(panel=panel, agency=police)
     PanelMemberFactory(panel=panel, agency=idva)
@@ -99,11 +101,11 @@ def _seed():
     rep = UserFactory(agency=idva, email="rep@example.test", full_name="Rita Placeholder")
     enrolling = UserFactory(agency=police, mfa=False, email="enrol@example.test", full_name="Eddie Enrolment")
     unenrolled = UserFactory(agency=police, mfa=False, email="noapp@example.test", full_name="Noa Noapp")
-    PanelRoleFactory(panel=panel, user=manager, role="manager")
-    rep_role = PanelRoleFactory(panel=panel, user=rep, role="representative")
-    PanelRoleFactory(panel=panel, user=enrolling, role="chair")
+    PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+    rep_role = PanelRoleFactory(panel=panel, user=rep, role=Role.REPRESENTATIVE)
+    PanelRoleFactory(panel=panel, user=enrolling, role=Role.CHAIR)
     police_rep = UserFactory(agency=police, email="police.rep@example.test", full_name="Pat Placeholder")
-    PanelRoleFactory(panel=panel, user=police_rep, role="representative")
+    PanelRoleFactory(panel=panel, user=police_rep, role=Role.REPRESENTATIVE)
     db.session.commit()
     meetings = _seed_meetings(panel, police, idva, manager, rep, police_rep)
 
@@ -128,16 +130,20 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     and two accepted cases waiting (one a repeat)."""
     import datetime as dt
 
+    from marac.actions import services as actions
+    from marac.cases.models import CaseStatus
     from marac.core.timeutil import utcnow
     from marac.extensions import db
     from marac.meetings import services
+    from marac.meetings.models import ItemStatus, LawfulBasis
 
     today = utcnow().date()
     day = dt.timedelta(days=1)
 
     def case(number, referred_days_ago, repeat=False):
-        return CaseFactory(panel=panel, referrer=rep, status="accepted", referred_on=today - referred_days_ago * day,
-                           reference=f"MARAC-2026-{number:04d}", is_repeat=repeat)
+        return CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
+                           referred_on=today - referred_days_ago * day, reference=f"MARAC-2026-{number:04d}",
+                           is_repeat=repeat)
 
     walk1, walk2, live_case, research_case = case(101, 40), case(102, 20), case(103, 35), case(104, 30)
     case(105, 10, repeat=True), case(106, 5)
@@ -150,17 +156,17 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         attendee = services.add_attendee(manager, past, name, "", agency.id, False)
         services.agree_confidentiality(manager, past, attendee)
     items = {item.case_id: item for item in past.items}
-    overdue = services.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
-                                  today - 3 * day, "Rita Placeholder")
-    soon = services.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
-                               today + 3 * day, None)
-    services.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
-                        None)
-    to_complete = services.add_action(manager, items[research_case.id], idva.id,
-                                      "Invented: send the court support leaflet", today + 10 * day, None)
+    overdue = actions.add_action(manager, items[walk1.id], idva.id, "Invented: review the safety plan with her",
+                                 today - 3 * day, "Rita Placeholder")
+    soon = actions.add_action(manager, items[live_case.id], idva.id, "Invented: refer to the refuge",
+                              today + 3 * day, None)
+    actions.add_action(manager, items[live_case.id], police.id, "Invented: flag the address", today + 30 * day,
+                       None)
+    to_complete = actions.add_action(manager, items[research_case.id], idva.id,
+                                     "Invented: send the court support leaflet", today + 10 * day, None)
     for item in past.items:
         services.record_hearing(manager, item, "Invented: high risk, escalating", "Invented: the panel agreed",
-                                "heard", None)
+                                ItemStatus.HEARD, None)
     services.close_meeting(manager, past)
     services.finalise_minutes(manager, past)
 
@@ -182,9 +188,9 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     services.publish(manager, research)
     police_return = services.save_return(police_rep, research_item, {
         "nothing_held": False, "relevant": "Invented: two call-outs", "to_share": "Invented: call-out dates",
-        "lawful_basis": "public_task", "withheld": "Invented: an intelligence report",
+        "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "Invented: an intelligence report",
         "withheld_reason": "Invented: it would prejudice an investigation"})
-    services.share_return(police_rep, police_return)
+    services.share_return(police_rep, research_item)
     db.session.commit()
     return SimpleNamespace(
         past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
@@ -628,24 +634,26 @@ def test_manager_walks_a_whole_meeting(live, manager):
     expect_banner(page, "1 case carried to")
     assert not page.problems, "\n".join(page.problems)
 
-    from marac.actions.models import Action
+    from marac.actions.models import Action, ActionStatus
     from marac.extensions import db
-    from marac.meetings.models import Meeting
+    from marac.meetings.models import ItemStatus, Meeting, MeetingStatus
 
     with live.app.app_context():
         meeting = db.session.get(Meeting, m.walk)
-        assert meeting.status == "held" and meeting.minutes_locked
+        assert meeting.status == MeetingStatus.HELD and meeting.minutes_locked
         heard = next(i for i in meeting.items if i.case.reference == m.walk_case)
         assert (heard.status, heard.risk_summary, heard.minute) == (
-            "heard", "Invented: risk remains high", "Invented: the panel discussed the case")
+            ItemStatus.HEARD, "Invented: risk remains high", "Invented: the panel discussed the case")
         agreed = db.session.execute(db.select(Action).where(Action.agenda_item_id == heard.id)).scalar_one()
         assert agreed.description == "Invented: arrange a home visit" and agreed.named_person == "Rita Placeholder"
         reviewed = db.session.get(Action, m.overdue_action)
-        assert reviewed.status == "done" and reviewed.updates[-1].note == "Invented: plan reviewed last week"
+        assert reviewed.status == ActionStatus.DONE and reviewed.updates[-1].note == "Invented: plan reviewed last week"
         db.session.remove()
 
 
 def test_representative_records_research_and_completes_an_action(live, rep):
+    from marac.meetings.models import LawfulBasis
+
     m = live.meetings
     page = rep
     visit(page, f"/meetings/{m.research}")
@@ -658,7 +666,7 @@ def test_representative_records_research_and_completes_an_action(live, rep):
     assert_accessible(page, "the research page with errors")
     page.get_by_label("What we hold that is relevant to current risk").fill("Invented: she disclosed threats")
     page.get_by_label("What we will share at the meeting").fill("Invented: the threats, in outline")
-    page.get_by_label("Lawful basis for sharing").select_option("safeguarding")
+    page.get_by_label("Lawful basis for sharing").select_option(LawfulBasis.SAFEGUARDING)
     page.get_by_role("button", name="Save research").click()
     expect_banner(page, "Research saved.")
     page.get_by_role("button", name="Share with the panel").click()
@@ -676,15 +684,15 @@ def test_representative_records_research_and_completes_an_action(live, rep):
     expect(page.get_by_text("Invented: leaflet sent by post")).to_be_visible()
     assert not page.problems, "\n".join(page.problems)
 
-    from marac.actions.models import Action
+    from marac.actions.models import Action, ActionStatus
     from marac.extensions import db
     from marac.meetings.models import AgendaItem
 
     with live.app.app_context():
-        assert db.session.get(Action, m.rep_action).status == "done"
+        assert db.session.get(Action, m.rep_action).status == ActionStatus.DONE
         item = db.session.get(AgendaItem, m.research_item)
         mine = next(r for r in item.returns if r.relevant == "Invented: she disclosed threats")
-        assert mine.is_shared and mine.lawful_basis == "safeguarding"
+        assert mine.is_shared and mine.lawful_basis == LawfulBasis.SAFEGUARDING
         db.session.remove()
 
 

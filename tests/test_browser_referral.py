@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from marac.cases import spec
+from marac.cases import questions
 from tests.test_browser import (_prerequisites, assert_accessible, browser, context, live,  # noqa: F401
                                 new_context, open_page, sign_in, unused_code, visit)
 
@@ -28,7 +28,7 @@ def fill_referral(page):
     page.locator("#victim_consents-0").check()
     page.locator("#perpetrators-0-first_names").fill("Perry")
     page.locator("#perpetrators-0-last_name").fill("Fakeabuser-Browser")
-    for number, (key, _) in enumerate(spec.DASH_QUESTIONS):
+    for number, (key, _) in enumerate(questions.DASH_QUESTIONS):
         page.locator(f"#dash-{key}-{0 if number < 16 else 1}").check()
     page.locator("#criterion-0").check()  # visible high risk: 16 'yes' answers
     page.get_by_label("The most recent incident").fill("Invented incident for the browser test.")

@@ -9,8 +9,14 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import inspect, select, text
 
-from marac.cases.models import Case, CaseChange, CaseParty
-from marac.cases.spec import DASH_QUESTIONS, DEFAULT_RULES
+from marac.agencies.models import AgencyKind
+from marac.cases.models import (Case, CaseChange, CaseParty, CaseStatus, ChangeAction, Criterion, PartyRole, RiskLevel,
+                                ScreeningDecision)
+from marac.cases.questions import DASH_QUESTIONS, ExploitationType, MaceScore
+from marac.panels.models import PanelKind, Role
+from marac.people.models import Gender, YesNoUnknown
+from marac.sharing.models import DEFAULT_RULES, Category
+from marac.core import timeutil
 from marac.core.blind_index import blind_index
 from marac.core.timeutil import utcnow
 from marac.extensions import db
@@ -27,7 +33,7 @@ DOB = dt.date(1990, 4, 1)
 # --- helpers ---------------------------------------------------------------------------------
 
 def today():
-    return dt.date.today()  # as tests/referrals.py dates a referral made now
+    return timeutil.today()  # as tests/referrals.py dates a referral made now
 
 
 def refer(client, panel, data):
@@ -42,7 +48,7 @@ def case_of(response):
     return fresh(Case, uuid.UUID(match.group(1)))
 
 
-def screen(client, case, decision="accept", reason="", **extra):
+def screen(client, case, decision=ScreeningDecision.ACCEPT, reason="", **extra):
     current = fresh(Case, case.id)
     return post_form(client, f"/cases/{case.id}/screen",
                      {"decision": decision, "reason": reason, "version": current.version, **extra})
@@ -52,7 +58,7 @@ def accepted(client, case, **extra):
     response = screen(client, case, **extra)
     assert response.status_code == 302, page_of(response)[:3000]
     case = fresh(Case, case.id)
-    assert case.status == "accepted"
+    assert case.status == CaseStatus.ACCEPTED
     return case
 
 
@@ -72,7 +78,7 @@ def representative_of(panel, kind):
     agency = AgencyFactory(kind=kind)
     PanelMemberFactory(panel=panel, agency=agency)
     user = UserFactory(agency=agency)
-    PanelRoleFactory(panel=panel, user=user, role="representative")
+    PanelRoleFactory(panel=panel, user=user, role=Role.REPRESENTATIVE)
     return user
 
 
@@ -102,7 +108,7 @@ def test_refer_screen_in_list_and_search(app, world, rep, manager):
     shown = page_of(rep.get(response.headers["Location"]))
     assert "Awaiting screening" in shown and case.reference in shown
     assert f"Referral {case.reference} sent to the {panel.name} panel manager for screening." in shown
-    assert case.status == "submitted" and case.referred_on == today() and case.risk_score == 15
+    assert case.status == CaseStatus.SUBMITTED and case.referred_on == today() and case.risk_score == 15
 
     # The manager sees it awaiting screening and accepts it.
     assert "Screen this referral" in page_of(manager.get(f"/cases/{case.id}"))
@@ -112,7 +118,7 @@ def test_refer_screen_in_list_and_search(app, world, rep, manager):
     shown = page_of(manager.get(f"/cases/{case.id}"))
     assert "Accepted" in shown and "Awaiting screening" not in shown
     case = fresh(Case, case.id)
-    assert case.status == "accepted" and case.screened_by_id == world.users["manager"].id
+    assert case.status == CaseStatus.ACCEPTED and case.screened_by_id == world.users["manager"].id
     listing = page_of(manager.get(f"/panels/{panel.id}/cases"))
     assert f'href="/cases/{case.id}"' in listing and case.reference in listing and "Testina Fakeperson" in listing
 
@@ -164,7 +170,7 @@ def test_repeated_submission_gets_the_next_reference(world, rep):
 
 # --- 2. validation -----------------------------------------------------------------------------
 
-FUTURE = dt.date.today() + dt.timedelta(days=40)
+FUTURE = timeutil.today() + dt.timedelta(days=40)
 
 VALIDATION = {
     "future date of birth": (
@@ -188,25 +194,27 @@ VALIDATION = {
         lambda p: textarea_value(p, "recent_incident") == "x" * 5001),
     "unanswered checklist question": (
         {"dash-weapons": None}, "Answer question 13 of the risk checklist",
-        lambda p: input_value(p, "victim-first_names") == "Testina" and is_checked(p, "dash-injury", "yes")
-        and not any(is_checked(p, "dash-weapons", v) for v in ("yes", "no", "not_known"))),
+        lambda p: input_value(p, "victim-first_names") == "Testina" and is_checked(p, "dash-injury", YesNoUnknown.YES)
+        and not any(is_checked(p, "dash-weapons", v) for v in YesNoUnknown)),
     "criterion contradicts the score": (
-        {f"dash-{key}": "no" for key, _ in DASH_QUESTIONS[10:15]},
+        {f"dash-{key}": YesNoUnknown.NO for key, _ in DASH_QUESTIONS[10:15]},
         "Visible high risk needs 14 or more 'yes' answers; the checklist has 10",
-        lambda p: is_checked(p, "criterion", "visible_high_risk") and is_checked(p, "dash-escalation", "no")
-        and is_checked(p, "dash-separation", "yes")),
+        lambda p: is_checked(p, "criterion", Criterion.VISIBLE_HIGH_RISK)
+        and is_checked(p, "dash-escalation", YesNoUnknown.NO) and is_checked(p, "dash-separation", YesNoUnknown.YES)),
     "professional judgement without reasons": (
-        {"criterion": "professional_judgement", "judgement_reasons": "   "},
+        {"criterion": Criterion.PROFESSIONAL_JUDGEMENT, "judgement_reasons": "   "},
         "Give the reasons for your professional judgement",
-        lambda p: is_checked(p, "criterion", "professional_judgement")),
+        lambda p: is_checked(p, "criterion", Criterion.PROFESSIONAL_JUDGEMENT)),
     "potential escalation with 2 incidents": (
-        {"criterion": "potential_escalation", "police_incidents": "2"},
+        {"criterion": Criterion.POTENTIAL_ESCALATION, "police_incidents": "2"},
         "Potential escalation needs 3 or more police-reported incidents in the last 12 months",
-        lambda p: is_checked(p, "criterion", "potential_escalation") and input_value(p, "police_incidents") == "2"),
+        lambda p: is_checked(p, "criterion", Criterion.POTENTIAL_ESCALATION)
+        and input_value(p, "police_incidents") == "2"),
     "no consent and no reason": (
-        {"victim_consents": "no", "consent_reason": ""},
+        {"victim_consents": YesNoUnknown.NO, "consent_reason": ""},
         "Explain why you are referring without the victim's knowledge or consent",
-        lambda p: is_checked(p, "victim_consents", "no") and input_value(p, "victim-last_name") == "Fakeperson"),
+        lambda p: is_checked(p, "victim_consents", YesNoUnknown.NO)
+        and input_value(p, "victim-last_name") == "Fakeperson"),
 }
 
 
@@ -244,8 +252,8 @@ def test_optional_questions_can_be_left_unanswered(world, rep):
                 "children-0-date_of_birth-month", "children-0-date_of_birth-year", "children-0-lives_with"):
         data.pop(key)
     case = case_of(refer(rep, world.panel, data))
-    assert case.status == "submitted" and case.referral["victim"]["safe_to_call"] is None
-    assert [p.role for p in case.parties] == ["victim", "perpetrator"]
+    assert case.status == CaseStatus.SUBMITTED and case.referral["victim"]["safe_to_call"] is None
+    assert [p.role for p in case.parties] == [PartyRole.VICTIM, PartyRole.PERPETRATOR]
 
 
 def test_several_errors_are_all_listed(world, rep):
@@ -263,9 +271,9 @@ def test_draft_is_private_until_finished(app, world, rep, manager):
     panel = world.panel
     response = post_form(rep, f"/panels/{panel.id}/referrals/new",
                          {"victim-first_names": "Draftina", "recent_incident": "Half-written draft note.",
-                          "action": "draft"})
+                          "action": CaseStatus.DRAFT})
     assert response.status_code == 302 and urlsplit(response.headers["Location"]).path == "/referrals/mine"
-    [draft] = db.session.execute(select(Case).where(Case.status == "draft")).scalars().all()
+    [draft] = db.session.execute(select(Case).where(Case.status == CaseStatus.DRAFT)).scalars().all()
     assert draft.reference is None and draft.referrer_user_id == world.users["representative"].id
     assert draft.referral["victim"]["first_names"] == "Draftina"
     assert row_count(CaseParty, CaseParty.case_id == draft.id) == 0  # nobody is findable from a draft
@@ -290,25 +298,25 @@ def test_draft_is_private_until_finished(app, world, rep, manager):
     assert "Send referral" in page_of(form_page) and "Save as draft" in page_of(form_page)
     done = post_form(rep, f"/cases/{draft.id}/edit", marac_form(version=version_in(form_page)))
     case = case_of(done)
-    assert case.id == draft.id and case.status == "submitted"
+    assert case.id == draft.id and case.status == CaseStatus.SUBMITTED
     assert re.fullmatch(rf"MARAC-{utcnow().year}-\d{{4}}", case.reference)
     assert case.referral["victim"]["first_names"] == "Testina"
     assert f'href="/cases/{case.id}"' in manager.get(f"/panels/{panel.id}/cases").get_data(as_text=True)
     assert chair.get(f"/cases/{case.id}").status_code == 200
     actions = [c.action for c in db.session.execute(
         select(CaseChange).where(CaseChange.case_id == case.id).order_by(CaseChange.at)).scalars()]
-    assert actions == ["draft_saved", "submitted"]
+    assert actions == [ChangeAction.DRAFT_SAVED, ChangeAction.SUBMITTED]
 
 
 def test_draft_can_be_saved_again_and_still_validated_on_submit(world, rep):
     response = post_form(rep, f"/panels/{world.panel.id}/referrals/new",
-                         {"victim-first_names": "Draftina", "action": "draft"})
-    draft = db.session.execute(select(Case).where(Case.status == "draft")).scalar_one()
+                         {"victim-first_names": "Draftina", "action": CaseStatus.DRAFT})
+    draft = db.session.execute(select(Case).where(Case.status == CaseStatus.DRAFT)).scalar_one()
     assert response.status_code == 302
     # Submitting the unfinished draft shows what is missing and keeps it a draft.
     response = post_form(rep, f"/cases/{draft.id}/edit", {"victim-first_names": "Draftina", "action": "submit"})
     assert response.status_code == 200 and "Enter the victim's last name" in page_of(response)
-    assert fresh(Case, draft.id).status == "draft" and fresh(Case, draft.id).reference is None
+    assert fresh(Case, draft.id).status == CaseStatus.DRAFT and fresh(Case, draft.id).reference is None
 
 
 # --- 4. repeat detection -----------------------------------------------------------------------
@@ -382,7 +390,8 @@ def test_spellings_that_normalise_the_same_match(world, rep, manager, first, las
 def test_another_panel_is_not_a_repeat(app, world, rep, manager):
     first = case_of(refer(rep, world.panel, marac_form(referred_on=today() - dt.timedelta(days=30))))
     accepted(manager, first)
-    other = another_panel(world, "MARAC", roles=("manager", "chair", "representative", "steering"))
+    other = another_panel(world, PanelKind.MARAC,
+                          roles=(Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE, Role.STEERING))
     there = case_of(refer(rep, other, marac_form()))
     assert there.panel_id == other.id
     assert not there.is_repeat and there.repeat_of_id is None
@@ -393,20 +402,22 @@ def test_another_panel_is_not_a_repeat(app, world, rep, manager):
 
 
 def test_screening_out_records_the_reason(world, rep, manager, submitted):
-    missing = screen(manager, submitted, decision="screen_out", reason="  ")
+    missing = screen(manager, submitted, decision=ScreeningDecision.SCREEN_OUT, reason="  ")
     assert missing.status_code == 200
     assert "Give the reason for screening the referral out" in page_of(missing)
-    assert fresh(Case, submitted.id).status == "submitted"
+    assert fresh(Case, submitted.id).status == CaseStatus.SUBMITTED
 
-    response = screen(manager, submitted, decision="screen_out", reason="Lives outside the area (test).")
+    response = screen(manager, submitted, decision=ScreeningDecision.SCREEN_OUT,
+                      reason="Lives outside the area (test).")
     assert response.status_code == 302
     case = fresh(Case, submitted.id)
-    assert case.status == "screened_out" and case.screening_reason == "Lives outside the area (test)."
+    assert case.status == CaseStatus.SCREENED_OUT and case.screening_reason == "Lives outside the area (test)."
     shown = manager.get(f"/cases/{case.id}")
     assert "Screened out" in page_of(shown)
     assert summary_value(shown, "Screening note") == "Lives outside the area (test)."
     assert [c.action for c in db.session.execute(select(CaseChange).where(
-        CaseChange.case_id == case.id, CaseChange.action == "screened_out")).scalars()] == ["screened_out"]
+        CaseChange.case_id == case.id, CaseChange.action == ChangeAction.SCREENED_OUT)).scalars()] == [
+            ChangeAction.SCREENED_OUT]
     [event] = audit_events("case.screened_out", case.id)
     assert "outside" not in json.dumps(event.detail)
     # The reason is not shown to other agencies, and a screened-out referral is not screened twice.
@@ -423,9 +434,10 @@ def test_stale_screening_is_refused(world, rep, manager, submitted):
     edit_page = rep.get(f"/cases/{submitted.id}/edit")
     assert post_form(rep, f"/cases/{submitted.id}/edit",
                      marac_form(history="Updated by the referrer.", version=version_in(edit_page))).status_code == 302
-    response = post_form(manager, f"/cases/{submitted.id}/screen", {"decision": "accept", "version": version})
+    response = post_form(manager, f"/cases/{submitted.id}/screen",
+                         {"decision": ScreeningDecision.ACCEPT, "version": version})
     assert response.status_code == 200 and "The referral changed while you were screening it" in page_of(response)
-    assert fresh(Case, submitted.id).status == "submitted"
+    assert fresh(Case, submitted.id).status == CaseStatus.SUBMITTED
 
 
 # --- 5. need-to-know ---------------------------------------------------------------------------
@@ -440,7 +452,7 @@ def test_outsiders_are_refused_everywhere(app, world, submitted):
         assert outsider.get(url).status_code == 403, url
     posts = {
         f"/cases/{submitted.id}/edit": marac_form(first="Hijacked", version=version),
-        f"/cases/{submitted.id}/screen": {"decision": "accept", "reason": "", "version": version},
+        f"/cases/{submitted.id}/screen": {"decision": ScreeningDecision.ACCEPT, "reason": "", "version": version},
         f"/panels/{panel.id}/cases/search": {"name": "Testina Fakeperson", **date_parts("date_of_birth", DOB)},
         f"/panels/{panel.id}/referrals/new": marac_form(first="Intruder"),
     }
@@ -449,7 +461,7 @@ def test_outsiders_are_refused_everywhere(app, world, submitted):
         assert response.status_code == 403, url
         assert "Testina" not in response.get_data(as_text=True)
     case = fresh(Case, submitted.id)
-    assert case.status == "submitted" and case.referral["victim"]["first_names"] == "Testina"
+    assert case.status == CaseStatus.SUBMITTED and case.referral["victim"]["first_names"] == "Testina"
     assert not audit_events("case.searched")
     assert row_count(Case, Case.panel_id == panel.id) == cases_before  # no referral from outside the panel
 
@@ -478,8 +490,8 @@ def test_police_do_not_see_health_details(app, world, submitted):
 
 def test_housing_sees_the_address_but_not_health(app, world):
     rep = signed_in(app, world.users["representative"])
-    case = case_of(refer(rep, world.panel, marac_form(**{"victim-disability": "yes"})))
-    housing = signed_in(app, representative_of(world.panel, "housing"))
+    case = case_of(refer(rep, world.panel, marac_form(**{"victim-disability": YesNoUnknown.YES})))
+    housing = signed_in(app, representative_of(world.panel, AgencyKind.HOUSING))
     response = housing.get(f"/cases/{case.id}")
     shown = page_of(response)
     assert "Fakeside Surgery" not in shown and "Withheld" in summary_value(response, "Disability")
@@ -488,7 +500,7 @@ def test_housing_sees_the_address_but_not_health(app, world):
 
 
 def test_education_does_not_see_contact_details(app, world, submitted):
-    education = signed_in(app, representative_of(world.panel, "education"))
+    education = signed_in(app, representative_of(world.panel, AgencyKind.EDUCATION))
     response = education.get(f"/cases/{submitted.id}")
     shown = page_of(response)
     for secret in ("1 Pretend Road", "ZZ1 1ZZ", "07700 900123", "Fakeside Surgery", "CRIS-TEST-0001"):
@@ -500,7 +512,7 @@ def test_education_does_not_see_contact_details(app, world, submitted):
 
 def test_education_cannot_confirm_a_postcode_by_searching(app, world, submitted):
     """Searching by postcode would tell education the victim's postcode, which they may not see."""
-    education = signed_in(app, representative_of(world.panel, "education"))
+    education = signed_in(app, representative_of(world.panel, AgencyKind.EDUCATION))
     assert not found(search(education, world.panel, postcode="ZZ1 1ZZ"), submitted)
     assert found(search(education, world.panel, reference=submitted.reference), submitted)
 
@@ -515,7 +527,7 @@ def test_manager_sees_everything(world, manager, submitted):
 
 def test_changing_the_sharing_rules_changes_what_a_representative_sees(app, world, manager, submitted):
     panel = world.panel
-    education = signed_in(app, representative_of(panel, "education"))
+    education = signed_in(app, representative_of(panel, AgencyKind.EDUCATION))
     assert "1 Pretend Road" not in page_of(education.get(f"/cases/{submitted.id}"))
     chair = signed_in(app, world.users["chair"])
     assert chair.get(f"/panels/{panel.id}/sharing-rules").status_code == 403
@@ -548,7 +560,7 @@ def test_every_view_is_audited_and_logged(app, world, manager, submitted):
         assert chair.get(f"/cases/{submitted.id}").status_code == 200
     views = [e for e in audit_events("case.viewed", submitted.id) if e.actor_user_id == chair_user.id]
     assert len(views) == 2
-    police_categories = sorted(DEFAULT_RULES["police"])
+    police_categories = sorted(DEFAULT_RULES[AgencyKind.POLICE])
     for event in views:
         assert event.recipient_agency_id == world.agencies.police.id
         assert event.actor_agency_id == world.agencies.police.id
@@ -557,7 +569,8 @@ def test_every_view_is_audited_and_logged(app, world, manager, submitted):
     records = db.session.execute(select(SharingRecord).where(
         SharingRecord.case_id == submitted.id, SharingRecord.user_id == chair_user.id)).scalars().all()
     assert len(records) == 2 * len(police_categories)
-    assert sorted({r.category for r in records}) == police_categories and "health" not in {r.category for r in records}
+    assert (sorted({r.category for r in records}) == police_categories
+            and Category.HEALTH not in {r.category for r in records})
     assert {r.lawful_basis for r in records} == {world.panel.lawful_basis}
     assert {r.agency_id for r in records} == {world.agencies.police.id}
 
@@ -589,7 +602,7 @@ def test_searches_are_audited_without_personal_data(world, manager, submitted):
 def test_concurrent_edit_is_refused_and_keeps_the_typed_value(app, world, rep, manager, submitted):
     case = accepted(manager, submitted)
     second_manager_user = UserFactory(agency=world.agencies.council)
-    PanelRoleFactory(panel=world.panel, user=second_manager_user, role="manager")
+    PanelRoleFactory(panel=world.panel, user=second_manager_user, role=Role.MANAGER)
     other = signed_in(app, second_manager_user)
 
     first_form = manager.get(f"/cases/{case.id}/edit")
@@ -614,7 +627,7 @@ def test_concurrent_edit_is_refused_and_keeps_the_typed_value(app, world, rep, m
     assert case.referral["history"] == "Updated history from the first manager."
     assert case.subject.phone == "07700 900123"
     edits = db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id,
-                                                        CaseChange.action == "edited")).scalars().all()
+                                                        CaseChange.action == ChangeAction.EDITED)).scalars().all()
     assert len(edits) == 1 and edits[0].user_id == world.users["manager"].id
     assert len(audit_events("case.edited", case.id)) == 1
     # Reloading gives the latest version, and saving from it works.
@@ -646,12 +659,12 @@ def test_edits_record_history_with_encrypted_old_values(world, rep, manager, sub
                                     version=version_in(form_page)))
     assert response.status_code == 302
     [change] = db.session.execute(select(CaseChange).where(CaseChange.case_id == submitted.id,
-                                                           CaseChange.action == "edited")).scalars().all()
+                                                           CaseChange.action == ChangeAction.EDITED)).scalars().all()
     assert sorted(change.fields) == ["history", "victim.address"]
     assert change.old_values == {"history": "Invented history.", "victim.address": "1 Pretend Road, Testtown"}
     assert change.user_id == world.users["manager"].id
     raw = [row for row in db.session.execute(text("SELECT action, old_values FROM case_changes")).all()
-           if row[0] == "edited"]
+           if row[0] == ChangeAction.EDITED]
     assert len(raw) == 1
     blob = bytes(raw[0][1])
     assert b"Invented history" not in blob and b"Pretend Road" not in blob and b"history" not in blob
@@ -659,19 +672,19 @@ def test_edits_record_history_with_encrypted_old_values(world, rep, manager, sub
     assert "Edited by" in shown and "(2 fields: history, victim.address)" in shown
     assert "2 Other Road, Testtown" in shown and "1 Pretend Road" not in shown
     # The case's people were rebuilt: search finds the new address, not a stale person.
-    assert row_count(CaseParty, CaseParty.case_id == submitted.id, CaseParty.role == "victim") == 1
+    assert row_count(CaseParty, CaseParty.case_id == submitted.id, CaseParty.role == PartyRole.VICTIM) == 1
     [event] = audit_events("case.edited", submitted.id)
-    assert event.detail == {"status": "submitted", "fields_changed": 2}
+    assert event.detail == {"status": CaseStatus.SUBMITTED, "fields_changed": 2}
 
 
 # --- 8. MACE and ASB -----------------------------------------------------------------------------
 
 def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
-    panel = another_panel(world, "MACE")
+    panel = another_panel(world, PanelKind.MACE)
     first = case_of(refer(rep, panel, mace_form()))
     second = case_of(refer(rep, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4))))
     assert first.reference.startswith(f"MACE-{utcnow().year}-")
-    links = db.session.execute(select(CaseParty).where(CaseParty.role == "person_of_concern")).scalars().all()
+    links = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
     assert {link.case_id for link in links} == {first.id, second.id}
     assert len({link.person_id for link in links}) == 1
     index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
@@ -679,8 +692,8 @@ def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
     # The location of concern is one record too.
     address_index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
     assert row_count(Location, Location.address_index == address_index) == 1
-    assert first.risk_score == 20 and first.risk_level == "high"
-    assert first.codes == {"exploitation_types": ["county_lines", "criminal"]}
+    assert first.risk_score == 20 and first.risk_level == RiskLevel.HIGH
+    assert first.codes == {"exploitation_types": [ExploitationType.COUNTY_LINES, ExploitationType.CRIMINAL]}
     manager = signed_in(app, world.users["manager"])
     shown = page_of(manager.get(f"/cases/{first.id}"))
     assert "High, score 20" in shown and "Shady Fakeadult" in shown and "Pretend Academy" in shown
@@ -693,15 +706,15 @@ def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
 def test_persons_of_concern_are_not_linked_across_panels(app, world, rep):
     """The same adult named to two MACE panels is a record of each panel: linking across panels
     would tie one panel's cases to another's."""
-    first = case_of(refer(rep, another_panel(world, "MACE"), mace_form()))
-    second = case_of(refer(rep, another_panel(world, "MACE"), mace_form()))
-    links = db.session.execute(select(CaseParty).where(CaseParty.role == "person_of_concern")).scalars().all()
+    first = case_of(refer(rep, another_panel(world, PanelKind.MACE), mace_form()))
+    second = case_of(refer(rep, another_panel(world, PanelKind.MACE), mace_form()))
+    links = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
     assert {link.case_id for link in links} == {first.id, second.id}
     assert len({link.person_id for link in links}) == 2
 
 
 def test_editing_a_mace_referral_keeps_one_person_of_concern(app, world, rep):
-    panel = another_panel(world, "MACE")
+    panel = another_panel(world, PanelKind.MACE)
     case = case_of(refer(rep, panel, mace_form()))
     people_before = row_count(Person)
     for concerns in ("First edit of the concerns.", "Second edit of the concerns."):
@@ -713,9 +726,10 @@ def test_editing_a_mace_referral_keeps_one_person_of_concern(app, world, rep):
     assert row_count(PersonName, PersonName.name_dob_index == index) == 1
 
 
-@pytest.mark.parametrize("indicator,level", [("0", "standard"), ("1", "medium"), ("2", "high")])
+@pytest.mark.parametrize("indicator,level", [(MaceScore.NONE, RiskLevel.STANDARD), (MaceScore.SOME, RiskLevel.MEDIUM),
+                                             (MaceScore.MODERATE, RiskLevel.HIGH)])
 def test_mace_risk_levels(world, rep, indicator, level):
-    panel = another_panel(world, "MACE")
+    panel = another_panel(world, PanelKind.MACE)
     data = mace_form(**{f"indicators-{key}": indicator for key in
                         ("missing", "peers", "hotspots", "money", "weapons", "night_economy", "substances",
                          "education", "online", "injuries")})
@@ -724,17 +738,17 @@ def test_mace_risk_levels(world, rep, indicator, level):
 
 
 def test_asb_vulnerability_sets_priority_and_response_time(app, world, rep):
-    panel = another_panel(world, "ASB")
+    panel = another_panel(world, PanelKind.ASB)
     case = case_of(refer(rep, panel, asb_form()))
     assert case.reference.startswith(f"ASB-{utcnow().year}-")
-    assert case.risk_score == 8 and case.risk_level == "high" and case.codes["response_days"] == 1
+    assert case.risk_score == 8 and case.risk_level == RiskLevel.HIGH and case.codes["response_days"] == 1
     manager = signed_in(app, world.users["manager"])
     shown = page_of(manager.get(f"/cases/{case.id}"))
     assert "High, score 8; respond within 1 working day" in shown
     assert "Flat 2, Pretend House" in shown and "Noisy Fakerespondent" in shown
     medium = case_of(refer(rep, panel, asb_form(first="Other", **{
-        f"vulnerability-{key}": "no" for key in ("previous", "hate", "unsafe_home", "health_effect")})))
-    assert medium.risk_level == "medium" and medium.codes["response_days"] == 3
+        f"vulnerability-{key}": YesNoUnknown.NO for key in ("previous", "hate", "unsafe_home", "health_effect")})))
+    assert medium.risk_level == RiskLevel.MEDIUM and medium.codes["response_days"] == 3
     assert "Medium, score 4; respond within 3 working days" in page_of(manager.get(f"/cases/{medium.id}"))
 
 
@@ -788,7 +802,7 @@ def test_identifying_values_are_only_stored_encrypted(app, world, rep, manager):
     assert leaks == []
     # Coded values for statistics are plain.
     genders = [row[0] for row in db.session.execute(text("SELECT gender FROM people"))]
-    assert "female" in genders and "male" in genders
+    assert Gender.FEMALE in genders and Gender.MALE in genders
     bands = [row[0] for row in db.session.execute(text("SELECT age_band FROM people"))]
     assert "35-44" in bands or "25-34" in bands
     # And the values are really there, encrypted: the application reads them back.

@@ -9,7 +9,8 @@ from sqlalchemy import func, select, update
 
 from marac.audit.models import AuditEvent
 from marac.core.blind_index import blind_index
-from marac.core.crypto import DecryptionError, KeyRing, KeyUnavailable, decrypt_value, kek_fingerprint, key_id_of
+from marac.core.crypto import DecryptionError, KeyUnavailable, decrypt_value, kek_fingerprint, key_id_of
+from marac.keys.keyring import KeyRing
 from marac.extensions import db
 from marac.keys import rotation
 from marac.keys.models import DataKey
@@ -408,7 +409,7 @@ def test_generate_kek_prints_a_new_key(cli, tmp_path):
 # --- the key ring ----------------------------------------------------------------------------
 
 def test_key_ring_notices_a_new_primary_made_elsewhere(app, monkeypatch):
-    from marac.core import crypto
+    from marac.keys import keyring
     from marac.keys.services import create_key
 
     ring = app.extensions["marac_keyring"]
@@ -418,5 +419,5 @@ def test_key_ring_notices_a_new_primary_made_elsewhere(app, monkeypatch):
     newer = create_key("data")
     monkeypatch.undo()
     assert ring.primary()[0] == first  # cached for a while
-    monkeypatch.setattr(crypto, "KEY_CACHE_SECONDS", -1)
+    monkeypatch.setattr(keyring, "KEY_CACHE_SECONDS", -1)
     assert ring.primary()[0] == newer.id

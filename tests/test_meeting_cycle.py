@@ -5,9 +5,11 @@ import uuid
 
 from sqlalchemy import select
 
-from marac.actions.models import Action
+from marac.actions.models import Action, ActionStatus, UpdateKind
+from marac.cases.models import CaseStatus
+from marac.core.timeutil import today
 from marac.extensions import db
-from marac.meetings.models import Meeting
+from marac.meetings.models import ItemStatus, LawfulBasis, Meeting
 from tests.factories import CaseFactory
 from tests.helpers import links, post_form, sign_in, signed_in, version_in
 from tests.referrals import date_parts
@@ -15,9 +17,9 @@ from tests.referrals import date_parts
 
 def test_full_cycle(app, client, world, clock):
     panel, manager, rep = world.panel, world.users["manager"], world.users["representative"]
-    case = CaseFactory(panel=panel, referrer=rep, status="accepted")
+    case = CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED)
     sign_in(client, manager)
-    start = dt.date.today() + dt.timedelta(days=(1 - dt.date.today().weekday()) % 7 + 21)  # not the world's meeting
+    start = today() + dt.timedelta(days=(1 - today().weekday()) % 7 + 21)  # not the world's meeting
     response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
                          {**date_parts("start_on", start), "starts_at": "10:00"})
     assert response.status_code == 302
@@ -25,8 +27,8 @@ def test_full_cycle(app, client, world, clock):
                                  ).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
     assert case.reference in client.get(agenda).get_data(as_text=True)
-    post_form(client, agenda, {"op": "list", "case_id": str(case.id)})
-    post_form(client, agenda, {"op": "publish"})
+    post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
+    post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda)
     # The representative researches the case.
     rep_client = signed_in(app, rep)
     research = next(href for href in links(rep_client.get(f"/meetings/{meeting.id}"))
@@ -34,37 +36,37 @@ def test_full_cycle(app, client, world, clock):
     item_id = research.split("/")[2]
     saved = post_form(rep_client, f"/agenda-items/{item_id}/research", {
         "relevant": "Invented: two call-outs last month.", "to_share": "Invented call-outs.",
-        "lawful_basis": "public_task", "withheld": "", "withheld_reason": "", "version": ""})
+        "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "", "withheld_reason": "", "version": ""})
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     # The meeting: open, register, confidentiality, hearing.
     register = f"/meetings/{meeting.id}/register"
-    post_form(client, register, {"op": "open"})
+    post_form(client, f"/meetings/{meeting.id}/open", token_from=register)
     hearing = f"/agenda-items/{item_id}/hearing"
-    blocked = post_form(client, hearing, {"op": "hearing", "risk_summary": "x", "minute": "y", "outcome": "heard",
+    blocked = post_form(client, hearing, {"risk_summary": "x", "minute": "y", "outcome": ItemStatus.HEARD,
                                           "version": "1"})
     assert "cannot start" in blocked.get_data(as_text=True)
-    post_form(client, register, {"op": "attendee", "name": "Ivy Idva-Test", "role": "IDVA",
-                                 "agency_id": str(world.agencies.idva.id)})
+    post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register,
+              data={"name": "Ivy Idva-Test", "role": "IDVA", "agency_id": str(world.agencies.idva.id)})
     meeting = db.session.get(Meeting, meeting.id)
     db.session.refresh(meeting)
     attendee = meeting.attendees[0]
-    post_form(client, register, {"op": "agree", "attendee_id": str(attendee.id)})
-    action = post_form(client, hearing, {"op": "action", "action-owner_agency_id": str(world.agencies.idva.id),
-                                         "action-description": "Invented: safety plan review",
-                                         **date_parts("action-due_on", start + dt.timedelta(days=28))})
+    post_form(client, f"/attendees/{attendee.id}/agree", token_from=register)
+    action = post_form(client, f"/agenda-items/{item_id}/actions", token_from=hearing, data={
+        "action-owner_agency_id": str(world.agencies.idva.id), "action-description": "Invented: safety plan review",
+        **date_parts("action-due_on", start + dt.timedelta(days=28))})
     assert action.status_code == 302
-    heard = post_form(client, hearing, {"op": "hearing", "risk_summary": "Invented risk summary",
-                                        "minute": "Invented minute", "outcome": "heard",
+    heard = post_form(client, hearing, {"risk_summary": "Invented risk summary",
+                                        "minute": "Invented minute", "outcome": ItemStatus.HEARD,
                                         "version": version_in(client.get(hearing))})
     assert heard.status_code == 302, heard.get_data(as_text=True)[:3000]
-    post_form(client, register, {"op": "close"})
+    post_form(client, f"/meetings/{meeting.id}/close", token_from=register)
     assert post_form(client, f"/meetings/{meeting.id}/finalise").status_code == 302
     # The representative sees and completes their agency's action.
     actions_page = rep_client.get("/actions").get_data(as_text=True)
     assert "Invented: safety plan review" in actions_page
     stored = db.session.execute(select(Action).where(Action.agenda_item_id == uuid.UUID(item_id))).scalars().one()
-    done = post_form(rep_client, f"/actions/{stored.id}", {"op": "update", "update-kind": "completed",
+    done = post_form(rep_client, f"/actions/{stored.id}", {"update-kind": UpdateKind.COMPLETED,
                                                            "update-note": "Invented: done",
                                                            "update-version": str(stored.version)})
     assert done.status_code == 302
-    assert db.session.get(Action, stored.id).status == "done"
+    assert db.session.get(Action, stored.id).status == ActionStatus.DONE

@@ -8,19 +8,25 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from marac.actions.models import Action
+from marac.actions import services as actions
+from marac.actions.models import Action, ActionStatus, UpdateKind
+from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
-from marac.core.timeutil import utcnow
+from marac.cases.models import CaseStatus
+from marac.core.steps import StepRefused
+from marac.core.timeutil import today
 from marac.extensions import db
 from marac.meetings import services
-from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn
+from marac.meetings.models import (AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, LawfulBasis, Meeting,
+                                   MeetingStatus, MinuteAmendment, ResearchReturn)
+from marac.panels.models import Cadence, Role
 from tests.factories import (ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
                              PanelMemberFactory, PanelRoleFactory, UserFactory)
 from tests.helpers import (another_panel, audit_events, fresh, page_of, post_form, row_with, selected_value, sign_in,
                            signed_in, soup, tags_in, textarea_value, title_of, version_in)
 from tests.referrals import date_parts
 
-TODAY = utcnow().date()
+TODAY = today()
 DAY = dt.timedelta(days=1)
 
 
@@ -54,7 +60,7 @@ def start(world, meeting, *agencies):
 
 def accepted(world, **values):
     """An accepted case of the world's panel, referred by its representative."""
-    return CaseFactory(panel=world.panel, referrer=world.users["representative"], status="accepted", **values)
+    return CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED, **values)
 
 
 def listed_order(page, references):
@@ -80,7 +86,7 @@ def events_since(seq):
 
 
 def hearing_post(client, item, version, **values):
-    data = {"op": "hearing", "risk_summary": "", "minute": "", "outcome": "", "version": str(version)}
+    data = {"risk_summary": "", "minute": "", "outcome": "", "version": str(version)}
     data.update(values)
     return post_form(client, f"/agenda-items/{item.id}/hearing", data)
 
@@ -89,7 +95,7 @@ def hearing_post(client, item, version, **values):
 
 def test_fortnightly_schedule_gives_every_other_tuesday_for_six_months(app, client, world):
     panel = world.panel
-    assert panel.cadence == "fortnightly"
+    assert panel.cadence == Cadence.FORTNIGHTLY
     first = next_weekday(TODAY + 21 * DAY, 1)  # a Tuesday after world.meeting
     sign_in(client, world.users["manager"])
     response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
@@ -102,7 +108,7 @@ def test_fortnightly_schedule_gives_every_other_tuesday_for_six_months(app, clie
     assert [m.meets_on for m in meetings] == expected
     assert expected[-1] <= first + dt.timedelta(days=183) < expected[-1] + dt.timedelta(days=14)
     assert {m.meets_on.weekday() for m in meetings} == {1}
-    assert {(m.starts_at, m.status) for m in meetings} == {(dt.time(10, 30), "scheduled")}
+    assert {(m.starts_at, m.status) for m in meetings} == {(dt.time(10, 30), MeetingStatus.SCHEDULED)}
     assert fresh(type(panel), panel.id).meeting_time == dt.time(10, 30)
 
     index = page_of(client.get(f"/panels/{panel.id}/meetings"))
@@ -113,7 +119,7 @@ def test_fortnightly_schedule_gives_every_other_tuesday_for_six_months(app, clie
 
 
 def test_monthly_schedule_keeps_the_second_wednesday(world):
-    panel = PanelFactory(cadence="monthly", weekday=2)
+    panel = PanelFactory(cadence=Cadence.MONTHLY, weekday=2)
     month_start = (TODAY.replace(day=1) + dt.timedelta(days=62)).replace(day=1)
     first = next_weekday(month_start, 2) + dt.timedelta(days=7)
     assert 8 <= first.day <= 14 and first.weekday() == 2
@@ -193,7 +199,7 @@ def test_cancel_releases_listed_cases_back_to_waiting(app, client, world):
     assert "Meeting cancelled. Its cases are waiting to be listed again." in page
 
     stored = fresh(Meeting, meeting.id)
-    assert stored.status == "cancelled" and stored.items == []
+    assert stored.status == MeetingStatus.CANCELLED and stored.items == []
     assert db.session.execute(select(AgendaItem).where(AgendaItem.case_id == case.id)).first() is None
     assert case.id in {c.id for c in services.waiting_cases(world.panel)}
     waiting = section(page_of(client.get(f"/meetings/{later.id}/agenda")), "Waiting to be heard")
@@ -214,8 +220,8 @@ def test_a_started_meeting_cannot_be_moved_or_cancelled(app, client, world):
     assert "Only a meeting that has not started can be cancelled." in cancel
     assert post_form(client, f"/meetings/{meeting.id}/cancel").status_code == 200
     stored = fresh(Meeting, meeting.id)
-    assert (stored.status, stored.meets_on, len(stored.items)) == ("in_progress", TODAY + 21 * DAY, 1)
-    with pytest.raises(services.MeetingError):
+    assert (stored.status, stored.meets_on, len(stored.items)) == (MeetingStatus.IN_PROGRESS, TODAY + 21 * DAY, 1)
+    with pytest.raises(StepRefused):
         services.cancel_meeting(world.users["manager"], stored)
 
 
@@ -229,7 +235,8 @@ def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
     heard_before = accepted(world, referred_on=TODAY - 90 * DAY)
     past = meeting_with(world, -14, [heard_before])
     start(world, past)
-    services.record_hearing(world.users["manager"], past.items[0], "Invented risk", "Invented minute", "heard", None)
+    services.record_hearing(world.users["manager"], past.items[0], "Invented risk", "Invented minute", ItemStatus.HEARD,
+                            None)
     services.close_meeting(world.users["manager"], past)
     db.session.commit()
 
@@ -255,14 +262,14 @@ def test_capacity_warning_on_the_agenda_page(app, client, world):
     sign_in(client, world.users["manager"])
     agenda = f"/meetings/{meeting.id}/agenda"
     for case in cases[:2]:
-        assert f"{case.reference} listed." in follow(client, post_form(client, agenda, {"op": "list",
-                                                                                        "case_id": str(case.id)}))
+        listed = post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
+        assert f"{case.reference} listed." in follow(client, listed)
     assert "over the panel's capacity" not in page_of(client.get(agenda))
-    post_form(client, agenda, {"op": "list", "case_id": str(cases[2].id)})
+    post_form(client, f"/meetings/{meeting.id}/cases/{cases[2].id}/list", token_from=agenda)
     page = page_of(client.get(agenda))
     assert "3 cases listed: 1 over the panel's capacity of 2." in page
     assert "govuk-warning-text" in page
-    follow(client, post_form(client, agenda, {"op": "publish"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     event = audit_events("agenda.published")[-1]
     assert event.detail == {"cases": 3, "over_capacity": True}
 
@@ -281,14 +288,14 @@ def test_reorder_the_agenda_with_up_and_down(app, client, world):
         return next(i for i in fresh(Meeting, meeting.id).items if i.case_id == case.id)
 
     assert order() == [a.reference, b.reference, c.reference]
-    post_form(client, agenda, {"op": "down", "item_id": str(item_of(a).id)})
+    post_form(client, f"/agenda-items/{item_of(a).id}/down", token_from=agenda)
     assert order() == [b.reference, a.reference, c.reference]
-    post_form(client, agenda, {"op": "up", "item_id": str(item_of(c).id)})
+    post_form(client, f"/agenda-items/{item_of(c).id}/up", token_from=agenda)
     assert order() == [b.reference, c.reference, a.reference]
-    post_form(client, agenda, {"op": "up", "item_id": str(item_of(b).id)})  # already first: no change
+    post_form(client, f"/agenda-items/{item_of(b).id}/up", token_from=agenda)  # already first: no change
     assert order() == [b.reference, c.reference, a.reference]
     assert [i.position for i in sorted(fresh(Meeting, meeting.id).items, key=lambda i: i.position)] == [1, 2, 3]
-    removed = follow(client, post_form(client, agenda, {"op": "remove", "item_id": str(item_of(c).id)}))
+    removed = follow(client, post_form(client, f"/agenda-items/{item_of(c).id}/remove", token_from=agenda))
     assert f"{c.reference} removed from the agenda." in removed
     assert listed_order(section(removed, "Listed (", "Waiting"), [b.reference, a.reference]) == [
         b.reference, a.reference]
@@ -311,9 +318,11 @@ def test_publishing_shows_the_agenda_to_member_agencies(app, client, world):
 
     sign_in(client, world.users["manager"])
     empty = meeting_with(world, 49, publish=False)
-    refused = follow(client, post_form(client, f"/meetings/{empty.id}/agenda", {"op": "publish"}))
+    refused = follow(client, post_form(client, f"/meetings/{empty.id}/publish",
+                                       token_from=f"/meetings/{empty.id}/agenda"))
     assert "List at least one case before publishing the agenda" in refused
-    published = follow(client, post_form(client, f"/meetings/{meeting.id}/agenda", {"op": "publish"}))
+    published = follow(client, post_form(client, f"/meetings/{meeting.id}/publish",
+                                         token_from=f"/meetings/{meeting.id}/agenda"))
     assert "Agenda published" in published
     assert fresh(Meeting, meeting.id).agenda_published_at is not None
 
@@ -339,22 +348,22 @@ def test_carry_over_unheard_cases_to_the_next_meeting(app, client, world):
     agenda = f"/meetings/{meeting.id}/agenda"
 
     # Not while the meeting can still hear them.
-    refused = follow(client, post_form(client, agenda, {"op": "carry_over"}))
+    refused = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=agenda))
     assert "Close the meeting" in refused
     assert len(fresh(Meeting, nxt.id).items) == 1
 
     meeting = fresh(Meeting, meeting.id)
     item = next(i for i in meeting.items if i.case_id == heard.id)
-    services.record_hearing(manager, item, "Invented risk", "Invented minute", "heard", None)
+    services.record_hearing(manager, item, "Invented risk", "Invented minute", ItemStatus.HEARD, None)
     services.close_meeting(manager, meeting)
     db.session.commit()
     detail = page_of(client.get(f"/meetings/{meeting.id}"))
     assert "Carry unheard cases to the next meeting" in detail
-    page = follow(client, post_form(client, agenda, {"op": "carry_over"}, token_from=f"/meetings/{meeting.id}"))
+    page = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=f"/meetings/{meeting.id}"))
     assert f"1 case carried to {nxt.meets_on:%d %B %Y}." in page
     target = fresh(Meeting, nxt.id)
     assert [i.case_id for i in sorted(target.items, key=lambda i: i.position)] == [kept.id, unheard.id]
-    again = follow(client, post_form(client, agenda, {"op": "carry_over"}))
+    again = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=agenda))
     assert f"0 cases carried to {nxt.meets_on:%d %B %Y}." in again
     assert len(fresh(Meeting, nxt.id).items) == 2
     assert unheard.id not in {c.id for c in services.waiting_cases(world.panel)}
@@ -366,7 +375,7 @@ def test_carry_over_needs_a_later_meeting(app, client, world):
     services.close_meeting(world.users["manager"], fresh(Meeting, meeting.id))
     db.session.commit()
     sign_in(client, world.users["manager"])
-    page = follow(client, post_form(client, f"/meetings/{meeting.id}/agenda", {"op": "carry_over"}))
+    page = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=f"/meetings/{meeting.id}"))
     assert "There is no later scheduled meeting to carry cases to; schedule one first" in page
 
 
@@ -379,9 +388,9 @@ def test_a_deferred_case_is_listed_first_at_the_next_meeting(app, client, world)
     sign_in(client, world.users["manager"])
     item = next(i for i in meeting.items if i.case_id == deferred.id)
     response = hearing_post(client, item, item.version, minute="Invented: the IDVA was not ready",
-                            outcome="deferred")
+                            outcome=ItemStatus.DEFERRED)
     assert f"{deferred.reference} deferred." in follow(client, response)
-    assert fresh(AgendaItem, item.id).status == "deferred"
+    assert fresh(AgendaItem, item.id).status == ItemStatus.DEFERRED
     target = fresh(Meeting, nxt.id)
     assert [i.case_id for i in sorted(target.items, key=lambda i: i.position)] == [deferred.id, first.id, second.id]
     assert [i.position for i in sorted(target.items, key=lambda i: i.position)] == [1, 2, 3]
@@ -403,20 +412,21 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
 
     def refused_with(reason):
         response = hearing_post(client, item, fresh(AgendaItem, item.id).version, risk_summary="Invented risk",
-                                minute="Invented minute", outcome="heard")
+                                minute="Invented minute", outcome=ItemStatus.HEARD)
         assert response.status_code == 200
         assert "Case discussion cannot start" in page_of(response) and reason in page_of(response), reason
         stored = fresh(AgendaItem, item.id)
-        assert (stored.status, stored.risk_summary, stored.minute) == ("listed", None, None)
+        assert (stored.status, stored.risk_summary, stored.minute) == (ItemStatus.LISTED, None, None)
 
     # Before the meeting is open the hearing page is read-only.
-    early = hearing_post(client, item, item.version, risk_summary="Invented risk", outcome="heard")
+    early = hearing_post(client, item, item.version, risk_summary="Invented risk", outcome=ItemStatus.HEARD)
     assert "The meeting is not in progress, so the hearing cannot be changed here." in follow(client, early)
     assert "Case discussion cannot start: Open the meeting first" in page_of(client.get(hearing))
-    follow(client, post_form(client, register, {"op": "open"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
     # Nobody recorded.
     refused_with("Record who is present")
-    action = post_form(client, hearing, {"op": "action", "action-owner_agency_id": str(idva.id),
+    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                         "action-owner_agency_id": str(idva.id),
                                          "action-description": "Invented: too early",
                                          **date_parts("action-due_on", TODAY + 28 * DAY)})
     refusal = follow(client, action)
@@ -427,72 +437,75 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     assert db.session.execute(select(func.count()).select_from(Action)
                               .where(Action.agenda_item_id == item.id)).scalar() == 0
     # Someone recorded who has not agreed.
-    follow(client, post_form(client, register, {"op": "attendee", "name": "Ivy Idva-Test", "role": "IDVA",
-                                                "agency_id": str(idva.id)}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Ivy Idva-Test", "role": "IDVA", "agency_id": str(idva.id)}))
     refused_with("Record the confidentiality agreement of Ivy Idva-Test")
     ivy = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalar_one()
-    follow(client, post_form(client, register, {"op": "agree", "attendee_id": str(ivy.id)}))
+    follow(client, post_form(client, f"/attendees/{ivy.id}/agree", token_from=register))
     # An agency marked present without anyone named for it.
-    follow(client, post_form(client, register, {"op": "statuses", f"status-{police.id}": "present",
-                                                f"status-{idva.id}": "present"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
+        f"status-{police.id}": AttendanceStatus.PRESENT, f"status-{idva.id}": AttendanceStatus.PRESENT}))
     refused_with(f"Name who is here for {police.name}")
     register_page = page_of(client.get(register))
     assert f"Case discussion cannot start: Name who is here for {police.name}." in register_page
 
-    follow(client, post_form(client, register, {"op": "attendee", "name": "Pat Police-Test", "role": "DS",
-                                                "agency_id": str(police.id)}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Pat Police-Test", "role": "DS", "agency_id": str(police.id)}))
     refused_with("Record the confidentiality agreement of Pat Police-Test")
     pat = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id,
                                                     Attendee.name == "Pat Police-Test")).scalar_one()
-    follow(client, post_form(client, register, {"op": "agree", "attendee_id": str(pat.id)}))
+    follow(client, post_form(client, f"/attendees/{pat.id}/agree", token_from=register))
     assert "Everyone present has agreed to the confidentiality statement." in page_of(client.get(register))
 
     response = hearing_post(client, item, fresh(AgendaItem, item.id).version, risk_summary="Invented risk",
-                            minute="Invented minute", outcome="heard")
+                            minute="Invented minute", outcome=ItemStatus.HEARD)
     assert f"{case.reference} heard." in follow(client, response)
     stored = fresh(AgendaItem, item.id)
-    assert (stored.status, stored.risk_summary, stored.minute) == ("heard", "Invented risk", "Invented minute")
+    assert (stored.status, stored.risk_summary, stored.minute) == (ItemStatus.HEARD, "Invented risk",
+                                                                   "Invented minute")
     assert stored.heard_at is not None
 
 
 def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app, client, world):
     panel = world.panel
-    extra = [AgencyFactory(kind="health", name="Pretend Health Trust"),
-             AgencyFactory(kind="housing", name="Invented Homes"),
-             AgencyFactory(kind="education", name="Sample School")]
+    extra = [AgencyFactory(kind=AgencyKind.HEALTH, name="Pretend Health Trust"),
+             AgencyFactory(kind=AgencyKind.HOUSING, name="Invented Homes"),
+             AgencyFactory(kind=AgencyKind.EDUCATION, name="Sample School")]
     PanelMemberFactory(panel=panel, agency=extra[0])
     PanelMemberFactory(panel=panel, agency=extra[1])
     PanelMemberFactory(panel=panel, agency=extra[2], is_core=False)
     meeting = meeting_with(world, 21, [accepted(world)])
     sign_in(client, world.users["manager"])
     register = f"/meetings/{meeting.id}/register"
-    follow(client, post_form(client, register, {"op": "open"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
     stored = {a.agency_id: a for a in fresh(Meeting, meeting.id).attendances}
-    assert {a.status for a in stored.values()} == {"absent"} and len(stored) == 5
+    assert {a.status for a in stored.values()} == {AttendanceStatus.ABSENT} and len(stored) == 5
     assert not stored[extra[2].id].is_core
 
-    wanted = {world.agencies.police.id: "present", world.agencies.idva.id: "deputy",
-              extra[0].id: "apologies_info", extra[1].id: "apologies", extra[2].id: "absent"}
-    follow(client, post_form(client, register, {"op": "statuses",
+    wanted = {world.agencies.police.id: AttendanceStatus.PRESENT, world.agencies.idva.id: AttendanceStatus.DEPUTY,
+              extra[0].id: AttendanceStatus.APOLOGIES_INFO, extra[1].id: AttendanceStatus.APOLOGIES,
+              extra[2].id: AttendanceStatus.ABSENT}
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
                                                 **{f"status-{k}": v for k, v in wanted.items()}}))
     stored = {a.agency_id: a.status for a in fresh(Meeting, meeting.id).attendances}
     assert stored == wanted
     response = client.get(register)
-    assert selected_value(response, f"status-{extra[0].id}") == "apologies_info"
+    assert selected_value(response, f"status-{extra[0].id}") == AttendanceStatus.APOLOGIES_INFO
     assert "Sample School</label> <span class=\"govuk-body-s\">(not core)</span>" in page_of(response)
-    bad = post_form(client, register, {"op": "statuses", f"status-{extra[0].id}": "asleep"})
+    bad = post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register,
+                    data={f"status-{extra[0].id}": "asleep"})
     assert bad.status_code == 400
     assert fresh(Attendance, next(a.id for a in fresh(Meeting, meeting.id).attendances
-                                  if a.agency_id == extra[0].id)).status == "apologies_info"
+                                  if a.agency_id == extra[0].id)).status == AttendanceStatus.APOLOGIES_INFO
 
-    follow(client, post_form(client, register, {"op": "attendee", "name": "Olive Observer-Test",
-                                                "role": "Student social worker", "agency_id": "observer"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
+        "name": "Olive Observer-Test", "role": "Student social worker", "agency_id": "observer"}))
     olive = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalar_one()
     assert (olive.is_observer, olive.agency_id, olive.role) == (True, None, "Student social worker")
     page = page_of(client.get(register))
     assert "Olive Observer-Test, Student social worker" in page and "Observer" in page
     assert "Record the confidentiality agreement of Olive Observer-Test" in page
-    follow(client, post_form(client, register, {"op": "agree", "attendee_id": str(olive.id)}))
+    follow(client, post_form(client, f"/attendees/{olive.id}/agree", token_from=register))
     assert fresh(Attendee, olive.id).confidentiality_agreed_at is not None
     # Every agency still marked as attending needs a name: the observer does not count for any.
     blockers = services.discussion_blockers(fresh(Meeting, meeting.id))
@@ -500,11 +513,11 @@ def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app,
                         f"Name who is here for {world.agencies.idva.name}"]
 
     # After closing, the register is read-only and says who came.
-    follow(client, post_form(client, register, {"op": "close"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/close", token_from=register))
     page = page_of(client.get(register))
     assert f"{extra[0].name}: Apologies, information sent" in page
     assert f"{world.agencies.idva.name}: Deputy sent" in page
-    assert 'name="op" value="statuses"' not in page
+    assert f'action="/meetings/{meeting.id}/attendance"' not in page
 
 
 # --- action reviews at a hearing -------------------------------------------------------------
@@ -520,10 +533,10 @@ def test_open_actions_are_reviewed_at_the_next_hearing(app, client, world):
     past = meeting_with(world, -14, [repeat])
     start(world, past, idva, police)
     past_item = past.items[0]
-    not_possible = services.add_action(manager, past_item, idva.id, "Invented: offer refuge space",
-                                       TODAY - 2 * DAY, "Ivy")
-    not_done = services.add_action(manager, past_item, police.id, "Invented: check bail", TODAY - DAY, None)
-    services.record_hearing(manager, past_item, "Invented risk", "Invented minute", "heard", None)
+    not_possible = actions.add_action(manager, past_item, idva.id, "Invented: offer refuge space",
+                                      TODAY - 2 * DAY, "Ivy")
+    not_done = actions.add_action(manager, past_item, police.id, "Invented: check bail", TODAY - DAY, None)
+    services.record_hearing(manager, past_item, "Invented risk", "Invented minute", ItemStatus.HEARD, None)
     services.close_meeting(manager, past)
     db.session.commit()
 
@@ -539,29 +552,30 @@ def test_open_actions_are_reviewed_at_the_next_hearing(app, client, world):
         assert description in reviewed
 
     response = hearing_post(client, item, version_in(response), risk_summary="Invented: risk lower",
-                            minute="Invented: reviewed", outcome="heard", **{
-                                f"review-{from_earlier_done.id}": "done",
+                            minute="Invented: reviewed", outcome=ItemStatus.HEARD, **{
+                                f"review-{from_earlier_done.id}": ActionStatus.DONE,
                                 f"review-note-{from_earlier_done.id}": "Invented: safety plan in place",
-                                f"review-{not_possible.id}": "not_possible",
+                                f"review-{not_possible.id}": ActionStatus.NOT_POSSIBLE,
                                 f"review-note-{not_possible.id}": "Invented: she moved out of area",
-                                f"review-{not_done.id}": "not_done",
+                                f"review-{not_done.id}": ActionStatus.NOT_DONE,
                                 f"review-note-{not_done.id}": "Invented: no officer available",
                                 f"review-{from_earlier_kept.id}": "",
                                 f"review-note-{from_earlier_kept.id}": ""})
     follow(client, response)
 
-    expected = {from_earlier_done.id: ("done", "Invented: safety plan in place"),
-                not_possible.id: ("not_possible", "Invented: she moved out of area"),
-                not_done.id: ("not_done", "Invented: no officer available")}
+    expected = {from_earlier_done.id: (ActionStatus.DONE, "Invented: safety plan in place"),
+                not_possible.id: (ActionStatus.NOT_POSSIBLE, "Invented: she moved out of area"),
+                not_done.id: (ActionStatus.NOT_DONE, "Invented: no officer available")}
     for action_id, (status, note) in expected.items():
         action = fresh(Action, action_id)
         assert action.status == status and action.closed_at is not None
-        review = [u for u in action.updates if u.kind == "review"]
+        review = [u for u in action.updates if u.kind == UpdateKind.REVIEW]
         assert [(u.status, u.note, u.user_id) for u in review] == [(status, note, manager.id)]
     kept = fresh(Action, from_earlier_kept.id)
-    assert kept.status == "open" and kept.closed_at is None
-    assert not [u for u in kept.updates if u.kind == "review"]
-    assert sorted(e.detail["outcome"] for e in audit_events("action.reviewed")) == ["done", "not_done", "not_possible"]
+    assert kept.status == ActionStatus.OPEN and kept.closed_at is None
+    assert not [u for u in kept.updates if u.kind == UpdateKind.REVIEW]
+    assert sorted(e.detail["outcome"] for e in audit_events("action.reviewed")) \
+        == [ActionStatus.DONE, ActionStatus.NOT_DONE, ActionStatus.NOT_POSSIBLE]
     case_page = page_of(client.get(f"/actions/{not_possible.id}"))
     assert "Not possible (circumstances changed)" in case_page
     assert "Reviewed at meeting by" in case_page and "Invented: she moved out of area" in case_page
@@ -573,7 +587,8 @@ def test_actions_agreed_at_this_hearing_are_not_reviewed_as_earlier_ones(app, cl
     item = meeting.items[0]
     sign_in(client, world.users["manager"])
     hearing = f"/agenda-items/{item.id}/hearing"
-    added = post_form(client, hearing, {"op": "action", "action-owner_agency_id": str(world.agencies.idva.id),
+    added = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                        "action-owner_agency_id": str(world.agencies.idva.id),
                                         "action-description": "Invented: agreed just now",
                                         "action-named_person": "Ivy",
                                         **date_parts("action-due_on", TODAY + 28 * DAY)})
@@ -583,8 +598,8 @@ def test_actions_agreed_at_this_hearing_are_not_reviewed_as_earlier_ones(app, cl
     assert "Invented: agreed just now" not in section(page, "Open actions from earlier hearings", "Discussion")
     assert "No open actions from earlier hearings." in page
     action = db.session.execute(select(Action).where(Action.agenda_item_id == item.id)).scalar_one()
-    assert (action.status, action.named_person, action.due_on) == ("open", "Ivy", TODAY + 28 * DAY)
-    assert [u.kind for u in action.updates] == ["created"]
+    assert (action.status, action.named_person, action.due_on) == (ActionStatus.OPEN, "Ivy", TODAY + 28 * DAY)
+    assert [u.kind for u in action.updates] == [UpdateKind.CREATED]
 
 
 # --- minutes ---------------------------------------------------------------------------------
@@ -594,7 +609,7 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     meeting = meeting_with(world, 21, [accepted(world)])
     start(world, meeting)
     item = meeting.items[0]
-    services.record_hearing(manager, item, "Invented risk", "Invented minute: first version", "heard", None)
+    services.record_hearing(manager, item, "Invented risk", "Invented minute: first version", ItemStatus.HEARD, None)
     db.session.commit()
     sign_in(client, manager)
     finalise = f"/meetings/{meeting.id}/finalise"
@@ -603,14 +618,14 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     assert "Close the meeting before finalising its minutes." in page_of(client.get(finalise))
     assert post_form(client, finalise).status_code == 200
     assert fresh(Meeting, meeting.id).minutes_finalised_at is None
-    with pytest.raises(services.MeetingError, match="Close the meeting"):
+    with pytest.raises(StepRefused, match="Close the meeting"):
         services.finalise_minutes(manager, fresh(Meeting, meeting.id))
     # Nor can a minute be amended before it is final.
-    with pytest.raises(services.MeetingError, match="until the minutes are final"):
+    with pytest.raises(StepRefused, match="until the minutes are final"):
         services.amend_minute(manager, fresh(AgendaItem, item.id), "x", "y", None)
     db.session.rollback()
 
-    follow(client, post_form(client, f"/meetings/{meeting.id}/register", {"op": "close"}))
+    follow(client, post_form(client, f"/meetings/{meeting.id}/close", token_from=f"/meetings/{meeting.id}/register"))
     assert "Minutes finalised and locked." in follow(client, post_form(client, finalise))
     stored = fresh(Meeting, meeting.id)
     assert stored.minutes_locked and stored.minutes_finalised_by_id == manager.id
@@ -623,7 +638,8 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     assert 'name="risk_summary"' in page and ">Save</button>" not in page
     refused = hearing_post(client, item, version_in(response), risk_summary="Changed", minute="Changed afterwards")
     assert "the hearing cannot be changed here" in follow(client, refused)
-    action = post_form(client, hearing, {"op": "action", "action-owner_agency_id": str(world.agencies.idva.id),
+    action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
+                                         "action-owner_agency_id": str(world.agencies.idva.id),
                                          "action-description": "Invented: too late",
                                          **date_parts("action-due_on", TODAY + 28 * DAY)})
     assert action.status_code == 302
@@ -666,7 +682,7 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
 # --- research visibility ---------------------------------------------------------------------
 
 RESEARCH = {"relevant": "Invented: three call-outs since May", "to_share": "Invented: call-out dates",
-            "lawful_basis": "public_task", "withheld": "Invented: a sealed family court matter",
+            "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "Invented: a sealed family court matter",
             "withheld_reason": "Invented: court order forbids disclosure", "version": ""}
 
 
@@ -677,7 +693,7 @@ def test_research_visibility_before_and_after_sharing(app, client, world):
     saved = post_form(idva, research, RESEARCH)
     assert "Research saved. It stays visible to your agency only until you share it." in follow(idva, saved)
     colleague = UserFactory(agency=police, full_name="Petra Police-Rep")
-    PanelRoleFactory(panel=world.panel, user=colleague, role="representative")
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     other = signed_in(app, colleague)
     sign_in(client, world.users["manager"])
     chair = signed_in(app, world.users["chair"])
@@ -695,7 +711,7 @@ def test_research_visibility_before_and_after_sharing(app, client, world):
     hearing = page_of(chair.get(f"/agenda-items/{item.id}/hearing"))
     assert RESEARCH["to_share"] not in hearing and RESEARCH["relevant"] not in hearing
 
-    page = follow(idva, post_form(idva, research, {"op": "share"}))
+    page = follow(idva, post_form(idva, f"{research}/share", token_from=research))
     assert "Your research is now shared with the panel." in page
     assert fresh(ResearchReturn, db.session.execute(select(ResearchReturn.id)).scalar_one()).is_shared
 
@@ -733,7 +749,7 @@ def test_research_grid_shows_who_returned(app, client, world):
     research = f"/agenda-items/{world.item.id}/research"
     follow(rep, post_form(rep, research, RESEARCH))
     colleague = UserFactory(agency=police)
-    PanelRoleFactory(panel=world.panel, user=colleague, role="representative")
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     other = signed_in(app, colleague)
     follow(other, post_form(other, research, {"nothing_held": "y", "version": ""}))
     sign_in(client, world.users["manager"])
@@ -752,7 +768,7 @@ def test_research_grid_shows_who_returned(app, client, world):
     cells = grid()
     assert cells[world.accepted.id] == {idva.short_name: "R", police.short_name: "N"}
     assert cells[quiet.id] == {idva.short_name: "–", police.short_name: "–"}
-    follow(rep, post_form(rep, research, {"op": "share"}))
+    follow(rep, post_form(rep, f"{research}/share", token_from=research))
     assert grid()[world.accepted.id] == {idva.short_name: "RS", police.short_name: "N"}
     assert rep.get(f"/meetings/{world.meeting.id}/research").status_code == 403
     nothing = db.session.execute(select(ResearchReturn).where(ResearchReturn.agency_id == police.id)).scalar_one()
@@ -764,19 +780,19 @@ def test_research_grid_shows_who_returned(app, client, world):
 def test_two_people_updating_one_action_lose_nothing(app, world):
     action = world.action
     colleague = UserFactory(agency=world.agencies.idva, full_name="Ida Colleague-Test")
-    PanelRoleFactory(panel=world.panel, user=colleague, role="representative")
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     first, second = signed_in(app, world.users["representative"]), signed_in(app, colleague)
     url = f"/actions/{action.id}"
     first_version = version_in(first.get(url), "update-version")
     second_version = version_in(second.get(url), "update-version")
     assert first_version == second_version
 
-    saved = post_form(first, url, {"op": "update", "update-kind": "progress",
+    saved = post_form(first, url, {"update-kind": UpdateKind.PROGRESS,
                                    "update-note": "Invented: first note, called the victim",
                                    "update-version": first_version})
     assert "Action updated." in follow(first, saved)
 
-    stale = post_form(second, url, {"op": "update", "update-kind": "progress",
+    stale = post_form(second, url, {"update-kind": UpdateKind.PROGRESS,
                                     "update-note": "Invented: second note, wrote to the GP",
                                     "update-version": second_version})
     assert stale.status_code == 200
@@ -789,18 +805,18 @@ def test_two_people_updating_one_action_lose_nothing(app, world):
     assert "Invented: second note, wrote to the GP" not in notes
     assert len(audit_events("action.progress")) == 1
 
-    again = post_form(second, url, {"op": "update", "update-kind": "progress",
+    again = post_form(second, url, {"update-kind": UpdateKind.PROGRESS,
                                     "update-note": textarea, "update-version": version_in(stale, "update-version")})
     follow(second, again)
     notes = [u.note for u in fresh(Action, action.id).updates]
     assert "Invented: first note, called the victim" in notes and "Invented: second note, wrote to the GP" in notes
-    assert fresh(Action, action.id).status == "open"
+    assert fresh(Action, action.id).status == ActionStatus.OPEN
 
 
 def test_representatives_see_their_agency_actions_across_panels_overdue_first(app, world):
     idva, police = world.agencies.idva, world.agencies.police
-    other_panel = another_panel(world, name="Other Borough MARAC Test", agencies=["idva"], roles=["representative"])
-    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status="accepted")
+    other_panel = another_panel(world, name="Other Borough MARAC Test", agencies=["idva"], roles=[Role.REPRESENTATIVE])
+    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
     other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
     overdue_elsewhere = ActionFactory(item=other_meeting.items[0], owner_agency=idva, due_on=TODAY - 10 * DAY,
                                       description="Invented: overdue elsewhere")
@@ -810,7 +826,7 @@ def test_representatives_see_their_agency_actions_across_panels_overdue_first(ap
     ActionFactory(item=world.item, owner_agency=police, due_on=TODAY - 20 * DAY,
                   description="Invented: police own this")
     ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 30 * DAY,
-                  description="Invented: already done", status="done")
+                  description="Invented: already done", status=ActionStatus.DONE)
 
     rep = signed_in(app, world.users["representative"])
     response = rep.get("/actions")
@@ -836,9 +852,9 @@ def test_manager_sees_rag_tags_on_the_panel_actions(app, client, world):
     ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 3 * DAY, description="Invented: late one")
     ActionFactory(item=world.item, owner_agency=police, due_on=TODAY + 30 * DAY, description="Invented: plenty of time")
     ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 30 * DAY,
-                  description="Invented: finished", status="done")
+                  description="Invented: finished", status=ActionStatus.DONE)
     other_panel = another_panel(world, agencies=["idva"], roles=[])
-    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status="accepted")
+    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
     other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
     ActionFactory(item=other_meeting.items[0], owner_agency=idva, due_on=TODAY - 5 * DAY,
                   description="Invented: another panel")
@@ -866,22 +882,23 @@ def test_completing_and_chasing_an_action(app, client, world):
     action = world.action
     sign_in(client, world.users["manager"])
     url = f"/actions/{action.id}"
-    chased = post_form(client, url, {"op": "chase", "chase-note": "Invented: emailed the IDVA manager",
-                                     "chase-version": version_in(client.get(url), "chase-version")})
+    chased = post_form(client, f"{url}/chase", token_from=url, data={
+        "chase-note": "Invented: emailed the IDVA manager",
+        "chase-version": version_in(client.get(url), "chase-version")})
     assert "Chase recorded." in follow(client, chased)
     assert fresh(Action, action.id).last_chased_at is not None
     rep = signed_in(app, world.users["representative"])
     response = rep.get(url)
     assert 'name="chase-note"' not in page_of(response), "only the manager chases"
-    forbidden = post_form(rep, url, {"op": "chase", "chase-note": "x",
-                                     "chase-version": version_in(response, "update-version")})
+    forbidden = post_form(rep, f"{url}/chase", token_from=url, data={
+        "chase-note": "x", "chase-version": version_in(response, "update-version")})
     assert forbidden.status_code == 403
-    done = post_form(rep, url, {"op": "update", "update-kind": "completed", "update-note": "Invented: all done",
+    done = post_form(rep, url, {"update-kind": UpdateKind.COMPLETED, "update-note": "Invented: all done",
                                 "update-version": version_in(response, "update-version")})
     follow(rep, done)
     stored = fresh(Action, action.id)
-    assert stored.status == "done" and stored.closed_at is not None
-    assert [u.kind for u in stored.updates][-2:] == ["chase", "completed"]
+    assert stored.status == ActionStatus.DONE and stored.closed_at is not None
+    assert [u.kind for u in stored.updates][-2:] == [UpdateKind.CHASE, UpdateKind.COMPLETED]
     page = page_of(rep.get(url))
     assert "Record progress" not in page and "Done" in page
     outsider = signed_in(app, world.users["nonmember"])
@@ -913,45 +930,50 @@ def test_every_step_writes_an_audit_event(app, client, world):
                                                   {**date_parts("start_on", first), "starts_at": "10:00"}))
     meeting = db.session.execute(select(Meeting).where(Meeting.meets_on == first)).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
-    step("agenda.case_listed", manager, post_form(client, agenda, {"op": "list", "case_id": str(case.id)}))
-    published = step("agenda.published", manager, post_form(client, agenda, {"op": "publish"}))
+    step("agenda.case_listed", manager,
+         post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda))
+    published = step("agenda.published", manager,
+                     post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     assert published.object_id == str(meeting.id)
     item = fresh(Meeting, meeting.id).items[0]
     research = f"/agenda-items/{item.id}/research"
     saved = step("research.saved", rep_user, post_form(rep, research, RESEARCH))
     assert saved.detail == {"agenda_item_id": str(item.id), "nothing_held": False}
-    shared = step("research.shared", rep_user, post_form(rep, research, {"op": "share"}))
-    assert shared.purpose == "public_task"
+    shared = step("research.shared", rep_user, post_form(rep, f"{research}/share", token_from=research))
+    assert shared.purpose == LawfulBasis.PUBLIC_TASK
     register = f"/meetings/{meeting.id}/register"
-    step("meeting.opened", manager, post_form(client, register, {"op": "open"}))
-    step("meeting.attendee_added", manager, post_form(client, register, {
-        "op": "attendee", "name": "Ivy Idva-Test", "role": "", "agency_id": str(idva.id)}))
+    step("meeting.opened", manager, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
+    step("meeting.attendee_added", manager, post_form(
+        client, f"/meetings/{meeting.id}/attendees", token_from=register,
+        data={"name": "Ivy Idva-Test", "role": "", "agency_id": str(idva.id)}))
     attendee = fresh(Meeting, meeting.id).attendees[0]
     agreed = step("meeting.confidentiality_agreed", manager,
-                  post_form(client, register, {"op": "agree", "attendee_id": str(attendee.id)}))
+                  post_form(client, f"/attendees/{attendee.id}/agree", token_from=register))
     assert agreed.detail == {"attendee_id": str(attendee.id)}
-    step("meeting.register_recorded", manager, post_form(client, register, {
-        "op": "statuses", f"status-{idva.id}": "present"}))
+    step("meeting.register_recorded", manager, post_form(
+        client, f"/meetings/{meeting.id}/attendance", token_from=register,
+        data={f"status-{idva.id}": AttendanceStatus.PRESENT}))
     hearing = f"/agenda-items/{item.id}/hearing"
-    created = step("action.created", manager, post_form(client, hearing, {
-        "op": "action", "action-owner_agency_id": str(idva.id), "action-description": "Invented: call her",
-        **date_parts("action-due_on", first + 28 * DAY)}))
+    created = step("action.created", manager, post_form(
+        client, f"/agenda-items/{item.id}/actions", token_from=hearing,
+        data={"action-owner_agency_id": str(idva.id), "action-description": "Invented: call her",
+              **date_parts("action-due_on", first + 28 * DAY)}))
     action = db.session.execute(select(Action).where(Action.agenda_item_id == item.id)).scalar_one()
     assert created.object_id == str(action.id) and created.object_type == "actions"
     step("agenda.case_heard", manager, hearing_post(client, item, fresh(AgendaItem, item.id).version,
                                                     risk_summary="Invented risk", minute="Invented minute",
-                                                    outcome="heard"))
-    step("meeting.closed", manager, post_form(client, register, {"op": "close"}))
+                                                    outcome=ItemStatus.HEARD))
+    step("meeting.closed", manager, post_form(client, f"/meetings/{meeting.id}/close", token_from=register))
     step("minutes.finalised", manager, post_form(client, f"/meetings/{meeting.id}/finalise"))
     amend = f"/agenda-items/{item.id}/amend"
     step("minutes.amended", manager, post_form(client, amend, {
         "version": str(fresh(AgendaItem, item.id).version), "minute": "Invented minute, corrected",
         "reason": "Invented reason"}))
     step("action.progress", rep_user, post_form(rep, f"/actions/{action.id}", {
-        "op": "update", "update-kind": "progress", "update-note": "Invented: called",
+        "update-kind": UpdateKind.PROGRESS, "update-note": "Invented: called",
         "update-version": str(fresh(Action, action.id).version)}))
     step("action.completed", rep_user, post_form(rep, f"/actions/{action.id}", {
-        "op": "update", "update-kind": "completed", "update-note": "Invented: done",
+        "update-kind": UpdateKind.COMPLETED, "update-note": "Invented: done",
         "update-version": str(fresh(Action, action.id).version)}))
 
     # No personal data in any of these events' details; and the chain still verifies.
@@ -971,17 +993,19 @@ def test_errors_in_a_second_form_are_summarised_and_named_in_the_title(app, clie
     start(world, meeting)
     sign_in(client, world.users["manager"])
 
-    register = post_form(client, f"/meetings/{meeting.id}/register", {"op": "attendee", "name": "", "agency_id": ""})
+    register = post_form(client, f"/meetings/{meeting.id}/attendees", token_from=f"/meetings/{meeting.id}/register",
+                         data={"name": "", "agency_id": ""})
     assert title_of(register).startswith("Error: ")
     summary = section(page_of(register), "There is a problem", "</div>")
     assert "Enter the attendee's name" in summary and "Choose the agency, or observer" in summary
 
-    hearing = post_form(client, f"/agenda-items/{meeting.items[0].id}/hearing", {"op": "action"})
+    hearing = post_form(client, f"/agenda-items/{meeting.items[0].id}/actions",
+                        token_from=f"/agenda-items/{meeting.items[0].id}/hearing")
     assert title_of(hearing).startswith("Error: ") and "Choose the agency that owns the action" in page_of(hearing)
 
     url = f"/actions/{world.action.id}"
-    chase = post_form(client, url, {"op": "chase", "chase-note": "",
-                                    "chase-version": version_in(client.get(url), "chase-version")})
+    chase = post_form(client, f"{url}/chase", token_from=url, data={
+        "chase-note": "", "chase-version": version_in(client.get(url), "chase-version")})
     assert title_of(chase).startswith("Error: ") and "Say how you chased it" in page_of(chase)
     assert title_of(client.get(url)).startswith("Action")
 
@@ -990,13 +1014,13 @@ def test_meeting_pages_issue_no_query_per_case(app, client, world):
     """The meeting, agenda and research-grid pages issue as many statements for 6 cases as for 2."""
     from sqlalchemy import event
 
-    from marac.cases.models import CaseParty
+    from marac.cases.models import CaseParty, PartyRole
     from marac.people.models import Person
 
     def with_subject(case, n):
         person = Person(first_names="Testina", last_name=f"Fakeperson{n}")
         db.session.add(person)
-        db.session.add(CaseParty(case_id=case.id, person=person, role="victim"))
+        db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
         db.session.commit()
         return case
 
@@ -1048,5 +1072,5 @@ def test_a_case_cannot_be_on_two_agendas(app, world):
     from marac.meetings import services as meetings
 
     later = meetings.add_meeting(world.users["manager"], world.panel, TODAY + 40 * DAY, dt.time(10))
-    with pytest.raises(meetings.MeetingError, match="already listed for the meeting on"):
+    with pytest.raises(StepRefused, match="already listed for the meeting on"):
         meetings.list_case(world.users["manager"], later, world.accepted)

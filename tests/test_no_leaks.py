@@ -13,7 +13,9 @@ from sqlalchemy import text
 
 from config import TestConfig
 from marac import create_app
+from marac.cases.models import PartyRole
 from marac.extensions import db
+from marac.panels.models import PanelKind, Role
 from tests import helpers
 from tests.conftest import FreshContextClient
 from tests.referrals import asb_form, date_parts, mace_form, marac_form
@@ -143,8 +145,8 @@ def test_tampered_value_gives_a_generic_error_page_and_an_audit_event(app, clien
 
 def test_other_panels_fake_data_is_encrypted_too(app, client, world):
     """MACE and ASB referrals: names, dates of birth, postcodes and addresses only as ciphertext."""
-    mace = helpers.another_panel(world, "MACE", agencies=["idva"], roles=["manager"])
-    asb = helpers.another_panel(world, "ASB", agencies=["idva"], roles=["manager"])
+    mace = helpers.another_panel(world, PanelKind.MACE, agencies=["idva"], roles=[Role.MANAGER])
+    asb = helpers.another_panel(world, PanelKind.ASB, agencies=["idva"], roles=[Role.MANAGER])
     helpers.sign_in(client, world.users["representative"])
     assert helpers.post_form(client, f"/panels/{mace.id}/referrals/new",
                              mace_form(first=SECRETS["young person"])).status_code == 302
@@ -157,5 +159,5 @@ def test_other_panels_fake_data_is_encrypted_too(app, client, world):
                 for needle in (SECRETS["young person"], SECRETS["complainant"], "Pretend Academy",
                                "9 Imaginary Parade", "ZZ3 3ZZ", "Flat 2, Pretend House"):
                     assert needle.encode() not in blob, f"{table.name} holds {needle!r} in plain text"
-        assert re.search(r"young_person|complainant",
+        assert re.search(f"{PartyRole.YOUNG_PERSON}|{PartyRole.COMPLAINANT}",
                          " ".join(r for (r,) in db.session.execute(text("SELECT role FROM case_parties"))))

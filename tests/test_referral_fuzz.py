@@ -19,7 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from marac.cases.forms import LISTS
-from marac.cases.models import Case, CaseChange
+from marac.cases.models import SUBJECT_ROLE, Case, CaseChange, CaseStatus, Criterion, ScreeningDecision
+from marac.cases.questions import (AsbCategory, ExploitationType, Intervention, LivesWith, MaceScore, Need,
+                                   Relationship)
+from marac.panels.models import PanelKind
+from marac.people.models import Gender, LocationKind, YesNoUnknown
 from marac.core.forms import normalise_postcode
 from marac.extensions import db
 from tests.helpers import another_panel, audit_events, csrf_from, row_count, signed_in
@@ -33,10 +37,10 @@ FUZZ = settings(max_examples=40, deadline=None,
 CHARS = st.characters(blacklist_categories=("Cs",))  # lone surrogates cannot be sent as UTF-8 at all
 SPECIAL = ["", " ", "\x00", "\t\r\n", "\u202e\u200b", "<script>alert(1)</script>", "'; DROP TABLE cases; --",
            "%00", "{{ 7*7 }}", "ZZ1 1ZZ", "None", "null", "Zoë O'Brien-Ñúñez", "👩‍👧", "ß" * 40]
-VALID_TOKENS = ["yes", "no", "not_known", "female", "male", "visible_high_risk", "professional_judgement",
-                "potential_escalation", "repeat", "0", "1", "2", "3", "4", "hotspot", "address", "premises",
-                "criminal", "sexual", "noise", "drugs", "mental_health", "aba", "ex_partner", "victim", "accept",
-                "screen_out", "y", "draft", "submit"]
+VALID_TOKENS = [*YesNoUnknown, Gender.FEMALE, Gender.MALE, *Criterion, *MaceScore, "4", *LocationKind,
+                ExploitationType.CRIMINAL, ExploitationType.SEXUAL, AsbCategory.NOISE, AsbCategory.DRUGS,
+                Need.MENTAL_HEALTH, Intervention.ABA, Relationship.EX_PARTNER, LivesWith.VICTIM, *ScreeningDecision,
+                "y", CaseStatus.DRAFT, "submit"]
 
 short_text = st.text(CHARS, max_size=40)
 # Control characters, NUL most of all (PostgreSQL refuses it in text: it must never reach a query).
@@ -105,7 +109,7 @@ def post(client, url, token, data):
 
 
 def submitted_ids(panel):
-    return set(db.session.execute(select(Case.id).where(Case.panel_id == panel.id, Case.status != "draft")).scalars())
+    return set(db.session.execute(select(Case.id).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT)).scalars())
 
 
 def has_errors(response):
@@ -139,52 +143,52 @@ def fuzz_client(app, world):
     return signed_in(app, world.users["representative"])
 
 
-def panel_of_kind(world, kind):
-    """The world's panel for MARAC, else a new panel of this kind with the world's agencies and roles."""
-    return world.panel if kind == "MARAC" else another_panel(world, kind)
+def panel_for(world, kind):
+    """The world's MARAC panel, or a new panel of another kind with the world's agencies and roles."""
+    return world.panel if kind == PanelKind.MARAC else another_panel(world, kind)
 
 
 FORMS = {
-    "MARAC": (marac_form, ["victim", "dash", "perpetrators-0", "children-0"],
-              ["referrer_name", "referrer_contact", "victim-first_names", "victim-last_name", "victim-aliases",
-               "victim-address", "victim-postcode", "victim-phone", "victim-gp", "recent_incident", "history",
-               "consent_reason", "crime_reference", "orders"],
-              "victim"),
-    "MACE": (mace_form, ["young_person", "indicators", "persons_of_concern-0", "locations-0"],
-             ["referrer_name", "young_person-first_names", "young_person-last_name", "young_person-postcode",
-              "young_person-school", "concerns"],
-             "young_person"),
-    "ASB": (asb_form, ["complainant", "vulnerability", "respondents-0", "locations-0"],
-            ["referrer_name", "complainant-first_names", "complainant-last_name", "complainant-postcode",
-             "description"],
-            "complainant"),
+    PanelKind.MARAC: (marac_form, ["victim", "dash", "perpetrators-0", "children-0"],
+                      ["referrer_name", "referrer_contact", "victim-first_names", "victim-last_name",
+                       "victim-aliases", "victim-address", "victim-postcode", "victim-phone", "victim-gp",
+                       "recent_incident", "history", "consent_reason", "crime_reference", "orders"],
+                      "victim"),
+    PanelKind.MACE: (mace_form, ["young_person", "indicators", "persons_of_concern-0", "locations-0"],
+                     ["referrer_name", "young_person-first_names", "young_person-last_name", "young_person-postcode",
+                      "young_person-school", "concerns"],
+                     "young_person"),
+    PanelKind.ASB: (asb_form, ["complainant", "vulnerability", "respondents-0", "locations-0"],
+                    ["referrer_name", "complainant-first_names", "complainant-last_name", "complainant-postcode",
+                     "description"],
+                    "complainant"),
 }
 
 
 def check_referral(client, panel, url, token, data, subject_key, text_keys):
     before = submitted_ids(panel)
-    drafts_before = row_count(Case, Case.panel_id == panel.id, Case.status == "draft")
+    drafts_before = row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT)
     response = post(client, url, token, data)
     after = submitted_ids(panel)
     if response.status_code == 200:
         assert after == before, "a refused referral was stored"
-        assert row_count(Case, Case.panel_id == panel.id, Case.status == "draft") == drafts_before
+        assert row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before
         assert has_errors(response) or is_add_request(data), "200 without an error or an added entry"
         return
     location = urlsplit(response.headers["Location"]).path
     if location == "/referrals/mine":
-        assert data.get("action") == "draft" and after == before
-        assert row_count(Case, Case.panel_id == panel.id, Case.status == "draft") == drafts_before + 1
+        assert data.get("action") == CaseStatus.DRAFT and after == before
+        assert row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before + 1
         return
     [new_id] = after - before
     assert location == f"/cases/{new_id}"
     db.session.expire_all()
     case = db.session.get(Case, new_id)
-    assert case.status == "submitted" and re.fullmatch(rf"{panel.kind}-\d{{4}}-\d{{4,}}", case.reference)
+    assert case.status == CaseStatus.SUBMITTED and re.fullmatch(rf"{panel.kind}-\d{{4}}-\d{{4,}}", case.reference)
     answers = case.referral  # decrypts
     for key in text_keys:
         assert answer(answers, key) == expected(data, key), key
-    subject = next(p.person for p in case.parties if p.role == subject_key)
+    subject = next(p.person for p in case.parties if p.role == SUBJECT_ROLE[panel.kind])
     assert subject.first_names == (expected(data, f"{subject_key}-first_names") or "").strip()
     assert subject.last_name == (expected(data, f"{subject_key}-last_name") or "").strip()
     assert subject.date_of_birth.isoformat() == answer(answers, f"{subject_key}-date_of_birth")
@@ -192,10 +196,10 @@ def check_referral(client, panel, url, token, data, subject_key, text_keys):
     assert client.get(location).status_code == 200
 
 
-@pytest.mark.parametrize("kind", ["MARAC", "MACE", "ASB"])
+@pytest.mark.parametrize("kind", list(PanelKind))
 def test_referral_forms_never_fail(app, world, fuzz_client, kind):
     build, prefixes, text_keys, subject_key = FORMS[kind]
-    panel = panel_of_kind(world, kind)
+    panel = panel_for(world, kind)
     url = f"/panels/{panel.id}/referrals/new"
     token = csrf_from(fuzz_client, url)
     base = build()
@@ -211,7 +215,7 @@ def test_referral_forms_never_fail(app, world, fuzz_client, kind):
 def test_an_unmodified_referral_round_trips(world, fuzz_client):
     """The baseline the fuzzing starts from is accepted (else the fuzz tests would test nothing)."""
     url = f"/panels/{world.panel.id}/referrals/new"
-    build, _, text_keys, subject_key = FORMS["MARAC"]
+    build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
     before = submitted_ids(world.panel)
     check_referral(fuzz_client, world.panel, url, csrf_from(fuzz_client, url), build(), subject_key, text_keys)
     assert len(submitted_ids(world.panel)) == len(before) + 1
@@ -222,7 +226,7 @@ def test_an_unmodified_referral_round_trips(world, fuzz_client):
 def test_odd_list_indexes(world, fuzz_client, key):
     url = f"/panels/{world.panel.id}/referrals/new"
     token = csrf_from(fuzz_client, url)
-    build, _, text_keys, subject_key = FORMS["MARAC"]
+    build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
     check_referral(fuzz_client, world.panel, url, token, {**build(), key: "Oddly Indexed"}, subject_key, text_keys)
 
 
@@ -239,14 +243,14 @@ def test_screening_form_never_fails(app, world):
         if case is not None:
             db.session.expire_all()
             case = db.session.get(Case, case.id)
-        if case is None or case.status != "submitted":
+        if case is None or case.status != CaseStatus.SUBMITTED:
             response = post(client, refer_url, token, marac_form())
             case = db.session.get(Case, uuid.UUID(urlsplit(response.headers["Location"]).path.split("/")[-1]))
         state["case"] = case
         return case
 
     @FUZZ
-    @given(changes=mutated({"decision": "accept", "reason": "", "confirm_repeat": "", "version": "?"},
+    @given(changes=mutated({"decision": ScreeningDecision.ACCEPT, "reason": "", "confirm_repeat": "", "version": "?"},
                            max_changes=2))
     def run(changes):
         case = open_case()
@@ -259,15 +263,16 @@ def test_screening_form_never_fails(app, world):
         case = db.session.get(Case, case.id)
         if response.status_code == 200:
             assert has_errors(response)
-            assert case.status == "submitted" and case.version == version and case.screening_reason is None
+            assert case.status == CaseStatus.SUBMITTED and case.version == version and case.screening_reason is None
             assert row_count(CaseChange, CaseChange.case_id == case.id) == changes_before
             return
         assert urlsplit(response.headers["Location"]).path == f"/cases/{case.id}"
         reason = (data.get("reason") or "").strip()
-        assert (data.get("decision"), case.status) in (("accept", "accepted"), ("screen_out", "screened_out"))
+        assert (data.get("decision"), case.status) in ((ScreeningDecision.ACCEPT, CaseStatus.ACCEPTED),
+                                                       (ScreeningDecision.SCREEN_OUT, CaseStatus.SCREENED_OUT))
         assert data.get("version") == str(version)
         assert case.screening_reason == (reason or None)
-        if case.status == "screened_out":
+        if case.status == CaseStatus.SCREENED_OUT:
             assert reason
         assert len(reason) <= 1200
 

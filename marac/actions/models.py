@@ -8,17 +8,52 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
+from marac.panels.models import Role
 
-ACTION_STATUSES = {
-    "open": "Open", "done": "Done", "not_possible": "Not possible (circumstances changed)",
-    "not_done": "Not done by the agency",
-}
-UPDATE_KINDS = {"progress": "Progress", "completed": "Completed", "chase": "Chased", "review": "Reviewed at meeting",
-                "created": "Agreed"}
+
+class ActionStatus(Labelled):
+    """Open, or how an action was closed; the closing ones are also the outcomes of a review at a
+    hearing."""
+
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+    NOT_POSSIBLE = "not_possible", "Not possible (circumstances changed)"
+    NOT_DONE = "not_done", "Not done by the agency"
+
+    @classmethod
+    def review_outcomes(cls):
+        """The outcomes a hearing may give an earlier action: every status that closes it."""
+        return [status for status in cls if status is not cls.OPEN]
+
+
+class UpdateKind(Labelled):
+    """What an entry in an action's history records."""
+
+    CREATED = "created", "Agreed"
+    PROGRESS = "progress", "Progress"
+    COMPLETED = "completed", "Completed"
+    CHASE = "chase", "Chased"
+    REVIEW = "review", "Reviewed at meeting"
+
+
+class Rag(Labelled):
+    """Red, amber, green: how an open action stands against its due date. The label is the tag's text."""
+
+    RED = "red", "Overdue"
+    AMBER = "amber", "Due soon"
+    GREEN = "green", "On track"
+
+    @property
+    def colour(self):
+        """The GOV.UK tag colour (amber shows as yellow)."""
+        return "yellow" if self is Rag.AMBER else self.value
 
 
 class Action(UUIDPrimaryKey, Timestamps, db.Model):
+    """An action agreed at a hearing, owned by one agency, due by a date, reviewed at later hearings."""
+
     __tablename__ = "actions"
 
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), nullable=False, index=True)
@@ -28,7 +63,7 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
     description = Encrypted(str)
     named_person: Mapped[str | None] = mapped_column(String(120))
     due_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ActionStatus.OPEN, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_chased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
@@ -43,27 +78,31 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def status_label(self):
-        return ACTION_STATUSES[self.status]
+        """The status in words."""
+        return ActionStatus.label_of(self.status)
 
     def can_update(self, user):
         """The owner agency's people on the panel, and the manager."""
         panel = self.case.panel
         roles = panel.roles_of(user)
-        return "manager" in roles or (user.agency_id == self.owner_agency_id and bool(roles))
+        return Role.MANAGER in roles or (user.agency_id == self.owner_agency_id and bool(roles))
 
     def can_chase(self, user):
+        """Chasing the owner agency is the panel manager's."""
         return self.case.panel.is_manager(user)
 
     def rag(self, today):
         """Red: overdue; amber: due within 7 days; green: otherwise open; none once closed."""
-        if self.status != "open":
+        if self.status != ActionStatus.OPEN:
             return None
         if self.due_on < today:
-            return "red"
-        return "amber" if (self.due_on - today).days <= 7 else "green"
+            return Rag.RED
+        return Rag.AMBER if (self.due_on - today).days <= 7 else Rag.GREEN
 
 
 class ActionUpdate(UUIDPrimaryKey, db.Model):
+    """One entry in an action's history: its kind, the status it left, and an encrypted note."""
+
     __tablename__ = "action_updates"
 
     action_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("actions.id", ondelete="CASCADE"), nullable=False,

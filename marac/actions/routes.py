@@ -1,77 +1,87 @@
-"""Actions: an agency's list across panels, the manager's RAG list, and updating one action."""
+"""Actions: an agency's list across panels, the manager's RAG list, and updating or chasing one action."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
 from marac.actions import services
-from marac.actions.models import ACTION_STATUSES, UPDATE_KINDS, Action
+from marac.actions.forms import ActionFilterForm, ActionUpdateForm, ChaseForm
+from marac.actions.models import Action, UpdateKind
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
-from marac.core.timeutil import utcnow
-from marac.extensions import db
-from marac.meetings.forms import ActionUpdateForm, ChaseForm
+from marac.core.steps import attempt
+from marac.core.timeutil import today
 from marac.panels.models import Panel
 
 bp = Blueprint("actions", __name__)
 
+STALE_UPDATE = ("Someone else updated this action while you were writing. Their update is shown below; your note "
+                "is still in the box: check it and save again.")
 
-def _status_filter():
-    value = request.args.get("status", "open")
-    return value if value in ACTION_STATUSES else None
+
+def _list_page(pagination_of, panel=None):
+    """An action list filtered by status (open unless the query asks for another, or all)."""
+    status = ActionFilterForm(request.args).chosen()
+    return render_template("actions/index.html", pagination=pagination_of(page_number(request), status),
+                           today=today(), status=status, panel=panel)
 
 
 @bp.route("/actions")
 @access("signed_in")
 def mine():
     """The actions of the user's agency, open ones first and the most overdue first."""
-    today = utcnow().date()
-    status = _status_filter()
-    pagination = services.agency_actions(current_user, today, page_number(request), status)
-    return render_template("actions/index.html", pagination=pagination, today=today, status=status,
-                           statuses=ACTION_STATUSES, panel=None)
+    return _list_page(lambda page, status: services.agency_actions(current_user, page, status))
 
 
 @bp.route("/panels/<uuid:panel_id>/actions")
 @access("signed_in")
 def panel(panel_id):
+    """The actions on a panel's cases, for its manager, with their RAG status."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
-    today = utcnow().date()
-    status = _status_filter()
-    pagination = services.panel_actions(panel, today, page_number(request), status)
-    return render_template("actions/index.html", pagination=pagination, today=today, status=status,
-                           statuses=ACTION_STATUSES, panel=panel)
+    return _list_page(lambda page, status: services.panel_actions(panel, page, status), panel)
+
+
+def _action_page(action, update=None, chase=None, stale=False):
+    """The action with its two forms. The one posted keeps what was typed; the other, and both after
+    a stale edit, carry the version now current."""
+    update = update or ActionUpdateForm(prefix="update", formdata=None)
+    chase = chase or ChaseForm(prefix="chase", formdata=None)
+    for form in (update, chase):
+        if stale or not form.version.data:
+            form.version.data = str(action.version)
+    return render_template("actions/detail.html", action=action, form=update, chase=chase, today=today(),
+                           can_chase=action.can_chase(current_user))
 
 
 @bp.route("/actions/<uuid:action_id>", methods=["GET", "POST"])
 @access("signed_in")
 def detail(action_id):
+    """One action: its history, and progress or completion by its owner agency (or the manager)."""
     action = get_or_404(Action, action_id)
     require(action.can_update(current_user))
     form = ActionUpdateForm(prefix="update")
-    chase = ChaseForm(prefix="chase")
-    stale = False
-    if request.method == "POST":
-        chosen = chase if request.form.get("op") == "chase" else form
-        if chosen is chase:
-            require(action.can_chase(current_user))
-        if chosen.validate_on_submit():
-            kind = "chase" if chosen is chase else form.kind.data
-            try:
-                services.update_action(current_user, action, kind, chosen.note.data, chosen.version.data)
-                db.session.commit()
-            except (services.StaleEdit, StaleDataError):
-                db.session.rollback()
-                db.session.refresh(action)
-                stale = True
-                chosen.form_errors.append("Someone else updated this action while you were writing. Their update "
-                                          "is shown below; your note is still in the box: check it and save again.")
-            except ValueError as error:
-                chosen.form_errors.append(str(error))
-            else:
-                flash("Action updated." if kind != "chase" else "Chase recorded.")
-                return redirect(url_for("actions.detail", action_id=action.id))
-    if request.method == "GET" or stale:
-        form.version.data = chase.version.data = str(action.version)
-    return render_template("actions/detail.html", action=action, form=form, chase=chase, kinds=UPDATE_KINDS,
-                           today=utcnow().date(), can_chase=action.can_chase(current_user))
+    outcome = None
+    if form.validate_on_submit():
+        outcome = attempt(services.update_action, current_user, action, form.kind.data, form.note.data,
+                          form.version.data, form=form, stale=STALE_UPDATE)
+        if outcome:
+            flash("Action updated.")
+            return redirect(url_for("actions.detail", action_id=action.id))
+    return _action_page(action, update=form if form.is_submitted() else None,
+                        stale=outcome is not None and outcome.stale)
+
+
+@bp.route("/actions/<uuid:action_id>/chase", methods=["POST"])
+@access("signed_in")
+def chase(action_id):
+    """Record the manager's chase of the owner agency."""
+    action = get_or_404(Action, action_id)
+    require(action.can_update(current_user) and action.can_chase(current_user))
+    form = ChaseForm(prefix="chase")
+    outcome = None
+    if form.validate_on_submit():
+        outcome = attempt(services.update_action, current_user, action, UpdateKind.CHASE, form.note.data,
+                          form.version.data, form=form, stale=STALE_UPDATE)
+        if outcome:
+            flash("Chase recorded.")
+            return redirect(url_for("actions.detail", action_id=action.id))
+    return _action_page(action, chase=form, stale=outcome is not None and outcome.stale)

@@ -1,63 +1,119 @@
-"""Progress, completion and chases of actions; the agency's and the manager's lists."""
+"""Every write to an action: agreed at a hearing, reviewed at a later one, progress, completion and
+chases; and the lists of actions (the agency's, the manager's, a case's open ones)."""
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import Action, ActionUpdate
+from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases.models import Case
+from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
-from marac.panels.models import PanelRole
+from marac.meetings import services as meetings
+from marac.panels.models import PanelRole, Role
+
+# Whoever works on a panel's cases in one of these roles sees their agency's actions on it.
+CASE_ROLES = (Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE)
 
 
-class StaleEdit(Exception):
-    """The action changed since the form was loaded."""
-
+# --- lists -----------------------------------------------------------------------------------
 
 def _open_first_then_overdue():
-    return (sql_case((Action.status == "open", 0), else_=1), Action.due_on.asc())
+    return (sql_case((Action.status == ActionStatus.OPEN, 0), else_=1), Action.due_on.asc())
 
 
-def agency_actions(user, today, page, status=None, per_page=50):
+def _listed(stmt, status, page, per_page):
+    if status:
+        stmt = stmt.where(Action.status == status)
+    return db.paginate(stmt.order_by(*_open_first_then_overdue()), page=page, per_page=per_page, error_out=False)
+
+
+def agency_actions(user, page, status=None, per_page=50):
     """The user's agency's actions across the panels the user works on (as manager, chair or
     representative): open ones first, the most overdue first. A user without such a role (a
     steering-group member) sees none: actions are case information."""
-    panels = select(PanelRole.panel_id).where(PanelRole.user_id == user.id,
-                                              PanelRole.role.in_(("manager", "chair", "representative")))
+    panels = select(PanelRole.panel_id).where(PanelRole.user_id == user.id, PanelRole.role.in_(CASE_ROLES))
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Action.owner_agency_id == user.agency_id, Case.panel_id.in_(panels)))
-    if status:
-        stmt = stmt.where(Action.status == status)
-    stmt = stmt.order_by(*_open_first_then_overdue()).options(
-        selectinload(Action.case).selectinload(Case.panel))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+            .where(Action.owner_agency_id == user.agency_id, Case.panel_id.in_(panels))
+            .options(selectinload(Action.case).selectinload(Case.panel)))
+    return _listed(stmt, status, page, per_page)
 
 
-def panel_actions(panel, today, page, status=None, per_page=50):
-    stmt = select(Action).join(Case, Case.id == Action.case_id).where(Case.panel_id == panel.id)
-    if status:
-        stmt = stmt.where(Action.status == status)
-    stmt = stmt.order_by(*_open_first_then_overdue()).options(selectinload(Action.case))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+def panel_actions(panel, page, status=None, per_page=50):
+    """The actions on the panel's cases, for its manager: open ones first, the most overdue first."""
+    stmt = (select(Action).join(Case, Case.id == Action.case_id).where(Case.panel_id == panel.id)
+            .options(selectinload(Action.case)))
+    return _listed(stmt, status, page, per_page)
+
+
+def open_actions_for(case, item=None):
+    """Open actions of the case and of the earlier case it repeats: reviewed at this hearing.
+    Actions agreed at this hearing itself (`item`) are not earlier ones and are left out."""
+    case_ids = [case.id] + ([case.repeat_of_id] if case.repeat_of_id else [])
+    stmt = select(Action).where(Action.case_id.in_(case_ids), Action.status == ActionStatus.OPEN)
+    if item is not None:
+        stmt = stmt.where(Action.agenda_item_id != item.id)
+    return db.session.execute(stmt.order_by(Action.due_on)).scalars().all()
+
+
+def actions_agreed_at(item):
+    """The actions agreed at this hearing, in the order they were agreed."""
+    return db.session.execute(select(Action).where(Action.agenda_item_id == item.id)
+                              .order_by(Action.created_at)).scalars().all()
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+def _note(update, action, note):
+    update.note = (note or "").strip() or None
+    action.updates.append(update)
+
+
+def add_action(actor, item, owner_agency_id, description, due_on, named_person):
+    """Agree an action at a hearing, owned by a member agency of the panel; only while the case may
+    be discussed (meetings.check_discussion)."""
+    meetings.check_discussion(item.meeting)
+    if not item.meeting.panel.is_member(owner_agency_id):
+        raise StepRefused("The owner must be a member agency of the panel", field="owner_agency_id")
+    action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
+                    named_person=(named_person or "").strip() or None, status=ActionStatus.OPEN)
+    action.description = description.strip()
+    _note(ActionUpdate(user_id=actor.id, at=utcnow(), kind=UpdateKind.CREATED, status=ActionStatus.OPEN), action, None)
+    db.session.add(action)
+    db.session.flush()
+    record("action.created", actor, action, detail={"owner_agency_id": str(owner_agency_id)})
+    return action
+
+
+def review_action(actor, action, outcome, note):
+    """At a hearing: done, not possible (circumstances changed) or not done by the agency closes the
+    action; open keeps it open. The review stays in its history either way."""
+    if outcome not in ActionStatus.values():
+        raise StepRefused("Choose the outcome of the review from the list")
+    if outcome != ActionStatus.OPEN:
+        action.status = outcome
+        action.closed_at = utcnow()
+    _note(ActionUpdate(action_id=action.id, user_id=actor.id, at=utcnow(), kind=UpdateKind.REVIEW, status=outcome),
+          action, note)
+    db.session.flush()
+    record("action.reviewed", actor, action, detail={"outcome": outcome})
 
 
 def update_action(actor, action, kind, note, expected_version):
-    """Record progress, completion ('completed') or a chase by the manager ('chase'). A form opened
-    before another update is refused, so two people updating one action never lose either change."""
-    if str(action.version) != str(expected_version):
-        raise StaleEdit()
-    if action.status != "open" and kind != "chase":
-        raise ValueError("This action is closed")
-    if kind == "completed":
-        action.status = "done"
+    """Record progress, completion or a chase by the manager. A form opened before another update is
+    refused, so two people updating one action never lose either change."""
+    check_version(action, expected_version)
+    if action.status != ActionStatus.OPEN and kind != UpdateKind.CHASE:
+        raise StepRefused("This action is closed")
+    if kind == UpdateKind.COMPLETED:
+        action.status = ActionStatus.DONE
         action.closed_at = utcnow()
-    elif kind == "chase":
+    elif kind == UpdateKind.CHASE:
         action.last_chased_at = utcnow()
     update = ActionUpdate(user_id=actor.id, at=utcnow(), kind=kind, status=action.status)
-    update.note = (note or "").strip() or None
-    action.updates.append(update)
+    _note(update, action, note)
     flag_modified(action, "due_on")  # write the row even for a note, so that its version moves on
     db.session.flush()
     record(f"action.{kind}", actor, action, detail={"status": action.status})

@@ -3,25 +3,34 @@ from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
-AGENCY_KINDS = {
-    "police": "Police",
-    "idva": "IDVA service",
-    "childrens_social_care": "Children's social care",
-    "adult_social_care": "Adult social care",
-    "health": "Health",
-    "mental_health": "Mental health",
-    "housing": "Housing",
-    "probation": "Probation",
-    "education": "Education",
-    "substance_misuse": "Substance misuse",
-    "specialist": "Specialist service",
-    "other": "Other",
-}
+
+class AgencyKind(Labelled):
+    """The kinds of agency; the panel's information-sharing rules are set per kind."""
+
+    POLICE = "police", "Police"
+    IDVA = "idva", "IDVA service"
+    CHILDRENS_SOCIAL_CARE = "childrens_social_care", "Children's social care"
+    ADULT_SOCIAL_CARE = "adult_social_care", "Adult social care"
+    HEALTH = "health", "Health"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    HOUSING = "housing", "Housing"
+    PROBATION = "probation", "Probation"
+    EDUCATION = "education", "Education"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    SPECIALIST = "specialist", "Specialist service"
+    OTHER = "other", "Other"
+
+
+# Derived from AgencyKind; kept only while sharing still reads it (its owner moves it to AgencyKind).
+AGENCY_KINDS = AgencyKind.labels()
 
 
 class Agency(UUIDPrimaryKey, Timestamps, db.Model):
+    """An organisation whose people refer cases and sit on panels."""
+
     __tablename__ = "agencies"
 
     name: Mapped[str] = mapped_column(String(120), nullable=False, unique=True)
@@ -31,7 +40,8 @@ class Agency(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def kind_label(self):
-        return AGENCY_KINDS.get(self.kind, self.kind)
+        """The kind of agency in words."""
+        return AgencyKind.label_of(self.kind)
 
     def __repr__(self):
         return f"<Agency {self.short_name}>"

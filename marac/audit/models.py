@@ -10,6 +10,8 @@ from marac.extensions import db
 
 
 class AuditEvent(db.Model):
+    """One thing that happened: who, what, to which object, and its place in the hash chain."""
+
     __tablename__ = "audit_events"
 
     # The position in the chain, assigned under the chain-head lock (not by the database).

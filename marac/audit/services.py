@@ -43,6 +43,7 @@ def canonical(event):
 
 
 def chain_hash(key, prev_hash, event):
+    """The HMAC of an event chained to the hash of the event before it."""
     return hmac.new(key, prev_hash.encode() + b"\n" + canonical(event), hashlib.sha256).hexdigest()
 
 
@@ -89,7 +90,15 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
     return event
 
 
+def record_decryption_failure(error):
+    """Audit a value that failed to decrypt (a core.crypto.DecryptionError): place, never content."""
+    return record("crypto.decrypt_failed", object_type=error.table, object_id=str(error.row_id),
+                  detail={"column": error.column, "reason": error.reason})
+
+
 class ChainBroken(Exception):
+    """The chain does not verify: `seq` is the first bad event, `reason` says why."""
+
     def __init__(self, seq, reason):
         self.seq, self.reason = seq, reason
         super().__init__(f"audit chain broken at event {seq}: {reason}")

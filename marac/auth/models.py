@@ -10,6 +10,8 @@ from marac.extensions import db
 
 
 class UserSession(db.Model):
+    """A server-side session, keyed by the hash of its cookie's token."""
+
     __tablename__ = "user_sessions"
 
     # SHA-256 of the cookie's token: a database dump does not give anyone a live session.

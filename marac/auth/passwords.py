@@ -11,6 +11,7 @@ _hashers = {}
 
 
 def hasher():
+    """The argon2id hasher for this app's profile (a cheap one in tests)."""
     fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
     if fast not in _hashers:
         # The library's defaults follow RFC 9106's recommended argon2id profile; tests use a
@@ -21,10 +22,12 @@ def hasher():
 
 
 def hash_password(password):
+    """An argon2id hash of the password."""
     return hasher().hash(password)
 
 
 def verify_password(password_hash, password):
+    """Whether the password matches the hash (False for a malformed hash)."""
     try:
         return hasher().verify(password_hash, password)
     except (VerificationError, InvalidHashError):
@@ -32,6 +35,7 @@ def verify_password(password_hash, password):
 
 
 def needs_rehash(password_hash):
+    """Whether the hash was made with older parameters."""
     return hasher().check_needs_rehash(password_hash)
 
 

@@ -3,6 +3,11 @@
 The cookie carries only a random token; the table keys the session by the token's SHA-256. A
 session expires after SESSION_IDLE_TIMEOUT without a request and SESSION_ABSOLUTE_TIMEOUT after it
 began (sign-in starts a new session). Ending a session deletes its row, so it ends at once.
+
+The session interface runs outside the request's unit of work (Flask opens the session before the
+view and saves it after the after_request hooks, commit_at_edge included), so it commits its own
+writes to user_sessions. end_sessions, active_sessions and purge_expired are ordinary service
+functions: they flush or read, and their caller commits.
 """
 import hashlib
 import secrets
@@ -23,10 +28,13 @@ TOUCH_INTERVAL = timedelta(seconds=60)
 
 
 def token_hash(token):
+    """The SHA-256 of a cookie's token, the key of its session row."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 class ServerSession(CallbackDict, SessionMixin):
+    """The session's data, its cookie token and (once loaded) its row."""
+
     def __init__(self, initial=None, token=None, row_created_at=None):
         def on_update(self):
             self.modified = True
@@ -44,7 +52,10 @@ class ServerSession(CallbackDict, SessionMixin):
 
 
 class DatabaseSessionInterface(SessionInterface):
+    """Flask's session interface over user_sessions; commits its own writes (see the module docstring)."""
+
     def open_session(self, app, request):
+        """The session named by the cookie, if it exists and has not timed out; else a new, empty one."""
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not token or len(token) > 100:
             return ServerSession()
@@ -62,6 +73,7 @@ class DatabaseSessionInterface(SessionInterface):
         return session
 
     def save_session(self, app, session, response):
+        """Write the session's row (at most every TOUCH_INTERVAL when unchanged) and set or clear the cookie."""
         name = app.config["SESSION_COOKIE_NAME"]
         path = self.get_cookie_path(app)
         row = getattr(session, "row", None)
@@ -118,6 +130,7 @@ def end_sessions(user_id, keep_token_hash=None):
 
 
 def active_sessions(user_id, app_config):
+    """The user's sessions within both time-outs, the most recently used first."""
     now = utcnow()
     rows = db.session.execute(
         select(UserSession).where(UserSession.user_id == user_id).order_by(UserSession.last_seen_at.desc())

@@ -17,23 +17,28 @@ def _serializer():
 
 
 def account_key():
+    """The rate-limit key of the account being signed in to."""
     email = (request.form.get("email") or "").strip().lower()[:254]
     return f"sign-in-account:{email}"
 
 
 def address_key():
+    """The rate-limit key of the client address."""
     return f"sign-in-address:{get_remote_address()}"
 
 
 def mfa_key():
+    """The rate-limit key of the account owing a code."""
     return f"mfa-account:{session.get('mfa_user_id', '-')}"
 
 
 def failed(response):
+    """Whether this request was a failed sign-in (only failures count)."""
     return bool(g.get("sign_in_failed"))
 
 
 def known_device_for_email():
+    """Whether this browser completed a sign-in to the account being signed in to."""
     from marac.auth.services import find_user_by_email
 
     token = request.cookies.get(DEVICE_COOKIE)
@@ -64,12 +69,15 @@ def remember_device(response, user):
 
 
 def limit_per_address():
+    """Failed sign-ins allowed per client address."""
     return current_app.config["SIGN_IN_LIMIT_PER_ADDRESS"]
 
 
 def limit_per_account():
+    """Failed sign-ins allowed per account."""
     return current_app.config["SIGN_IN_LIMIT_PER_ACCOUNT"]
 
 
 def limit_mfa():
+    """Wrong codes allowed per account."""
     return current_app.config["MFA_LIMIT_PER_ACCOUNT"]

@@ -9,10 +9,12 @@ STEP_SECONDS = 30
 
 
 def new_secret():
+    """A new random base32 TOTP secret."""
     return pyotp.random_base32()
 
 
 def provisioning_uri(secret, email, issuer):
+    """The otpauth:// URI an authenticator app reads from the QR code."""
     return pyotp.TOTP(secret).provisioning_uri(name=email, issuer_name=issuer)
 
 

@@ -1,15 +1,20 @@
-"""Referral forms for MARAC, MACE and the ASB taskforce, and the screening and search forms."""
+"""Referral forms for MARAC, MACE and the ASB taskforce, and the screening, list filter and search forms."""
+import datetime as dt
 import re
+import uuid
 
 from flask import g
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField,
+                     TextAreaField)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
-from marac.cases import spec
-from marac.cases.models import CRITERIA
+from marac.cases import questions
+from marac.cases.models import VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
 from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
-                              WholeNumberField, choices)
+                              VersionField, WholeNumberField)
+from marac.panels.models import PanelKind
+from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
 
 SHORT, MEDIUM, LONG = 120, 300, 5000
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]+")
@@ -18,29 +23,42 @@ REFERENCE_RE = re.compile(r"[A-Za-z0-9-]+")
 # Optional fields get no Optional() validator: it would stop the chain on an empty field, so the
 # form's own validate_<field> checks ("required when ...") would never run.
 def text(label, required=None, max_length=SHORT, **kwargs):
+    """A one-line text field with a length limit, required when `required` (its message) is given."""
     validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return StringField(label, validators=validators, **kwargs)
 
 
 def long_text(label, required=None, max_length=LONG, **kwargs):
+    """A textarea with a length limit, required when `required` (its message) is given."""
     validators = [Required(required)] if required else []
     validators.append(Length(max=max_length, message=f"{label} must be {max_length} characters or fewer"))
     return TextAreaField(label, validators=validators, **kwargs)
 
 
-def select(label, mapping, required=None, **kwargs):
+def select(label, vocabulary, required=None, **kwargs):
+    """A select of a Labelled vocabulary, with a "Choose" prompt first."""
     validators = [Required(required)] if required else []
-    return SelectField(label, choices=choices(mapping, "Choose"), validators=validators, default="", **kwargs)
+    return SelectField(label, choices=[("", "Choose")] + vocabulary.choices(), validators=validators, default="",
+                       **kwargs)
 
 
-def radios(label, mapping, required=None, **kwargs):
+def radios(label, vocabulary, required=None, **kwargs):
+    """GOV.UK radios of a Labelled vocabulary."""
     validators = [Required(required)] if required else []
-    return RadiosField(label, choices=list(mapping.items()), validators=validators, **kwargs)
+    return RadiosField(label, choices=vocabulary.choices(), validators=validators, **kwargs)
+
+
+def validate_postcode(form, field):
+    """The inline validator of every postcode box (normalises it too)."""
+    Postcode()(form, field)
 
 
 class AliasesMixin:
+    """Other names, separated by semicolons."""
+
     def validate_aliases(self, field):
+        """No more than 10 other names."""
         if field.data and len([a for a in field.data.split(";") if a.strip()]) > 10:
             raise ValidationError("Give no more than 10 other names")
 
@@ -55,6 +73,7 @@ class PersonBase(Form, AliasesMixin):
     date_of_birth = DateInputField("Date of birth")
 
     def has_any(self):
+        """Whether anything was typed in the entry."""
         return any([self.first_names.data, self.last_name.data, self.aliases.data, self.date_of_birth.data])
 
 
@@ -62,6 +81,8 @@ def named_subject(label_prefix):
     """The main person of a referral: a name and date of birth are required."""
 
     class Subject(PersonBase):
+        """The subject of a referral."""
+
         first_names = text("First names", required=f"Enter the {label_prefix}'s first names")
         last_name = text("Last name", required=f"Enter the {label_prefix}'s last name")
         date_of_birth = DateInputField("Date of birth", validators=[
@@ -69,12 +90,10 @@ def named_subject(label_prefix):
         address = long_text("Address", max_length=MEDIUM)
         postcode = text("Postcode", max_length=10)
         phone = text("Phone number", max_length=30)
-        gender = select("Gender", spec.GENDERS)
-        ethnic_group = select("Ethnic group", spec.ETHNIC_GROUPS)
-        disability = select("Disability", spec.DISABILITY)
-
-        def validate_postcode(self, field):
-            Postcode()(self, field)
+        gender = select("Gender", Gender)
+        ethnic_group = select("Ethnic group", EthnicGroup)
+        disability = select("Disability", YesNoUnknown)
+        validate_postcode = validate_postcode
 
         def validate_phone(self, field):
             if field.data and not all(c.isdigit() or c in " +()-" for c in field.data):
@@ -84,54 +103,83 @@ def named_subject(label_prefix):
 
 
 class VictimForm(named_subject("victim")):
-    safe_to_call = radios("Is it safe to call the victim on this number?", spec.YES_NO_UNKNOWN)
+    """The victim of a MARAC referral."""
+
+    safe_to_call = radios("Is it safe to call the victim on this number?", YesNoUnknown)
     language = text("Preferred language", max_length=60)
     interpreter = BooleanField("An interpreter is needed")
-    sexuality = select("Sexuality", spec.SEXUALITY)
+    sexuality = select("Sexuality", Sexuality)
     gp = text("GP surgery", max_length=MEDIUM)
 
 
 class PerpetratorForm(PersonBase):
-    relationship = select("Relationship to the victim", spec.RELATIONSHIPS)
-    gender = select("Gender", spec.GENDERS)
+    """A perpetrator of a MARAC referral."""
+
+    relationship = select("Relationship to the victim", questions.Relationship)
+    gender = select("Gender", Gender)
 
 
 class ChildForm(PersonBase):
-    lives_with = select("Lives with", spec.LIVES_WITH)
+    """A child in the household of a MARAC referral."""
+
+    lives_with = select("Lives with", questions.LivesWith)
 
 
 class DashAnswers(Form):
+    """The risk checklist: one yes / no / not known question per DASH topic."""
+
     pass
 
 
-for _number, (_key, _question) in enumerate(spec.DASH_QUESTIONS, start=1):
-    setattr(DashAnswers, _key, RadioField(f"{_number}. {_question}", choices=list(spec.YES_NO_UNKNOWN.items()),
+for _number, (_key, _question) in enumerate(questions.DASH_QUESTIONS, start=1):
+    setattr(DashAnswers, _key, RadioField(f"{_number}. {_question}", choices=YesNoUnknown.choices(),
                                           validators=[Required(f"Answer question {_number} of the risk checklist")]))
 
 
 class ReferralBase(FlaskForm):
     """What every referral asks about the referrer, and the form controls."""
 
-    version = HiddenField()
+    version = VersionField()
+    action = HiddenField()  # the button pressed: CaseStatus.DRAFT saves a draft, anything else submits
+    add = HiddenField()  # an "add another" button: the name of the list to add an entry to
     referrer_name = text("Your name", required="Enter your name")
     referrer_role = text("Your role", required="Enter your role")
     referrer_contact = text("Your phone number or email address", required="Enter how the panel can contact you",
                             max_length=MEDIUM)
     referred_on = DateInputField("Date of referral", validators=[Required("Enter the date of the referral")])
 
+    def add_entry(self):
+        """Add an entry to the list an "add another" button named. False when no such button was pressed."""
+        if self.add.data not in LISTS or not hasattr(self, self.add.data):
+            return False
+        field = getattr(self, self.add.data)
+        if len(field.entries) < field.max_entries:
+            field.append_entry()
+        return True
+
+    def validate_as(self, draft):
+        """Validate the answers; a draft passes with required answers missing (they are asked on submit)."""
+        g.saving_draft = draft
+        try:
+            return self.validate()
+        finally:
+            g.saving_draft = False
+
 
 class MaracReferralForm(ReferralBase):
+    """A MARAC referral: victim, consent, perpetrators, children, risk checklist, criterion."""
+
     victim = FormField(VictimForm)
-    victim_aware = radios("Does the victim know about this referral?", spec.YES_NO_UNKNOWN,
+    victim_aware = radios("Does the victim know about this referral?", YesNoUnknown,
                           required="Say whether the victim knows about the referral")
-    victim_consents = radios("Has the victim consented to the referral?", spec.YES_NO_UNKNOWN,
+    victim_consents = radios("Has the victim consented to the referral?", YesNoUnknown,
                              required="Say whether the victim has consented")
     consent_reason = long_text("If not, why are you referring without the victim's knowledge or consent?",
                                max_length=MEDIUM * 4)
     perpetrators = EntryList(FormField(PerpetratorForm), min_entries=1, max_entries=5)
     children = EntryList(FormField(ChildForm), min_entries=0, max_entries=10)
     dash = FormField(DashAnswers)
-    criterion = radios("Which criterion does the case meet?", CRITERIA,
+    criterion = radios("Which criterion does the case meet?", Criterion,
                        required="Choose the criterion the case meets")
     judgement_reasons = long_text("Reasons for your professional judgement")
     police_incidents = WholeNumberField("Police-reported incidents in the last 12 months", validators=[
@@ -142,26 +190,24 @@ class MaracReferralForm(ReferralBase):
     bail_conditions = long_text("Bail conditions", max_length=MEDIUM * 2)
     orders = long_text("Orders in place (non-molestation, restraining, DVPO, ...)", max_length=MEDIUM * 2)
 
-    def dash_score(self):
-        return sum(1 for key, _ in spec.DASH_QUESTIONS if self.dash[key].data == "yes")
-
     def validate_consent_reason(self, field):
-        if (self.victim_aware.data != "yes" or self.victim_consents.data != "yes") and not (field.data or "").strip():
+        if (YesNoUnknown.YES != self.victim_aware.data or YesNoUnknown.YES != self.victim_consents.data) \
+                and not (field.data or "").strip():
             Required("Explain why you are referring without the victim's knowledge or consent")(self, field)
 
     def validate_criterion(self, field):
         if g.get("saving_draft"):
             return  # a draft may be saved before the checklist and the criterion agree
-        score = self.dash_score()
-        if field.data == "visible_high_risk" and score < spec.VISIBLE_HIGH_RISK_SCORE:
-            raise ValidationError(f"Visible high risk needs {spec.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "
+        score = questions.dash_score(self.dash.data)
+        if field.data == Criterion.VISIBLE_HIGH_RISK and score < questions.VISIBLE_HIGH_RISK_SCORE:
+            raise ValidationError(f"Visible high risk needs {questions.VISIBLE_HIGH_RISK_SCORE} or more 'yes' answers; "
                                   f"the checklist has {score}. Choose another criterion or check the answers")
-        if field.data == "potential_escalation" and (self.police_incidents.data or 0) < spec.POTENTIAL_ESCALATION_INCIDENTS:
-            raise ValidationError(f"Potential escalation needs {spec.POTENTIAL_ESCALATION_INCIDENTS} or more "
+        if field.data == Criterion.POTENTIAL_ESCALATION and (self.police_incidents.data or 0) < questions.POTENTIAL_ESCALATION_INCIDENTS:
+            raise ValidationError(f"Potential escalation needs {questions.POTENTIAL_ESCALATION_INCIDENTS} or more "
                                   "police-reported incidents in the last 12 months")
 
     def validate_judgement_reasons(self, field):
-        if self.criterion.data == "professional_judgement" and not (field.data or "").strip():
+        if self.criterion.data == Criterion.PROFESSIONAL_JUDGEMENT and not (field.data or "").strip():
             Required("Give the reasons for your professional judgement")(self, field)
 
     def validate_perpetrators(self, field):
@@ -170,38 +216,48 @@ class MaracReferralForm(ReferralBase):
 
 
 class YoungPersonForm(named_subject("child or young person")):
+    """The child or young person of a MACE referral."""
+
     school = text("School or college", max_length=MEDIUM)
     social_worker = text("Allocated social worker", max_length=SHORT)
 
 
 class PersonOfConcernForm(PersonBase):
+    """An adult of concern in a MACE referral."""
+
     pass
 
 
 class LocationForm(Form):
-    kind = select("Kind of location", spec.LOCATION_KINDS)
+    """A location of concern or an address."""
+
+    kind = select("Kind of location", LocationKind)
     description = text("Description", max_length=MEDIUM, description="For example: the chicken shop on the high street")
     address = text("Address", max_length=MEDIUM)
     postcode = text("Postcode", max_length=10)
-
-    def validate_postcode(self, field):
-        Postcode()(self, field)
+    validate_postcode = validate_postcode
 
     def has_any(self):
+        """Whether anything was typed in the entry."""
         return any([self.description.data, self.address.data, self.postcode.data])
 
 
 class MaceIndicators(Form):
+    """The MACE screening indicators, each scored 0 to 3."""
+
     pass
 
 
-for _key, _label in spec.MACE_INDICATORS:
-    setattr(MaceIndicators, _key, SelectField(_label, choices=list(spec.MACE_SCORE_CHOICES.items()), default="0"))
+for _key, _label in questions.MACE_INDICATORS:
+    setattr(MaceIndicators, _key, SelectField(_label, choices=questions.MaceScore.choices(),
+                                             default=questions.MaceScore.NONE))
 
 
 class MaceReferralForm(ReferralBase):
+    """A MACE referral: young person, exploitation, indicators, persons and locations of concern."""
+
     young_person = FormField(YoungPersonForm)
-    exploitation_types = CheckboxesField("Types of exploitation", choices=list(spec.EXPLOITATION_TYPES.items()),
+    exploitation_types = CheckboxesField("Types of exploitation", choices=questions.ExploitationType.choices(),
                                          validators=[Required("Choose at least one type of exploitation")])
     indicators = FormField(MaceIndicators)
     persons_of_concern = EntryList(FormField(PersonOfConcernForm), min_entries=0, max_entries=10)
@@ -210,54 +266,68 @@ class MaceReferralForm(ReferralBase):
 
 
 class ComplainantForm(named_subject("complainant")):
+    """The complainant or victim of an ASB referral."""
+
     pass
 
 
 class RespondentForm(PersonBase):
+    """A respondent of an ASB referral."""
+
     address = text("Address", max_length=MEDIUM)
     postcode = text("Postcode", max_length=10)
-
-    def validate_postcode(self, field):
-        Postcode()(self, field)
+    validate_postcode = validate_postcode
 
 
 class AsbAnswers(Form):
+    """The ASB victim vulnerability questions, yes or no."""
+
     pass
 
 
-for _number, (_key, _question) in enumerate(spec.ASB_QUESTIONS, start=1):
-    setattr(AsbAnswers, _key, RadioField(f"{_number}. {_question}", choices=[("yes", "Yes"), ("no", "No")],
+for _number, (_key, _question) in enumerate(questions.ASB_QUESTIONS, start=1):
+    setattr(AsbAnswers, _key, RadioField(f"{_number}. {_question}",
+                                         choices=YesNoUnknown.choices([YesNoUnknown.YES, YesNoUnknown.NO]),
                                          validators=[Required(f"Answer vulnerability question {_number}")]))
 
 
 class AsbReferralForm(ReferralBase):
+    """An ASB referral: complainant, respondents, addresses, behaviour, vulnerability, needs."""
+
     complainant = FormField(ComplainantForm)
     respondents = EntryList(FormField(RespondentForm), min_entries=1, max_entries=10)
     locations = EntryList(FormField(LocationForm), min_entries=0, max_entries=10)
-    categories = CheckboxesField("Kinds of anti-social behaviour", choices=list(spec.ASB_CATEGORIES.items()),
+    categories = CheckboxesField("Kinds of anti-social behaviour", choices=questions.AsbCategory.choices(),
                                  validators=[Required("Choose at least one kind of anti-social behaviour")])
     vulnerability = FormField(AsbAnswers)
-    needs = CheckboxesField("Needs behind the behaviour", choices=list(spec.NEEDS.items()))
-    interventions = CheckboxesField("Interventions already used", choices=list(spec.INTERVENTIONS.items()))
+    needs = CheckboxesField("Needs behind the behaviour", choices=questions.Need.choices())
+    interventions = CheckboxesField("Interventions already used", choices=questions.Intervention.choices())
     complaints_6_months = WholeNumberField("Complaints in the last 6 months", validators=[
         Optional(), NumberRange(min=0, max=500, message="Complaints must be between 0 and 500")])
     description = long_text("What is happening?", required="Describe the behaviour")
 
 
-REFERRAL_FORMS = {"MARAC": MaracReferralForm, "MACE": MaceReferralForm, "ASB": AsbReferralForm}
+REFERRAL_FORMS = {PanelKind.MARAC: MaracReferralForm, PanelKind.MACE: MaceReferralForm,
+                  PanelKind.ASB: AsbReferralForm}
 LISTS = {"perpetrators", "children", "persons_of_concern", "locations", "respondents"}
 
 
+def referral_form(panel, **kwargs):
+    """The referral form of the panel's kind."""
+    return REFERRAL_FORMS[panel.kind](**kwargs)
+
+
 class ScreeningForm(FlaskForm):
-    version = HiddenField()
-    decision = RadioField("Decision", choices=[("accept", "Accept the case for a meeting"),
-                                               ("screen_out", "Screen it out")],
+    """The panel manager's screening decision."""
+
+    version = VersionField()
+    decision = RadioField("Decision", choices=ScreeningDecision.choices(),
                           validators=[Required("Choose whether to accept the case or screen it out")])
     reason = long_text("Reason", max_length=MEDIUM * 4)
     confirm_repeat = BooleanField("Record this case as a repeat of the case shown")
 
     def validate_reason(self, field):
-        if self.decision.data == "screen_out" and not (field.data or "").strip():
+        if self.decision.data == ScreeningDecision.SCREEN_OUT and not (field.data or "").strip():
             raise ValidationError("Give the reason for screening the referral out")
 
 
@@ -275,16 +345,15 @@ class SearchForm(FlaskForm):
                 filters=[_strip])
     date_of_birth = DateInputField("Date of birth")
     postcode = text("Postcode", max_length=10, filters=[_strip])
+    validate_postcode = validate_postcode
 
     def validate_reference(self, field):
         # Letters, digits and hyphens only: nothing else can match, and PostgreSQL refuses NUL characters.
         if field.data and not REFERENCE_RE.fullmatch(field.data):
             raise ValidationError("Enter a case reference like MARAC-2026-0042")
 
-    def validate_postcode(self, field):
-        Postcode()(self, field)
-
     def validate(self, extra_validators=None):
+        """Valid only with a reference, a postcode, or a name with a date of birth."""
         valid = super().validate(extra_validators)
         if valid and not (self.reference.data or self.postcode.data or (self.name.data and self.date_of_birth.data)):
             if self.name.data or self.date_of_birth.data:
@@ -295,3 +364,61 @@ class SearchForm(FlaskForm):
             return False
         return valid
 
+
+
+DATES_MESSAGE = "Enter dates as YYYY-MM-DD, for example 2026-03-31"
+ANY = [("", "Any")]
+
+
+class CaseFilterForm(Form):
+    """The case list's filters and order, read from the query string. A filter with an unknown value is
+    left out; an agency or a date that cannot be read is an error on its field."""
+
+    status = SelectField("Status", choices=ANY + CaseStatus.choices(VISIBLE_TO_PANEL), validate_choice=False)
+    risk_level = SelectField("Risk level", choices=ANY + RiskLevel.choices(), validate_choice=False)
+    agency_id = SelectField("Referring agency", validate_choice=False)
+    repeat = SelectField("Repeat", choices=ANY + [(YesNoUnknown.YES, "Repeats only"), (YesNoUnknown.NO, "Not repeats")],
+                         validate_choice=False)
+    date_from = StringField("Referred from (YYYY-MM-DD)")
+    date_to = StringField("Referred to (YYYY-MM-DD)")
+    sort = SelectField("Sort by", choices=CaseSort.choices(), default=CaseSort.REFERRED_DESC, validate_choice=False)
+
+    def __init__(self, formdata, agencies):
+        super().__init__(formdata)
+        self.agency_id.choices = ANY + [(str(agency.id), agency.short_name) for agency in agencies]
+
+    def validate_agency_id(self, field):
+        if field.data:
+            try:
+                uuid.UUID(field.data)
+            except ValueError:
+                raise ValidationError("Choose an agency from the list") from None
+
+    def validate_date_from(self, field):
+        if field.data:
+            try:
+                dt.date.fromisoformat(field.data)
+            except ValueError:
+                raise ValidationError(DATES_MESSAGE) from None
+
+    validate_date_to = validate_date_from
+
+    def filters(self):
+        """{name: value} of the filters to apply (after validate): known values only, read as their types."""
+        filters = {}
+        if self.status.data in VISIBLE_TO_PANEL:
+            filters["status"] = self.status.data
+        if self.risk_level.data in RiskLevel.values():
+            filters["risk_level"] = self.risk_level.data
+        if self.repeat.data in (YesNoUnknown.YES, YesNoUnknown.NO):
+            filters["repeat"] = self.repeat.data == YesNoUnknown.YES
+        if self.agency_id.data and not self.agency_id.errors:
+            filters["agency_id"] = uuid.UUID(self.agency_id.data)
+        for field in (self.date_from, self.date_to):
+            if field.data and not field.errors:
+                filters[field.name] = dt.date.fromisoformat(field.data)
+        return filters
+
+    def query_args(self):
+        """The query string's non-empty values, for the pagination links."""
+        return {field.name: field.raw_data[0] for field in self if field.raw_data and field.raw_data[0]}

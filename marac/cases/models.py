@@ -8,35 +8,95 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
+from marac.panels.models import PanelKind
 
-STATUSES = {
-    "draft": "Draft",
-    "submitted": "Awaiting screening",
-    "accepted": "Accepted",
-    "screened_out": "Screened out",
-    "closed": "Closed",
-}
-CRITERIA = {
-    "visible_high_risk": "Visible high risk (14 or more ticks)",
-    "professional_judgement": "Professional judgement",
-    "potential_escalation": "Potential escalation (3 or more police-reported incidents in 12 months)",
-    "repeat": "Repeat (a further incident within 12 months of the last referral)",
-}
-RISK_LEVELS = {"standard": "Standard", "medium": "Medium", "high": "High"}
-PARTY_ROLES = {
-    "victim": "Victim", "perpetrator": "Perpetrator", "child": "Child in the household",
-    "young_person": "Child or young person", "person_of_concern": "Person of concern",
-    "complainant": "Complainant or victim", "respondent": "Respondent or perpetrator",
-}
+
+
+class CaseStatus(Labelled):
+    """Where a referral stands: a draft is the referrer's alone; from submitted on, the panel's."""
+
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Awaiting screening"
+    ACCEPTED = "accepted", "Accepted"
+    SCREENED_OUT = "screened_out", "Screened out"
+    CLOSED = "closed", "Closed"
+
+
+# Every status but draft: the cases the panel sees, lists, searches and checks for repeats.
+VISIBLE_TO_PANEL = tuple(status for status in CaseStatus if status != CaseStatus.DRAFT)
+
+
+class Criterion(Labelled):
+    """Why a MARAC referral meets the threshold."""
+
+    VISIBLE_HIGH_RISK = "visible_high_risk", "Visible high risk (14 or more ticks)"
+    PROFESSIONAL_JUDGEMENT = "professional_judgement", "Professional judgement"
+    POTENTIAL_ESCALATION = ("potential_escalation",
+                            "Potential escalation (3 or more police-reported incidents in 12 months)")
+    REPEAT = "repeat", "Repeat (a further incident within 12 months of the last referral)"
+
+
+class RiskLevel(Labelled):
+    """The risk level a referral is assessed at."""
+
+    STANDARD = "standard", "Standard"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+
+
+class PartyRole(Labelled):
+    """The part a person plays in a case."""
+
+    VICTIM = "victim", "Victim"
+    PERPETRATOR = "perpetrator", "Perpetrator"
+    CHILD = "child", "Child in the household"
+    YOUNG_PERSON = "young_person", "Child or young person"
+    PERSON_OF_CONCERN = "person_of_concern", "Person of concern"
+    COMPLAINANT = "complainant", "Complainant or victim"
+    RESPONDENT = "respondent", "Respondent or perpetrator"
+
+
+# The role of a case's subject (its main person) by the kind of panel.
+SUBJECT_ROLE = {PanelKind.MARAC: PartyRole.VICTIM, PanelKind.MACE: PartyRole.YOUNG_PERSON,
+                PanelKind.ASB: PartyRole.COMPLAINANT}
+
+
+class ScreeningDecision(Labelled):
+    """The panel manager's decision on a referral."""
+
+    ACCEPT = "accept", "Accept the case for a meeting"
+    SCREEN_OUT = "screen_out", "Screen it out"
+
+
+class ChangeAction(Labelled):
+    """What an entry of a case's history records."""
+
+    DRAFT_SAVED = "draft_saved", "Draft saved"
+    SUBMITTED = "submitted", "Submitted"
+    EDITED = "edited", "Edited"
+    ACCEPTED = "accepted", "Accepted"
+    SCREENED_OUT = "screened_out", "Screened out"
+
+
+class CaseSort(Labelled):
+    """The orders of the case list."""
+
+    REFERRED_DESC = "referred_desc", "Newest referral first"
+    REFERRED_ASC = "referred_asc", "Oldest referral first"
+    REFERENCE = "reference", "Reference"
+    RISK = "risk", "Highest risk score first"
 
 
 class Case(UUIDPrimaryKey, Timestamps, db.Model):
+    """A referral (a case once accepted): answers encrypted, coded values plain for lists and statistics."""
+
     __tablename__ = "cases"
 
     panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=CaseStatus.DRAFT, index=True)
     referrer_user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False, index=True)
     referring_agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False,
                                                            index=True)
@@ -71,34 +131,37 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         """The referrer sees their referral; once submitted, whoever may see the panel's cases."""
         if self.referrer_user_id == user.id:
             return True
-        return self.status != "draft" and self.panel.can_list_cases(user)
+        return self.status != CaseStatus.DRAFT and self.panel.can_list_cases(user)
 
     def can_edit(self, user):
-        if self.status in ("draft", "submitted") and self.referrer_user_id == user.id:
+        """The referrer until screening; the panel manager once submitted."""
+        if self.status in (CaseStatus.DRAFT, CaseStatus.SUBMITTED) and self.referrer_user_id == user.id:
             return True
-        return self.status != "draft" and self.panel.is_manager(user)
+        return self.status != CaseStatus.DRAFT and self.panel.is_manager(user)
 
     def can_screen(self, user):
-        return self.status == "submitted" and self.panel.is_manager(user)
+        """The panel manager, while the referral awaits screening."""
+        return self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
 
     @property
     def status_label(self):
-        return STATUSES[self.status]
+        """The status as people read it."""
+        return CaseStatus.label_of(self.status)
 
-    def parties_in(self, role):
-        return [p for p in self.parties if p.role == role]
+    @property
+    def subject_role(self):
+        """The role of the case's main person on this kind of panel (SUBJECT_ROLE)."""
+        return SUBJECT_ROLE[self.panel.kind]
 
     @property
     def subject(self):
-        """The main person of the case: victim, young person or first complainant."""
-        for role in ("victim", "young_person", "complainant"):
-            found = self.parties_in(role)
-            if found:
-                return found[0].person
-        return None
+        """The main person of the case: the victim, the young person or the complainant."""
+        return next((p.person for p in self.parties if p.role == self.subject_role), None)
 
 
 class CaseParty(UUIDPrimaryKey, db.Model):
+    """A person's part (PartyRole) in a case."""
+
     __tablename__ = "case_parties"
 
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
@@ -113,6 +176,8 @@ class CaseParty(UUIDPrimaryKey, db.Model):
 
 
 class CaseLocation(UUIDPrimaryKey, db.Model):
+    """A location linked to a case (one location may be linked to several cases)."""
+
     __tablename__ = "case_locations"
     __table_args__ = (UniqueConstraint("case_id", "location_id"),)
 

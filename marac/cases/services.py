@@ -10,27 +10,29 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marac.audit.services import record
-from marac.cases import spec
-from marac.cases.models import Case, CaseChange, CaseLocation, CaseParty, ReferenceCounter
+from marac.cases import questions
+from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
+                                ChangeAction, PartyRole, ReferenceCounter, RiskLevel, ScreeningDecision)
+from marac.core.blind_index import matching
+from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
-from marac.people.models import Person, PersonName
+from marac.panels.models import PanelKind
+from marac.people.models import Location, LocationKind, Person, PersonName, YesNoUnknown
 from marac.people.services import build_person, find_or_build_location, name_dob_condition, name_indexes
+from marac.sharing.models import Category
+from marac.sharing.services import panel_categories, record_disclosure, visible_categories
 
 REPEAT_WINDOW = dt.timedelta(days=365)
-SUBJECT_ROLE = {"MARAC": "victim", "MACE": "young_person", "ASB": "complainant"}
-VISIBLE_TO_PANEL = ("submitted", "accepted", "screened_out", "closed")
-
-
-class StaleEdit(Exception):
-    """The case changed since the form was loaded."""
+# Keys of a referral form's data that are controls, not answers.
+CONTROLS = {"csrf_token", "version", "action", "add"}
 
 
 def _jsonable(value):
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items() if k not in ("csrf_token", "version")}
+        return {k: _jsonable(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_jsonable(v) for v in value]
     return value
@@ -38,7 +40,7 @@ def _jsonable(value):
 
 def answers_from(form):
     """The form's data as plain JSON values, blank list entries dropped."""
-    answers = _jsonable(form.data)
+    answers = _jsonable({key: value for key, value in form.data.items() if key not in CONTROLS})
     for key, value in list(answers.items()):
         if isinstance(value, list) and value and isinstance(value[0], dict):
             answers[key] = [entry for entry in value if any(v not in (None, "", False, "0") for v in entry.values())]
@@ -46,44 +48,43 @@ def answers_from(form):
 
 
 def new_case(actor, panel):
-    return Case(panel_id=panel.id, panel=panel, status="draft", referrer_user_id=actor.id,
+    """A referral not yet saved, by the actor to the panel (it is added to the session when saved)."""
+    return Case(panel_id=panel.id, panel=panel, status=CaseStatus.DRAFT, referrer_user_id=actor.id,
                 referring_agency_id=actor.agency_id, codes={}, referral={})
 
 
-def dash_score(answers):
-    return sum(1 for key, _ in spec.DASH_QUESTIONS if (answers.get("dash") or {}).get(key) == "yes")
-
-
 def indicator_score(answers):
+    """The MACE screening score: the sum of the indicators' scores."""
     indicators = answers.get("indicators") or {}
-    return sum(int(indicators.get(key) or 0) for key, _ in spec.MACE_INDICATORS)
+    return sum(int(indicators.get(key) or 0) for key, _ in questions.MACE_INDICATORS)
 
 
 def vulnerability_score(answers):
-    return sum(1 for key, _ in spec.ASB_QUESTIONS if (answers.get("vulnerability") or {}).get(key) == "yes")
+    """The ASB vulnerability score: how many questions were answered yes."""
+    vulnerability = answers.get("vulnerability") or {}
+    return sum(1 for key, _ in questions.ASB_QUESTIONS if vulnerability.get(key) == YesNoUnknown.YES)
 
 
 def _derive(case, answers):
     """Plain columns computed from the answers: dates, criterion, scores, risk, coded lists."""
     kind = case.panel.kind
     case.referred_on = dt.date.fromisoformat(answers["referred_on"]) if answers.get("referred_on") else None
-    if kind == "MARAC":
+    if kind == PanelKind.MARAC:
         case.criterion = answers.get("criterion") or None
-        case.risk_score = dash_score(answers)
+        case.risk_score = questions.dash_score(answers.get("dash"))
         case.police_incidents = answers.get("police_incidents")
-        case.risk_level = "high"
+        case.risk_level = RiskLevel.HIGH
         case.codes = {"children": len(answers.get("children") or [])}
-    elif kind == "MACE":
+    elif kind == PanelKind.MACE:
         score = indicator_score(answers)
         case.risk_score = score
-        case.risk_level = ("high" if score >= spec.MACE_HIGH_SCORE else
-                           "medium" if score >= spec.MACE_MEDIUM_SCORE else "standard")
+        case.risk_level = (RiskLevel.HIGH if score >= questions.MACE_HIGH_SCORE else
+                           RiskLevel.MEDIUM if score >= questions.MACE_MEDIUM_SCORE else RiskLevel.STANDARD)
         case.codes = {"exploitation_types": sorted(answers.get("exploitation_types") or [])}
     else:
         score = vulnerability_score(answers)
         case.risk_score = score
-        minimum, priority, days = next(p for p in spec.ASB_PRIORITIES if score >= p[0])
-        case.risk_level = {"high": "high", "medium": "medium", "standard": "standard"}[priority]
+        _, case.risk_level, days = next(p for p in questions.ASB_PRIORITIES if score >= p[0])
         case.codes = {"categories": sorted(answers.get("categories") or []), "needs": sorted(answers.get("needs") or []),
                       "interventions": sorted(answers.get("interventions") or []), "response_days": days,
                       "complaints_6_months": answers.get("complaints_6_months")}
@@ -101,42 +102,55 @@ def _changed_fields(old, new, prefix=""):
 
 
 def _history(case, actor, action, fields=(), old_values=None):
+    """Add an entry (ChangeAction) to the case's history."""
     change = CaseChange(case_id=case.id, user_id=actor.id if actor else None, at=utcnow(), action=action,
                         status=case.status, fields=list(fields))
     change.old_values = old_values or None
     db.session.add(change)
 
 
-def save_referral(actor, case, form, submit, expected_version=None):
-    """Save a draft or submit (or edit) a referral. Raises StaleEdit if the case moved on meanwhile."""
-    return save_answers(actor, case, answers_from(form), submit, expected_version)
+def may_save_draft(case):
+    """Whether the referral may still be saved as a draft: only until it is sent."""
+    return case.status == CaseStatus.DRAFT
+
+
+def save_referral(actor, case, form, draft):
+    """Save a draft (when may_save_draft), or submit or edit a referral from its form. Refuses with
+    StaleEdit if the case moved on since the form was loaded."""
+    expected = form.version.data
+    if may_save_draft(case) and not expected:
+        expected = None  # a new referral, or a draft posted without its version: nothing to be stale against
+    return save_answers(actor, case, answers_from(form), submit=not (draft and may_save_draft(case)),
+                        expected_version=expected)
 
 
 def save_answers(actor, case, answers, submit, expected_version=None, now=None):
     """save_referral for answers already in plain form (the demo data uses it directly)."""
-    if expected_version is not None and str(case.version) != str(expected_version):
-        raise StaleEdit()
+    check_version(case, expected_version)
     old = case.referral or {}
-    was_draft = case.status == "draft"
+    was_draft = case.status == CaseStatus.DRAFT
     changed = _changed_fields(old, answers)
     case.referral = answers
     _derive(case, answers)
     if was_draft and submit:
-        case.status = "submitted"
+        case.status = CaseStatus.SUBMITTED
         case.submitted_at = now or utcnow()
         case.reference = next_reference(case.panel.kind, case.submitted_at.year)
-    if case.status != "draft":
+    if case.status != CaseStatus.DRAFT:
         rebuild_parties(case, answers)
-        if case.status == "submitted":
+        if case.status == CaseStatus.SUBMITTED:
             detect_repeat(case)
     db.session.add(case)
     db.session.flush()
-    if was_draft:
-        action = "referral.submitted" if case.status == "submitted" else "referral.draft_saved"
-        _history(case, actor, action.split(".")[1])
-    else:
+    if not was_draft:
+        _history(case, actor, ChangeAction.EDITED, changed.keys(), changed)
         action = "case.edited"
-        _history(case, actor, "edited", changed.keys(), changed)
+    elif case.status == CaseStatus.SUBMITTED:
+        _history(case, actor, ChangeAction.SUBMITTED)
+        action = "referral.submitted"
+    else:
+        _history(case, actor, ChangeAction.DRAFT_SAVED)
+        action = "referral.draft_saved"
     record(action, actor, case, detail={"status": case.status, "fields_changed": len(changed)})
     return case
 
@@ -156,9 +170,9 @@ def next_reference(kind, year):
 
 def rebuild_parties(case, answers):
     """Replace the case's people and locations with ones built from the answers."""
-    old_people = [p.person for p in case.parties if p.role != "person_of_concern"]
+    old_people = [p.person for p in case.parties if p.role != PartyRole.PERSON_OF_CONCERN]
     # Shared records (persons of concern, locations): deleted below once no case links them any more.
-    old_shared = [p.person for p in case.parties if p.role == "person_of_concern"] + [
+    old_shared = [p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN] + [
         link.location for link in case.locations]
     case.parties = []
     case.locations = []
@@ -169,32 +183,30 @@ def rebuild_parties(case, answers):
     kind = case.panel.kind
     position = 0
 
-    def add(role, person_answers, detail_keys=(), relationship=None):
+    def add(role, person, relationship=None):
         nonlocal position
-        person = build_person(person_answers, on, detail_keys)
         case.parties.append(CaseParty(person=person, role=role, relationship_to_subject=relationship,
                                       position=position))
         position += 1
 
-    if kind == "MARAC":
-        add("victim", answers["victim"], ("safe_to_call", "language", "interpreter", "gp"))
+    if kind == PanelKind.MARAC:
+        add(PartyRole.VICTIM, build_person(answers["victim"], on, ("safe_to_call", "language", "interpreter", "gp")))
         for perpetrator in answers.get("perpetrators") or []:
-            add("perpetrator", perpetrator, (), perpetrator.get("relationship") or None)
+            add(PartyRole.PERPETRATOR, build_person(perpetrator, on), perpetrator.get("relationship") or None)
         for child in answers.get("children") or []:
-            add("child", child, ("lives_with",))
-    elif kind == "MACE":
-        add("young_person", answers["young_person"], ("school", "social_worker"))
+            add(PartyRole.CHILD, build_person(child, on, ("lives_with",)))
+    elif kind == PanelKind.MACE:
+        add(PartyRole.YOUNG_PERSON, build_person(answers["young_person"], on, ("school", "social_worker")))
         for poc in answers.get("persons_of_concern") or []:
-            case.parties.append(CaseParty(person=_person_of_concern(case.panel_id, poc, on), role="person_of_concern",
-                                          position=position))
-            position += 1
+            add(PartyRole.PERSON_OF_CONCERN, _person_of_concern(case.panel_id, poc, on))
     else:
-        add("complainant", answers["complainant"])
+        add(PartyRole.COMPLAINANT, build_person(answers["complainant"], on))
         for respondent in answers.get("respondents") or []:
-            add("respondent", respondent)
+            add(PartyRole.RESPONDENT, build_person(respondent, on))
     seen = set()
+    default_kind = LocationKind.ADDRESS if kind == PanelKind.ASB else LocationKind.HOTSPOT
     for location_answers in answers.get("locations") or []:
-        location = find_or_build_location(location_answers, "address" if kind == "ASB" else "hotspot")
+        location = find_or_build_location(location_answers, default_kind)
         if location.id not in seen:
             seen.add(location.id)
             case.locations.append(CaseLocation(location=location))
@@ -214,7 +226,7 @@ def _person_of_concern(panel_id, answers, on):
         existing = db.session.execute(
             select(Person).join(PersonName).join(CaseParty, CaseParty.person_id == Person.id)
             .join(Case, Case.id == CaseParty.case_id)
-            .where(Case.panel_id == panel_id, CaseParty.role == "person_of_concern", PersonName.is_alias.is_(False),
+            .where(Case.panel_id == panel_id, CaseParty.role == PartyRole.PERSON_OF_CONCERN, PersonName.is_alias.is_(False),
                    name_dob_condition(name, dt.date.fromisoformat(date_of_birth)))
         ).scalars().first()
         if existing is not None:
@@ -222,21 +234,15 @@ def _person_of_concern(panel_id, answers, on):
     return build_person(answers, on)
 
 
-def subject_of(case):
-    role = SUBJECT_ROLE[case.panel.kind]
-    return next((p.person for p in case.parties if p.role == role), None)
-
-
 def earlier_cases_of_subject(case):
     """Earlier cases of the same panel whose subject has a name or alias and date of birth in common
     with this case's subject: the candidates for a repeat. Uses blind indexes only."""
-    subject = subject_of(case)
+    subject = case.subject
     indexes = name_indexes(subject) if subject else set()
     if not indexes or case.referred_on is None:
         return []
-    role = SUBJECT_ROLE[case.panel.kind]
     same_subject = (select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
-                    .where(CaseParty.role == role, PersonName.name_dob_index.in_(indexes)))
+                    .where(CaseParty.role == case.subject_role, PersonName.name_dob_index.in_(indexes)))
     return db.session.execute(
         select(Case).where(Case.panel_id == case.panel_id, Case.id != case.id, Case.status.in_(VISIBLE_TO_PANEL),
                            Case.id.in_(same_subject), Case.referred_on <= case.referred_on)
@@ -248,45 +254,73 @@ def detect_repeat(case):
     """Link the case to the latest earlier case of the same subject referred within 12 months."""
     window_start = case.referred_on - REPEAT_WINDOW if case.referred_on else None
     repeat_of = next((c for c in earlier_cases_of_subject(case)
-                      if c.status != "screened_out" and window_start and c.referred_on >= window_start), None)
+                      if c.status != CaseStatus.SCREENED_OUT and window_start and c.referred_on >= window_start), None)
     case.repeat_of_id = repeat_of.id if repeat_of else None
     case.is_repeat = repeat_of is not None
     return repeat_of
 
 
+def earlier_cases_for(actor, case):
+    """earlier_cases_of_subject, for the panel manager only (others see no other case through this one)."""
+    return earlier_cases_of_subject(case) if case.panel.is_manager(actor) else []
+
+
 def screen(actor, case, decision, reason, confirm_repeat, expected_version):
-    if str(case.version) != str(expected_version):
-        raise StaleEdit()
-    case.status = "accepted" if decision == "accept" else "screened_out"
+    """Accept the referral for a meeting or screen it out (with the reason); keep or drop the repeat link."""
+    check_version(case, expected_version)
+    if case.status != CaseStatus.SUBMITTED:
+        raise StepRefused("Only a referral awaiting screening can be screened.")
+    accept = decision == ScreeningDecision.ACCEPT
+    case.status = CaseStatus.ACCEPTED if accept else CaseStatus.SCREENED_OUT
     case.screened_at = utcnow()
     case.screened_by_id = actor.id
     case.screening_reason = (reason or "").strip() or None
     if case.repeat_of_id and not confirm_repeat:
         case.is_repeat, case.repeat_of_id = False, None
-    _history(case, actor, "accepted" if decision == "accept" else "screened_out")
+    _history(case, actor, ChangeAction.ACCEPTED if accept else ChangeAction.SCREENED_OUT)
     db.session.flush()
     record(f"case.{case.status}", actor, case, detail={"is_repeat": case.is_repeat})
 
 
-def record_view(actor, case, categories):
-    from marac.sharing.services import record_disclosure
-
+def record_view(actor, case):
+    """Record that the actor opened the case page (audit event and sharing log); returns the
+    categories shown to them."""
+    categories = visible_categories(case, actor)
     record("case.viewed", actor, case, recipient_agency_id=actor.agency_id, purpose=case.panel.lawful_basis[:200],
            detail={"categories": sorted(categories)})
     record_disclosure(case, actor, categories)
+    return categories
+
+
+def identity_shown(actor, panel, cases):
+    """{case id: whether the case's subject may be named to the actor}, the panel's rules read once."""
+    by_panel = panel_categories(panel, actor)
+    return {c.id: Category.IDENTITY in visible_categories(c, actor, by_panel) for c in cases}
+
+
+def referrals_of(actor, page, per_page=50):
+    """One page of the actor's own referrals, drafts first, newest first."""
+    stmt = (select(Case).where(Case.referrer_user_id == actor.id)
+            .order_by(Case.status != CaseStatus.DRAFT, Case.created_at.desc()))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def member_agencies(panel):
+    """The panel's member agencies by name (the referring agencies a case list can filter on)."""
+    return sorted((m.agency for m in panel.members), key=lambda a: a.name)
 
 
 SORTS = {
-    "referred_desc": (Case.referred_on.desc(), Case.reference.desc()),
-    "referred_asc": (Case.referred_on.asc(), Case.reference.asc()),
-    "reference": (Case.reference.asc(),),
-    "risk": (Case.risk_score.desc(), Case.referred_on.desc()),
+    CaseSort.REFERRED_DESC: (Case.referred_on.desc(), Case.reference.desc()),
+    CaseSort.REFERRED_ASC: (Case.referred_on.asc(), Case.reference.asc()),
+    CaseSort.REFERENCE: (Case.reference.asc(),),
+    CaseSort.RISK: (Case.risk_score.desc(), Case.referred_on.desc()),
 }
 
 
 def case_list(panel, filters, sort, page, per_page=50):
     """One page of the panel's cases, filtered on plain columns only (no decryption needed)."""
-    stmt = select(Case).where(Case.panel_id == panel.id, Case.status != "draft")
+    stmt = select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT)
     if filters.get("status"):
         stmt = stmt.where(Case.status == filters["status"])
     if filters.get("risk_level"):
@@ -297,9 +331,9 @@ def case_list(panel, filters, sort, page, per_page=50):
         stmt = stmt.where(Case.referred_on >= filters["date_from"])
     if filters.get("date_to"):
         stmt = stmt.where(Case.referred_on <= filters["date_to"])
-    if filters.get("repeat") in ("yes", "no"):
-        stmt = stmt.where(Case.is_repeat.is_(filters["repeat"] == "yes"))
-    stmt = stmt.order_by(*SORTS.get(sort, SORTS["referred_desc"])).options(
+    if filters.get("repeat") is not None:
+        stmt = stmt.where(Case.is_repeat.is_(filters["repeat"]))
+    stmt = stmt.order_by(*SORTS.get(sort, SORTS[CaseSort.REFERRED_DESC])).options(
         selectinload(Case.parties), selectinload(Case.referring_agency))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -307,9 +341,6 @@ def case_list(panel, filters, sort, page, per_page=50):
 def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50):
     """Cases of the panel matching a reference, a name (or alias) with date of birth, or a postcode
     of anyone in the case; blind indexes only."""
-    from marac.core.blind_index import matching
-    from marac.people.models import Location
-
     conditions = []
     if reference:
         conditions.append(func.upper(Case.reference) == reference.strip().upper())
@@ -324,11 +355,26 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
                         .where(matching(Location.postcode_index, "postcode", postcode)))))
     if not conditions:
         return []
-    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != "draft", and_(*conditions))
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT, and_(*conditions))
             .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
     return db.session.execute(stmt).scalars().all()
 
 
+def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None):
+    """search(), keeping only the cases the actor may see, and among them only those where they may see
+    what was searched by (a match confirms it: education may not see postcodes); records the search."""
+    results = search(panel, reference, name, date_of_birth, postcode)
+    needed = {Category.CONTACT} if postcode else set()
+    if name and date_of_birth:
+        needed.add(Category.IDENTITY)
+    by_panel = panel_categories(panel, actor)
+    results = [c for c in results if c.can_view(actor) and needed <= visible_categories(c, actor, by_panel)]
+    by = "reference" if reference else "name_dob" if name else "postcode"
+    record("case.searched", actor, panel, detail={"by": by, "results": len(results)})
+    return results
+
+
 def history_of(case):
+    """The case's history, newest first."""
     return db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id)
                               .order_by(CaseChange.at.desc())).scalars().all()

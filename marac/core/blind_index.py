@@ -56,6 +56,7 @@ class BlindIndex:
 
 
 def check_name(name):
+    """The index name, checked to fit the data_keys purpose column (raises ValueError otherwise)."""
     if not INDEX_NAME_RE.match(name):
         raise ValueError(f"a blind index name must match {INDEX_NAME_RE.pattern}")
     return name
@@ -89,6 +90,7 @@ def message(*parts):
 
 
 def tag(key, data):
+    """The truncated HMAC-SHA256 of the normalised parts under an index key."""
     return hmac.new(key, data, hashlib.sha256).hexdigest()[:TAG_HEX_CHARS]
 
 
@@ -97,12 +99,7 @@ def blind_index(name, *parts):
     data = message(*parts)
     if data is None:
         return None
-    keys = keyring().index_keys(check_name(name))
-    if not keys or not keys[0][2]:
-        from marac.keys.services import ensure_index_key
-
-        ensure_index_key(name)
-        keys = keyring().index_keys(name)
+    keys = keyring().index_keys_for_writing(check_name(name))
     return tag(keys[0][1], data)
 
 

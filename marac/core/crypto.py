@@ -14,20 +14,15 @@ import hashlib
 import hmac
 import json
 import os
-import time
 import uuid
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.keywrap import aes_key_unwrap, aes_key_wrap
 from flask import current_app
-from sqlalchemy import LargeBinary, select
+from sqlalchemy import LargeBinary
 from sqlalchemy.orm import mapped_column
 
 FORMAT_VERSION = 1
 HEADER_LEN = 1 + 16 + 12
-# How long a process trusts its cached primary key (and blind-index keys) before asking the
-# database again, so that every process follows a rotation within this many seconds.
-KEY_CACHE_SECONDS = 60
 
 
 class DecryptionError(Exception):
@@ -56,10 +51,12 @@ def kek_fingerprint(kek):
 
 
 def associated_data(table, column, row_id):
+    """The AES-GCM associated data that binds a value to its table, column and row."""
     return f"marac:v{FORMAT_VERSION}|{table}|{column}|{row_id}".encode()
 
 
 def serialise(value, kind):
+    """A plain value as tagged JSON bytes, so that dates and structures survive the round trip."""
     if kind is str:
         payload = ["s", value]
     elif kind is dt.date:
@@ -72,6 +69,7 @@ def serialise(value, kind):
 
 
 def deserialise(raw):
+    """The plain value of serialise()'s bytes."""
     tag, value = json.loads(raw.decode())
     if tag == "d":
         return dt.date.fromisoformat(value)
@@ -85,89 +83,9 @@ def key_id_of(blob):
     return uuid.UUID(bytes=bytes(blob[1:17]))
 
 
-class KeyRing:
-    """The unwrapped keys of one process, loaded from the data_keys table on demand.
-
-    Retired keys are never loaded. The primary key is re-checked every KEY_CACHE_SECONDS so that a
-    long-running process starts encrypting under a new primary soon after a rotation.
-    """
-
-    def __init__(self, kek):
-        self.kek = kek
-        self.kek_id = kek_fingerprint(kek)
-        self.forget()
-
-    def load(self):
-        from marac.keys.models import DataKey
-        from marac.extensions import db
-
-        keys, primary = {}, None
-        for key in db.session.execute(select(DataKey).where(
-                DataKey.purpose == "data", DataKey.retired_at.is_(None))).scalars():
-            keys[key.id] = self.unwrap_stored(key)
-            if key.is_primary:
-                primary = key.id
-        self._keys, self._primary_id, self._checked = keys, primary, time.monotonic()
-
-    def unwrap_stored(self, key):
-        """The raw key of a data_keys row, after checking that this KEK wrapped it."""
-        if key.kek_id != self.kek_id:
-            raise KeyUnavailable(
-                f"{key.purpose} key {key.id} is wrapped by another key-encryption key ({key.kek_id})"
-            )
-        return aes_key_unwrap(self.kek, key.wrapped_key)
-
-    def primary(self):
-        if self._primary_id is None or time.monotonic() - self._checked > KEY_CACHE_SECONDS:
-            self._refresh_primary()
-        if self._primary_id is None:
-            raise KeyUnavailable("no primary data key: run `flask keys init`")
-        return self._primary_id, self._keys[self._primary_id]
-
-    def _refresh_primary(self):
-        """Re-read the primary's id (cheap); reload the keys only when it is one not loaded yet."""
-        from marac.keys.models import DataKey
-        from marac.extensions import db
-
-        primary_id = db.session.execute(select(DataKey.id).where(
-            DataKey.purpose == "data", DataKey.is_primary.is_(True))).scalar_one_or_none()
-        if primary_id is None or primary_id not in self._keys:
-            self.load()
-        else:
-            self._primary_id, self._checked = primary_id, time.monotonic()
-
-    def key(self, key_id):
-        if key_id not in self._keys:
-            self.load()  # another process may have added it (rotation)
-        return self._keys.get(key_id)
-
-    def index_keys(self, name):
-        """The live keys of blind index `name` as [(key id, key, is primary)], primary first."""
-        from marac.keys.models import DataKey
-        from marac.extensions import db
-
-        cached = self._index.get(name)
-        if cached is not None and time.monotonic() - cached[0] <= KEY_CACHE_SECONDS:
-            return cached[1]
-        rows = db.session.execute(select(DataKey).where(
-            DataKey.purpose == f"index:{name}", DataKey.retired_at.is_(None))
-            .order_by(DataKey.is_primary.desc(), DataKey.created_at.desc())).scalars()
-        keys = [(key.id, self.unwrap_stored(key), key.is_primary) for key in rows]
-        if keys:  # an empty answer is not cached: another process may create the key any moment
-            self._index[name] = (time.monotonic(), keys)
-        return keys
-
-    def forget(self):
-        self._keys, self._primary_id, self._checked, self._index = {}, None, 0.0, {}
-
-    def wrap(self, raw_key):
-        return aes_key_wrap(self.kek, raw_key)
-
-    def unwrap(self, wrapped):
-        return aes_key_unwrap(self.kek, wrapped)
-
-
 def keyring():
+    """The process's key ring, installed by create_app (marac.keys.keyring.KeyRing): it answers
+    primary(), key(key_id) and index_keys(name), so that this module never reads the key table."""
     return current_app.extensions["marac_keyring"]
 
 
@@ -197,10 +115,12 @@ def unseal(blob, table, column, row_id, ring=None):
 
 
 def encrypt_value(value, kind, table, column, row_id, ring=None):
+    """A plain value sealed for its table, column and row."""
     return seal(serialise(value, kind), table, column, row_id, ring)
 
 
 def decrypt_value(blob, table, column, row_id, ring=None):
+    """The plain value of a sealed one; DecryptionError names the place if it will not open."""
     return deserialise(unseal(blob, table, column, row_id, ring))
 
 

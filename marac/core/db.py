@@ -24,6 +24,7 @@ class UTCDateTime(TypeDecorator):
     cache_ok = True
 
     def process_bind_param(self, value, dialect):
+        """Refuse a naive datetime: every stored time is UTC."""
         if value is None:
             return None
         if value.tzinfo is None:
@@ -31,10 +32,12 @@ class UTCDateTime(TypeDecorator):
         return value
 
     def process_result_value(self, value, dialect):
+        """Give back an aware UTC datetime on every database."""
         return as_utc(value)
 
 
 class Model(DeclarativeBase):
+    """The declarative base: constraint names follow NAMING_CONVENTION, so migrations are stable."""
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
@@ -53,5 +56,6 @@ def _assign_uuid(target, args, kwargs):
 
 
 class Timestamps:
+    """When the row was created (UTC)."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 

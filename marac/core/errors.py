@@ -1,7 +1,7 @@
 """Error pages. Each rolls back the request's transaction and says nothing about the data."""
 import logging
 
-from flask import render_template, request
+from flask import render_template
 from flask_wtf.csrf import CSRFError
 
 from marac.core.crypto import DecryptionError
@@ -20,41 +20,29 @@ PAGES = {
 
 
 def render_error(status):
+    """The error page for a status: a title and a sentence that say nothing about the data."""
     title, body = PAGES[status]
     return render_template("errors/error.html", title=title, body=body, status=status), status
 
 
-def register_error_handlers(app):
-    for status in (400, 403, 404, 405, 500):
+def register_error_handlers(app, record_decryption_failure):
+    """Error pages for every status, and for a value that will not decrypt. create_app passes
+    `record_decryption_failure(error)`, which writes the audit event (core cannot import audit)."""
+    for status in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(status, lambda error, status=status: _handle(status))
     app.register_error_handler(CSRFError, lambda error: _handle(400))
-    app.register_error_handler(429, _too_many)
-    app.register_error_handler(DecryptionError, _decryption_failed)
+
+    def decryption_failed(error):
+        """A value that will not decrypt is tampering or a key problem: audit it, never show data."""
+        db.session.rollback()
+        log.error("decryption failed: %s.%s row %s (%s)", error.table, error.column, error.row_id, error.reason)
+        record_decryption_failure(error)
+        db.session.commit()
+        return render_error(500)
+
+    app.register_error_handler(DecryptionError, decryption_failed)
 
 
 def _handle(status):
     db.session.rollback()
     return render_error(status)
-
-
-def _too_many(error):
-    db.session.rollback()
-    if request.endpoint == "auth.sign_in":
-        from marac.auth.forms import SignInForm
-
-        form = SignInForm()
-        form.password.data = ""
-        return render_template("auth/sign_in.html", form=form, failure=None, throttled=True), 429
-    return render_error(429)
-
-
-def _decryption_failed(error):
-    """A value that will not decrypt is tampering or a key problem: audit it, never show data."""
-    from marac.audit.services import record
-
-    db.session.rollback()
-    log.error("decryption failed: %s.%s row %s (%s)", error.table, error.column, error.row_id, error.reason)
-    record("crypto.decrypt_failed", object_type=error.table, object_id=str(error.row_id),
-           detail={"column": error.column, "reason": error.reason})
-    db.session.commit()
-    return render_error(500)

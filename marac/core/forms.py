@@ -1,15 +1,29 @@
-"""Form building blocks: GOV.UK date inputs, required-unless-draft, UK postcodes, choice lists."""
+"""Form building blocks: the confirmation form, GOV.UK date inputs, required-unless-draft, UK postcodes, choice lists."""
 import datetime as dt
 import re
 
 from flask import g
-from wtforms import Field, FieldList, IntegerField, RadioField, SelectMultipleField, widgets
+from flask_wtf import FlaskForm
+from wtforms import Field, FieldList, HiddenField, IntegerField, RadioField, SelectMultipleField, widgets
 from wtforms.validators import StopValidation, ValidationError
 
 from marac.core.timeutil import utcnow
 
 # The shape of a UK postcode (outward code, space, inward code); not a check that it exists.
 POSTCODE_RE = re.compile(r"^(GIR 0AA|[A-Z]{1,2}[0-9][A-Z0-9]? [0-9][A-Z]{2})$")
+
+
+class ConfirmForm(FlaskForm):
+    """A form with only its CSRF token, for buttons that change something."""
+
+
+class VersionField(HiddenField):
+    """The version of the object the form was loaded with (optimistic locking). A post without it
+    reads as "" rather than None, so core.steps.check_version refuses it instead of skipping the check."""
+
+    def process_formdata(self, valuelist):
+        """Take the posted version; a missing one is ""."""
+        self.data = valuelist[0] if valuelist else ""
 
 
 def normalise_postcode(value):
@@ -39,6 +53,7 @@ class Required:
 
 
 class Postcode:
+    """Validator: the shape of a UK postcode; normalises the field's data when it fits."""
     def __init__(self, message="Enter a real postcode, like SW1A 1AA"):
         self.message = message
 
@@ -59,6 +74,7 @@ class DateInputField(Field):
         self.parts = {"day": "", "month": "", "year": ""}
 
     def process(self, formdata, data=None, extra_filters=None):
+        """Read the three boxes (keeping what was typed) or a date given as data."""
         self.process_errors = []
         self.data = None
         if formdata is not None and any(f"{self.name}-{p}" in formdata for p in self.parts):
@@ -84,6 +100,7 @@ class DateInputField(Field):
             self.parts = {"day": str(data.day), "month": str(data.month), "year": str(data.year)}
 
     def pre_validate(self, form):
+        """Check the date against `past` and `not_before`."""
         if self.data is None:
             return
         if self.past and self.data > utcnow().date():
@@ -96,6 +113,7 @@ class WholeNumberField(IntegerField):
     """An integer field with a GOV.UK style message for text that is not a whole number."""
 
     def process_formdata(self, valuelist):
+        """Read a whole number; an empty box is None."""
         if not valuelist or not valuelist[0].strip():
             self.data = None
             return
@@ -114,6 +132,7 @@ class CheckboxesField(SelectMultipleField):
 
 
 def choices(mapping, prompt=None):
+    """(value, label) pairs of a mapping, after an empty prompt when one is given."""
     items = list(mapping.items())
     return [("", prompt)] + items if prompt else items
 
@@ -123,6 +142,7 @@ class RadiosField(RadioField):
     validator, when there is one, asks for an answer)."""
 
     def pre_validate(self, form):
+        """No answer passes here; a Required validator asks for one."""
         if self.data in ("", None):
             return
         super().pre_validate(form)

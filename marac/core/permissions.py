@@ -32,6 +32,7 @@ def access(rule):
 
 
 def rule_of(view):
+    """The access rule a view declared (static files are public); None when it declared none."""
     if view is current_app.view_functions.get("static"):
         return "public"
     return getattr(view, "access_rule", None)

@@ -5,12 +5,14 @@ from flask import current_app, g, request
 
 
 def csp_nonce():
+    """The random nonce of this request's Content-Security-Policy, for inline scripts."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(16)
     return g.csp_nonce
 
 
 def set_security_headers(response):
+    """after_request: CSP, framing, sniffing, referrer and caching headers on every response."""
     nonce = csp_nonce()
     response.headers["Content-Security-Policy"] = (
         "default-src 'self'; "

@@ -10,6 +10,11 @@ def utcnow():
     return now + _offset if _offset is not None else now
 
 
+def today():
+    """Today's date by the same clock."""
+    return utcnow().date()
+
+
 def set_offset(delta):
     """Move the clock by delta (a timedelta), or back to real time with None. For tests only."""
     global _offset

@@ -12,6 +12,7 @@ def _bank_holidays(year):
 
 
 def is_working_day(day):
+    """A weekday that is not a bank holiday in England and Wales."""
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 

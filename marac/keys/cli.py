@@ -25,17 +25,18 @@ def fail(message):
 
 
 def refused(call, *args):
-    """Run a service, turning its Refused into a clear error and exit status 1."""
-    from marac.keys.rotation import Refused
+    """Run a service, turning its StepRefused into a clear error and exit status 1."""
+    from marac.core.steps import StepRefused
 
     try:
         return call(*args)
-    except Refused as refusal:
+    except StepRefused as refusal:
         db.session.rollback()
         raise click.ClickException(str(refusal)) from None
 
 
 def echo_failures(failures):
+    """Print each value that could not be read, by place and row id, on stderr."""
     for failure in failures:
         click.echo(f"FAIL {failure.table}.{failure.column} row {failure.row_id}: {failure.reason}", err=True)
 
@@ -103,7 +104,7 @@ def keys_status():
     from sqlalchemy import select
 
     from marac.audit.services import record
-    from marac.keys.models import DataKey
+    from marac.keys.models import DATA_PURPOSE, DataKey
     from marac.keys.rotation import indexed_values, values_by_key
 
     usage = values_by_key()
@@ -115,7 +116,7 @@ def keys_status():
         else:
             state = "primary" if key.is_primary else "not primary"
         click.echo(f"{key.purpose} key {key.id} ({state}; created {key.created_at:%Y-%m-%d %H:%M} UTC)")
-        if key.purpose == "data":
+        if key.purpose == DATA_PURPOSE:
             counts = [(place, counter[key.id]) for place, counter in usage.items() if counter[key.id]]
             for (table, column), count in counts:
                 click.echo(f"  {table}.{column}: {count}")
@@ -245,6 +246,7 @@ def keys_reindex(index_name, batch_size):
 
 
 def live_keys_of(name):
+    """The live keys of blind index `name`, the primary first."""
     from marac.keys.services import index_purpose, live_keys
 
     return live_keys(index_purpose(name))

@@ -16,11 +16,13 @@ from sqlalchemy import LargeBinary, func, literal, literal_column, select, updat
 
 from marac.audit.services import record
 from marac.core.blind_index import BlindIndex, blind_index
-from marac.core.crypto import (FORMAT_VERSION, DecryptionError, Encrypted, KeyRing, KeyUnavailable, deserialise,
+from marac.core.crypto import (FORMAT_VERSION, DecryptionError, Encrypted, KeyUnavailable, deserialise,
                                kek_fingerprint, keyring, seal, unseal)
+from marac.core.steps import StepRefused
 from marac.core.timeutil import utcnow
 from marac.extensions import db
-from marac.keys.models import DataKey
+from marac.keys.keyring import KeyRing
+from marac.keys.models import DATA_PURPOSE, DataKey
 from marac.keys.services import (create_key, index_purpose, live_keys, lock_keys, primary_key, retire_after,
                                  retire_key)
 
@@ -29,10 +31,6 @@ Failure = namedtuple("Failure", "table column row_id reason")
 BatchResult = namedtuple("BatchResult", "last_id rows done skipped failures")
 ColumnResult = namedtuple("ColumnResult", "table column done skipped failures")
 ReindexResult = namedtuple("ReindexResult", "last_id rows done unchanged skipped failures")
-
-
-class Refused(Exception):
-    """An operation refused because it would be unsafe now; the message says why."""
 
 
 # --- where the encrypted values are ----------------------------------------------------------
@@ -92,13 +90,13 @@ def start_rotation():
     """The key to re-encrypt under, as (key, resumed): the primary when values remain under an older
     live key (an unfinished rotation, resumed), else a new primary key."""
     lock_keys()
-    primary = primary_key("data")
+    primary = primary_key(DATA_PURPOSE)
     if primary is None:
-        raise Refused("there is no primary data key: run `flask keys init`")
+        raise StepRefused("there is no primary data key: run `flask keys init`")
     usage = key_usage()
-    if any(usage[key.id] for key in live_keys("data") if not key.is_primary):
+    if any(usage[key.id] for key in live_keys(DATA_PURPOSE) if not key.is_primary):
         return primary, True
-    return create_key("data"), False
+    return create_key(DATA_PURPOSE), False
 
 
 def pending(target, primary_id, after=None, batch_size=500):
@@ -152,6 +150,7 @@ def reencrypt_all(primary_id, batch_size=500):
 
 
 def record_rotation(key, resumed, results, remaining):
+    """Audit a rotation run with its counts."""
     return record("keys.rotated", target=key, detail={
         "resumed": resumed,
         "reencrypted": sum(r.done for r in results),
@@ -164,23 +163,23 @@ def record_rotation(key, resumed, results, remaining):
 # --- retiring --------------------------------------------------------------------------------
 
 def retire(key_id):
-    """Retire a data key that is not the primary and protects no value. Raises Refused otherwise."""
+    """Retire a data key that is not the primary and protects no value. Raises StepRefused otherwise."""
     key = db.session.get(DataKey, key_id)
     if key is None:
-        raise Refused(f"there is no key {key_id}")
-    if key.purpose != "data":
-        raise Refused("blind-index keys are retired by `flask keys reindex`")
+        raise StepRefused(f"there is no key {key_id}")
+    if key.purpose != DATA_PURPOSE:
+        raise StepRefused("blind-index keys are retired by `flask keys reindex`")
     if key.retired_at is not None:
-        raise Refused(f"key {key.id} is already retired")
+        raise StepRefused(f"key {key.id} is already retired")
     if key.is_primary:
-        raise Refused(f"key {key.id} is the primary key: run `flask keys rotate` first")
+        raise StepRefused(f"key {key.id} is the primary key: run `flask keys rotate` first")
     in_use = key_usage()[key.id]
     if in_use:
-        raise Refused(f"key {key.id} still protects {in_use} values: run `flask keys rotate` to finish "
+        raise StepRefused(f"key {key.id} still protects {in_use} values: run `flask keys rotate` to finish "
                       "re-encrypting them")
-    not_before = retire_after("data")
+    not_before = retire_after(DATA_PURPOSE)
     if utcnow() < not_before:
-        raise Refused(f"processes may still be encrypting with key {key.id} until {not_before:%Y-%m-%d %H:%M} "
+        raise StepRefused(f"processes may still be encrypting with key {key.id} until {not_before:%Y-%m-%d %H:%M} "
                       "UTC (they check for a new primary key every minute); try again then")
     return retire_key(key)
 
@@ -235,7 +234,7 @@ def verify_keys():
             problems.append((key.id, f"wrapped by another key-encryption key ({key.kek_id})"))
         except Exception:  # InvalidUnwrap: the wrapped key was altered
             problems.append((key.id, "does not unwrap with the configured key-encryption key"))
-    for purpose in sorted({key.purpose for key in keys} | {"data"}):
+    for purpose in sorted({key.purpose for key in keys} | {DATA_PURPOSE}):
         if primaries[purpose] != 1:
             problems.append((purpose, f"{primaries[purpose]} primary keys instead of one"))
     return problems
@@ -247,12 +246,12 @@ def rewrap_keys(new_kek):
     """Re-wrap every stored key (data and index, retired too) with a new KEK. Returns how many."""
     ring, new_id = keyring(), kek_fingerprint(new_kek)
     if new_id == ring.kek_id:
-        raise Refused("the new key-encryption key is the one configured now")
+        raise StepRefused("the new key-encryption key is the one configured now")
     lock_keys()
     keys = db.session.execute(select(DataKey).order_by(DataKey.created_at)).scalars().all()
     foreign = [key for key in keys if key.kek_id not in (ring.kek_id, new_id)]
     if foreign:
-        raise Refused(f"key {foreign[0].id} is wrapped by an unknown key-encryption key ({foreign[0].kek_id}); "
+        raise StepRefused(f"key {foreign[0].id} is wrapped by an unknown key-encryption key ({foreign[0].kek_id}); "
                       "nothing was changed")
     count = 0
     for key in keys:
@@ -277,10 +276,10 @@ def indexed_values():
 
 
 def index_entries(name=None):
-    """The declared blind-index columns, of index `name` or of all; Refused for an unknown name."""
+    """The declared blind-index columns, of index `name` or of all; StepRefused for an unknown name."""
     entries = [entry for entry in BlindIndex.registry if name is None or entry.index_name == name]
     if name is not None and not entries:
-        raise Refused(f"no column is declared with blind index {name!r}")
+        raise StepRefused(f"no column is declared with blind index {name!r}")
     return entries
 
 

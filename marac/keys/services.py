@@ -8,7 +8,7 @@ from marac.audit.services import record
 from marac.core.crypto import keyring
 from marac.core.timeutil import utcnow
 from marac.extensions import db
-from marac.keys.models import DataKey
+from marac.keys.models import DATA_PURPOSE, DataKey
 
 # A key is retired only after its successor has been primary this long: ten times the
 # KEY_CACHE_SECONDS in which every process notices a new primary, to cover a slow transaction too.
@@ -17,13 +17,14 @@ RETIRE_GRACE = timedelta(minutes=10)
 KEYS_LOCK_ID = 0x6D61726163
 
 
-def primary_key(purpose="data"):
+def primary_key(purpose=DATA_PURPOSE):
+    """The primary (encrypting) key of a purpose, or None."""
     return db.session.execute(
         select(DataKey).where(DataKey.purpose == purpose, DataKey.is_primary.is_(True))
     ).scalar_one_or_none()
 
 
-def create_key(purpose="data", make_primary=True):
+def create_key(purpose=DATA_PURPOSE, make_primary=True):
     """A new random 256-bit key, stored wrapped by the KEK; optionally the new primary."""
     ring = keyring()
     if make_primary:
@@ -43,9 +44,9 @@ def create_key(purpose="data", make_primary=True):
 
 def init_keys():
     """Create the first data key if there is none. Returns the key created, or None."""
-    if primary_key("data") is not None:
+    if primary_key(DATA_PURPOSE) is not None:
         return None
-    return create_key("data")
+    return create_key(DATA_PURPOSE)
 
 
 def lock_keys():
@@ -55,10 +56,11 @@ def lock_keys():
 
 
 def index_purpose(name):
+    """The purpose of blind index `name`'s keys."""
     return f"index:{name}"
 
 
-def live_keys(purpose="data"):
+def live_keys(purpose=DATA_PURPOSE):
     """The keys of a purpose that are not retired, the primary first, then newest first."""
     return db.session.execute(
         select(DataKey).where(DataKey.purpose == purpose, DataKey.retired_at.is_(None))
@@ -72,7 +74,7 @@ def ensure_index_key(name):
     return primary_key(index_purpose(name)) or create_key(index_purpose(name))
 
 
-def retire_after(purpose="data"):
+def retire_after(purpose=DATA_PURPOSE):
     """When a non-primary key of this purpose may be retired: no process can still encrypt with it."""
     primary = primary_key(purpose)
     return primary.created_at + RETIRE_GRACE if primary else utcnow()

@@ -8,31 +8,61 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.core.workdays import add_working_days
 from marac.extensions import db
+from marac.panels.models import Role
 
-MEETING_STATUSES = {"scheduled": "Scheduled", "in_progress": "In progress", "held": "Held",
-                    "cancelled": "Cancelled"}
-ATTENDANCE = {
-    "present": "Present", "deputy": "Deputy sent", "apologies_info": "Apologies, information sent",
-    "apologies": "Apologies, no information sent", "absent": "Absent",
-}
-ATTENDED = {"present", "deputy"}
-LAWFUL_BASES = {
-    "public_task": "UK GDPR Art. 6(1)(e) public task",
-    "vital_interests": "UK GDPR Art. 6(1)(d) vital interests",
-    "safeguarding": "Art. 9(2)(g) / DPA 2018 Sch. 1 para. 18 safeguarding",
-    "crime_disorder": "Crime and Disorder Act 1998 s.115",
-}
+
+class MeetingStatus(Labelled):
+    """Where a meeting is in its cycle: scheduled, running, held (closed) or cancelled."""
+
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    HELD = "held", "Held"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class AttendanceStatus(Labelled):
+    """How a member agency took part in a meeting (the register)."""
+
+    PRESENT = "present", "Present"
+    DEPUTY = "deputy", "Deputy sent"
+    APOLOGIES_INFO = "apologies_info", "Apologies, information sent"
+    APOLOGIES = "apologies", "Apologies, no information sent"
+    ABSENT = "absent", "Absent"
+
+
+# The attendance statuses that mean someone was there for the agency.
+ATTENDED = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.DEPUTY})
+
+
+class ItemStatus(Labelled):
+    """What became of a case listed on an agenda."""
+
+    LISTED = "listed", "Listed"
+    HEARD = "heard", "Heard"
+    DEFERRED = "deferred", "Deferred"
+
+
+class LawfulBasis(Labelled):
+    """The lawful basis on which an agency shares its research with the panel."""
+
+    PUBLIC_TASK = "public_task", "UK GDPR Art. 6(1)(e) public task"
+    VITAL_INTERESTS = "vital_interests", "UK GDPR Art. 6(1)(d) vital interests"
+    SAFEGUARDING = "safeguarding", "Art. 9(2)(g) / DPA 2018 Sch. 1 para. 18 safeguarding"
+    CRIME_DISORDER = "crime_disorder", "Crime and Disorder Act 1998 s.115"
 
 
 class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
+    """One meeting of a panel: its agenda (items), register (attendances, attendees) and minutes."""
+
     __tablename__ = "meetings"
 
     panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
     meets_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     starts_at: Mapped[dt.time] = mapped_column(Time, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=MeetingStatus.SCHEDULED)
     agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -56,6 +86,7 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def minutes_deadline(self):
+        """Minutes are due this many working days after the meeting (set per panel)."""
         return add_working_days(self.meets_on, self.panel.minutes_days)
 
     @property
@@ -65,32 +96,43 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def is_published(self):
+        """Whether the agenda has gone out to the member agencies."""
         return self.agenda_published_at is not None
 
     @property
     def minutes_locked(self):
+        """Whether the minutes are final: later corrections are amendments."""
         return self.minutes_finalised_at is not None
 
     @property
     def status_label(self):
-        return MEETING_STATUSES[self.status]
+        """The status in words."""
+        return MeetingStatus.label_of(self.status)
+
+    @property
+    def unheard_items(self):
+        """The items not heard (listed or deferred), in agenda order: what carrying over moves on."""
+        return [i for i in sorted(self.items, key=lambda i: i.position) if i.status != ItemStatus.HEARD]
 
     def can_view(self, user):
         """Manager and chair always; representatives of member agencies once the agenda is published."""
         roles = self.panel.roles_of(user)
-        if roles & {"manager", "chair"}:
+        if roles & {Role.MANAGER, Role.CHAIR}:
             return True
-        return "representative" in roles and self.panel.is_member(user.agency_id) and self.is_published
+        return Role.REPRESENTATIVE in roles and self.panel.is_member(user.agency_id) and self.is_published
 
     def can_manage(self, user):
+        """Schedule, build the agenda, finalise and amend the minutes: the panel manager."""
         return self.panel.is_manager(user)
 
     def can_run(self, user):
         """Run the meeting itself (register, hearings): the manager or the chair."""
-        return bool(self.panel.roles_of(user) & {"manager", "chair"})
+        return bool(self.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})
 
 
 class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
+    """A case listed at a meeting, with its risk summary and minute once heard."""
+
     __tablename__ = "agenda_items"
     __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
 
@@ -98,7 +140,7 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
                                                   nullable=False, index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="listed")
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ItemStatus.LISTED)
     risk_summary = Encrypted(str)
     minute = Encrypted(str)
     heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -117,7 +159,7 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
         agenda is published."""
         panel = self.meeting.panel
         return (self.meeting.is_published and panel.is_member(user.agency_id)
-                and bool(panel.roles_of(user) & {"representative", "chair"}))
+                and bool(panel.roles_of(user) & {Role.REPRESENTATIVE, Role.CHAIR}))
 
 
 class Attendance(UUIDPrimaryKey, db.Model):

@@ -1,75 +1,79 @@
 """Meetings: schedule, agenda, research, register with confidentiality, hearings, minutes."""
-import datetime as dt
-import uuid
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.orm.exc import StaleDataError
 
-from marac.auth.forms import ConfirmForm
+from marac.actions import services as actions
+from marac.actions.forms import action_form
 from marac.cases.models import Case
+from marac.core.formatting import format_date
+from marac.core.forms import ConfirmForm
 from marac.core.permissions import access, get_or_404, require
-from marac.core.timeutil import utcnow
-from marac.extensions import db
+from marac.core.steps import attempt
 from marac.meetings import services
-from marac.meetings.forms import (ActionForm, AmendForm, AttendeeForm, HearingForm, MeetingForm, ResearchForm,
-                                  ScheduleForm)
-from marac.meetings.models import ATTENDANCE, LAWFUL_BASES, AgendaItem, Meeting
+from marac.meetings.forms import (AmendForm, MeetingForm, ResearchForm, ScheduleForm, attendance_form, attendee_form,
+                                  hearing_form)
+from marac.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
 from marac.panels.models import Panel
+from marac.sharing.services import panel_categories, visible_categories
 
 bp = Blueprint("meetings", __name__)
 
-STALE = "Someone else saved this while you were editing it. Your changes have not been saved; the page shows theirs."
+
+def _plural(count, noun):
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _saved(form, step):
-    """Run a service step and commit. On a stale edit or a refused step, roll back and put the
-    reason on the form (what the user typed stays in it). True when saved."""
-    try:
-        step()
-        db.session.commit()
-        return True
-    except (services.StaleEdit, StaleDataError):
-        db.session.rollback()
-        form.form_errors.append(STALE)
-    except services.MeetingError as error:
-        db.session.rollback()
-        form.form_errors.append(str(error))
-    return False
+def _button_step(step, *args, done=None):
+    """Run the step of a button (a form with only its token): a refusal is flashed as an error; `done`
+    (a message, or a function of the step's value giving one) is flashed on success."""
+    if ConfirmForm().validate_on_submit():
+        outcome = attempt(step, current_user, *args)
+        if outcome and done:
+            flash(done(outcome.value) if callable(done) else done)
 
 
-def _today():
-    return utcnow().date()
+def _managed_meeting(meeting_id):
+    """The meeting, for the manager of its panel (404, 403)."""
+    meeting = get_or_404(Meeting, meeting_id)
+    require(meeting.can_manage(current_user))
+    return meeting
 
+
+def _confirmation(meeting, step, why_not, template, done, then):
+    """A page that confirms a step on the meeting and takes it on the POST. It says before the button
+    why the step cannot be taken (the service's why_not rule), and shows a refusal in the same place."""
+    form = ConfirmForm()
+    if form.validate_on_submit() and attempt(step, current_user, meeting, form=form):
+        flash(done)
+        return redirect(then)
+    return render_template(template, meeting=meeting, form=form, problem=why_not(meeting))
+
+
+# --- schedule and meetings -------------------------------------------------------------------
 
 @bp.route("/panels/<uuid:panel_id>/meetings")
 @access("signed_in")
 def index(panel_id):
+    """The panel's upcoming and recent meetings, with the cases listed at each."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
-    meetings = db.session.execute(
-        db.select(Meeting).where(Meeting.panel_id == panel.id).order_by(Meeting.meets_on.desc())).scalars().all()
-    today = _today()
-    counts = dict(db.session.execute(  # cases listed per meeting, in one query rather than one a meeting
-        db.select(AgendaItem.meeting_id, db.func.count()).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(Meeting.panel_id == panel.id).group_by(AgendaItem.meeting_id)).all())
+    upcoming, past = services.upcoming_and_recent(panel)
     return render_template("meetings/index.html", panel=panel, is_manager=panel.is_manager(current_user),
-                           upcoming=[m for m in reversed(meetings) if m.meets_on >= today],
-                           past=[m for m in meetings if m.meets_on < today][:26], counts=counts)
+                           upcoming=upcoming, past=past, counts=services.cases_per_meeting(panel))
 
 
 @bp.route("/panels/<uuid:panel_id>/meetings/schedule", methods=["GET", "POST"])
 @access("signed_in")
 def schedule(panel_id):
+    """Create the panel's meetings on its cadence from a first date (the manager)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     form = ScheduleForm()
     if request.method == "GET":
         form.starts_at.process_data(panel.meeting_time)
-    elif form.validate_on_submit():
-        created = services.schedule(current_user, panel, form.start_on.data, form.starts_at.time)
-        db.session.commit()
-        flash(f"{len(created)} meeting{'' if len(created) == 1 else 's'} scheduled.")
+    elif form.validate_on_submit() and (outcome := attempt(services.schedule, current_user, panel, form.start_on.data,
+                                                           form.starts_at.time, form=form)):
+        flash(f"{_plural(len(outcome.value), 'meeting')} scheduled.")
         return redirect(url_for("meetings.index", panel_id=panel.id))
     return render_template("meetings/schedule.html", panel=panel, form=form)
 
@@ -77,30 +81,25 @@ def schedule(panel_id):
 @bp.route("/panels/<uuid:panel_id>/meetings/new", methods=["GET", "POST"])
 @access("signed_in")
 def new(panel_id):
+    """Add one meeting outside the pattern (the manager)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
     form = MeetingForm()
     if request.method == "GET":
         form.starts_at.process_data(panel.meeting_time)
-    elif form.validate_on_submit():
-        try:
-            meeting = services.add_meeting(current_user, panel, form.meets_on.data, form.starts_at.time)
-        except services.MeetingError as error:
-            form.meets_on.errors.append(str(error))
-        else:
-            db.session.commit()
-            flash("Meeting added.")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    elif form.validate_on_submit() and (outcome := attempt(services.add_meeting, current_user, panel,
+                                                           form.meets_on.data, form.starts_at.time, form=form)):
+        flash("Meeting added.")
+        return redirect(url_for("meetings.detail", meeting_id=outcome.value.id))
     return render_template("meetings/form.html", panel=panel, form=form, meeting=None)
 
 
 @bp.route("/meetings/<uuid:meeting_id>")
 @access("signed_in")
 def detail(meeting_id):
+    """A meeting: its deadlines, what can be done next, and its agenda as the user may see it."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_view(current_user))
-    from marac.sharing.services import panel_categories, visible_categories
-
     by_panel = panel_categories(meeting.panel, current_user)
     services.agenda_items(meeting, subjects=True, returns=True)
     return render_template("meetings/detail.html", meeting=meeting, is_manager=meeting.can_manage(current_user),
@@ -114,15 +113,15 @@ def detail(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/edit", methods=["GET", "POST"])
 @access("signed_in")
 def edit(meeting_id):
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    """Move a meeting that has not started (the manager)."""
+    meeting = _managed_meeting(meeting_id)
     form = MeetingForm()
     if request.method == "GET":
         form.version.data = str(meeting.version)
         form.meets_on.process(None, meeting.meets_on)
         form.starts_at.process_data(meeting.starts_at)
-    elif form.validate_on_submit() and _saved(form, lambda: services.move_meeting(
-            current_user, meeting, form.meets_on.data, form.starts_at.time, form.version.data)):
+    elif form.validate_on_submit() and attempt(services.move_meeting, current_user, meeting, form.meets_on.data,
+                                               form.starts_at.time, form.version.data, form=form):
         flash("Meeting moved.")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     return render_template("meetings/form.html", panel=meeting.panel, form=form, meeting=meeting)
@@ -131,85 +130,99 @@ def edit(meeting_id):
 @bp.route("/meetings/<uuid:meeting_id>/cancel", methods=["GET", "POST"])
 @access("signed_in")
 def cancel(meeting_id):
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
-    form = ConfirmForm()
-    problem = None if meeting.status == "scheduled" else "Only a meeting that has not started can be cancelled."
-    if form.validate_on_submit() and problem is None:
-        services.cancel_meeting(current_user, meeting)
-        db.session.commit()
-        flash("Meeting cancelled. Its cases are waiting to be listed again.")
-        return redirect(url_for("meetings.index", panel_id=meeting.panel_id))
-    return render_template("meetings/cancel.html", meeting=meeting, form=form, problem=problem)
+    """Confirm and cancel a meeting that has not started; the page says first when it cannot be."""
+    meeting = _managed_meeting(meeting_id)
+    return _confirmation(meeting, services.cancel_meeting, services.why_not_cancel, "meetings/cancel.html",
+                         "Meeting cancelled. Its cases are waiting to be listed again.",
+                         url_for("meetings.index", panel_id=meeting.panel_id))
 
 
-def _item_of(meeting, value):
-    try:
-        item_id = uuid.UUID(value or "")
-    except ValueError:
-        abort(400)
-    item = next((i for i in meeting.items if i.id == item_id), None)
-    if item is None:
-        abort(404)
-    return item
+# --- agenda ----------------------------------------------------------------------------------
 
-
-@bp.route("/meetings/<uuid:meeting_id>/agenda", methods=["GET", "POST"])
+@bp.route("/meetings/<uuid:meeting_id>/agenda")
 @access("signed_in")
 def agenda(meeting_id):
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
-    form = ConfirmForm()
-    if form.validate_on_submit():
-        op = request.form.get("op")
-        try:
-            if op == "list":
-                case = get_or_404(Case, _uuid(request.form.get("case_id")))
-                services.list_case(current_user, meeting, case)
-                message = f"{case.reference} listed."
-            elif op in ("up", "down"):
-                services.move_item(current_user, meeting, _item_of(meeting, request.form.get("item_id")),
-                                   -1 if op == "up" else 1)
-                message = None
-            elif op == "remove":
-                item = _item_of(meeting, request.form.get("item_id"))
-                services.unlist_case(current_user, meeting, item)
-                message = f"{item.case.reference} removed from the agenda."
-            elif op == "publish":
-                services.publish(current_user, meeting)
-                message = "Agenda published: member agencies can now see the listed cases and research them."
-            elif op == "carry_over":
-                target, moved = services.carry_over(current_user, meeting)
-                message = f"{moved} case{'' if moved == 1 else 's'} carried to {target.meets_on:%d %B %Y}."
-            else:
-                abort(400)
-        except services.MeetingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            if message:
-                flash(message)
-        # Carrying over is offered on the page of the held meeting, whose agenda can no longer change.
-        return redirect(url_for("meetings.detail" if op == "carry_over" else "meetings.agenda", meeting_id=meeting.id))
+    """The agenda being built: the listed cases in order, and the cases waiting to be heard."""
+    meeting = _managed_meeting(meeting_id)
     items = services.agenda_items(meeting)
-    return render_template("meetings/agenda.html", meeting=meeting, items=items, form=form,
-                           waiting=services.waiting_cases(meeting.panel) if meeting.status == "scheduled" else [],
+    return render_template("meetings/agenda.html", meeting=meeting, items=items, form=ConfirmForm(),
+                           waiting=services.waiting_cases(meeting.panel)
+                           if meeting.status == MeetingStatus.SCHEDULED else [],
                            over=len(items) - meeting.panel.capacity)
 
 
-def _uuid(value):
-    try:
-        return uuid.UUID(value or "")
-    except ValueError:
-        abort(400)
+@bp.route("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/list", methods=["POST"])
+@access("signed_in")
+def list_case(meeting_id, case_id):
+    """List a waiting case on the agenda."""
+    meeting, case = _managed_meeting(meeting_id), get_or_404(Case, case_id)
+    _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
+
+def _managed_item(item_id):
+    """The agenda item, for the manager of its meeting (404, 403)."""
+    item = get_or_404(AgendaItem, item_id)
+    require(item.meeting.can_manage(current_user))
+    return item
+
+
+@bp.route("/agenda-items/<uuid:item_id>/up", methods=["POST"])
+@access("signed_in")
+def move_up(item_id):
+    """Move a listed case up the agenda."""
+    item = _managed_item(item_id)
+    _button_step(services.move_item, item.meeting, item, -1)
+    return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
+
+
+@bp.route("/agenda-items/<uuid:item_id>/down", methods=["POST"])
+@access("signed_in")
+def move_down(item_id):
+    """Move a listed case down the agenda."""
+    item = _managed_item(item_id)
+    _button_step(services.move_item, item.meeting, item, 1)
+    return redirect(url_for("meetings.agenda", meeting_id=item.meeting_id))
+
+
+@bp.route("/agenda-items/<uuid:item_id>/remove", methods=["POST"])
+@access("signed_in")
+def unlist(item_id):
+    """Take a case off the agenda."""
+    item = _managed_item(item_id)
+    meeting_id, reference = item.meeting_id, item.case.reference
+    _button_step(services.unlist_case, item.meeting, item, done=f"{reference} removed from the agenda.")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting_id))
+
+
+@bp.route("/meetings/<uuid:meeting_id>/publish", methods=["POST"])
+@access("signed_in")
+def publish(meeting_id):
+    """Publish the agenda to the member agencies."""
+    meeting = _managed_meeting(meeting_id)
+    _button_step(services.publish, meeting,
+                 done="Agenda published: member agencies can now see the listed cases and research them.")
+    return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<uuid:meeting_id>/carry-over", methods=["POST"])
+@access("signed_in")
+def carry_over(meeting_id):
+    """Carry the unheard cases of a held meeting to the next scheduled one."""
+    meeting = _managed_meeting(meeting_id)
+    _button_step(services.carry_over, meeting,
+                 done=lambda moved: f"{_plural(moved[1], 'case')} carried to {format_date(moved[0].meets_on)}.")
+    # Carrying over is offered on the page of the held meeting, whose agenda can no longer change.
+    return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+
+
+# --- research --------------------------------------------------------------------------------
 
 @bp.route("/meetings/<uuid:meeting_id>/research")
 @access("signed_in")
 def research_grid(meeting_id):
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
+    """Who has returned research for each listed case (the manager)."""
+    meeting = _managed_meeting(meeting_id)
     members = sorted(meeting.panel.members, key=lambda m: m.agency.short_name)
     return render_template("meetings/research_grid.html", meeting=meeting, members=members,
                            items=services.agenda_items(meeting), grid=services.research_grid(meeting))
@@ -218,177 +231,199 @@ def research_grid(meeting_id):
 @bp.route("/agenda-items/<uuid:item_id>/research", methods=["GET", "POST"])
 @access("signed_in")
 def research(item_id):
+    """An agency's research for a listed case: recorded by its people, read by the manager."""
     item = get_or_404(AgendaItem, item_id)
     meeting = item.meeting
     is_manager = meeting.can_manage(current_user)
-    require(item.can_research(current_user) or is_manager)
+    require(item.can_research(current_user) or (is_manager and request.method == "GET"))
     mine = services.return_of(item, current_user.agency_id)
     form = ResearchForm(obj=mine if request.method == "GET" else None)
-    can_edit = item.can_research(current_user) and meeting.status != "held"
     if request.method == "GET":
         form.version.data = str(mine.version) if mine else ""
         form.lawful_basis.data = mine.lawful_basis if mine and mine.lawful_basis else ""
-    elif request.form.get("op") == "share" and mine is not None and can_edit and ConfirmForm().validate_on_submit():
-        services.share_return(current_user, mine)
-        db.session.commit()
-        flash("Your research is now shared with the panel.")
-        return redirect(url_for("meetings.research", item_id=item.id))
-    elif can_edit and form.validate_on_submit() and _saved(form, lambda: services.save_return(
-            current_user, item, form.data, form.version.data or None)):
+    elif form.validate_on_submit() and attempt(services.save_return, current_user, item, form.data,
+                                               form.version.data or None, form=form):
         flash("Research saved. It stays visible to your agency only until you share it.")
         return redirect(url_for("meetings.research", item_id=item.id))
-    from marac.sharing.services import panel_categories, visible_categories
-
-    others = [r for r in services.visible_returns(item, current_user, is_manager) if r.agency_id != current_user.agency_id]
+    others = [r for r in services.visible_returns(item, current_user, is_manager)
+              if r.agency_id != current_user.agency_id]
+    categories = visible_categories(item.case, current_user, panel_categories(meeting.panel, current_user))
     return render_template("meetings/research.html", item=item, meeting=meeting, form=form, mine=mine,
-                           others=others, is_manager=is_manager, can_edit=can_edit, bases=LAWFUL_BASES,
-                           shows_identity="identity" in visible_categories(item.case, current_user,
-                                                                           panel_categories(meeting.panel, current_user)))
+                           others=others, is_manager=is_manager, shows_identity="identity" in categories,
+                           can_edit=item.can_research(current_user) and not services.why_research_closed(meeting))
 
 
-def _attendee_form(meeting):
-    form = AttendeeForm()
-    form.agency_id.choices = ([("", "Choose")] + [(str(a.agency_id), a.agency.name) for a in
-                                                  sorted(meeting.attendances, key=lambda a: a.agency.name)]
-                              + [("observer", "Observer (no agency)")])
-    return form
-
-
-@bp.route("/meetings/<uuid:meeting_id>/register", methods=["GET", "POST"])
+@bp.route("/agenda-items/<uuid:item_id>/research/share", methods=["POST"])
 @access("signed_in")
-def register(meeting_id):
+def share_research(item_id):
+    """Share the user's agency's research with the panel."""
+    item = get_or_404(AgendaItem, item_id)
+    require(item.can_research(current_user))
+    _button_step(services.share_return, item, done="Your research is now shared with the panel.")
+    return redirect(url_for("meetings.research", item_id=item.id))
+
+
+# --- register and confidentiality ------------------------------------------------------------
+
+def _run_meeting(meeting_id):
+    """The meeting, for its manager or chair (404, 403)."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_run(current_user))
-    confirm = ConfirmForm()
-    attendee_form = _attendee_form(meeting)
-    op = request.form.get("op")
-    if request.method == "POST" and op != "attendee" and confirm.validate_on_submit():
-        try:
-            if op == "open":
-                services.open_meeting(current_user, meeting)
-            elif op == "statuses":
-                statuses = {}
-                for attendance in meeting.attendances:
-                    value = request.form.get(f"status-{attendance.agency_id}")
-                    if value is not None and value not in ATTENDANCE:
-                        abort(400)
-                    statuses[attendance.agency_id] = value
-                services.set_attendance(current_user, meeting, statuses)
-            elif op == "agree":
-                attendee = next((a for a in meeting.attendees if str(a.id) == request.form.get("attendee_id")), None)
-                if attendee is None:
-                    abort(404)
-                services.agree_confidentiality(current_user, meeting, attendee)
-            elif op == "close":
-                services.close_meeting(current_user, meeting)
-            else:
-                abort(400)
-        except services.MeetingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-        return redirect(url_for("meetings.register", meeting_id=meeting.id))
-    if op == "attendee" and attendee_form.validate_on_submit():
-        choice = attendee_form.agency_id.data
-        try:
-            services.add_attendee(current_user, meeting, attendee_form.name.data, attendee_form.role.data,
-                                  None if choice == "observer" else uuid.UUID(choice), choice == "observer")
-        except services.MeetingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-        return redirect(url_for("meetings.register", meeting_id=meeting.id))
-    return render_template("meetings/register.html", meeting=meeting, form=confirm, attendee_form=attendee_form,
-                           statuses=ATTENDANCE, blockers=services.discussion_blockers(meeting),
+    return meeting
+
+
+def _register_page(meeting, attendee=None):
+    return render_template("meetings/register.html", meeting=meeting, form=ConfirmForm(),
+                           attendee_form=attendee or attendee_form(meeting), attendance=attendance_form(meeting),
+                           blockers=services.discussion_blockers(meeting),
                            attendances=sorted(meeting.attendances, key=lambda a: (not a.is_core, a.agency.name)))
+
+
+def _to_register(meeting):
+    return redirect(url_for("meetings.register", meeting_id=meeting.id))
+
+
+@bp.route("/meetings/<uuid:meeting_id>/register")
+@access("signed_in")
+def register(meeting_id):
+    """The register and confidentiality agreements of a meeting (the manager or chair)."""
+    return _register_page(_run_meeting(meeting_id))
+
+
+@bp.route("/meetings/<uuid:meeting_id>/open", methods=["POST"])
+@access("signed_in")
+def open_meeting(meeting_id):
+    """Open the meeting: its register starts."""
+    meeting = _run_meeting(meeting_id)
+    _button_step(services.open_meeting, meeting)
+    return _to_register(meeting)
+
+
+@bp.route("/meetings/<uuid:meeting_id>/attendees", methods=["POST"])
+@access("signed_in")
+def add_attendee(meeting_id):
+    """Name someone at the meeting, for an agency or as an observer."""
+    meeting = _run_meeting(meeting_id)
+    form = attendee_form(meeting)
+    if not form.validate_on_submit():
+        return _register_page(meeting, form)
+    attempt(services.add_attendee, current_user, meeting, form.name.data, form.role.data, form.chosen_agency_id,
+            form.is_observer)
+    return _to_register(meeting)
+
+
+@bp.route("/meetings/<uuid:meeting_id>/attendance", methods=["POST"])
+@access("signed_in")
+def record_attendance(meeting_id):
+    """Record each member agency's attendance."""
+    meeting = _run_meeting(meeting_id)
+    form = attendance_form(meeting)
+    if not form.validate_on_submit():
+        abort(400)  # only a tampered post offers a status not in the list
+    attempt(services.set_attendance, current_user, meeting, form.statuses())
+    return _to_register(meeting)
+
+
+@bp.route("/attendees/<uuid:attendee_id>/agree", methods=["POST"])
+@access("signed_in")
+def agree_confidentiality(attendee_id):
+    """Record an attendee's agreement to the confidentiality statement."""
+    attendee = get_or_404(Attendee, attendee_id)
+    meeting = _run_meeting(attendee.meeting_id)
+    _button_step(services.agree_confidentiality, meeting, attendee)
+    return _to_register(meeting)
+
+
+@bp.route("/meetings/<uuid:meeting_id>/close", methods=["POST"])
+@access("signed_in")
+def close(meeting_id):
+    """Close the meeting."""
+    meeting = _run_meeting(meeting_id)
+    _button_step(services.close_meeting, meeting)
+    return _to_register(meeting)
+
+
+# --- hearing ---------------------------------------------------------------------------------
+
+def _hearing_page(item, form, new_action):
+    meeting = item.meeting
+    return render_template("meetings/hearing.html", item=item, meeting=meeting, form=form, action_form=new_action,
+                           locked=services.why_hearing_locked(meeting), blockers=services.discussion_blockers(meeting),
+                           returns=services.visible_returns(item, current_user, meeting.can_manage(current_user)),
+                           agreed=actions.actions_agreed_at(item),
+                           categories=panel_categories(meeting.panel, current_user))
+
+
+def _hearing_of(item_id):
+    """The agenda item, for the manager or chair of its meeting (404, 403)."""
+    item = get_or_404(AgendaItem, item_id)
+    require(item.meeting.can_run(current_user))
+    return item
+
+
+def _to_hearing(item):
+    return redirect(url_for("meetings.hearing", item_id=item.id))
 
 
 @bp.route("/agenda-items/<uuid:item_id>/hearing", methods=["GET", "POST"])
 @access("signed_in")
 def hearing(item_id):
-    item = get_or_404(AgendaItem, item_id)
+    """The hearing of a case: reviews of earlier actions, risk summary, minute and outcome."""
+    item = _hearing_of(item_id)
     meeting = item.meeting
-    require(meeting.can_run(current_user))
-    form = HearingForm()
-    action_form = ActionForm(prefix="action")
-    members = sorted((m.agency for m in meeting.panel.members), key=lambda a: a.name)
-    action_form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in members]
-    open_actions = services.open_actions_for(item.case, item)
-    op = request.form.get("op")
-    locked = meeting.minutes_locked or meeting.status != "in_progress"
     if request.method == "GET":
-        form.version.data = str(item.version)
-        form.risk_summary.data, form.minute.data = item.risk_summary, item.minute
-        action_form.due_on.process(None, meeting.meets_on + dt.timedelta(days=meeting.panel.action_due_days))
-    elif locked:
-        flash("The meeting is not in progress, so the hearing cannot be changed here.", "error")
-        return redirect(url_for("meetings.hearing", item_id=item.id))
-    elif op == "action" and action_form.validate_on_submit():
-        try:
-            services.add_action(current_user, item, uuid.UUID(action_form.owner_agency_id.data),
-                                action_form.description.data, action_form.due_on.data, action_form.named_person.data)
-        except services.MeetingError as error:
-            db.session.rollback()
-            flash(str(error), "error")
-        else:
-            db.session.commit()
-            flash("Action added.")
-        return redirect(url_for("meetings.hearing", item_id=item.id))
-    elif op == "hearing" and form.validate_on_submit():
-        def save_hearing():
-            for action in open_actions:
-                outcome = request.form.get(f"review-{action.id}", "")
-                if outcome in ("done", "not_possible", "not_done"):
-                    services.review_action(current_user, action, outcome, request.form.get(f"review-note-{action.id}"))
-            services.record_hearing(current_user, item, form.risk_summary.data, form.minute.data,
-                                    form.outcome.data or None, form.version.data)
+        return _hearing_page(item, hearing_form(actions.open_actions_for(item.case, item), item), action_form(meeting))
+    if not attempt(services.check_hearing_open, meeting):
+        return _to_hearing(item)
+    form = hearing_form(actions.open_actions_for(item.case, item))
+    if form.validate_on_submit() and attempt(
+            services.record_hearing, current_user, item, form.risk_summary.data, form.minute.data,
+            form.outcome.data or None, form.version.data, reviews=form.reviews(), form=form):
+        outcome = form.outcome.data
+        flash(f"{item.case.reference} {outcome}." if outcome else "Hearing saved.")
+        return redirect(url_for("meetings.detail", meeting_id=meeting.id)) if outcome else _to_hearing(item)
+    return _hearing_page(item, form, action_form(meeting))
 
-        if _saved(form, save_hearing):
-            flash("Hearing saved." if not form.outcome.data else f"{item.case.reference} {form.outcome.data}.")
-            return redirect(url_for("meetings.detail", meeting_id=meeting.id) if form.outcome.data
-                            else url_for("meetings.hearing", item_id=item.id))
-    from marac.sharing.services import panel_categories
 
-    return render_template("meetings/hearing.html", item=item, meeting=meeting, form=form, action_form=action_form,
-                           open_actions=open_actions, locked=locked, blockers=services.discussion_blockers(meeting),
-                           returns=services.visible_returns(item, current_user, meeting.can_manage(current_user)),
-                           agreed=services.actions_agreed_at(item),
-                           categories=panel_categories(meeting.panel, current_user), agencies=members)
+@bp.route("/agenda-items/<uuid:item_id>/actions", methods=["POST"])
+@access("signed_in")
+def add_action(item_id):
+    """Agree an action at the hearing of a case."""
+    item = _hearing_of(item_id)
+    if not attempt(services.check_hearing_open, item.meeting):
+        return _to_hearing(item)
+    form = action_form(item.meeting)
+    if not form.validate_on_submit():
+        return _hearing_page(item, hearing_form(actions.open_actions_for(item.case, item), item), form)
+    if attempt(actions.add_action, current_user, item, form.owner_agency_id.data, form.description.data,
+               form.due_on.data, form.named_person.data):
+        flash("Action added.")
+    return _to_hearing(item)
 
+
+# --- minutes ---------------------------------------------------------------------------------
 
 @bp.route("/meetings/<uuid:meeting_id>/finalise", methods=["GET", "POST"])
 @access("signed_in")
 def finalise(meeting_id):
-    meeting = get_or_404(Meeting, meeting_id)
-    require(meeting.can_manage(current_user))
-    form = ConfirmForm()
-    problem = None
-    if meeting.status != "held":
-        problem = "Close the meeting before finalising its minutes."
-    elif meeting.minutes_locked:
-        problem = "The minutes are already final."
-    if form.validate_on_submit() and problem is None:
-        services.finalise_minutes(current_user, meeting)
-        db.session.commit()
-        flash("Minutes finalised and locked. Corrections are now recorded as amendments.")
-        return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template("meetings/finalise.html", meeting=meeting, form=form, problem=problem)
+    """Confirm and finalise the minutes; the page says first when they cannot be."""
+    meeting = _managed_meeting(meeting_id)
+    return _confirmation(meeting, services.finalise_minutes, services.why_not_finalise, "meetings/finalise.html",
+                         "Minutes finalised and locked. Corrections are now recorded as amendments.",
+                         url_for("meetings.detail", meeting_id=meeting.id))
 
 
 @bp.route("/agenda-items/<uuid:item_id>/amend", methods=["GET", "POST"])
 @access("signed_in")
 def amend(item_id):
-    item = get_or_404(AgendaItem, item_id)
-    require(item.meeting.can_manage(current_user))
+    """Correct a finalised minute, keeping the earlier text and the reason."""
+    item = _managed_item(item_id)
     form = AmendForm()
     if request.method == "GET":
         form.version.data = str(item.version)
         form.minute.data = item.minute
-    elif form.validate_on_submit() and _saved(form, lambda: services.amend_minute(
-            current_user, item, form.minute.data, form.reason.data, form.version.data)):
+    elif form.validate_on_submit() and attempt(services.amend_minute, current_user, item, form.minute.data,
+                                               form.reason.data, form.version.data, form=form):
         flash("Minute amended; the earlier text is kept in its history.")
         return redirect(url_for("meetings.detail", meeting_id=item.meeting_id))
     return render_template("meetings/amend.html", item=item, form=form)
-

@@ -3,31 +3,22 @@ minutes. Every step writes its audit event in the caller's transaction; nothing 
 import calendar
 import datetime as dt
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from marac.actions.models import Action, ActionUpdate
+from marac.actions import services as actions
 from marac.audit.services import record
-from marac.cases.models import Case, CaseParty
-from marac.core.timeutil import utcnow
+from marac.cases.models import Case, CaseParty, CaseStatus
+from marac.core.formatting import format_date
+from marac.core.steps import StepRefused, check_version
+from marac.core.timeutil import today, utcnow
 from marac.extensions import db
-from marac.meetings.models import ATTENDED, AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn
+from marac.meetings.models import (ATTENDED, AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, Meeting,
+                                   MeetingStatus, MinuteAmendment, ResearchReturn)
+from marac.panels.models import Cadence
 
 SCHEDULE_HORIZON = dt.timedelta(days=183)
-
-
-class MeetingError(Exception):
-    """A step that cannot be taken now; the message says why, for the user."""
-
-
-class StaleEdit(Exception):
-    """Someone else saved first."""
-
-
-def check_version(obj, expected):
-    if expected is not None and str(obj.version) != str(expected):
-        raise StaleEdit()
 
 
 # --- schedule --------------------------------------------------------------------------------
@@ -42,8 +33,8 @@ def _nth_weekday(year, month, weekday, n):
 def pattern_dates(cadence, start_on, until):
     """Meeting dates from start_on to until: every 7 or 14 days, or monthly on the same n-th weekday."""
     dates = []
-    if cadence in ("weekly", "fortnightly"):
-        step = dt.timedelta(days=7 if cadence == "weekly" else 14)
+    if cadence in (Cadence.WEEKLY, Cadence.FORTNIGHTLY):
+        step = dt.timedelta(days=7 if cadence == Cadence.WEEKLY else 14)
         day = start_on
         while day <= until:
             dates.append(day)
@@ -70,7 +61,8 @@ def schedule(actor, panel, start_on, starts_at, until=None):
     created = []
     for day in pattern_dates(panel.cadence, start_on, until):
         if day not in existing:
-            meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=day, starts_at=starts_at, status="scheduled")
+            meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=day, starts_at=starts_at,
+                              status=MeetingStatus.SCHEDULED)
             db.session.add(meeting)
             created.append(meeting)
     panel.meeting_time = starts_at
@@ -81,17 +73,20 @@ def schedule(actor, panel, start_on, starts_at, until=None):
 
 
 def _check_date_free(panel_id, meets_on, meeting_id=None):
+    """A panel meets at most once a day (cancelled meetings aside)."""
     clash = select(Meeting.id).where(Meeting.panel_id == panel_id, Meeting.meets_on == meets_on,
-                                     Meeting.status != "cancelled")
+                                     Meeting.status != MeetingStatus.CANCELLED)
     if meeting_id is not None:
         clash = clash.where(Meeting.id != meeting_id)
     if db.session.execute(clash).first():
-        raise MeetingError("The panel already has a meeting on that date")
+        raise StepRefused("The panel already has a meeting on that date", field="meets_on")
 
 
 def add_meeting(actor, panel, meets_on, starts_at):
+    """Add one meeting outside the pattern, on a day the panel does not already meet."""
     _check_date_free(panel.id, meets_on)
-    meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=meets_on, starts_at=starts_at, status="scheduled")
+    meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=meets_on, starts_at=starts_at,
+                              status=MeetingStatus.SCHEDULED)
     db.session.add(meeting)
     db.session.flush()
     record("meeting.added", actor, meeting, detail={"meets_on": meets_on.isoformat()})
@@ -99,9 +94,10 @@ def add_meeting(actor, panel, meets_on, starts_at):
 
 
 def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
+    """Move a meeting that has not started to another free day or time; its agenda goes with it."""
     check_version(meeting, expected_version)
-    if meeting.status != "scheduled":
-        raise MeetingError("Only a meeting that has not started can be moved")
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise StepRefused("Only a meeting that has not started can be moved")
     _check_date_free(meeting.panel_id, meets_on, meeting.id)
     old = meeting.meets_on
     meeting.meets_on, meeting.starts_at = meets_on, starts_at
@@ -109,26 +105,56 @@ def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
     record("meeting.moved", actor, meeting, detail={"from": old.isoformat(), "to": meets_on.isoformat()})
 
 
+def _refuse(problem):
+    """Refuse the step for the reason a why_not_* rule gave (None: go ahead)."""
+    if problem:
+        raise StepRefused(problem)
+
+
+def why_not_cancel(meeting):
+    """Why the meeting cannot be cancelled (None when it can): only one that has not started can."""
+    if meeting.status != MeetingStatus.SCHEDULED:
+        return "Only a meeting that has not started can be cancelled."
+    return None
+
+
 def cancel_meeting(actor, meeting):
     """Cancel a meeting that has not started; its listed cases go back to waiting."""
-    if meeting.status != "scheduled":
-        raise MeetingError("Only a meeting that has not started can be cancelled")
+    _refuse(why_not_cancel(meeting))
     released = len(meeting.items)
     meeting.items = []
-    meeting.status = "cancelled"
+    meeting.status = MeetingStatus.CANCELLED
     db.session.flush()
     record("meeting.cancelled", actor, meeting, detail={"cases_released": released})
 
 
+def upcoming_and_recent(panel, recent=26):
+    """The panel's meetings from today on (soonest first), and the `recent` latest before today."""
+    meetings = db.session.execute(
+        select(Meeting).where(Meeting.panel_id == panel.id).order_by(Meeting.meets_on.desc())).scalars().all()
+    day = today()
+    return [m for m in reversed(meetings) if m.meets_on >= day], [m for m in meetings if m.meets_on < day][:recent]
+
+
+def cases_per_meeting(panel):
+    """{meeting id: cases listed} for the panel's meetings, in one query rather than one a meeting."""
+    return dict(db.session.execute(
+        select(AgendaItem.meeting_id, func.count()).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(Meeting.panel_id == panel.id).group_by(AgendaItem.meeting_id)).all())
 
 
 def next_meeting_after(meeting):
+    """The panel's next scheduled meeting after this one, or None."""
     return db.session.execute(
         select(Meeting).where(Meeting.panel_id == meeting.panel_id, Meeting.meets_on > meeting.meets_on,
-                              Meeting.status == "scheduled").order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
+                              Meeting.status == MeetingStatus.SCHEDULED)
+        .order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
 
 
 # --- agenda ----------------------------------------------------------------------------------
+
+_STILL_TO_HOLD = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
+
 
 def waiting_cases(panel):
     """Accepted cases not yet heard and not listed at a meeting still to be held: repeats first,
@@ -136,10 +162,10 @@ def waiting_cases(panel):
     not part of this service yet.)"""
     listed_or_heard = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
                        .where(AgendaItem.case_id == Case.id,
-                              (AgendaItem.status == "heard") | ((AgendaItem.status == "listed")
-                                                                & Meeting.status.in_(("scheduled", "in_progress")))))
+                              (AgendaItem.status == ItemStatus.HEARD)
+                              | ((AgendaItem.status == ItemStatus.LISTED) & Meeting.status.in_(_STILL_TO_HOLD))))
     return db.session.execute(
-        select(Case).where(Case.panel_id == panel.id, Case.status == "accepted", ~exists(listed_or_heard))
+        select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
         .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
         .options(selectinload(Case.parties))).scalars().all()
 
@@ -159,22 +185,24 @@ def agenda_items(meeting, subjects=False, returns=False):
 
 
 def _editable_agenda(meeting):
-    if meeting.status != "scheduled":
-        raise MeetingError("The agenda of a meeting that has started cannot be changed")
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise StepRefused("The agenda of a meeting that has started cannot be changed")
 
 
 def list_case(actor, meeting, case):
+    """List an accepted case of the panel at the end of the agenda, unless it is listed already (here or
+    at another meeting still to be held)."""
     _editable_agenda(meeting)
-    if case.panel_id != meeting.panel_id or case.status != "accepted":
-        raise MeetingError("Only accepted cases of this panel can be listed")
+    if case.panel_id != meeting.panel_id or case.status != CaseStatus.ACCEPTED:
+        raise StepRefused("Only accepted cases of this panel can be listed")
     if any(item.case_id == case.id for item in meeting.items):
-        raise MeetingError("That case is already on this agenda")
+        raise StepRefused("That case is already on this agenda")
     elsewhere = db.session.execute(
         select(Meeting.meets_on).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-        .where(AgendaItem.case_id == case.id, AgendaItem.status == "listed",
-               Meeting.status.in_(("scheduled", "in_progress")), Meeting.id != meeting.id)).scalars().first()
+        .where(AgendaItem.case_id == case.id, AgendaItem.status == ItemStatus.LISTED,
+               Meeting.status.in_(_STILL_TO_HOLD), Meeting.id != meeting.id)).scalars().first()
     if elsewhere is not None:
-        raise MeetingError(f"That case is already listed for the meeting on {elsewhere:%d %B %Y}")
+        raise StepRefused(f"That case is already listed for the meeting on {format_date(elsewhere)}")
     item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=len(meeting.items) + 1)
     meeting.items.append(item)
     db.session.flush()
@@ -183,6 +211,7 @@ def list_case(actor, meeting, case):
 
 
 def unlist_case(actor, meeting, item):
+    """Take a case off the agenda (it waits again) and close the gap in the order."""
     _editable_agenda(meeting)
     meeting.items.remove(item)
     _renumber(meeting)
@@ -211,7 +240,7 @@ def publish(actor, meeting):
     """Publish the agenda: member agencies' representatives then see the listed cases."""
     _editable_agenda(meeting)
     if not meeting.items:
-        raise MeetingError("List at least one case before publishing the agenda")
+        raise StepRefused("List at least one case before publishing the agenda")
     meeting.agenda_published_at = utcnow()
     db.session.flush()
     record("agenda.published", actor, meeting, detail={"cases": len(meeting.items),
@@ -220,15 +249,15 @@ def publish(actor, meeting):
 
 def carry_over(actor, meeting):
     """Move the items not heard (listed or deferred) of a held meeting to the next scheduled one."""
-    if meeting.status != "held":
-        raise MeetingError("Close the meeting before carrying its unheard cases to the next one")
+    if meeting.status != MeetingStatus.HELD:
+        raise StepRefused("Close the meeting before carrying its unheard cases to the next one")
     target = next_meeting_after(meeting)
     if target is None:
-        raise MeetingError("There is no later scheduled meeting to carry cases to; schedule one first")
+        raise StepRefused("There is no later scheduled meeting to carry cases to; schedule one first")
     moved = 0
     present = {i.case_id for i in target.items}
-    for item in sorted(meeting.items, key=lambda i: i.position):
-        if item.status != "heard" and item.case_id not in present:
+    for item in meeting.unheard_items:
+        if item.case_id not in present:
             target.items.append(AgendaItem(meeting_id=target.id, case_id=item.case_id, position=len(target.items) + 1))
             moved += 1
     db.session.flush()
@@ -239,13 +268,20 @@ def carry_over(actor, meeting):
 # --- research --------------------------------------------------------------------------------
 
 def return_of(item, agency_id):
+    """The agency's research return for the item, or None."""
     return next((r for r in item.returns if r.agency_id == agency_id), None)
+
+
+def why_research_closed(meeting):
+    """Why research cannot be changed (None while it can): not after the meeting."""
+    if meeting.status == MeetingStatus.HELD:
+        return "Research cannot be changed after the meeting"
+    return None
 
 
 def save_return(actor, item, values, expected_version=None):
     """Create or update the actor's agency's research return for an agenda item."""
-    if item.meeting.status == "held":
-        raise MeetingError("Research cannot be changed after the meeting")
+    _refuse(why_research_closed(item.meeting))
     research = return_of(item, actor.agency_id)
     if research is None:
         research = ResearchReturn(agenda_item_id=item.id, agency_id=actor.agency_id, updated_by_id=actor.id,
@@ -264,10 +300,15 @@ def save_return(actor, item, values, expected_version=None):
     return research
 
 
-def share_return(actor, research):
+def share_return(actor, item):
+    """Share the actor's agency's research for the item with the panel (what it withholds stays hidden)."""
+    _refuse(why_research_closed(item.meeting))
+    research = return_of(item, actor.agency_id)
+    if research is None:
+        raise StepRefused("Save your agency's research before sharing it")
     research.is_shared = True
     db.session.flush()
-    record("research.shared", actor, research.item.case, detail={"agency_id": str(research.agency_id)},
+    record("research.shared", actor, item.case, detail={"agency_id": str(research.agency_id)},
            recipient_agency_id=None, purpose=research.lawful_basis)
 
 
@@ -288,26 +329,31 @@ def research_grid(meeting):
 # --- register and confidentiality ------------------------------------------------------------
 
 def open_meeting(actor, meeting):
-    if meeting.status != "scheduled":
-        raise MeetingError("This meeting has already been opened")
+    """Open a published meeting: the register starts with every member agency absent."""
+    if meeting.status != MeetingStatus.SCHEDULED:
+        raise StepRefused("This meeting has already been opened")
     if not meeting.is_published:
-        raise MeetingError("Publish the agenda before opening the meeting")
-    meeting.status = "in_progress"
+        raise StepRefused("Publish the agenda before opening the meeting")
+    meeting.status = MeetingStatus.IN_PROGRESS
     meeting.opened_at = utcnow()
     for member in meeting.panel.members:
-        meeting.attendances.append(Attendance(agency_id=member.agency_id, status="absent", is_core=member.is_core))
+        meeting.attendances.append(Attendance(agency_id=member.agency_id, status=AttendanceStatus.ABSENT,
+                                              is_core=member.is_core))
     db.session.flush()
     record("meeting.opened", actor, meeting)
 
 
 def _running(meeting):
-    if meeting.status != "in_progress":
-        raise MeetingError("The meeting is not in progress")
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        raise StepRefused("The meeting is not in progress")
 
 
 def set_attendance(actor, meeting, statuses):
-    """statuses: {agency id: status}."""
+    """Record how each member agency attends. statuses: {agency id: status}; an agency left out (or
+    None) keeps its status."""
     _running(meeting)
+    if any(status and status not in AttendanceStatus.values() for status in statuses.values()):
+        raise StepRefused("Choose an attendance status from the list")
     changed = 0
     for attendance in meeting.attendances:
         status = statuses.get(attendance.agency_id)
@@ -319,6 +365,7 @@ def set_attendance(actor, meeting, statuses):
 
 
 def add_attendee(actor, meeting, name, role, agency_id, is_observer):
+    """Name someone at the meeting, for an agency (which then counts as present) or as an observer."""
     _running(meeting)
     attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip(), agency_id=agency_id,
                         is_observer=is_observer)
@@ -326,7 +373,7 @@ def add_attendee(actor, meeting, name, role, agency_id, is_observer):
     if agency_id:
         attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
         if attendance is not None and attendance.status not in ATTENDED:
-            attendance.status = "present"
+            attendance.status = AttendanceStatus.PRESENT
     db.session.flush()
     record("meeting.attendee_added", actor, meeting, detail={"observer": is_observer,
                                                              "agency_id": str(agency_id) if agency_id else None})
@@ -334,6 +381,7 @@ def add_attendee(actor, meeting, name, role, agency_id, is_observer):
 
 
 def agree_confidentiality(actor, meeting, attendee):
+    """Record that the attendee agreed to the panel's confidentiality statement."""
     _running(meeting)
     attendee.confidentiality_agreed_at = utcnow()
     db.session.flush()
@@ -343,7 +391,7 @@ def agree_confidentiality(actor, meeting, attendee):
 def discussion_blockers(meeting):
     """Why case discussion cannot start yet (empty when it can)."""
     problems = []
-    if meeting.status != "in_progress":
+    if meeting.status != MeetingStatus.IN_PROGRESS:
         problems.append("Open the meeting first")
         return problems
     if not meeting.attendees:
@@ -360,65 +408,46 @@ def discussion_blockers(meeting):
 
 # --- hearing ---------------------------------------------------------------------------------
 
-def open_actions_for(case, item=None):
-    """Open actions of the case and of the earlier case it repeats: reviewed at this hearing.
-    Actions agreed at this hearing itself (`item`) are not earlier ones and are left out."""
-    case_ids = [case.id] + ([case.repeat_of_id] if case.repeat_of_id else [])
-    stmt = select(Action).where(Action.case_id.in_(case_ids), Action.status == "open")
-    if item is not None:
-        stmt = stmt.where(Action.agenda_item_id != item.id)
-    return db.session.execute(stmt.order_by(Action.due_on)).scalars().all()
+def why_hearing_locked(meeting):
+    """Why the hearings of the meeting cannot be changed (None while they can): only while it runs,
+    before its minutes are final."""
+    if meeting.minutes_locked or meeting.status != MeetingStatus.IN_PROGRESS:
+        return "The meeting is not in progress, so the hearing cannot be changed here."
+    return None
 
 
-def review_action(actor, action, outcome, note):
-    """At a hearing: done, not possible (circumstances changed) or not done by the agency; or kept open."""
-    if outcome != "open":
-        action.status = outcome
-        action.closed_at = utcnow()
-    update = ActionUpdate(action_id=action.id, user_id=actor.id, at=utcnow(), kind="review", status=outcome)
-    update.note = (note or "").strip() or None
-    action.updates.append(update)
-    db.session.flush()
-    record("action.reviewed", actor, action, detail={"outcome": outcome})
+def check_hearing_open(meeting):
+    """Refuse unless the meeting's hearings can still change (why_hearing_locked)."""
+    _refuse(why_hearing_locked(meeting))
 
 
-def add_action(actor, item, owner_agency_id, description, due_on, named_person):
-    blockers = discussion_blockers(item.meeting)
-    if blockers:
-        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
-    if not item.meeting.panel.is_member(owner_agency_id):
-        raise MeetingError("The owner must be a member agency of the panel")
-    action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
-                    named_person=(named_person or "").strip() or None, status="open")
-    action.description = description.strip()
-    created = ActionUpdate(user_id=actor.id, at=utcnow(), kind="created", status="open")
-    action.updates.append(created)
-    db.session.add(action)
-    db.session.flush()
-    record("action.created", actor, action, detail={"owner_agency_id": str(owner_agency_id)})
-    return action
-
-
-def actions_agreed_at(item):
-    return db.session.execute(select(Action).where(Action.agenda_item_id == item.id)
-                              .order_by(Action.created_at)).scalars().all()
-
-
-def record_hearing(actor, item, risk_summary, minute, outcome, expected_version):
-    """Save the risk summary and minute; outcome 'heard', 'deferred' or None (save only)."""
-    meeting = item.meeting
+def check_discussion(meeting):
+    """Refuse unless a case may be discussed now: the meeting runs and everyone there is named and
+    has agreed to confidentiality. Hearings and new actions both need it."""
+    check_hearing_open(meeting)
     blockers = discussion_blockers(meeting)
     if blockers:
-        raise MeetingError("Case discussion cannot start: " + "; ".join(blockers))
+        raise StepRefused("Case discussion cannot start: " + "; ".join(blockers))
+
+
+def record_hearing(actor, item, risk_summary, minute, outcome, expected_version, reviews=()):
+    """Save the risk summary and minute, with the reviews of earlier actions ((action, outcome, note);
+    an empty outcome keeps the action open); outcome heard, deferred or None (save only). A deferred
+    case goes first on the next scheduled agenda."""
+    meeting = item.meeting
+    check_discussion(meeting)
     check_version(item, expected_version)
+    for action, review, note in reviews:
+        if review:
+            actions.review_action(actor, action, review, note)
     item.risk_summary = (risk_summary or "").strip() or None
     item.minute = (minute or "").strip() or None
-    if outcome in ("heard", "deferred"):
+    if outcome in (ItemStatus.HEARD, ItemStatus.DEFERRED):
         item.status = outcome
-        item.heard_at = utcnow() if outcome == "heard" else None
+        item.heard_at = utcnow() if outcome == ItemStatus.HEARD else None
     db.session.flush()
     record("agenda.case_" + (outcome or "minuted"), actor, item.case, detail={"meeting_id": str(meeting.id)})
-    if outcome == "deferred":
+    if outcome == ItemStatus.DEFERRED:
         target = next_meeting_after(meeting)
         if target is not None and not any(i.case_id == item.case_id for i in target.items):
             target.items.insert(0, AgendaItem(meeting_id=target.id, case_id=item.case_id, position=0))
@@ -427,20 +456,28 @@ def record_hearing(actor, item, risk_summary, minute, outcome, expected_version)
 
 
 def close_meeting(actor, meeting):
+    """Close the meeting: the register and hearings are then read-only."""
     _running(meeting)
-    meeting.status = "held"
+    meeting.status = MeetingStatus.HELD
     meeting.closed_at = utcnow()
     db.session.flush()
     record("meeting.closed", actor, meeting, detail={
-        "heard": sum(1 for i in meeting.items if i.status == "heard"),
+        "heard": sum(1 for i in meeting.items if i.status == ItemStatus.HEARD),
         "attended": sum(1 for a in meeting.attendances if a.status in ATTENDED)})
 
 
-def finalise_minutes(actor, meeting):
-    if meeting.status != "held":
-        raise MeetingError("Close the meeting before finalising its minutes")
+def why_not_finalise(meeting):
+    """Why the minutes cannot be finalised (None when they can): the meeting is closed, once."""
+    if meeting.status != MeetingStatus.HELD:
+        return "Close the meeting before finalising its minutes."
     if meeting.minutes_locked:
-        raise MeetingError("The minutes are already final")
+        return "The minutes are already final."
+    return None
+
+
+def finalise_minutes(actor, meeting):
+    """Finalise and lock the minutes: a later correction is an amendment that keeps the earlier text."""
+    _refuse(why_not_finalise(meeting))
     meeting.minutes_finalised_at = utcnow()
     meeting.minutes_finalised_by_id = actor.id
     db.session.flush()
@@ -450,7 +487,7 @@ def finalise_minutes(actor, meeting):
 def amend_minute(actor, item, new_minute, reason, expected_version):
     """After finalising, a correction keeps the earlier text and the reason."""
     if not item.meeting.minutes_locked:
-        raise MeetingError("Edit the minute in the hearing page until the minutes are final")
+        raise StepRefused("Edit the minute in the hearing page until the minutes are final")
     check_version(item, expected_version)
     amendment = MinuteAmendment(agenda_item_id=item.id, user_id=actor.id, at=utcnow())
     amendment.previous_minute = item.minute

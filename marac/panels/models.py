@@ -3,13 +3,38 @@ import datetime as dt
 import uuid
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Time, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
-PANEL_KINDS = {"MARAC": "MARAC", "MACE": "MACE", "ASB": "ASB taskforce"}
-CADENCES = {"weekly": "Weekly", "fortnightly": "Fortnightly", "monthly": "Monthly"}
+
+class PanelKind(Labelled):
+    """The kinds of panel."""
+
+    MARAC = "MARAC", "MARAC"
+    MACE = "MACE", "MACE"
+    ASB = "ASB", "ASB taskforce"
+
+
+class Cadence(Labelled):
+    """How often a panel meets."""
+
+    WEEKLY = "weekly", "Weekly"
+    FORTNIGHTLY = "fortnightly", "Fortnightly"
+    MONTHLY = "monthly", "Monthly"
+
+
+class Role(Labelled):
+    """The roles a user can hold on a panel."""
+
+    MANAGER = "manager", "Panel manager"
+    CHAIR = "chair", "Chair"
+    REPRESENTATIVE = "representative", "Agency representative"
+    STEERING = "steering", "Steering group member"
+
+
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
 DEFAULT_CONFIDENTIALITY = (
     "Everything shared at this meeting is confidential. It is shared only to reduce the risk of harm to the "
@@ -18,15 +43,11 @@ DEFAULT_CONFIDENTIALITY = (
     "shared without agreeing it with the panel.")
 DEFAULT_LAWFUL_BASIS = ("UK GDPR Art. 6(1)(e) public task; Art. 9(2)(g) and DPA 2018 Sch. 1 para. 18 "
                         "safeguarding; Art. 10 and DPA 2018 Sch. 1; Crime and Disorder Act 1998 s.115")
-ROLES = {
-    "manager": "Panel manager",
-    "chair": "Chair",
-    "representative": "Agency representative",
-    "steering": "Steering group member",
-}
 
 
 class Panel(UUIDPrimaryKey, Timestamps, db.Model):
+    """A MARAC, MACE or ASB taskforce: its settings, member agencies and the roles people hold on it."""
+
     __tablename__ = "panels"
 
     kind: Mapped[str] = mapped_column(String(8), nullable=False)
@@ -49,14 +70,17 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def kind_label(self):
-        return PANEL_KINDS[self.kind]
+        """The kind of panel in words."""
+        return PanelKind.label_of(self.kind)
 
     @property
     def cadence_label(self):
-        return CADENCES[self.cadence]
+        """How often the panel meets, in words."""
+        return Cadence.label_of(self.cadence)
 
     @property
     def weekday_label(self):
+        """The day of the week the panel meets."""
         return WEEKDAYS[self.weekday]
 
     def roles_of(self, user):
@@ -70,26 +94,31 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
         return bool(self.roles_of(user)) or user.is_admin
 
     def can_manage(self, user):
+        """Administrators manage a panel's settings, members and roles."""
         return user.is_authenticated and user.is_admin
 
     def is_member(self, agency_id):
+        """Whether the agency sits on this panel."""
         return any(m.agency_id == agency_id for m in self.members)
 
     def can_refer(self, user):
         """Any user of a member agency may refer to an active panel."""
-        return self.is_active and (self.is_member(user.agency_id) or "manager" in self.roles_of(user))
+        return self.is_active and (self.is_member(user.agency_id) or Role.MANAGER in self.roles_of(user))
 
     def can_list_cases(self, user):
         """Manager and chair; representatives while their agency sits on the panel. Not steering
         group members (statistics only) and not administrators without a role."""
         roles = self.roles_of(user)
-        return bool(roles & {"manager", "chair"}) or ("representative" in roles and self.is_member(user.agency_id))
+        return bool(roles & {Role.MANAGER, Role.CHAIR}) or (Role.REPRESENTATIVE in roles and self.is_member(user.agency_id))
 
     def is_manager(self, user):
-        return "manager" in self.roles_of(user)
+        """Whether the user is a manager of this panel."""
+        return Role.MANAGER in self.roles_of(user)
 
 
 class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):
+    """An agency sitting on a panel, as a core member or when needed."""
+
     __tablename__ = "panel_members"
     __table_args__ = (UniqueConstraint("panel_id", "agency_id"),)
 
@@ -102,6 +131,8 @@ class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):
 
 
 class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
+    """A role (Role) a user holds on a panel."""
+
     __tablename__ = "panel_roles"
     __table_args__ = (UniqueConstraint("panel_id", "user_id", "role"),)
 
@@ -110,8 +141,10 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
 
     panel = relationship("Panel", back_populates="roles")
-    user = relationship("User", lazy="joined")
+    # The backref gives User.panel_roles without users (a lower layer) importing panels.
+    user = relationship("User", lazy="joined", backref=backref("panel_roles", order_by="PanelRole.role"))
 
     @property
     def role_label(self):
-        return ROLES[self.role]
+        """The role in words."""
+        return Role.label_of(self.role)

@@ -1,20 +1,40 @@
 """Creating and editing panels, their member agencies and the roles users hold on them."""
 from sqlalchemy import func, select
 
+from marac.agencies.services import active_agencies
 from marac.audit.services import record
 from marac.core.changes import apply_changes
+from marac.core.steps import StepRefused
 from marac.extensions import db
-from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.panels.models import Panel, PanelMember, PanelRole, Role
+
+PER_PAGE = 50
+NAME_TAKEN = "Another panel already has this name"
+REPRESENTATIVES_REMAIN = "This agency's representatives still hold roles on the panel. Remove their roles first"
+
+
+def panels_page(page):
+    """One page of every panel by name, for the administrators' list."""
+    return db.paginate(select(Panel).order_by(Panel.name), page=page, per_page=PER_PAGE, error_out=False)
 
 
 def name_taken(name, exclude_id=None):
+    """Whether another panel already has this name (ignoring case and outer spaces)."""
     stmt = select(Panel.id).where(func.lower(Panel.name) == (name or "").strip().lower())
     if exclude_id:
         stmt = stmt.where(Panel.id != exclude_id)
     return db.session.execute(stmt).first() is not None
 
 
+def check_name(name, exclude_id=None):
+    """Refuse a name another panel has: people tell panels apart by it."""
+    if name_taken(name, exclude_id):
+        raise StepRefused(NAME_TAKEN, field="name")
+
+
 def create_panel(actor, **values):
+    """Add a panel with its settings, refusing a name already in use; audited."""
+    check_name(values.get("name"))
     panel = Panel(**values)
     db.session.add(panel)
     db.session.flush()
@@ -23,6 +43,8 @@ def create_panel(actor, **values):
 
 
 def update_panel(actor, panel, **values):
+    """Change a panel's settings, refusing a name already in use; audits the names of the fields changed."""
+    check_name(values.get("name", panel.name), exclude_id=panel.id)
     changed = apply_changes(panel, values)
     if changed:
         record("panel.updated", actor, panel, detail={"fields": changed})
@@ -30,10 +52,18 @@ def update_panel(actor, panel, **values):
 
 
 def member_of(panel, agency_id):
+    """The panel's membership of this agency, or None."""
     return next((m for m in panel.members if m.agency_id == agency_id), None)
 
 
+def agencies_to_add(panel):
+    """The active agencies not yet on the panel, by name: the choices for a new member."""
+    present = {m.agency_id for m in panel.members}
+    return [a for a in active_agencies() if a.id not in present]
+
+
 def add_member(actor, panel, agency, is_core):
+    """Seat an agency on the panel (core or when needed); audited."""
     member = PanelMember(panel_id=panel.id, agency_id=agency.id, is_core=is_core)
     panel.members.append(member)
     db.session.flush()
@@ -42,11 +72,20 @@ def add_member(actor, panel, agency, is_core):
 
 
 def representatives_of(panel, agency_id):
-    return [r for r in panel.roles if r.role == "representative" and r.user.agency_id == agency_id]
+    """The representative roles on the panel held by people of this agency."""
+    return [r for r in panel.roles if r.role == Role.REPRESENTATIVE and r.user.agency_id == agency_id]
+
+
+def why_not_remove_member(panel, member):
+    """Why the agency cannot leave the panel now (its representatives still hold roles), or None."""
+    return REPRESENTATIVES_REMAIN if representatives_of(panel, member.agency_id) else None
 
 
 def remove_member(actor, panel, member):
-    """Remove an agency from a panel. The caller checks representatives_of() first."""
+    """Remove an agency from a panel, unless its representatives still hold roles there; audited."""
+    problem = why_not_remove_member(panel, member)
+    if problem:
+        raise StepRefused(problem)
     agency_id = member.agency_id
     panel.members.remove(member)
     db.session.flush()
@@ -54,17 +93,21 @@ def remove_member(actor, panel, member):
 
 
 def role_problem(panel, user, role):
-    """Why this role cannot be given, or None."""
+    """Why this role cannot be given to the user, or None."""
     if not user.is_active:
         return "This user is deactivated"
     if any(r.user_id == user.id and r.role == role for r in panel.roles):
         return "This user already holds that role on this panel"
-    if role == "representative" and member_of(panel, user.agency_id) is None:
+    if role == Role.REPRESENTATIVE and member_of(panel, user.agency_id) is None:
         return "A representative must belong to a member agency of the panel; add the agency first"
     return None
 
 
 def add_role(actor, panel, user, role):
+    """Give a user a role on the panel, refused (on the user field) when role_problem() says why not; audited."""
+    problem = role_problem(panel, user, role)
+    if problem:
+        raise StepRefused(problem, field="user_id")
     panel_role = PanelRole(panel_id=panel.id, user_id=user.id, role=role)
     panel.roles.append(panel_role)
     db.session.flush()
@@ -73,6 +116,7 @@ def add_role(actor, panel, user, role):
 
 
 def remove_role(actor, panel, panel_role):
+    """Take a role away from a user on the panel; audited."""
     user_id, role = panel_role.user_id, panel_role.role
     panel.roles.remove(panel_role)
     db.session.flush()

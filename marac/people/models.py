@@ -12,10 +12,61 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marac.core.blind_index import BlindIndex
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
 
+class YesNoUnknown(Labelled):
+    """An answer that may not be known (disability here; the referral questions use it too)."""
+
+    YES = "yes", "Yes"
+    NO = "no", "No"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class Gender(Labelled):
+    """A person's gender, for statistics."""
+
+    FEMALE = "female", "Female"
+    MALE = "male", "Male"
+    NON_BINARY = "non_binary", "Non-binary"
+    OTHER = "other", "Other"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class EthnicGroup(Labelled):
+    """A person's ethnic group, for statistics."""
+
+    ASIAN = "asian", "Asian or Asian British"
+    BLACK = "black", "Black, Black British, Caribbean or African"
+    MIXED = "mixed", "Mixed or multiple ethnic groups"
+    WHITE_BRITISH = "white_british", "White British"
+    WHITE_OTHER = "white_other", "White (other)"
+    OTHER = "other", "Other ethnic group"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class Sexuality(Labelled):
+    """A person's sexuality, for statistics."""
+
+    HETEROSEXUAL = "heterosexual", "Heterosexual"
+    GAY_LESBIAN = "gay_lesbian", "Gay or lesbian"
+    BISEXUAL = "bisexual", "Bisexual"
+    OTHER = "other", "Other"
+    NOT_KNOWN = "not_known", "Not known"
+
+
+class LocationKind(Labelled):
+    """What a location is: a hotspot, an address or premises."""
+
+    HOTSPOT = "hotspot", "Hotspot"
+    ADDRESS = "address", "Address"
+    PREMISES = "premises", "Premises"
+
+
 class Person(UUIDPrimaryKey, Timestamps, db.Model):
+    """Someone named in a case. Coded columns: Gender, EthnicGroup, YesNoUnknown (disability), Sexuality."""
+
     __tablename__ = "people"
 
     first_names = Encrypted(str)
@@ -38,10 +89,12 @@ class Person(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def full_name(self):
+        """First names and last name, as given."""
         return " ".join(part for part in (self.first_names, self.last_name) if part)
 
     @property
     def aliases(self):
+        """The other names the person is known by."""
         return [n.full_name for n in self.names if n.is_alias]
 
 

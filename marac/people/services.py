@@ -12,10 +12,12 @@ CODED_FIELDS = ("gender", "ethnic_group", "disability", "sexuality")
 
 
 def split_aliases(text):
+    """The names in "Jo Bloggs; Joanne Smith", blanks left out."""
     return [alias.strip() for alias in (text or "").split(";") if alias.strip()]
 
 
 def age_band(date_of_birth, on):
+    """The person's age band on a date ("25-34"), for statistics; None without both dates."""
     if not date_of_birth or not on:
         return None
     age = on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
@@ -47,6 +49,7 @@ def build_person(answers, on=None, detail_keys=()):
 
 
 def set_names(person, full_name, aliases):
+    """Replace the person's names with their name and aliases, each with its blind index."""
     person.names = []
     for is_alias, name in [(False, full_name)] + [(True, alias) for alias in aliases]:
         if not name:
@@ -63,6 +66,7 @@ def name_dob_condition(name, date_of_birth):
 
 
 def name_indexes(person):
+    """The name + date of birth blind indexes of all the person's names."""
     return {n.name_dob_index for n in person.names if n.name_dob_index}
 
 

@@ -5,11 +5,54 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from marac.agencies.models import AgencyKind
 from marac.core.db import UTCDateTime, UUIDPrimaryKey
+from marac.core.enums import Labelled
 from marac.extensions import db
 
 
+
+class Category(Labelled):
+    """A category of case information, for need-to-know. A withheld category shows as withheld."""
+
+    IDENTITY = "identity", "Identity (names, aliases, dates of birth, relationships, language)"
+    CONTACT = "contact", "Contact and address (addresses, postcodes, phone numbers)"
+    CHILDREN = "children", "Children (names, dates of birth, who they live with, school)"
+    HEALTH = "health", "Health (disability, GP, mental health, substance misuse, needs)"
+    CRIMINAL_JUSTICE = "criminal_justice", "Criminal justice (crime references, bail, orders, interventions)"
+    RISK_CHECKLIST = "risk_checklist", "Risk checklist (answers and score)"
+    NARRATIVE = "narrative", "Narrative (incident, history, reasons)"
+
+    @property
+    def short_label(self):
+        """The label without its examples: "Identity"."""
+        return self.label.split(" (")[0]
+
+
+_C, _K = Category, AgencyKind
+# Default rules: which agency kinds see which categories. The panel manager sees everything on their
+# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
+DEFAULT_RULES = {
+    _K.POLICE: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.IDVA: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.HEALTH, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST,
+              _C.NARRATIVE},
+    _K.CHILDRENS_SOCIAL_CARE: {_C.IDENTITY, _C.CHILDREN, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.ADULT_SOCIAL_CARE: {_C.IDENTITY, _C.HEALTH, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.HEALTH: {_C.IDENTITY, _C.CHILDREN, _C.HEALTH, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.MENTAL_HEALTH: {_C.IDENTITY, _C.HEALTH, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.HOUSING: {_C.IDENTITY, _C.CONTACT, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.PROBATION: {_C.IDENTITY, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.EDUCATION: {_C.IDENTITY, _C.CHILDREN, _C.NARRATIVE},
+    _K.SUBSTANCE_MISUSE: {_C.IDENTITY, _C.HEALTH, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.SPECIALIST: {_C.IDENTITY, _C.CHILDREN, _C.RISK_CHECKLIST, _C.NARRATIVE},
+    _K.OTHER: {_C.IDENTITY, _C.NARRATIVE},
+}
+del _C, _K
+
+
 class SharingRule(UUIDPrimaryKey, db.Model):
+    """Whether agencies of one kind may see one category of the panel's cases (absent: DEFAULT_RULES)."""
+
     __tablename__ = "sharing_rules"
     __table_args__ = (UniqueConstraint("panel_id", "agency_kind", "category"),)
 

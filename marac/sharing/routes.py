@@ -1,16 +1,11 @@
-"""The panel manager's pages: sharing rules of the panel, and the sharing log of a case."""
+"""The panel manager's page of the panel's sharing rules."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from marac.agencies.models import AGENCY_KINDS
-from marac.auth.forms import ConfirmForm
-from marac.cases.models import Case
-from marac.cases.spec import CATEGORIES
-from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
-from marac.extensions import db
 from marac.panels.models import Panel
 from marac.sharing import services
+from marac.sharing.forms import SharingRulesForm
 
 bp = Blueprint("sharing", __name__)
 
@@ -18,24 +13,12 @@ bp = Blueprint("sharing", __name__)
 @bp.route("/panels/<uuid:panel_id>/sharing-rules", methods=["GET", "POST"])
 @access("signed_in")
 def rules(panel_id):
+    """The panel's sharing rules: shown, and saved by the panel manager."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
-    form = ConfirmForm()
+    form = SharingRulesForm() if request.method == "POST" else SharingRulesForm.of(services.rules_for(panel))
     if form.validate_on_submit():
-        allowed = {kind: {category for category in CATEGORIES if request.form.get(f"rule-{kind}-{category}")}
-                   for kind in AGENCY_KINDS}
-        changes = services.set_rules(current_user, panel, allowed)
-        db.session.commit()
+        changes = services.set_rules(current_user, panel, form.allowed())
         flash(f"Sharing rules saved ({len(changes)} change{'' if len(changes) == 1 else 's'}).")
         return redirect(url_for("sharing.rules", panel_id=panel.id))
-    return render_template("sharing/rules.html", panel=panel, form=form, rules=services.rules_for(panel),
-                           kinds=AGENCY_KINDS, categories=CATEGORIES)
-
-
-@bp.route("/cases/<uuid:case_id>/sharing")
-@access("signed_in")
-def records(case_id):
-    case = get_or_404(Case, case_id)
-    require(case.panel.is_manager(current_user))
-    pagination = services.records_for(case, page_number(request))
-    return render_template("sharing/records.html", case=case, pagination=pagination, categories=CATEGORIES)
+    return render_template("sharing/rules.html", panel=panel, form=form)

@@ -1,12 +1,12 @@
 """Need-to-know rules and the sharing log."""
 from sqlalchemy import select
 
-from marac.agencies.models import AGENCY_KINDS
+from marac.agencies.models import AgencyKind
 from marac.audit.services import record
-from marac.cases.spec import CATEGORIES, DEFAULT_RULES
 from marac.core.timeutil import utcnow
 from marac.extensions import db
-from marac.sharing.models import SharingRecord, SharingRule
+from marac.panels.models import Role
+from marac.sharing.models import DEFAULT_RULES, Category, SharingRecord, SharingRule
 
 
 def rules_for(panel):
@@ -14,7 +14,7 @@ def rules_for(panel):
     rows = db.session.execute(select(SharingRule).where(SharingRule.panel_id == panel.id)).scalars().all()
     if not rows:
         return {kind: set(categories) for kind, categories in DEFAULT_RULES.items()}
-    rules = {kind: set() for kind in AGENCY_KINDS}
+    rules = {kind: set() for kind in AgencyKind}
     for row in rows:
         if row.is_allowed:
             rules.setdefault(row.agency_kind, set()).add(row.category)
@@ -22,13 +22,14 @@ def rules_for(panel):
 
 
 def set_rules(actor, panel, allowed):
-    """Replace the panel's rules with `allowed` ({kind: set of categories}); audit what changed."""
+    """Replace the panel's rules with `allowed` ({kind: set of categories}); audit what changed.
+    Returns the changes, as "kind:category:on|off"."""
     before = rules_for(panel)
     existing = {(r.agency_kind, r.category): r for r in db.session.execute(
         select(SharingRule).where(SharingRule.panel_id == panel.id)).scalars()}
     changed = []
-    for kind in AGENCY_KINDS:
-        for category in CATEGORIES:
+    for kind in AgencyKind:
+        for category in Category:
             is_allowed = category in allowed.get(kind, set())
             if is_allowed != (category in before.get(kind, set())):
                 changed.append(f"{kind}:{category}:{'on' if is_allowed else 'off'}")
@@ -46,9 +47,9 @@ def set_rules(actor, panel, allowed):
 def panel_categories(panel, user):
     """The categories of the panel's cases that the user may see by their role (not as referrer)."""
     roles = panel.roles_of(user)
-    if "manager" in roles:
-        return set(CATEGORIES)
-    if roles & {"chair", "representative"}:
+    if Role.MANAGER in roles:
+        return set(Category)
+    if roles & {Role.CHAIR, Role.REPRESENTATIVE}:
         return set(rules_for(panel).get(user.agency.kind, set()))
     return set()
 
@@ -57,7 +58,7 @@ def visible_categories(case, user, by_panel=None):
     """The categories of this case that the user may see (empty when none). Pass by_panel (from
     panel_categories) when checking many cases of one panel, to read the rules once."""
     if case.referrer_user_id == user.id:
-        return set(CATEGORIES)
+        return set(Category)
     return by_panel if by_panel is not None else panel_categories(case.panel, user)
 
 
@@ -72,5 +73,6 @@ def record_disclosure(case, user, categories, purpose="case page viewed"):
 
 
 def records_for(case, page, per_page=50):
+    """One page of the case's sharing log, newest first."""
     stmt = select(SharingRecord).where(SharingRecord.case_id == case.id).order_by(SharingRecord.shared_at.desc())
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)

@@ -1,9 +1,14 @@
+"""The user account form."""
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from marac.agencies.forms import agency_choices
+
 
 class UserForm(FlaskForm):
+    """Add or edit an account; the agency choices are set from the active agencies."""
+
     full_name = StringField("Full name", validators=[
         DataRequired("Enter the user's full name"), Length(max=120, message="Full name must be 120 characters or fewer")])
     email = StringField("Work email address", validators=[
@@ -16,4 +21,5 @@ class UserForm(FlaskForm):
     is_admin = BooleanField("Administrator (manages agencies, users and panels)")
 
     def set_agencies(self, agencies):
-        self.agency_id.choices = [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
+        """The agencies to choose from, after a prompt."""
+        self.agency_id.choices = agency_choices(agencies)

@@ -12,6 +12,8 @@ from marac.extensions import db
 
 
 class User(UUIDPrimaryKey, Timestamps, UserMixin, db.Model):
+    """A person who signs in: a practitioner of an agency, or an administrator."""
+
     __tablename__ = "users"
 
     agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
@@ -36,9 +38,11 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, db.Model):
 
     @property
     def has_mfa(self):
+        """Whether an authenticator app is set up."""
         return self.totp_enrolled_at is not None
 
     def get_id(self):
+        """The id Flask-Login keeps in the session."""
         return str(self.id)
 
     def __repr__(self):

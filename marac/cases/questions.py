@@ -1,35 +1,7 @@
 """What each panel's referral asks, in our own words, and the coded lists its answers use."""
-
-# Categories of case information, for need-to-know. A withheld category shows as withheld.
-CATEGORIES = {
-    "identity": "Identity (names, aliases, dates of birth, relationships, language)",
-    "contact": "Contact and address (addresses, postcodes, phone numbers)",
-    "children": "Children (names, dates of birth, who they live with, school)",
-    "health": "Health (disability, GP, mental health, substance misuse, needs)",
-    "criminal_justice": "Criminal justice (crime references, bail, orders, interventions)",
-    "risk_checklist": "Risk checklist (answers and score)",
-    "narrative": "Narrative (incident, history, reasons)",
-}
-
-# Default rules: which agency kinds see which categories. The panel manager sees everything on their
-# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
-DEFAULT_RULES = {
-    "police": {"identity", "contact", "children", "criminal_justice", "risk_checklist", "narrative"},
-    "idva": {"identity", "contact", "children", "health", "criminal_justice", "risk_checklist", "narrative"},
-    "childrens_social_care": {"identity", "children", "criminal_justice", "risk_checklist", "narrative"},
-    "adult_social_care": {"identity", "health", "risk_checklist", "narrative"},
-    "health": {"identity", "children", "health", "risk_checklist", "narrative"},
-    "mental_health": {"identity", "health", "risk_checklist", "narrative"},
-    "housing": {"identity", "contact", "risk_checklist", "narrative"},
-    "probation": {"identity", "criminal_justice", "risk_checklist", "narrative"},
-    "education": {"identity", "children", "narrative"},
-    "substance_misuse": {"identity", "health", "risk_checklist", "narrative"},
-    "specialist": {"identity", "children", "risk_checklist", "narrative"},
-    "other": {"identity", "narrative"},
-}
-
-
-YES_NO_UNKNOWN = {"yes": "Yes", "no": "No", "not_known": "Not known"}
+from marac.cases.models import RiskLevel
+from marac.core.enums import Labelled
+from marac.people.models import YesNoUnknown
 
 # The 24 questions of the domestic abuse risk checklist (DASH topics), in our own words.
 DASH_QUESTIONS = [
@@ -59,6 +31,14 @@ DASH_QUESTIONS = [
     ("criminal_history", "Does the abuser have a history of violence or trouble with the police?"),
 ]
 VISIBLE_HIGH_RISK_SCORE = 14
+
+
+def dash_score(dash):
+    """The risk checklist's score: how many of its questions were answered yes ({key: answer})."""
+    return sum(1 for key, _ in DASH_QUESTIONS if (dash or {}).get(key) == YesNoUnknown.YES)
+
+
+
 POTENTIAL_ESCALATION_INCIDENTS = 3
 
 # MACE screening indicators, each scored 0 (none) to 3 (significant).
@@ -74,14 +54,31 @@ MACE_INDICATORS = [
     ("online", "Online contact with unknown or older people"),
     ("injuries", "Unexplained injuries or sexual health concerns"),
 ]
-MACE_SCORE_CHOICES = {"0": "0 – none", "1": "1 – some", "2": "2 – moderate", "3": "3 – significant"}
+
+
+class MaceScore(Labelled):
+    """How strongly a MACE screening indicator is present, 0 to 3."""
+
+    NONE = "0", "0 – none"
+    SOME = "1", "1 – some"
+    MODERATE = "2", "2 – moderate"
+    SIGNIFICANT = "3", "3 – significant"
+
+
+
 MACE_HIGH_SCORE, MACE_MEDIUM_SCORE = 16, 8
-EXPLOITATION_TYPES = {
-    "sexual": "Child sexual exploitation", "criminal": "Child criminal exploitation",
-    "county_lines": "County lines", "missing": "Missing episodes", "trafficking": "Trafficking",
-    "online": "Online harm",
-}
-LOCATION_KINDS = {"hotspot": "Hotspot", "address": "Address", "premises": "Premises"}
+
+
+class ExploitationType(Labelled):
+    """The kinds of exploitation a MACE referral names."""
+
+    SEXUAL = "sexual", "Child sexual exploitation"
+    CRIMINAL = "criminal", "Child criminal exploitation"
+    COUNTY_LINES = "county_lines", "County lines"
+    MISSING = "missing", "Missing episodes"
+    TRAFFICKING = "trafficking", "Trafficking"
+    ONLINE = "online", "Online harm"
+
 
 # ASB victim vulnerability assessment: yes / no questions; the score sets priority and response time.
 ASB_QUESTIONS = [
@@ -99,34 +96,59 @@ ASB_QUESTIONS = [
     ("reprisals", "Does the victim fear reprisals for reporting?"),
 ]
 ASB_PRIORITIES = [  # (minimum score, priority, response time in working days)
-    (7, "high", 1),
-    (4, "medium", 3),
-    (0, "standard", 10),
+    (7, RiskLevel.HIGH, 1),
+    (4, RiskLevel.MEDIUM, 3),
+    (0, RiskLevel.STANDARD, 10),
 ]
-ASB_CATEGORIES = {
-    "drugs": "Drug dealing or use", "cuckooing": "Cuckooing", "noise": "Noise",
-    "intimidation": "Intimidation or harassment", "hate": "Hate-related", "damage": "Criminal damage",
-    "youth": "Youth-related", "street_drinking": "Street drinking", "neighbour": "Neighbour dispute",
-}
-NEEDS = {"mental_health": "Mental health", "substance_misuse": "Substance misuse", "safeguarding": "Safeguarding"}
-INTERVENTIONS = {
-    "warning_letter": "Warning letter", "aba": "Acceptable behaviour agreement",
-    "cpw": "Community Protection Warning", "cpn": "Community Protection Notice",
-    "injunction": "Civil injunction", "closure_order": "Closure order",
-}
 
-GENDERS = {"female": "Female", "male": "Male", "non_binary": "Non-binary", "other": "Other",
-           "not_known": "Not known"}
-ETHNIC_GROUPS = {
-    "asian": "Asian or Asian British", "black": "Black, Black British, Caribbean or African",
-    "mixed": "Mixed or multiple ethnic groups", "white_british": "White British",
-    "white_other": "White (other)", "other": "Other ethnic group", "not_known": "Not known",
-}
-DISABILITY = {"yes": "Yes", "no": "No", "not_known": "Not known"}
-SEXUALITY = {"heterosexual": "Heterosexual", "gay_lesbian": "Gay or lesbian", "bisexual": "Bisexual",
-             "other": "Other", "not_known": "Not known"}
-RELATIONSHIPS = {
-    "intimate_partner": "Current intimate partner", "ex_partner": "Former intimate partner",
-    "family_member": "Other family member", "child": "Son or daughter", "other": "Other",
-}
-LIVES_WITH = {"victim": "Victim", "perpetrator": "Perpetrator", "both": "Both", "other": "Someone else"}
+
+class AsbCategory(Labelled):
+    """The kinds of anti-social behaviour an ASB referral names."""
+
+    DRUGS = "drugs", "Drug dealing or use"
+    CUCKOOING = "cuckooing", "Cuckooing"
+    NOISE = "noise", "Noise"
+    INTIMIDATION = "intimidation", "Intimidation or harassment"
+    HATE = "hate", "Hate-related"
+    DAMAGE = "damage", "Criminal damage"
+    YOUTH = "youth", "Youth-related"
+    STREET_DRINKING = "street_drinking", "Street drinking"
+    NEIGHBOUR = "neighbour", "Neighbour dispute"
+
+
+class Need(Labelled):
+    """Needs behind anti-social behaviour."""
+
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+    SAFEGUARDING = "safeguarding", "Safeguarding"
+
+
+class Intervention(Labelled):
+    """Interventions already used against anti-social behaviour."""
+
+    WARNING_LETTER = "warning_letter", "Warning letter"
+    ABA = "aba", "Acceptable behaviour agreement"
+    CPW = "cpw", "Community Protection Warning"
+    CPN = "cpn", "Community Protection Notice"
+    INJUNCTION = "injunction", "Civil injunction"
+    CLOSURE_ORDER = "closure_order", "Closure order"
+
+
+class Relationship(Labelled):
+    """A perpetrator's relationship to the victim."""
+
+    INTIMATE_PARTNER = "intimate_partner", "Current intimate partner"
+    EX_PARTNER = "ex_partner", "Former intimate partner"
+    FAMILY_MEMBER = "family_member", "Other family member"
+    CHILD = "child", "Son or daughter"
+    OTHER = "other", "Other"
+
+
+class LivesWith(Labelled):
+    """Whom a child in the household lives with."""
+
+    VICTIM = "victim", "Victim"
+    PERPETRATOR = "perpetrator", "Perpetrator"
+    BOTH = "both", "Both"
+    OTHER = "other", "Someone else"

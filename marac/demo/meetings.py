@@ -7,14 +7,21 @@ import random
 
 from sqlalchemy import func, select
 
-from marac.actions.models import ActionUpdate
-from marac.core.timeutil import utcnow
+from marac.actions import services as actions
+from marac.actions.models import ActionStatus, ActionUpdate, UpdateKind
+from marac.agencies.models import AgencyKind
+from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services
-from marac.meetings.models import Meeting
+from marac.meetings.models import ATTENDED, AttendanceStatus, ItemStatus, Meeting
+from marac.panels.models import Cadence, Role
 
 # How reliably each kind of agency attends (the rest: deputy, apologies or absent).
-ATTENDANCE_RATE = {"education": 0.7, "probation": 0.85, "substance_misuse": 0.8, "health": 0.9}
+ATTENDANCE_RATE = {AgencyKind.EDUCATION: 0.7, AgencyKind.PROBATION: 0.85, AgencyKind.SUBSTANCE_MISUSE: 0.8,
+                   AgencyKind.HEALTH: 0.9}
+ABSENCES = [AttendanceStatus.APOLOGIES_INFO, AttendanceStatus.APOLOGIES, AttendanceStatus.ABSENT]
+# Reviews at the next hearing: mostly done.
+REVIEWS = [ActionStatus.DONE, ActionStatus.DONE, ActionStatus.NOT_POSSIBLE, ActionStatus.NOT_DONE]
 ACTIONS = ["Share the safety plan with the housing officer", "Flag the address for a priority police response",
            "Offer the victim an IDVA appointment", "Check school attendance and report back",
            "Review the tenancy and consider a management transfer", "Refer to the perpetrator programme",
@@ -29,7 +36,7 @@ def _first_meeting(panel, today):
     """The panel's weekday a year ago (for monthly panels: the 2nd such weekday of that month)."""
     start = today - dt.timedelta(days=365)
     start += dt.timedelta(days=(panel.weekday - start.weekday()) % 7)
-    if panel.cadence == "monthly":
+    if panel.cadence == Cadence.MONTHLY:
         start = start.replace(day=1)
         start += dt.timedelta(days=(panel.weekday - start.weekday()) % 7 + 7)
     return start
@@ -49,29 +56,29 @@ def _hold(rng, meeting, manager, chair, today):
     for attendance in meeting.attendances:
         rate = ATTENDANCE_RATE.get(attendance.agency.kind, 0.95)
         roll = rng.random()
-        statuses[attendance.agency_id] = ("present" if roll < rate else "deputy" if roll < rate + 0.04 else
-                                          rng.choice(["apologies_info", "apologies", "absent"]))
+        statuses[attendance.agency_id] = (AttendanceStatus.PRESENT if roll < rate else
+                                          AttendanceStatus.DEPUTY if roll < rate + 0.04 else rng.choice(ABSENCES))
     services.set_attendance(chair, meeting, statuses)
     for attendance in meeting.attendances:
-        if statuses[attendance.agency_id] in ("present", "deputy"):
+        if statuses[attendance.agency_id] in ATTENDED:
             person = services.add_attendee(chair, meeting, f"Demo {attendance.agency.short_name} representative",
                                            "Representative", attendance.agency_id, False)
             services.agree_confidentiality(chair, meeting, person)
     member_ids = [m.agency_id for m in panel.members]
     for item in meeting.items:
-        for action in services.open_actions_for(item.case):
-            services.review_action(chair, action, rng.choice(["done", "done", "not_possible", "not_done"]),
-                                   "Demo review note.")
+        for action in actions.open_actions_for(item.case):
+            actions.review_action(chair, action, rng.choice(REVIEWS), "Demo review note.")
         for _ in range(rng.randint(1, 3)):
             due = meeting.meets_on + dt.timedelta(days=panel.action_due_days)
-            action = services.add_action(chair, item, rng.choice(member_ids), rng.choice(ACTIONS), due, None)
+            action = actions.add_action(chair, item, rng.choice(member_ids), rng.choice(ACTIONS), due, None)
             if due < today and rng.random() < 0.8:
-                action.status = rng.choice(["done"] * 8 + ["not_possible"])
+                action.status = rng.choice([ActionStatus.DONE] * 8 + [ActionStatus.NOT_POSSIBLE])
                 action.closed_at = _at(due - dt.timedelta(days=rng.randint(0, 10)), 15)
-                action.updates.append(ActionUpdate(user_id=manager.id, at=action.closed_at, kind="completed",
+                action.updates.append(ActionUpdate(user_id=manager.id, at=action.closed_at, kind=UpdateKind.COMPLETED,
                                                    status=action.status))
         services.record_hearing(chair, item, "Demo: risk remains high; agencies agreed the safety plan.",
-                                "Demo minute: agencies shared what they hold; actions agreed.", "heard", item.version)
+                                "Demo minute: agencies shared what they hold; actions agreed.", ItemStatus.HEARD,
+                                item.version)
         item.heard_at = _at(meeting.meets_on, 11)
         if (today - meeting.meets_on).days > 90 and rng.random() < 0.7:
             item.case.status = "closed"
@@ -89,13 +96,13 @@ def _hold(rng, meeting, manager, chair, today):
 def seed_meetings(panels, users, seed=2027):
     """Add demo meetings to panels that have none; returns how many meetings were added."""
     rng = random.Random(seed)
-    today = utcnow().date()
+    today = today_()
     added = 0
     for panel in panels.values():
         if db.session.execute(select(func.count()).select_from(Meeting).where(Meeting.panel_id == panel.id)).scalar():
             continue
-        manager = next(u for u in users.values() if "manager" in panel.roles_of(u))
-        chair = next(u for u in users.values() if "chair" in panel.roles_of(u))
+        manager = next(u for u in users.values() if Role.MANAGER in panel.roles_of(u))
+        chair = next(u for u in users.values() if Role.CHAIR in panel.roles_of(u))
         start = _first_meeting(panel, today)
         meetings = services.schedule(manager, panel, start, panel.meeting_time, until=today + dt.timedelta(days=90))
         added += len(meetings)

@@ -5,45 +5,45 @@ role at once. `flask demo seed` refuses to run in production.
 """
 from sqlalchemy import select
 
-from marac.agencies.models import Agency
+from marac.agencies.models import Agency, AgencyKind
 from marac.audit.services import record
 from marac.auth.passwords import hash_password
 from marac.extensions import db
 from marac.keys.services import init_keys
-from marac.panels.models import Panel, PanelMember, PanelRole
+from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import User
 
 DEMO_PASSWORD = "demo-password-2026"
 
 AGENCIES = [
     # name, short name, kind
-    ("Metropolitan Police Service", "Met Police", "police"),
-    ("Independent Domestic Violence Advocacy Service", "IDVA", "idva"),
-    ("Children's Social Care", "CSC", "childrens_social_care"),
-    ("Adult Social Care", "ASC", "adult_social_care"),
-    ("Community Health Services", "Health", "health"),
-    ("Mental Health Trust", "MH Trust", "mental_health"),
-    ("Housing Services", "Housing", "housing"),
-    ("Probation Service", "Probation", "probation"),
-    ("Education Services", "Education", "education"),
-    ("Drug and Alcohol Service", "Drug & Alcohol", "substance_misuse"),
-    ("Women's Refuge Service", "Refuge", "specialist"),
-    ("Youth Justice Service", "YJS", "other"),
-    ("Community Safety Team", "Community Safety", "other"),
-    ("Council Administration", "Council", "other"),
-    ("Fire and Rescue Service", "Fire", "other"),  # sits on no panel
+    ("Metropolitan Police Service", "Met Police", AgencyKind.POLICE),
+    ("Independent Domestic Violence Advocacy Service", "IDVA", AgencyKind.IDVA),
+    ("Children's Social Care", "CSC", AgencyKind.CHILDRENS_SOCIAL_CARE),
+    ("Adult Social Care", "ASC", AgencyKind.ADULT_SOCIAL_CARE),
+    ("Community Health Services", "Health", AgencyKind.HEALTH),
+    ("Mental Health Trust", "MH Trust", AgencyKind.MENTAL_HEALTH),
+    ("Housing Services", "Housing", AgencyKind.HOUSING),
+    ("Probation Service", "Probation", AgencyKind.PROBATION),
+    ("Education Services", "Education", AgencyKind.EDUCATION),
+    ("Drug and Alcohol Service", "Drug & Alcohol", AgencyKind.SUBSTANCE_MISUSE),
+    ("Women's Refuge Service", "Refuge", AgencyKind.SPECIALIST),
+    ("Youth Justice Service", "YJS", AgencyKind.OTHER),
+    ("Community Safety Team", "Community Safety", AgencyKind.OTHER),
+    ("Council Administration", "Council", AgencyKind.OTHER),
+    ("Fire and Rescue Service", "Fire", AgencyKind.OTHER),  # sits on no panel
 ]
 
 PANELS = [
     # kind, name, area, cadence, weekday, agenda lead days, capacity, members (short name, core)
-    ("MARAC", "Camden MARAC", "London Borough of Camden", "fortnightly", 1, 8, 25,
+    (PanelKind.MARAC, "Camden MARAC", "London Borough of Camden", Cadence.FORTNIGHTLY, 1, 8, 25,
      [("Met Police", True), ("IDVA", True), ("CSC", True), ("ASC", True), ("Health", True),
       ("MH Trust", True), ("Housing", True), ("Probation", True), ("Education", False),
       ("Drug & Alcohol", True), ("Refuge", False)]),
-    ("MACE", "Camden MACE", "London Borough of Camden", "monthly", 2, 5, 15,
+    (PanelKind.MACE, "Camden MACE", "London Borough of Camden", Cadence.MONTHLY, 2, 5, 15,
      [("Met Police", True), ("CSC", True), ("Health", True), ("Education", True), ("YJS", True),
       ("Community Safety", False), ("Drug & Alcohol", False)]),
-    ("ASB", "Camden ASB Taskforce", "London Borough of Camden", "monthly", 3, 5, 12,
+    (PanelKind.ASB, "Camden ASB Taskforce", "London Borough of Camden", Cadence.MONTHLY, 3, 5, 12,
      [("Community Safety", True), ("Met Police", True), ("Housing", True), ("MH Trust", True),
       ("ASC", True), ("Drug & Alcohol", False)]),
 ]
@@ -51,19 +51,19 @@ PANELS = [
 # email, full name, agency short name, admin, (panel name, role) or None
 USERS = [
     ("admin@example.org", "Ada Admin-Demo", "Council", True, None),
-    ("marac.manager@example.org", "Morgan Manager-Demo", "Council", False, ("Camden MARAC", "manager")),
-    ("marac.chair@example.org", "Charlie Chair-Demo", "Met Police", False, ("Camden MARAC", "chair")),
-    ("marac.rep@example.org", "Riley Police-Rep-Demo", "Met Police", False, ("Camden MARAC", "representative")),
-    ("marac.steering@example.org", "Sam Steering-Demo", "Council", False, ("Camden MARAC", "steering")),
-    ("mace.manager@example.org", "Max Mace-Manager-Demo", "Council", False, ("Camden MACE", "manager")),
-    ("mace.chair@example.org", "Casey Mace-Chair-Demo", "CSC", False, ("Camden MACE", "chair")),
-    ("mace.rep@example.org", "Robin Education-Rep-Demo", "Education", False, ("Camden MACE", "representative")),
-    ("mace.steering@example.org", "Sky Mace-Steering-Demo", "Council", False, ("Camden MACE", "steering")),
+    ("marac.manager@example.org", "Morgan Manager-Demo", "Council", False, ("Camden MARAC", Role.MANAGER)),
+    ("marac.chair@example.org", "Charlie Chair-Demo", "Met Police", False, ("Camden MARAC", Role.CHAIR)),
+    ("marac.rep@example.org", "Riley Police-Rep-Demo", "Met Police", False, ("Camden MARAC", Role.REPRESENTATIVE)),
+    ("marac.steering@example.org", "Sam Steering-Demo", "Council", False, ("Camden MARAC", Role.STEERING)),
+    ("mace.manager@example.org", "Max Mace-Manager-Demo", "Council", False, ("Camden MACE", Role.MANAGER)),
+    ("mace.chair@example.org", "Casey Mace-Chair-Demo", "CSC", False, ("Camden MACE", Role.CHAIR)),
+    ("mace.rep@example.org", "Robin Education-Rep-Demo", "Education", False, ("Camden MACE", Role.REPRESENTATIVE)),
+    ("mace.steering@example.org", "Sky Mace-Steering-Demo", "Council", False, ("Camden MACE", Role.STEERING)),
     ("asb.manager@example.org", "Avery Asb-Manager-Demo", "Community Safety", False,
-     ("Camden ASB Taskforce", "manager")),
-    ("asb.chair@example.org", "Cameron Asb-Chair-Demo", "Community Safety", False, ("Camden ASB Taskforce", "chair")),
-    ("asb.rep@example.org", "Rowan Housing-Rep-Demo", "Housing", False, ("Camden ASB Taskforce", "representative")),
-    ("asb.steering@example.org", "Sasha Asb-Steering-Demo", "Council", False, ("Camden ASB Taskforce", "steering")),
+     ("Camden ASB Taskforce", Role.MANAGER)),
+    ("asb.chair@example.org", "Cameron Asb-Chair-Demo", "Community Safety", False, ("Camden ASB Taskforce", Role.CHAIR)),
+    ("asb.rep@example.org", "Rowan Housing-Rep-Demo", "Housing", False, ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
+    ("asb.steering@example.org", "Sasha Asb-Steering-Demo", "Council", False, ("Camden ASB Taskforce", Role.STEERING)),
     ("nonmember.rep@example.org", "Nico Fire-Rep-Demo", "Fire", False, None),
 ]
 
@@ -109,9 +109,8 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
-    from marac.demo_cases import seed_cases
-
-    from marac.demo_meetings import seed_meetings
+    from marac.demo.cases import seed_cases
+    from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)

@@ -1,3 +1,4 @@
+"""The auditor page's filters."""
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -7,6 +8,8 @@ class AuditFilterForm(FlaskForm):
     """Filters for the auditor page. Read from the query string: ids and codes only, nothing personal."""
 
     class Meta:
+        """Filters are read from the query string: no CSRF token."""
+
         csrf = False
 
     user_id = SelectField("User", validators=[Optional()])
@@ -17,6 +20,18 @@ class AuditFilterForm(FlaskForm):
     date_from = DateField("From (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField("To (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
 
+    CRITERIA = ("user_id", "agency_id", "action", "object_id", "date_from", "date_to")
+
+    def set_choices(self, users, agencies):
+        """The users and agencies to filter by, as (id, name) pairs, after "Any"."""
+        self.user_id.choices = [("", "Any user")] + [(str(i), n) for i, n in users]
+        self.agency_id.choices = [("", "Any agency")] + [(str(i), n) for i, n in agencies]
+
     def validate_date_to(self, field):
+        """The end date is not before the start date."""
         if field.data and self.date_from.data and field.data < self.date_from.data:
             raise ValidationError("The end date must be the same as or after the start date")
+
+    def criteria(self):
+        """The filters as auditor.services.filtered() takes them."""
+        return {name: self[name].data for name in self.CRITERIA}

@@ -8,10 +8,12 @@ import random
 
 from sqlalchemy import func, select
 
-from marac.cases import services, spec
-from marac.cases.models import Case
-from marac.core.timeutil import utcnow
+from marac.cases import questions, services
+from marac.cases.models import Case, CaseStatus, Criterion, ScreeningDecision
+from marac.core.timeutil import today as today_
 from marac.extensions import db
+from marac.panels.models import PanelKind, Role
+from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
 
 FIRST = ["Testina", "Examplia", "Demora", "Fictiona", "Placeholda", "Mockette", "Samplina", "Dummia",
          "Pretendia", "Imagina", "Fakella", "Notrea"]
@@ -19,7 +21,8 @@ LAST = ["Fakeperson", "Notreal", "Madeup", "Sampleton", "Pretendson", "Dummyford
         "Fictionby", "Placeford", "Exampleton", "Inventley"]
 MALE_FIRST = ["Perry", "Fakeo", "Testor", "Mockus", "Dummio", "Samplo", "Pretendo", "Imagino"]
 STREETS = ["Pretend Road", "Imaginary Street", "Fictional Close", "Madeup Avenue", "Example Lane", "Notreal Way"]
-COUNTS = {"MARAC": 600, "MACE": 150, "ASB": 200}
+COUNTS = {PanelKind.MARAC: 600, PanelKind.MACE: 150, PanelKind.ASB: 200}
+AGES = {PanelKind.MARAC: (16, 70), PanelKind.MACE: (10, 24), PanelKind.ASB: (18, 90)}
 
 
 def _postcode(rng):
@@ -43,26 +46,29 @@ def _referrer(rng):
 
 def _marac_answers(rng, victim, on):
     yes = rng.choice([14, 15, 16, 17, 18, 20, 9, 11, 12])
-    criterion = ("visible_high_risk" if yes >= 14 else rng.choice(["professional_judgement", "potential_escalation"]))
-    keys = [k for k, _ in spec.DASH_QUESTIONS]
+    criterion = (Criterion.VISIBLE_HIGH_RISK if yes >= questions.VISIBLE_HIGH_RISK_SCORE
+                 else rng.choice([Criterion.PROFESSIONAL_JUDGEMENT, Criterion.POTENTIAL_ESCALATION]))
+    keys = [k for k, _ in questions.DASH_QUESTIONS]
     chosen = set(rng.sample(keys, yes))
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
         "victim": {**victim, "address": f"{rng.randint(1, 200)} {rng.choice(STREETS)}, Testtown",
                    "postcode": victim["postcode"], "phone": f"07700 900{rng.randint(100, 999)}",
-                   "safe_to_call": rng.choice(["yes", "no", "not_known"]), "language": "English",
-                   "interpreter": rng.random() < 0.1, "gender": "male" if rng.random() < 0.06 else "female",
-                   "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS)), "disability": rng.choice(["yes", "no", "no"]),
-                   "sexuality": rng.choice(["heterosexual"] * 8 + ["gay_lesbian", "bisexual"]),
+                   "safe_to_call": rng.choice(list(YesNoUnknown)), "language": "English",
+                   "interpreter": rng.random() < 0.1, "gender": Gender.MALE if rng.random() < 0.06 else Gender.FEMALE,
+                   "ethnic_group": rng.choice(list(EthnicGroup)),
+                   "disability": rng.choice([YesNoUnknown.YES, YesNoUnknown.NO, YesNoUnknown.NO]),
+                   "sexuality": rng.choice([Sexuality.HETEROSEXUAL] * 8 + [Sexuality.GAY_LESBIAN, Sexuality.BISEXUAL]),
                    "gp": "Demo Surgery"},
-        "victim_aware": "yes", "victim_consents": rng.choice(["yes", "yes", "no"]),
+        "victim_aware": YesNoUnknown.YES,
+        "victim_consents": rng.choice([YesNoUnknown.YES, YesNoUnknown.YES, YesNoUnknown.NO]),
         "consent_reason": "Risk too high to wait for consent (demo).",
-        "perpetrators": [{**_person(rng, on, MALE_FIRST), "relationship": rng.choice(list(spec.RELATIONSHIPS)),
-                          "gender": "male"}],
-        "children": [{**_person(rng, on, FIRST, 0, 15), "lives_with": "victim"} for _ in range(rng.choice([0, 0, 1, 2, 3]))],
-        "dash": {k: ("yes" if k in chosen else "no") for k in keys},
+        "perpetrators": [{**_person(rng, on, MALE_FIRST), "relationship": rng.choice(list(questions.Relationship)),
+                          "gender": Gender.MALE}],
+        "children": [{**_person(rng, on, FIRST, 0, 15), "lives_with": questions.LivesWith.VICTIM} for _ in range(rng.choice([0, 0, 1, 2, 3]))],
+        "dash": {k: (YesNoUnknown.YES if k in chosen else YesNoUnknown.NO) for k in keys},
         "criterion": criterion, "judgement_reasons": "Demo: escalating controlling behaviour.",
-        "police_incidents": rng.randint(3, 6) if criterion == "potential_escalation" else rng.randint(0, 2),
+        "police_incidents": rng.randint(3, 6) if criterion == Criterion.POTENTIAL_ESCALATION else rng.randint(0, 2),
         "recent_incident": "Demo incident description.", "history": "Demo history.",
         "crime_reference": f"DEMO-{rng.randint(10000, 99999)}", "bail_conditions": "", "orders": "",
     }
@@ -71,10 +77,10 @@ def _marac_answers(rng, victim, on):
 def _mace_answers(rng, young_person, on, persons, locations):
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
-        "young_person": {**young_person, "postcode": young_person["postcode"], "gender": rng.choice(["male", "female"]),
-                         "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS)), "school": "Demo Academy"},
-        "exploitation_types": rng.sample(list(spec.EXPLOITATION_TYPES), rng.randint(1, 3)),
-        "indicators": {k: str(rng.randint(0, 3)) for k, _ in spec.MACE_INDICATORS},
+        "young_person": {**young_person, "postcode": young_person["postcode"], "gender": rng.choice([Gender.MALE, Gender.FEMALE]),
+                         "ethnic_group": rng.choice(list(EthnicGroup)), "school": "Demo Academy"},
+        "exploitation_types": rng.sample(list(questions.ExploitationType), rng.randint(1, 3)),
+        "indicators": {k: str(rng.randint(0, 3)) for k, _ in questions.MACE_INDICATORS},
         "persons_of_concern": rng.sample(persons, rng.randint(0, 2)),
         "locations": rng.sample(locations, rng.randint(0, 2)),
         "concerns": "Demo concerns.",
@@ -82,17 +88,17 @@ def _mace_answers(rng, young_person, on, persons, locations):
 
 
 def _asb_answers(rng, complainant, on, locations):
-    yes = set(rng.sample([k for k, _ in spec.ASB_QUESTIONS], rng.randint(1, 10)))
+    yes = set(rng.sample([k for k, _ in questions.ASB_QUESTIONS], rng.randint(1, 10)))
     return {
         **_referrer(rng), "referred_on": on.isoformat(),
-        "complainant": {**complainant, "postcode": complainant["postcode"], "gender": rng.choice(["male", "female"]),
-                        "ethnic_group": rng.choice(list(spec.ETHNIC_GROUPS))},
+        "complainant": {**complainant, "postcode": complainant["postcode"], "gender": rng.choice([Gender.MALE, Gender.FEMALE]),
+                        "ethnic_group": rng.choice(list(EthnicGroup))},
         "respondents": [_person(rng, on, MALE_FIRST)],
         "locations": rng.sample(locations, 1),
-        "categories": rng.sample(list(spec.ASB_CATEGORIES), rng.randint(1, 3)),
-        "vulnerability": {k: ("yes" if k in yes else "no") for k, _ in spec.ASB_QUESTIONS},
-        "needs": rng.sample(list(spec.NEEDS), rng.randint(0, 2)),
-        "interventions": rng.sample(list(spec.INTERVENTIONS), rng.randint(0, 3)),
+        "categories": rng.sample(list(questions.AsbCategory), rng.randint(1, 3)),
+        "vulnerability": {k: (YesNoUnknown.YES if k in yes else YesNoUnknown.NO) for k, _ in questions.ASB_QUESTIONS},
+        "needs": rng.sample(list(questions.Need), rng.randint(0, 2)),
+        "interventions": rng.sample(list(questions.Intervention), rng.randint(0, 3)),
         "complaints_6_months": rng.randint(1, 8), "description": "Demo behaviour.",
     }
 
@@ -100,19 +106,19 @@ def _asb_answers(rng, complainant, on, locations):
 def seed_cases(panels, users, seed=2026):
     """Add demo cases to panels that have none; returns how many were added."""
     rng = random.Random(seed)
-    today = utcnow().date()
+    today = today_()
     added = 0
     for panel in panels.values():
         if db.session.execute(select(func.count()).select_from(Case).where(Case.panel_id == panel.id)).scalar():
             continue
         referrers = [u for u in users.values() if panel.can_refer(u)]
-        manager = next(u for u in users.values() if "manager" in panel.roles_of(u))
+        manager = next(u for u in users.values() if Role.MANAGER in panel.roles_of(u))
         member_agencies = [m.agency_id for m in panel.members]
         count = COUNTS[panel.kind]
         dates = sorted(today - dt.timedelta(days=rng.randint(0, 729)) for _ in range(count))
         people = []  # (subject answers, last referred on)
         persons = [_person(rng, today, MALE_FIRST, 19, 40) for _ in range(15)]
-        locations = [{"kind": rng.choice(["hotspot", "premises", "address"]), "description": f"Demo location {n}",
+        locations = [{"kind": rng.choice([LocationKind.HOTSPOT, LocationKind.PREMISES, LocationKind.ADDRESS]), "description": f"Demo location {n}",
                       "address": f"{n} {rng.choice(STREETS)}", "postcode": _postcode(rng)} for n in range(1, 25)]
         for on in dates:
             recent = [p for p in people if (on - p[1]).days <= 365]
@@ -120,12 +126,11 @@ def seed_cases(panels, users, seed=2026):
                 subject = rng.choice(recent)[0]
                 people.append((subject, on))
             else:
-                ages = {"MARAC": (16, 70), "MACE": (10, 24), "ASB": (18, 90)}[panel.kind]
-                subject = {**_person(rng, on, FIRST, *ages), "postcode": _postcode(rng)}
+                subject = {**_person(rng, on, FIRST, *AGES[panel.kind]), "postcode": _postcode(rng)}
                 people.append((subject, on))
-            if panel.kind == "MARAC":
+            if panel.kind == PanelKind.MARAC:
                 answers = _marac_answers(rng, subject, on)
-            elif panel.kind == "MACE":
+            elif panel.kind == PanelKind.MACE:
                 answers = _mace_answers(rng, subject, on, persons, locations)
             else:
                 answers = _asb_answers(rng, subject, on, locations)
@@ -135,12 +140,13 @@ def seed_cases(panels, users, seed=2026):
             when = dt.datetime.combine(on, dt.time(10, 0), tzinfo=dt.timezone.utc)
             services.save_answers(referrer, case, answers, submit=True, now=when)
             if (today - on).days > 14:
-                decision = "screen_out" if rng.random() < 0.05 else "accept"
-                services.screen(manager, case, decision, "Demo: does not meet the criteria" if decision != "accept" else "",
+                accept = rng.random() >= 0.05
+                services.screen(manager, case, ScreeningDecision.ACCEPT if accept else ScreeningDecision.SCREEN_OUT,
+                                "" if accept else "Demo: does not meet the criteria",
                                 confirm_repeat=True, expected_version=case.version)
                 case.screened_at = when + dt.timedelta(days=1)
-                if decision == "accept" and (today - on).days > 380 and rng.random() < 0.9:
-                    case.status = "closed"  # heard before the demo meetings begin, a year ago
+                if accept and (today - on).days > 380 and rng.random() < 0.9:
+                    case.status = CaseStatus.CLOSED  # heard before the demo meetings begin, a year ago
             added += 1
             if added % 100 == 0:
                 db.session.flush()

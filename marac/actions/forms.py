@@ -1,0 +1,71 @@
+"""Forms of actions: agreeing one at a hearing, recording progress, chasing, filtering the lists."""
+import datetime as dt
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
+
+from marac.actions.models import ActionStatus, UpdateKind
+from marac.core.forms import DateInputField, Required, VersionField
+
+ALL = "all"  # the list filter's choice for every status
+
+
+def _agency_id(value):
+    return uuid.UUID(str(value)) if value else None
+
+
+class ActionForm(FlaskForm):
+    """An action agreed at a hearing."""
+
+    owner_agency_id = SelectField("Owner agency", coerce=_agency_id,
+                                  validators=[Required("Choose the agency that owns the action")])
+    description = TextAreaField("Action", validators=[Required("Describe the action"),
+                                                      Length(max=2000, message="Keep the action to 2000 characters or fewer")])
+    due_on = DateInputField("Due", past=False, validators=[Required("Enter the due date")])
+    named_person = StringField("Named person (optional)", validators=[
+        Optional(), Length(max=120, message="Name must be 120 characters or fewer")])
+
+
+def action_form(meeting):
+    """The action form of a hearing at the meeting: a member agency of the panel owns the action,
+    due by default the panel's number of days after the meeting."""
+    panel = meeting.panel
+    form = ActionForm(prefix="action")
+    agencies = sorted((m.agency for m in panel.members), key=lambda a: a.name)
+    form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in agencies]
+    if not form.is_submitted():
+        form.due_on.process(None, meeting.meets_on + dt.timedelta(days=panel.action_due_days))
+    return form
+
+
+class ActionUpdateForm(FlaskForm):
+    """Progress on an action, or its completion."""
+
+    version = VersionField()
+    kind = RadioField("Update", choices=[(UpdateKind.PROGRESS, "Progress note"), (UpdateKind.COMPLETED, "Completed")],
+                      validators=[Required("Choose progress or completed")], default=UpdateKind.PROGRESS)
+    note = TextAreaField("Note", validators=[Required("Write a note"),
+                                             Length(max=3000, message="Keep the note to 3000 characters or fewer")])
+
+
+class ChaseForm(FlaskForm):
+    """The manager's chase of the owner agency."""
+
+    version = VersionField()
+    note = TextAreaField("Chase note", validators=[Required("Say how you chased it"),
+                                                   Length(max=1000, message="Keep the note to 1000 characters or fewer")])
+
+
+class ActionFilterForm(FlaskForm):
+    """Which actions a list shows (a GET form: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Show", choices=ActionStatus.choices() + [(ALL, "All")], default=ActionStatus.OPEN)
+
+    def chosen(self):
+        """The status to list (open when none is asked for), or None for all."""
+        return self.status.data if self.status.data in ActionStatus.values() else None

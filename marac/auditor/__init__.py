@@ -1,0 +1,1 @@
+"""The auditor's pages: search, read and export the audit trail (administrators only)."""

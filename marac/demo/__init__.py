@@ -1,0 +1,1 @@
+"""Demonstration data for development: agencies, panels, accounts, cases and a year of meetings."""
