@@ -29,6 +29,7 @@ from sqlalchemy import event  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
 from marac.actions.models import Action, ActionStatus  # noqa: E402
+from marac.agencies.models import AgencyKind  # noqa: E402
 from marac.cases.models import CaseParty, CaseStatus, PartyRole  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.meetings import services  # noqa: E402
@@ -36,6 +37,8 @@ from marac.meetings.models import Meeting  # noqa: E402
 from marac.panels.models import Role  # noqa: E402
 from marac.people.models import Person  # noqa: E402
 from tests import helpers  # noqa: E402
+from tests.factories import (AgencyFactory, CaseFactory, PanelFactory, PanelMemberFactory,  # noqa: E402
+                             PanelRoleFactory, UserFactory)
 
 RUNS = 15
 AGENCIES = 20
@@ -53,18 +56,20 @@ class Counter:
 def build(app):
     """The panel, its people, 25 accepted cases and the meetings; returns the ids the pages need."""
     with app.app_context():
-        agencies = [helpers.make_agency("idva" if n == 0 else "other", name=f"Benchmark Agency {n:02d}")
+        agencies = [AgencyFactory(kind=AgencyKind.IDVA if n == 0 else AgencyKind.OTHER,
+                                  name=f"Benchmark Agency {n:02d}")
                     for n in range(AGENCIES)]
-        council = helpers.make_agency("other", name="Benchmark Council")
-        panel = helpers.make_panel(name="Benchmark MARAC", capacity=CASES)
+        council = AgencyFactory(kind=AgencyKind.OTHER, name="Benchmark Council")
+        panel = PanelFactory(name="Benchmark MARAC", capacity=CASES)
         for agency in agencies:
-            helpers.add_member(panel, agency)
-        manager = helpers.make_user(council, mfa=False, email="manager@bench.test")
-        rep = helpers.make_user(agencies[0], mfa=False, email="rep@bench.test")
-        helpers.add_role(panel, manager, Role.MANAGER)
-        helpers.add_role(panel, rep, Role.REPRESENTATIVE)
+            PanelMemberFactory(panel=panel, agency=agency)
+        manager = UserFactory(agency=council, mfa=False, email="manager@bench.test")
+        rep = UserFactory(agency=agencies[0], mfa=False, email="rep@bench.test")
+        PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+        PanelRoleFactory(panel=panel, user=rep, role=Role.REPRESENTATIVE)
         today = dt.date.today()
-        cases = [helpers.make_case(panel, rep, status=CaseStatus.ACCEPTED, referred_on=today - dt.timedelta(days=n))
+        cases = [CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
+                             referred_on=today - dt.timedelta(days=n))
                  for n in range(CASES)]
         for n, case in enumerate(cases):  # a subject for each, as the meeting page names them
             person = Person(first_names="Benchmark", last_name=f"Person{n:02d}", date_of_birth=dt.date(1990, 1, 1))

@@ -1,24 +1,27 @@
-"""Test helpers: scratch databases, factories, CSRF-aware form posts and signing in."""
+"""Test helpers: scratch databases, the world the tests share, CSRF-aware form posts and signing in,
+reading pages with an HTML parser, and reading the database."""
+import html
 import os
-import re
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
 import flask_migrate
 import psycopg
 import pyotp
-from sqlalchemy import text
+from bs4 import BeautifulSoup
+from sqlalchemy import func, select, text
 
-from marac.agencies.models import Agency, AgencyKind
-from marac.auth.passwords import hash_password
+from marac.agencies.models import AgencyKind
+from marac.audit.models import AuditEvent
+from marac.cases.models import CaseStatus
 from marac.auth.totp import STEP_SECONDS
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.keys.services import init_keys
-from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
+from marac.panels.models import PanelKind, Role
 from marac.users.models import User
-
-PASSWORD = "correct-horse-battery-staple"
+from tests.factories import (PASSWORD, ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
+                             PanelMemberFactory, PanelRoleFactory, UserFactory)
 
 
 # --- databases -------------------------------------------------------------------------------
@@ -42,6 +45,7 @@ def scratch_database_url(suffix, tmp_dir):
 
 
 def reset_schema(engine):
+    """On PostgreSQL, an empty public schema (a scratch SQLite file starts empty)."""
     if engine.dialect.name == "postgresql":
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
@@ -57,133 +61,55 @@ def migrate_fresh(app):
         db.session.commit()
 
 
-# --- factories -------------------------------------------------------------------------------
-# Each commits, as a request would: inside a test the commit only releases a savepoint of the
-# outer transaction, which is rolled back at the end of the test.
-
-_counter = {"n": 0}
-
-
-def _next():
-    _counter["n"] += 1
-    return _counter["n"]
-
-
-def make_agency(kind=AgencyKind.POLICE, name=None):
-    n = _next()
-    agency = Agency(name=name or f"Test Agency {n}", short_name=f"TA{n}", kind=kind)
-    db.session.add(agency)
-    db.session.commit()
-    return agency
-
-
-def make_user(agency=None, *, is_admin=False, mfa=True, must_change_password=False, email=None,
-              password=PASSWORD, full_name=None):
-    n = _next()
-    agency = agency or make_agency()
-    user = User(agency_id=agency.id, email=email or f"user{n}@example.org", full_name=full_name or f"Test User {n}",
-                password_hash=hash_password(password), is_admin=is_admin,
-                must_change_password=must_change_password)
-    if mfa:
-        user.totp_secret = pyotp.random_base32()
-        user.totp_enrolled_at = utcnow()
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def make_panel(kind=PanelKind.MARAC, **values):
-    n = _next()
-    fields = dict(kind=kind, name=f"Test Panel {n}", area="Testborough", cadence=Cadence.FORTNIGHTLY, weekday=1,
-                  agenda_lead_days=8, capacity=25)
-    fields.update(values)
-    panel = Panel(**fields)
-    db.session.add(panel)
-    db.session.commit()
-    return panel
-
-
-def add_member(panel, agency, is_core=True):
-    member = PanelMember(panel_id=panel.id, agency_id=agency.id, is_core=is_core)
-    db.session.add(member)
-    db.session.commit()
-    return member
-
-
-def add_role(panel, user, role):
-    panel_role = PanelRole(panel_id=panel.id, user_id=user.id, role=role)
-    db.session.add(panel_role)
-    db.session.commit()
-    return panel_role
-
-
-def make_case(panel, referrer, status="submitted", referred_on=None, reference=None):
-    """A case with a minimal referral and no people, for access tests."""
-    import datetime as dt
-
-    from marac.cases.models import Case
-
-    n = _next()
-    case = Case(panel_id=panel.id, status=status, referrer_user_id=referrer.id,
-                referring_agency_id=referrer.agency_id, referred_on=referred_on or dt.date.today(),
-                reference=reference or f"{panel.kind}-2026-{9000 + n}", codes={}, risk_level="high", risk_score=15)
-    case.referral = {"referrer_name": "Rita Referrer-Test"}
-    db.session.add(case)
-    db.session.commit()
-    return case
-
-
-def make_meeting_with_action(panel, case, manager, owner_agency, days_ahead=14):
-    """A published meeting listing the case, and an open action on it owned by owner_agency."""
-    import datetime as dt
-
-    from marac.meetings import services as meetings
-
-    meeting = meetings.add_meeting(manager, panel, dt.date.today() + dt.timedelta(days=days_ahead), dt.time(10))
-    item = meetings.list_case(manager, meeting, case)
-    meetings.publish(manager, meeting)
-    from marac.actions.models import Action
-
-    action = Action(case_id=case.id, agenda_item_id=item.id, owner_agency_id=owner_agency.id,
-                    due_on=dt.date.today() + dt.timedelta(days=7), status="open")
-    action.description = "Invented action for tests"
-    db.session.add(action)
-    db.session.commit()
-    return meeting, item, action
-
+# --- a world to test in ----------------------------------------------------------------------
 
 def build_world():
-    police, idva, council, outsider = (make_agency(AgencyKind.POLICE), make_agency(AgencyKind.IDVA),
-                                       make_agency(AgencyKind.OTHER), make_agency(AgencyKind.OTHER))
-    panel = make_panel()
-    members = [add_member(panel, police), add_member(panel, idva)]
+    """A panel with two member agencies, a user per kind of role, a non-member and an admin, a referral
+    awaiting screening, and an accepted case listed at a published meeting with an action for the IDVA."""
+    police, idva = AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory(kind=AgencyKind.IDVA)
+    council, outsider = AgencyFactory(kind=AgencyKind.OTHER), AgencyFactory(kind=AgencyKind.OTHER)
+    panel = PanelFactory()
+    members = [PanelMemberFactory(panel=panel, agency=police), PanelMemberFactory(panel=panel, agency=idva)]
     users = {
-        "admin": make_user(council, is_admin=True),
-        "manager": make_user(council),
-        "chair": make_user(police),
-        "representative": make_user(idva),
-        "steering": make_user(council),
-        "nonmember": make_user(outsider),
+        "admin": UserFactory(agency=council, is_admin=True),
+        "manager": UserFactory(agency=council),
+        "chair": UserFactory(agency=police),
+        "representative": UserFactory(agency=idva),
+        "steering": UserFactory(agency=council),
+        "nonmember": UserFactory(agency=outsider),
     }
-    roles = {role.value: add_role(panel, users[role.value], role) for role in Role}  # one user per role, by its value
-    case = make_case(panel, users["representative"])
-    accepted = make_case(panel, users["representative"], status="accepted")
-    meeting, item, action = make_meeting_with_action(panel, accepted, users["manager"], idva)
+    # one user per role, by its value
+    roles = {role.value: PanelRoleFactory(panel=panel, user=users[role.value], role=role) for role in Role}
+    case = CaseFactory(panel=panel, referrer=users["representative"])
+    accepted = CaseFactory(panel=panel, referrer=users["representative"], status=CaseStatus.ACCEPTED)
+    meeting = MeetingFactory(panel=panel, manager=users["manager"], cases=[accepted], published=True)
+    item = meeting.items[0]
+    action = ActionFactory(item=item, owner_agency=idva)
     return SimpleNamespace(panel=panel, members=members, users=users, roles=roles, case=case, accepted=accepted,
                            meeting=meeting, item=item, action=action,
                            agencies=SimpleNamespace(police=police, idva=idva, council=council, outsider=outsider))
 
 
+def another_panel(world, kind=PanelKind.MARAC, agencies=("police", "idva"),
+                  roles=(Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE), **values):
+    """A new panel with these of the world's agencies as members and the world's users in these roles
+    (the world has one user per role, named by its value)."""
+    panel = PanelFactory(kind=kind, **values)
+    for name in agencies:
+        PanelMemberFactory(panel=panel, agency=getattr(world.agencies, name))
+    for role in roles:
+        PanelRoleFactory(panel=panel, user=world.users[role], role=role)
+    return panel
+
+
 # --- requests --------------------------------------------------------------------------------
 
-CSRF_RE = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
 def csrf_from(client, url):
+    """The CSRF token of the first form on the page at url."""
     response = client.get(url)
-    match = CSRF_RE.search(response.get_data(as_text=True))
-    assert match, f"no CSRF token on {url} ({response.status_code})"
-    return match.group(1)
+    field = soup(response).find("input", attrs={"name": "csrf_token", "value": True})
+    assert field, f"no CSRF token on {url} ({response.status_code})"
+    return field["value"]
 
 
 def post_form(client, url, data=None, token_from=None):
@@ -216,6 +142,134 @@ def sign_in(client, user, password=PASSWORD):
     return response
 
 
+def signed_in(app, user):
+    """A client of its own, signed in as the user."""
+    client = app.test_client()
+    sign_in(client, user)
+    return client
+
+
 def session_cookie(client):
+    """The session token the client holds, or None."""
     cookie = client.get_cookie("marac_session")
     return cookie.value if cookie else None
+
+
+# --- reading pages ---------------------------------------------------------------------------
+# Each takes a response or an HTML string, and reads the HTML with a parser.
+
+def soup(source):
+    """The parsed HTML of a response, or of an HTML string."""
+    markup = source if isinstance(source, str) else source.get_data(as_text=True)
+    return BeautifulSoup(markup, "html.parser")
+
+
+def page_of(response):
+    """The response's HTML with entities decoded, so messages with apostrophes compare as typed."""
+    return html.unescape(response.get_data(as_text=True))
+
+
+def page_text(source):
+    """The text a user reads on the page, whitespace collapsed."""
+    return " ".join(soup(source).get_text(" ").split())
+
+
+def title_of(source):
+    """The page's <title>."""
+    return soup(source).title.get_text()
+
+
+def text_by_id(source, element_id):
+    """The text of the element with this id."""
+    element = soup(source).find(id=element_id)
+    assert element is not None, f"no element #{element_id}"
+    return element.get_text()
+
+
+def links(source):
+    """The href of every link on the page, in order."""
+    return [a["href"] for a in soup(source).find_all("a", href=True)]
+
+
+def input_value(source, name):
+    """The value of the first input called name that has one, or None."""
+    field = soup(source).find("input", attrs={"name": name, "value": True})
+    return field["value"] if field else None
+
+
+def textarea_value(source, name):
+    """The text in the textarea called name, or None."""
+    field = soup(source).find("textarea", attrs={"name": name})
+    return field.get_text() if field else None
+
+
+def is_checked(source, name, value):
+    """Whether the radio button called name with this value (which must be on the page) is checked."""
+    field = soup(source).find("input", attrs={"name": name, "type": "radio", "value": value})
+    assert field is not None, f"no radio button {name}={value}"
+    return field.has_attr("checked")
+
+
+def selected_value(source, name):
+    """The value of the selected option of the select called name, or None."""
+    select_field = soup(source).find("select", attrs={"name": name})
+    assert select_field is not None, f"no select {name}"
+    option = select_field.find("option", selected=True)
+    return option["value"] if option else None
+
+
+def version_in(source, name="version"):
+    """The number in the form field called name (a form's version, for optimistic locking)."""
+    value = input_value(source, name)
+    assert value is not None and value.isdigit(), f"no {name} number on the page: {value!r}"
+    return value
+
+
+def summary_value(source, label):
+    """The text of the value cell of the first summary-list row with this label."""
+    for key in soup(source).select("dt.govuk-summary-list__key"):
+        if key.get_text(strip=True) == label:
+            return key.find_next_sibling("dd", class_="govuk-summary-list__value").get_text()
+    raise AssertionError(f"no row {label!r}")
+
+
+def table_rows(source):
+    """Every table row on the page."""
+    return soup(source).select("tr.govuk-table__row")
+
+
+def row_with(source, needle):
+    """The one table row whose text contains needle."""
+    found = [row for row in table_rows(source) if needle in row.get_text()]
+    assert len(found) == 1, f"{len(found)} rows contain {needle!r}"
+    return found[0]
+
+
+def tags_in(element):
+    """(colour, text) of each GOV.UK tag in an element, like ("red", "Overdue"); colour None when plain."""
+    found = []
+    for tag in element.select("strong.govuk-tag"):
+        colours = [name.removeprefix("govuk-tag--") for name in tag["class"] if name.startswith("govuk-tag--")]
+        found.append((colours[0] if colours else None, tag.get_text()))
+    return found
+
+
+# --- the database ----------------------------------------------------------------------------
+
+def fresh(model, object_id):
+    """The object as stored now, read again from the database."""
+    db.session.expire_all()
+    return db.session.get(model, object_id)
+
+
+def row_count(model, *where):
+    """How many rows of the model match the conditions."""
+    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
+
+
+def audit_events(action, object_id=None):
+    """The audit events of this action (and object), oldest first."""
+    statement = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+    if object_id is not None:
+        statement = statement.where(AuditEvent.object_id == str(object_id))
+    return db.session.execute(statement).scalars().all()

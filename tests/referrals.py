@@ -7,20 +7,6 @@ from marac.core.timeutil import today
 from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
 
 
-def panel_of_kind(world, kind):
-    """A new panel of this kind, with the police and the IDVA service as members and the world's manager,
-    chair and representative in their roles."""
-    from marac.panels.models import Role
-    from tests.helpers import add_member, add_role, make_panel
-
-    panel = make_panel(kind)
-    for agency in (world.agencies.police, world.agencies.idva):
-        add_member(panel, agency)
-    for role in (Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE):
-        add_role(panel, world.users[role], role)
-    return panel
-
-
 def date_parts(prefix, value):
     if value is None:
         return {f"{prefix}-day": "", f"{prefix}-month": "", f"{prefix}-year": ""}

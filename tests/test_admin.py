@@ -1,6 +1,4 @@
 """Administrators manage agencies, users, panels, members and roles; every change is validated and audited."""
-import re
-
 import pytest
 from sqlalchemy import select
 
@@ -9,7 +7,8 @@ from marac.audit.models import AuditEvent
 from marac.extensions import db
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import User
-from tests.helpers import PASSWORD, make_user, post_form, sign_in
+from tests.factories import UserFactory
+from tests.helpers import PASSWORD, audit_events, page_text, post_form, sign_in, signed_in, text_by_id
 
 
 @pytest.fixture
@@ -18,17 +17,13 @@ def admin_client(client, world):
     return client
 
 
-def events(action):
-    return db.session.execute(select(AuditEvent).where(AuditEvent.action == action)).scalars().all()
-
-
 def test_add_agency_and_audit(admin_client, world):
     response = post_form(admin_client, "/admin/agencies/new",
                          {"name": "Probation Service North", "short_name": "Probation N", "kind": AgencyKind.PROBATION})
     assert response.status_code == 302
     agency = db.session.execute(select(Agency).where(Agency.short_name == "Probation N")).scalar_one()
     assert agency.kind == AgencyKind.PROBATION
-    [event] = events("agency.created")
+    [event] = audit_events("agency.created")
     assert event.object_id == str(agency.id) and event.actor_user_id == world.users["admin"].id
 
 
@@ -50,7 +45,7 @@ def test_edit_agency_records_changed_fields(admin_client, world):
                          {"name": "Advocacy Service", "short_name": agency.short_name, "kind": AgencyKind.IDVA,
                           "is_active": "y"})
     assert response.status_code == 302
-    [event] = events("agency.updated")
+    [event] = audit_events("agency.updated")
     assert event.detail == {"fields": ["name"]}
 
 
@@ -58,12 +53,11 @@ def test_create_user_shows_one_time_password_once_and_forces_change(app, admin_c
     response = post_form(admin_client, "/admin/users/new", {
         "full_name": "Test Newstarter", "email": "New.Starter@Example.org", "job_title": "IDVA",
         "agency_id": str(world.agencies.idva.id)})
-    text = response.get_data(as_text=True)
     assert response.status_code == 200
-    password = re.search(r'id="one-time-password">([^<]+)<', text).group(1)
+    password = text_by_id(response, "one-time-password")
     user = db.session.execute(select(User).where(User.email == "new.starter@example.org")).scalar_one()
     assert user.must_change_password and password not in user.password_hash
-    assert events("user.created")
+    assert audit_events("user.created")
     # The new user signs in with it and must choose a password (MFA enrolment first: none yet).
     newcomer = app.test_client()
     first = post_form(newcomer, "/sign-in", {"email": "new.starter@example.org", "password": password})
@@ -74,7 +68,7 @@ def test_user_validation(admin_client, world):
     response = post_form(admin_client, "/admin/users/new", {
         "full_name": "", "email": "not-an-email", "agency_id": ""})
     text = response.get_data(as_text=True)
-    assert "Enter the user&#39;s full name" in text
+    assert "Enter the user's full name" in page_text(response)
     assert "Enter an email address in the correct format" in text
     assert 'value="not-an-email"' in text
     duplicate = post_form(admin_client, "/admin/users/new", {
@@ -90,7 +84,7 @@ def test_deactivate_asks_for_confirmation_first(admin_client, world):
     assert db.session.get(User, target.id).is_active  # a GET changes nothing
     post_form(admin_client, f"/admin/users/{target.id}/deactivate")
     assert not db.session.get(User, target.id).is_active
-    assert events("user.deactivated")
+    assert audit_events("user.deactivated")
     post_form(admin_client, f"/admin/users/{target.id}/reactivate")
     assert db.session.get(User, target.id).is_active
 
@@ -105,7 +99,7 @@ def test_admin_cannot_deactivate_themselves(admin_client, world):
 def test_reset_password_and_mfa(app, admin_client, world):
     target = world.users["chair"]
     response = post_form(admin_client, f"/admin/users/{target.id}/reset-password")
-    password = re.search(r'id="one-time-password">([^<]+)<', response.get_data(as_text=True)).group(1)
+    password = text_by_id(response, "one-time-password")
     assert db.session.get(User, target.id).must_change_password
     post_form(admin_client, f"/admin/users/{target.id}/reset-mfa")
     assert not db.session.get(User, target.id).has_mfa
@@ -128,7 +122,7 @@ def test_create_panel_with_validation(admin_client):
     assert good.status_code == 302
     panel = db.session.execute(select(Panel).where(Panel.name == "North MARAC")).scalar_one()
     assert (panel.weekday, panel.capacity, panel.agenda_lead_days) == (1, 25, 8)
-    assert events("panel.created")
+    assert audit_events("panel.created")
 
 
 def test_members_and_roles(admin_client, world):
@@ -161,9 +155,7 @@ def test_home_lists_panels_with_roles_and_only_allowed_links(client, world):
     text = client.get("/").get_data(as_text=True)
     assert world.panel.name in text and "Chair" in text
     assert "/admin/" not in text
-    other = make_user()
-    client2 = client.application.test_client()
-    sign_in(client2, other)
+    client2 = signed_in(client.application, UserFactory())
     assert "You do not hold a role on any panel yet" in client2.get("/").get_data(as_text=True)
 
 
@@ -186,7 +178,7 @@ def test_audit_page_filters_and_export_is_audited(admin_client, world):
     assert "OFFICIAL-SENSITIVE" in export.headers["Content-Disposition"]
     rows = export.get_data(as_text=True).strip().splitlines()
     assert rows[0].startswith("seq,") and len(rows) == 2
-    assert events("audit.exported")
+    assert audit_events("audit.exported")
 
 
 def test_demo_seed_is_idempotent(app):

@@ -1,13 +1,16 @@
 """Signing in: same answer for unknown email and wrong password, throttling, single-use codes,
 new session id at sign-in, idle and absolute expiry, and sessions that end at once."""
+import re
+
 import pyotp
 from sqlalchemy import select
 
-from marac.audit.models import AuditEvent
 from marac.auth.models import UserSession
 from marac.extensions import db
 from marac.users.models import User
-from tests.helpers import PASSWORD, csrf_from, make_user, next_code, post_form, session_cookie, sign_in
+from tests.factories import UserFactory
+from tests.helpers import (PASSWORD, audit_events, csrf_from, next_code, post_form, session_cookie, sign_in, signed_in,
+                           text_by_id)
 
 
 def _failure_page(response):
@@ -16,7 +19,7 @@ def _failure_page(response):
 
 
 def test_unknown_email_and_wrong_password_get_the_same_answer(client):
-    user = make_user()
+    user = UserFactory()
     wrong_password = post_form(client, "/sign-in", {"email": user.email, "password": "not-the-password"})
     unknown = post_form(client, "/sign-in", {"email": "nobody@example.test", "password": "not-the-password"})
     assert _failure_page(wrong_password) == _failure_page(unknown) == (200, True)
@@ -27,12 +30,12 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client):
 
 def test_failed_sign_ins_are_audited_without_the_email(client):
     post_form(client, "/sign-in", {"email": "fake.person@example.test", "password": "wrong-password-1"})
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "auth.sign_in_failed")).scalars().one()
+    [event] = audit_events("auth.sign_in_failed")
     assert "fake.person" not in repr(event.detail) and event.object_id is None
 
 
 def test_password_then_code_signs_in_and_lands_home(client):
-    user = make_user()
+    user = UserFactory()
     first = post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
     assert first.headers["Location"].endswith("/sign-in/code")
     assert client.get("/").status_code == 302  # not signed in until the code is given
@@ -42,7 +45,7 @@ def test_password_then_code_signs_in_and_lands_home(client):
 
 
 def test_a_code_cannot_be_used_twice(app, client):
-    user = make_user()
+    user = UserFactory()
     code = next_code(user)
     post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
     assert post_form(client, "/sign-in/code", {"code": code}).status_code == 302
@@ -55,7 +58,7 @@ def test_a_code_cannot_be_used_twice(app, client):
 
 
 def test_a_code_from_two_steps_away_is_refused(client):
-    user = make_user()
+    user = UserFactory()
     post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
     import time
 
@@ -65,7 +68,7 @@ def test_a_code_from_two_steps_away_is_refused(client):
 
 
 def test_session_id_changes_at_sign_in(client):
-    user = make_user()
+    user = UserFactory()
     csrf_from(client, "/sign-in")
     before = session_cookie(client)
     assert before
@@ -79,7 +82,7 @@ def test_session_id_changes_at_sign_in(client):
 
 
 def test_cookie_holds_only_a_random_token(client):
-    user = make_user()
+    user = UserFactory()
     sign_in(client, user)
     token = session_cookie(client)
     assert str(user.id) not in token and "." not in token  # not a signed payload
@@ -87,7 +90,7 @@ def test_cookie_holds_only_a_random_token(client):
 
 
 def test_throttling_per_account(app, client):
-    user = make_user()
+    user = UserFactory()
     for _ in range(5):
         assert post_form(client, "/sign-in", {"email": user.email, "password": "wrong-password-x"}).status_code == 200
     blocked = post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
@@ -101,7 +104,7 @@ def test_throttling_per_account(app, client):
 
 def test_throttling_cannot_lock_the_owner_out_of_a_known_browser(app, client):
     """An attacker failing against an account does not stop its owner on a browser used before."""
-    user = make_user()
+    user = UserFactory()
     sign_in(client, user)
     post_form(client, "/sign-out", token_from="/account")
     attacker = app.test_client()
@@ -122,7 +125,7 @@ def test_throttling_per_address(app, client):
 
 
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, clock):
-    user = make_user()
+    user = UserFactory()
     for _ in range(7):
         clock(seconds=30)  # each sign-in needs a fresh code
         sign_in(client, user)
@@ -130,7 +133,7 @@ def test_successful_sign_ins_do_not_count_towards_the_limit(client, clock):
 
 
 def test_idle_timeout(client, clock):
-    sign_in(client, make_user())
+    sign_in(client, UserFactory())
     clock(minutes=29)
     assert client.get("/").status_code == 200
     clock(minutes=29)  # 29 minutes since the last request: still alive
@@ -141,7 +144,7 @@ def test_idle_timeout(client, clock):
 
 
 def test_absolute_timeout(client, clock):
-    sign_in(client, make_user())
+    sign_in(client, UserFactory())
     for _ in range(24):  # active every 25 minutes for 10 hours
         clock(minutes=25)
         assert client.get("/").status_code == 200
@@ -155,8 +158,7 @@ def test_deactivation_ends_sessions_at_once(app, client, world):
     target = world.users["chair"]
     sign_in(client, target)
     assert client.get("/").status_code == 200
-    admin = app.test_client()
-    sign_in(admin, world.users["admin"])
+    admin = signed_in(app, world.users["admin"])
     response = post_form(admin, f"/admin/users/{target.id}/deactivate")
     assert response.status_code == 302
     assert client.get("/").status_code == 302
@@ -167,9 +169,8 @@ def test_deactivation_ends_sessions_at_once(app, client, world):
 
 
 def test_password_change_ends_other_sessions_but_not_this_one(app, client, clock):
-    user = make_user()
-    other = app.test_client()
-    sign_in(other, user)
+    user = UserFactory()
+    other = signed_in(app, user)
     sign_in(client, user)
     new_password = "a-completely-new-passphrase"
     response = post_form(client, "/account/password", {
@@ -182,7 +183,7 @@ def test_password_change_ends_other_sessions_but_not_this_one(app, client, clock
 
 
 def test_password_change_validation_keeps_the_user_informed(client):
-    user = make_user()
+    user = UserFactory()
     sign_in(client, user)
     response = post_form(client, "/account/password", {
         "current_password": PASSWORD, "new_password": "short", "confirm_password": "short"})
@@ -191,7 +192,7 @@ def test_password_change_validation_keeps_the_user_informed(client):
 
 
 def test_one_time_password_must_be_changed_first(client):
-    user = make_user(must_change_password=True)
+    user = UserFactory(must_change_password=True)
     response = sign_in(client, user)
     assert response.headers["Location"].endswith("/account/password")
     assert client.get("/").headers["Location"].endswith("/account/password")
@@ -199,9 +200,8 @@ def test_one_time_password_must_be_changed_first(client):
 
 
 def test_user_can_end_one_of_their_other_sessions(app, client):
-    user = make_user()
-    laptop = app.test_client()
-    sign_in(laptop, user)
+    user = UserFactory()
+    laptop = signed_in(app, user)
     sign_in(client, user)
     rows = db.session.execute(select(UserSession).where(UserSession.user_id == user.id)).scalars().all()
     from marac.auth.sessions import token_hash
@@ -215,9 +215,8 @@ def test_user_can_end_one_of_their_other_sessions(app, client):
 
 
 def test_another_users_session_cannot_be_ended(app, client):
-    victim, attacker = make_user(), make_user()
-    victim_client = app.test_client()
-    sign_in(victim_client, victim)
+    victim, attacker = UserFactory(), UserFactory()
+    victim_client = signed_in(app, victim)
     sign_in(client, attacker)
     row = db.session.execute(select(UserSession).where(UserSession.user_id == victim.id)).scalars().one()
     response = post_form(client, f"/account/sessions/{row.public_id}/end", token_from="/account")
@@ -226,7 +225,7 @@ def test_another_users_session_cannot_be_ended(app, client):
 
 
 def test_sign_out_ends_the_session(client):
-    sign_in(client, make_user())
+    sign_in(client, UserFactory())
     token = session_cookie(client)
     response = post_form(client, "/sign-out", token_from="/account")
     assert response.headers["Location"].endswith("/sign-in")
@@ -237,14 +236,13 @@ def test_sign_out_ends_the_session(client):
 
 
 def test_mfa_enrolment_when_required(client):
-    user = make_user(mfa=False)
+    user = UserFactory(mfa=False)
     response = post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
     assert response.headers["Location"].endswith("/sign-in/set-up-authenticator")
     page = client.get("/sign-in/set-up-authenticator").get_data(as_text=True)
     assert "<svg" in page
-    import re
-
-    secret = re.search(r'id="totp-secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
+    secret = text_by_id(page, "totp-secret").replace(" ", "")
+    assert re.fullmatch(r"[A-Z2-7]+", secret), secret
     wrong = post_form(client, "/sign-in/set-up-authenticator", {"code": "000000"})
     assert wrong.status_code == 200 and "does not match" in wrong.get_data(as_text=True)
     done = post_form(client, "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(secret).now()})
@@ -254,16 +252,16 @@ def test_mfa_enrolment_when_required(client):
     # The secret is stored encrypted, never as plain text.
     raw = db.session.execute(select(User.__table__.c.totp_secret).where(User.id == user.id)).scalar_one()
     assert secret.encode() not in raw
-    assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "auth.mfa_enrolled")).first()
+    assert audit_events("auth.mfa_enrolled")
 
 
 def test_mfa_is_optional_in_development_config_until_enrolled(app, client):
     app.config["MFA_REQUIRED"] = False
     try:
-        user = make_user(mfa=False)
+        user = UserFactory(mfa=False)
         response = post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
         assert response.headers["Location"].endswith("/")
-        enrolled = make_user(mfa=True)
+        enrolled = UserFactory(mfa=True)
         other = app.test_client()
         response = post_form(other, "/sign-in", {"email": enrolled.email, "password": PASSWORD})
         assert response.headers["Location"].endswith("/sign-in/code")

@@ -25,6 +25,7 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests import helpers
+from tests.factories import AgencyFactory, CaseFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.no_db_transaction]
 
@@ -84,25 +85,27 @@ class QuietHandler(WSGIRequestHandler):
 
 def _seed():
     """Agencies, a panel with members and roles, and users in every state the pages need."""
+    from marac.agencies.models import AgencyKind
     from marac.extensions import db
+    from marac.panels.models import Role
 
-    police = helpers.make_agency("police", name="Testshire Constabulary")
-    idva = helpers.make_agency("idva", name="Example IDVA Service")
-    council = helpers.make_agency("other", name="Sampletown Council")
-    spare = helpers.make_agency("other", name="Placeholder Housing Trust")  # not a member: add-member has a choice
-    panel = helpers.make_panel(name="Testborough MARAC")
-    member = helpers.add_member(panel, police)
-    helpers.add_member(panel, idva)
-    admin = helpers.make_user(council, is_admin=True, email="admin@example.test", full_name="Ada Adminton")
-    manager = helpers.make_user(council, email="manager@example.test", full_name="Manny Fakename")
-    rep = helpers.make_user(idva, email="rep@example.test", full_name="Rita Placeholder")
-    enrolling = helpers.make_user(police, mfa=False, email="enrol@example.test", full_name="Eddie Enrolment")
-    unenrolled = helpers.make_user(police, mfa=False, email="noapp@example.test", full_name="Noa Noapp")
-    helpers.add_role(panel, manager, "manager")
-    rep_role = helpers.add_role(panel, rep, "representative")
-    helpers.add_role(panel, enrolling, "chair")
-    police_rep = helpers.make_user(police, email="police.rep@example.test", full_name="Pat Placeholder")
-    helpers.add_role(panel, police_rep, "representative")
+    police = AgencyFactory(kind=AgencyKind.POLICE, name="Testshire Constabulary")
+    idva = AgencyFactory(kind=AgencyKind.IDVA, name="Example IDVA Service")
+    council = AgencyFactory(kind=AgencyKind.OTHER, name="Sampletown Council")
+    spare = AgencyFactory(kind=AgencyKind.OTHER, name="Placeholder Housing Trust")  # not a member: add-member has a choice
+    panel = PanelFactory(name="Testborough MARAC")
+    member = PanelMemberFactory(panel=panel, agency=police)
+    PanelMemberFactory(panel=panel, agency=idva)
+    admin = UserFactory(agency=council, is_admin=True, email="admin@example.test", full_name="Ada Adminton")
+    manager = UserFactory(agency=council, email="manager@example.test", full_name="Manny Fakename")
+    rep = UserFactory(agency=idva, email="rep@example.test", full_name="Rita Placeholder")
+    enrolling = UserFactory(agency=police, mfa=False, email="enrol@example.test", full_name="Eddie Enrolment")
+    unenrolled = UserFactory(agency=police, mfa=False, email="noapp@example.test", full_name="Noa Noapp")
+    PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+    rep_role = PanelRoleFactory(panel=panel, user=rep, role=Role.REPRESENTATIVE)
+    PanelRoleFactory(panel=panel, user=enrolling, role=Role.CHAIR)
+    police_rep = UserFactory(agency=police, email="police.rep@example.test", full_name="Pat Placeholder")
+    PanelRoleFactory(panel=panel, user=police_rep, role=Role.REPRESENTATIVE)
     db.session.commit()
     meetings = _seed_meetings(panel, police, idva, manager, rep, police_rep)
 
@@ -128,6 +131,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     import datetime as dt
 
     from marac.actions import services as actions
+    from marac.cases.models import CaseStatus
     from marac.core.timeutil import utcnow
     from marac.extensions import db
     from marac.meetings import services
@@ -137,10 +141,9 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     day = dt.timedelta(days=1)
 
     def case(number, referred_days_ago, repeat=False):
-        made = helpers.make_case(panel, rep, status="accepted", referred_on=today - referred_days_ago * day,
-                                 reference=f"MARAC-2026-{number:04d}")
-        made.is_repeat = repeat
-        return made
+        return CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
+                           referred_on=today - referred_days_ago * day, reference=f"MARAC-2026-{number:04d}",
+                           is_repeat=repeat)
 
     walk1, walk2, live_case, research_case = case(101, 40), case(102, 20), case(103, 35), case(104, 30)
     case(105, 10, repeat=True), case(106, 5)
@@ -267,6 +270,24 @@ def context(browser, live):
     context = new_context(browser, live)
     yield context
     context.close()
+
+
+def signed_in_tab(browser, live, person):
+    """Yield a tab of its own browser context, signed in as person (for a module-scoped fixture)."""
+    context = new_context(browser, live)
+    try:
+        page = open_page(context)
+        sign_in(page, person, code=unused_code(live, person))
+        expect_heading(page, "Your panels")
+        yield page
+    finally:
+        context.close()
+
+
+def without_problems(page):
+    """The shared tab, its console problems from earlier tests forgotten."""
+    page.problems.clear()
+    return page
 
 
 def visit(page, path):
@@ -425,18 +446,12 @@ def test_enrolment_page_is_accessible(live, context):
 @pytest.fixture(scope="module")
 def admin_page(browser, live):
     """One signed-in administrator's tab, shared by the admin page tests."""
-    context = new_context(browser, live)
-    page = open_page(context)
-    sign_in(page, live.users.admin, code=unused_code(live, live.users.admin))
-    expect_heading(page, "Your panels")
-    yield page
-    context.close()
+    yield from signed_in_tab(browser, live, live.users.admin)
 
 
 @pytest.fixture
 def admin(admin_page):
-    admin_page.problems.clear()
-    return admin_page
+    return without_problems(admin_page)
 
 
 ADMIN_PAGES = {
@@ -526,34 +541,22 @@ def test_screenshots(live, admin):
 
 @pytest.fixture(scope="module")
 def manager_page(browser, live):
-    context = new_context(browser, live)
-    page = open_page(context)
-    sign_in(page, live.users.manager, code=unused_code(live, live.users.manager))
-    expect_heading(page, "Your panels")
-    yield page
-    context.close()
+    yield from signed_in_tab(browser, live, live.users.manager)
 
 
 @pytest.fixture
 def manager(manager_page):
-    manager_page.problems.clear()
-    return manager_page
+    return without_problems(manager_page)
 
 
 @pytest.fixture(scope="module")
 def rep_page(browser, live):
-    context = new_context(browser, live)
-    page = open_page(context)
-    sign_in(page, live.users.rep, code=unused_code(live, live.users.rep))
-    expect_heading(page, "Your panels")
-    yield page
-    context.close()
+    yield from signed_in_tab(browser, live, live.users.rep)
 
 
 @pytest.fixture
 def rep(rep_page):
-    rep_page.problems.clear()
-    return rep_page
+    return without_problems(rep_page)
 
 
 def expect_banner(page, text):

@@ -16,7 +16,7 @@ from marac.keys import rotation
 from marac.keys.models import DataKey
 from marac.keys.services import primary_key
 from marac.users.models import User
-from tests.helpers import make_user
+from tests.factories import UserFactory
 
 
 @pytest.fixture
@@ -64,7 +64,7 @@ def actions():
 # --- binding to the row and column -----------------------------------------------------------
 
 def test_value_swapped_between_rows_does_not_decrypt():
-    alice, bob = make_user(), make_user()
+    alice, bob = UserFactory(), UserFactory()
     alice_blob, bob_blob = stored(alice), stored(bob)
     store(alice, bob_blob)
     store(bob, alice_blob)
@@ -76,7 +76,7 @@ def test_value_swapped_between_rows_does_not_decrypt():
 
 
 def test_value_moved_to_another_column_or_table_does_not_decrypt():
-    user = make_user()
+    user = UserFactory()
     blob = stored(user)
     assert decrypt_value(blob, "users", "totp_secret", user.id) == user.totp_secret
     with pytest.raises(DecryptionError):
@@ -87,7 +87,7 @@ def test_value_moved_to_another_column_or_table_does_not_decrypt():
 
 @pytest.mark.parametrize("position", ["key id", "nonce", "ciphertext", "tag"])
 def test_flipped_bit_does_not_decrypt(position):
-    user = make_user()
+    user = UserFactory()
     blob = bytearray(stored(user))
     index = {"key id": 5, "nonce": 20, "ciphertext": 30, "tag": len(blob) - 1}[position]
     blob[index] ^= 0x01
@@ -97,7 +97,7 @@ def test_flipped_bit_does_not_decrypt(position):
 
 
 def test_error_names_the_place_never_the_content():
-    user = make_user()
+    user = UserFactory()
     secret = user.totp_secret
     blob = stored(user)
     store(user, blob[:-1] + bytes([blob[-1] ^ 0x80]))
@@ -110,7 +110,7 @@ def test_error_names_the_place_never_the_content():
 # --- rotation --------------------------------------------------------------------------------
 
 def test_rotate_re_encrypts_every_value_under_a_new_primary(cli):
-    users = [make_user() for _ in range(5)] + [make_user(mfa=False)]
+    users = UserFactory.create_batch(5) + [UserFactory(mfa=False)]
     before = secrets_of(users)
     old = primary_key()
     result = cli("rotate", "--batch-size", "2")
@@ -130,7 +130,7 @@ def test_rotate_re_encrypts_every_value_under_a_new_primary(cli):
 
 
 def test_interrupted_rotation_resumes_without_another_key(cli, monkeypatch):
-    users = [make_user() for _ in range(3)]
+    users = UserFactory.create_batch(3)
     before = secrets_of(users)
     calls = {"n": 0}
     real_batch = rotation.reencrypt_batch
@@ -165,7 +165,7 @@ def test_interrupted_rotation_resumes_without_another_key(cli, monkeypatch):
 
 
 def test_concurrent_edit_between_batches_is_kept_and_readable(app):
-    users = sorted([make_user() for _ in range(3)], key=lambda u: str(u.id))
+    users = sorted(UserFactory.create_batch(3), key=lambda u: str(u.id))
     before = secrets_of(users)
     key, resumed = rotation.start_rotation()
     db.session.commit()
@@ -195,7 +195,7 @@ def test_concurrent_edit_between_batches_is_kept_and_readable(app):
 
 def test_value_changed_after_the_batch_read_it_is_not_overwritten(app):
     """The compare-and-swap: the batch read the old ciphertext, then the application wrote."""
-    user, other = make_user(), make_user()
+    user, other = UserFactory(), UserFactory()
     old_key = primary_key()
     key, _ = rotation.start_rotation()
     db.session.commit()
@@ -222,7 +222,7 @@ def test_value_changed_after_the_batch_read_it_is_not_overwritten(app):
 
 
 def test_rotation_reports_a_value_it_cannot_decrypt(cli):
-    good, bad = make_user(), make_user()
+    good, bad = UserFactory(), UserFactory()
     secret = bad.totp_secret
     store(bad, stored(bad)[:-1] + bytes([stored(bad)[-1] ^ 1]))
     result = cli("rotate")
@@ -236,7 +236,7 @@ def test_rotation_reports_a_value_it_cannot_decrypt(cli):
 # --- retiring --------------------------------------------------------------------------------
 
 def test_retire_refuses_while_in_use_and_succeeds_after(cli, clock):
-    users = [make_user() for _ in range(3)]
+    users = UserFactory.create_batch(3)
     old = primary_key()
 
     result = cli("retire", str(old.id))
@@ -282,7 +282,8 @@ def app_ring():
 
 def test_status_counts_values_per_key_table_and_column(cli):
     baseline = under(primary_key().id)
-    [make_user() for _ in range(3)] + [make_user(mfa=False)]
+    UserFactory.create_batch(3)
+    UserFactory(mfa=False)
     old = primary_key()
     result = cli("status")
     assert result.exit_code == 0, result.output
@@ -305,7 +306,7 @@ def test_status_counts_values_per_key_table_and_column(cli):
 
 
 def test_status_reports_values_under_unknown_keys():
-    user = make_user()
+    user = UserFactory()
     blob = stored(user)
     stranger = uuid.uuid4()
     store(user, blob[:1] + stranger.bytes + blob[17:])
@@ -314,7 +315,7 @@ def test_status_reports_values_under_unknown_keys():
 
 
 def test_verify_passes_then_names_a_corrupted_value_without_its_content(cli):
-    users = [make_user() for _ in range(3)]
+    users = UserFactory.create_batch(3)
     result = cli("verify")
     assert result.exit_code == 0, result.output
     assert "OK:" in result.output
@@ -335,7 +336,7 @@ def test_verify_passes_then_names_a_corrupted_value_without_its_content(cli):
 
 
 def test_verify_reports_a_value_under_a_retired_key(cli):
-    user = make_user()
+    user = UserFactory()
     old = primary_key()
     rotation.start_rotation()
     db.session.commit()
@@ -349,7 +350,7 @@ def test_verify_reports_a_value_under_a_retired_key(cli):
 # --- the key-encryption key ------------------------------------------------------------------
 
 def test_rotate_kek_rewraps_keys_and_only_the_new_kek_decrypts(app, cli, tmp_path, monkeypatch):
-    users = [make_user() for _ in range(2)]
+    users = UserFactory.create_batch(2)
     before = secrets_of(users)
     index_tag = blind_index("test_rewrap", "Jane Doe")
     blobs = {user.id: stored(user) for user in users}

@@ -1,22 +1,23 @@
 """A whole fortnightly cycle through the web pages: schedule, agenda, research, register with
 confidentiality, a hearing with actions, close, finalise, amend; then the representative's actions."""
 import datetime as dt
-import re
 import uuid
 
 from sqlalchemy import select
 
 from marac.actions.models import Action, ActionStatus, UpdateKind
+from marac.cases.models import CaseStatus
 from marac.core.timeutil import today
 from marac.extensions import db
 from marac.meetings.models import ItemStatus, LawfulBasis, Meeting
-from tests.helpers import make_case, post_form, sign_in
+from tests.factories import CaseFactory
+from tests.helpers import links, post_form, sign_in, signed_in, version_in
 from tests.referrals import date_parts
 
 
 def test_full_cycle(app, client, world, clock):
     panel, manager, rep = world.panel, world.users["manager"], world.users["representative"]
-    case = make_case(panel, rep, status="accepted")
+    case = CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED)
     sign_in(client, manager)
     start = today() + dt.timedelta(days=(1 - today().weekday()) % 7 + 21)  # not the world's meeting
     response = post_form(client, f"/panels/{panel.id}/meetings/schedule",
@@ -29,10 +30,10 @@ def test_full_cycle(app, client, world, clock):
     post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
     post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda)
     # The representative researches the case.
-    rep_client = app.test_client()
-    sign_in(rep_client, rep)
-    page = rep_client.get(f"/meetings/{meeting.id}").get_data(as_text=True)
-    item_id = re.search(r'/agenda-items/([0-9a-f-]+)/research', page).group(1)
+    rep_client = signed_in(app, rep)
+    research = next(href for href in links(rep_client.get(f"/meetings/{meeting.id}"))
+                    if href.startswith("/agenda-items/") and href.endswith("/research"))
+    item_id = research.split("/")[2]
     saved = post_form(rep_client, f"/agenda-items/{item_id}/research", {
         "relevant": "Invented: two call-outs last month.", "to_share": "Invented call-outs.",
         "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "", "withheld_reason": "", "version": ""})
@@ -54,10 +55,9 @@ def test_full_cycle(app, client, world, clock):
         "action-owner_agency_id": str(world.agencies.idva.id), "action-description": "Invented: safety plan review",
         **date_parts("action-due_on", start + dt.timedelta(days=28))})
     assert action.status_code == 302
-    form_page = client.get(hearing).get_data(as_text=True)
-    version = re.search(r'name="version" type="hidden" value="(\d+)"', form_page).group(1)
     heard = post_form(client, hearing, {"risk_summary": "Invented risk summary",
-                                        "minute": "Invented minute", "outcome": ItemStatus.HEARD, "version": version})
+                                        "minute": "Invented minute", "outcome": ItemStatus.HEARD,
+                                        "version": version_in(client.get(hearing))})
     assert heard.status_code == 302, heard.get_data(as_text=True)[:3000]
     post_form(client, f"/meetings/{meeting.id}/close", token_from=register)
     assert post_form(client, f"/meetings/{meeting.id}/finalise").status_code == 302
@@ -66,6 +66,7 @@ def test_full_cycle(app, client, world, clock):
     assert "Invented: safety plan review" in actions_page
     stored = db.session.execute(select(Action).where(Action.agenda_item_id == uuid.UUID(item_id))).scalars().one()
     done = post_form(rep_client, f"/actions/{stored.id}", {"update-kind": UpdateKind.COMPLETED,
-                                                           "update-note": "Invented: done", "update-version": str(stored.version)})
+                                                           "update-note": "Invented: done",
+                                                           "update-version": str(stored.version)})
     assert done.status_code == 302
     assert db.session.get(Action, stored.id).status == ActionStatus.DONE

@@ -4,8 +4,6 @@ confidentiality gate, hearings with action reviews, minutes locking and amendmen
 their lists, lost updates, and the audit events every step writes."""
 import calendar
 import datetime as dt
-import html
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -14,6 +12,7 @@ from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, UpdateKind
 from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
+from marac.cases.models import CaseStatus
 from marac.core.steps import StepRefused
 from marac.core.timeutil import today
 from marac.extensions import db
@@ -21,7 +20,10 @@ from marac.meetings import services
 from marac.meetings.models import (AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MeetingStatus, MinuteAmendment, ResearchReturn)
 from marac.panels.models import Cadence, Role
-from tests.helpers import add_member, add_role, make_agency, make_case, make_panel, make_user, post_form, sign_in
+from tests.factories import (ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
+                             PanelMemberFactory, PanelRoleFactory, UserFactory)
+from tests.helpers import (another_panel, audit_events, fresh, page_of, post_form, row_with, selected_value, sign_in,
+                           signed_in, soup, tags_in, textarea_value, title_of, version_in)
 from tests.referrals import date_parts
 
 TODAY = today()
@@ -30,26 +32,10 @@ DAY = dt.timedelta(days=1)
 
 # --- helpers ---------------------------------------------------------------------------------
 
-def text(response):
-    """The page as a user reads it (entities such as &#39; decoded)."""
-    return html.unescape(response.get_data(as_text=True))
-
-
 def follow(client, response):
     """The page a POST redirected to (with its flashed message)."""
-    assert response.status_code == 302, text(response)[:3000]
-    return text(client.get(response.headers["Location"]))
-
-
-def signed_in(app, user):
-    client = app.test_client()
-    sign_in(client, user)
-    return client
-
-
-def get(model, id_):
-    db.session.expire_all()
-    return db.session.get(model, id_)
+    assert response.status_code == 302, page_of(response)[:3000]
+    return page_of(client.get(response.headers["Location"]))
 
 
 def next_weekday(day, weekday):
@@ -57,15 +43,9 @@ def next_weekday(day, weekday):
 
 
 def meeting_with(world, days, cases=(), publish=True, panel=None):
-    """A meeting `days` from today listing `cases`, published unless told otherwise (services)."""
-    manager = world.users["manager"]
-    meeting = services.add_meeting(manager, panel or world.panel, TODAY + dt.timedelta(days=days), dt.time(10))
-    for case in cases:
-        services.list_case(manager, meeting, case)
-    if publish:
-        services.publish(manager, meeting)
-    db.session.commit()
-    return meeting
+    """A meeting of the world's panel `days` from today listing `cases`, published unless told otherwise."""
+    return MeetingFactory(panel=panel or world.panel, manager=world.users["manager"],
+                          meets_on=TODAY + dt.timedelta(days=days), cases=cases, published=publish)
 
 
 def start(world, meeting, *agencies):
@@ -79,27 +59,8 @@ def start(world, meeting, *agencies):
 
 
 def accepted(world, **values):
-    case = make_case(world.panel, world.users["representative"], status="accepted",
-                     referred_on=values.pop("referred_on", None))
-    for name, value in values.items():
-        setattr(case, name, value)
-    db.session.commit()
-    return case
-
-
-def make_action(item, agency, due_on, description, status=ActionStatus.OPEN):
-    action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=agency.id, due_on=due_on,
-                    status=status)
-    action.description = description
-    db.session.add(action)
-    db.session.commit()
-    return action
-
-
-def version_on(page, name="version"):
-    match = re.search(rf'<input[^>]*name="{name}"[^>]*value="(\d+)"', page)
-    assert match, f"no {name} field on the page"
-    return match.group(1)
+    """An accepted case of the world's panel, referred by its representative."""
+    return CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED, **values)
 
 
 def listed_order(page, references):
@@ -113,16 +74,6 @@ def section(page, start_marker, end_marker=None):
     begin = page.index(start_marker)
     end = page.index(end_marker, begin) if end_marker else len(page)
     return page[begin:end]
-
-
-def rows(page):
-    return re.findall(r'<tr class="govuk-table__row">(.*?)</tr>', page, re.S)
-
-
-def row_with(page, needle):
-    found = [r for r in rows(page) if needle in r]
-    assert len(found) == 1, f"{len(found)} rows contain {needle!r}"
-    return found[0]
 
 
 def last_seq():
@@ -158,9 +109,9 @@ def test_fortnightly_schedule_gives_every_other_tuesday_for_six_months(app, clie
     assert expected[-1] <= first + dt.timedelta(days=183) < expected[-1] + dt.timedelta(days=14)
     assert {m.meets_on.weekday() for m in meetings} == {1}
     assert {(m.starts_at, m.status) for m in meetings} == {(dt.time(10, 30), MeetingStatus.SCHEDULED)}
-    assert get(type(panel), panel.id).meeting_time == dt.time(10, 30)
+    assert fresh(type(panel), panel.id).meeting_time == dt.time(10, 30)
 
-    index = text(client.get(f"/panels/{panel.id}/meetings"))
+    index = page_of(client.get(f"/panels/{panel.id}/meetings"))
     for day in (expected[0], expected[1], expected[-1]):
         assert day.strftime("%a %d %b %Y") in index
     skipped = expected[0] + dt.timedelta(days=7)
@@ -168,7 +119,7 @@ def test_fortnightly_schedule_gives_every_other_tuesday_for_six_months(app, clie
 
 
 def test_monthly_schedule_keeps_the_second_wednesday(world):
-    panel = make_panel(cadence=Cadence.MONTHLY, weekday=2)
+    panel = PanelFactory(cadence=Cadence.MONTHLY, weekday=2)
     month_start = (TODAY.replace(day=1) + dt.timedelta(days=62)).replace(day=1)
     first = next_weekday(month_start, 2) + dt.timedelta(days=7)
     assert 8 <= first.day <= 14 and first.weekday() == 2
@@ -205,9 +156,8 @@ def test_scheduling_again_does_not_duplicate_existing_dates(app, client, world):
                                  .group_by(Meeting.meets_on)).all()
     assert all(count == 1 for _, count in per_day), per_day
     assert len([d for d, _ in per_day if d >= first]) == 14
-    assert get(Meeting, added.id).meets_on == first + 28 * DAY
-    assert [e.detail["created"] for e in db.session.execute(
-        select(AuditEvent).where(AuditEvent.action == "meetings.scheduled")).scalars()] == [13, 0]
+    assert fresh(Meeting, added.id).meets_on == first + 28 * DAY
+    assert [e.detail["created"] for e in audit_events("meetings.scheduled")] == [13, 0]
 
 
 def test_move_a_meeting(app, client, world):
@@ -215,29 +165,26 @@ def test_move_a_meeting(app, client, world):
     other = meeting_with(world, 35, publish=False)
     sign_in(client, world.users["manager"])
     url = f"/meetings/{meeting.id}/edit"
-    page = text(client.get(url))
     new_day = TODAY + 22 * DAY
-    moved = post_form(client, url, {"version": version_on(page), **date_parts("meets_on", new_day),
+    moved = post_form(client, url, {"version": version_in(client.get(url)), **date_parts("meets_on", new_day),
                                     "starts_at": "13:15"})
     assert "Meeting moved." in follow(client, moved)
-    stored = get(Meeting, meeting.id)
+    stored = fresh(Meeting, meeting.id)
     assert (stored.meets_on, stored.starts_at) == (new_day, dt.time(13, 15))
     assert len(stored.items) == 1, "its agenda goes with it"
-    assert db.session.execute(select(AuditEvent).where(AuditEvent.action == "meeting.moved",
-                                                       AuditEvent.object_id == str(meeting.id))).scalar_one()
+    assert len(audit_events("meeting.moved", meeting.id)) == 1
 
     # Not onto the day of another meeting of the panel.
-    page = text(client.get(url))
-    clash = post_form(client, url, {"version": version_on(page), **date_parts("meets_on", other.meets_on),
+    clash = post_form(client, url, {"version": version_in(client.get(url)), **date_parts("meets_on", other.meets_on),
                                     "starts_at": "10:00"})
     assert clash.status_code == 200
-    assert "The panel already has a meeting on that date" in text(clash)
-    assert get(Meeting, meeting.id).meets_on == new_day
+    assert "The panel already has a meeting on that date" in page_of(clash)
+    assert fresh(Meeting, meeting.id).meets_on == new_day
 
     # A form opened before someone else moved it is refused.
     stale = post_form(client, url, {"version": "1", **date_parts("meets_on", new_day + DAY), "starts_at": "10:00"})
-    assert "Someone else saved this" in text(stale)
-    assert get(Meeting, meeting.id).meets_on == new_day
+    assert "Someone else saved this" in page_of(stale)
+    assert fresh(Meeting, meeting.id).meets_on == new_day
 
 
 def test_cancel_releases_listed_cases_back_to_waiting(app, client, world):
@@ -246,18 +193,18 @@ def test_cancel_releases_listed_cases_back_to_waiting(app, client, world):
     later = meeting_with(world, 35, publish=False)
     assert case.id not in {c.id for c in services.waiting_cases(world.panel)}
     sign_in(client, world.users["manager"])
-    confirm = text(client.get(f"/meetings/{meeting.id}/cancel"))
+    confirm = page_of(client.get(f"/meetings/{meeting.id}/cancel"))
     assert "Its 1 listed case will wait to be listed at another meeting." in confirm
     page = follow(client, post_form(client, f"/meetings/{meeting.id}/cancel"))
     assert "Meeting cancelled. Its cases are waiting to be listed again." in page
 
-    stored = get(Meeting, meeting.id)
+    stored = fresh(Meeting, meeting.id)
     assert stored.status == MeetingStatus.CANCELLED and stored.items == []
     assert db.session.execute(select(AgendaItem).where(AgendaItem.case_id == case.id)).first() is None
     assert case.id in {c.id for c in services.waiting_cases(world.panel)}
-    waiting = section(text(client.get(f"/meetings/{later.id}/agenda")), "Waiting to be heard")
+    waiting = section(page_of(client.get(f"/meetings/{later.id}/agenda")), "Waiting to be heard")
     assert case.reference in waiting
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "meeting.cancelled")).scalar_one()
+    [event] = audit_events("meeting.cancelled")
     assert event.detail == {"cases_released": 1}
 
 
@@ -266,13 +213,13 @@ def test_a_started_meeting_cannot_be_moved_or_cancelled(app, client, world):
     start(world, meeting)
     sign_in(client, world.users["manager"])
     url = f"/meetings/{meeting.id}/edit"
-    page = text(client.get(url))
-    refused = post_form(client, url, {"version": version_on(page), **date_parts("meets_on", TODAY + 30 * DAY),
-                                      "starts_at": "10:00"})
-    assert "Only a meeting that has not started can be moved" in text(refused)
-    assert "Only a meeting that has not started can be cancelled." in text(client.get(f"/meetings/{meeting.id}/cancel"))
+    refused = post_form(client, url, {"version": version_in(client.get(url)),
+                                      **date_parts("meets_on", TODAY + 30 * DAY), "starts_at": "10:00"})
+    assert "Only a meeting that has not started can be moved" in page_of(refused)
+    cancel = page_of(client.get(f"/meetings/{meeting.id}/cancel"))
+    assert "Only a meeting that has not started can be cancelled." in cancel
     assert post_form(client, f"/meetings/{meeting.id}/cancel").status_code == 200
-    stored = get(Meeting, meeting.id)
+    stored = fresh(Meeting, meeting.id)
     assert (stored.status, stored.meets_on, len(stored.items)) == (MeetingStatus.IN_PROGRESS, TODAY + 21 * DAY, 1)
     with pytest.raises(StepRefused):
         services.cancel_meeting(world.users["manager"], stored)
@@ -298,7 +245,7 @@ def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
 
     meeting = meeting_with(world, 21, publish=False)
     sign_in(client, world.users["manager"])
-    waiting = section(text(client.get(f"/meetings/{meeting.id}/agenda")), "Waiting to be heard")
+    waiting = section(page_of(client.get(f"/meetings/{meeting.id}/agenda")), "Waiting to be heard")
     assert "Waiting to be heard (4)" in waiting
     refs = [c.reference for c in expected]
     assert listed_order(waiting, refs) == refs
@@ -317,14 +264,13 @@ def test_capacity_warning_on_the_agenda_page(app, client, world):
     for case in cases[:2]:
         listed = post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
         assert f"{case.reference} listed." in follow(client, listed)
-    assert "over the panel's capacity" not in text(client.get(agenda))
+    assert "over the panel's capacity" not in page_of(client.get(agenda))
     post_form(client, f"/meetings/{meeting.id}/cases/{cases[2].id}/list", token_from=agenda)
-    page = text(client.get(agenda))
+    page = page_of(client.get(agenda))
     assert "3 cases listed: 1 over the panel's capacity of 2." in page
     assert "govuk-warning-text" in page
     follow(client, post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "agenda.published")
-                               .order_by(AuditEvent.seq.desc()).limit(1)).scalar_one()
+    event = audit_events("agenda.published")[-1]
     assert event.detail == {"cases": 3, "over_capacity": True}
 
 
@@ -335,11 +281,11 @@ def test_reorder_the_agenda_with_up_and_down(app, client, world):
     agenda = f"/meetings/{meeting.id}/agenda"
 
     def order():
-        listed = section(text(client.get(agenda)), "Listed (", "Waiting to be heard")
+        listed = section(page_of(client.get(agenda)), "Listed (", "Waiting to be heard")
         return listed_order(listed, [a.reference, b.reference, c.reference])
 
     def item_of(case):
-        return next(i for i in get(Meeting, meeting.id).items if i.case_id == case.id)
+        return next(i for i in fresh(Meeting, meeting.id).items if i.case_id == case.id)
 
     assert order() == [a.reference, b.reference, c.reference]
     post_form(client, f"/agenda-items/{item_of(a).id}/down", token_from=agenda)
@@ -348,13 +294,13 @@ def test_reorder_the_agenda_with_up_and_down(app, client, world):
     assert order() == [b.reference, c.reference, a.reference]
     post_form(client, f"/agenda-items/{item_of(b).id}/up", token_from=agenda)  # already first: no change
     assert order() == [b.reference, c.reference, a.reference]
-    assert [i.position for i in sorted(get(Meeting, meeting.id).items, key=lambda i: i.position)] == [1, 2, 3]
+    assert [i.position for i in sorted(fresh(Meeting, meeting.id).items, key=lambda i: i.position)] == [1, 2, 3]
     removed = follow(client, post_form(client, f"/agenda-items/{item_of(c).id}/remove", token_from=agenda))
     assert f"{c.reference} removed from the agenda." in removed
     assert listed_order(section(removed, "Listed (", "Waiting"), [b.reference, a.reference]) == [
         b.reference, a.reference]
     assert c.reference not in section(removed, "Listed (", "Waiting")
-    assert sorted(i.position for i in get(Meeting, meeting.id).items) == [1, 2]
+    assert sorted(i.position for i in fresh(Meeting, meeting.id).items) == [1, 2]
     assert c.reference in section(removed, "Waiting to be heard")
 
 
@@ -367,7 +313,7 @@ def test_publishing_shows_the_agenda_to_member_agencies(app, client, world):
     item = meeting.items[0]
     assert rep.get(page).status_code == 403
     assert rep.get(f"/agenda-items/{item.id}/research").status_code == 403
-    index = text(rep.get(f"/panels/{world.panel.id}/meetings"))
+    index = page_of(rep.get(f"/panels/{world.panel.id}/meetings"))
     assert f'href="{page}"' not in index
 
     sign_in(client, world.users["manager"])
@@ -378,12 +324,12 @@ def test_publishing_shows_the_agenda_to_member_agencies(app, client, world):
     published = follow(client, post_form(client, f"/meetings/{meeting.id}/publish",
                                          token_from=f"/meetings/{meeting.id}/agenda"))
     assert "Agenda published" in published
-    assert get(Meeting, meeting.id).agenda_published_at is not None
+    assert fresh(Meeting, meeting.id).agenda_published_at is not None
 
     response = rep.get(page)
     assert response.status_code == 200
-    assert case.reference in text(response)
-    assert f'href="{page}"' in text(rep.get(f"/panels/{world.panel.id}/meetings"))
+    assert case.reference in page_of(response)
+    assert f'href="{page}"' in page_of(rep.get(f"/panels/{world.panel.id}/meetings"))
     assert rep.get(f"/agenda-items/{item.id}/research").status_code == 200
     assert outsider.get(page).status_code == 403
     steering = signed_in(app, world.users["steering"])
@@ -404,29 +350,29 @@ def test_carry_over_unheard_cases_to_the_next_meeting(app, client, world):
     # Not while the meeting can still hear them.
     refused = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=agenda))
     assert "Close the meeting" in refused
-    assert len(get(Meeting, nxt.id).items) == 1
+    assert len(fresh(Meeting, nxt.id).items) == 1
 
-    meeting = get(Meeting, meeting.id)
+    meeting = fresh(Meeting, meeting.id)
     item = next(i for i in meeting.items if i.case_id == heard.id)
     services.record_hearing(manager, item, "Invented risk", "Invented minute", ItemStatus.HEARD, None)
     services.close_meeting(manager, meeting)
     db.session.commit()
-    detail = text(client.get(f"/meetings/{meeting.id}"))
+    detail = page_of(client.get(f"/meetings/{meeting.id}"))
     assert "Carry unheard cases to the next meeting" in detail
     page = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=f"/meetings/{meeting.id}"))
     assert f"1 case carried to {nxt.meets_on:%d %B %Y}." in page
-    target = get(Meeting, nxt.id)
+    target = fresh(Meeting, nxt.id)
     assert [i.case_id for i in sorted(target.items, key=lambda i: i.position)] == [kept.id, unheard.id]
     again = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=agenda))
     assert f"0 cases carried to {nxt.meets_on:%d %B %Y}." in again
-    assert len(get(Meeting, nxt.id).items) == 2
+    assert len(fresh(Meeting, nxt.id).items) == 2
     assert unheard.id not in {c.id for c in services.waiting_cases(world.panel)}
 
 
 def test_carry_over_needs_a_later_meeting(app, client, world):
     meeting = meeting_with(world, 70, [accepted(world)])
     start(world, meeting)
-    services.close_meeting(world.users["manager"], get(Meeting, meeting.id))
+    services.close_meeting(world.users["manager"], fresh(Meeting, meeting.id))
     db.session.commit()
     sign_in(client, world.users["manager"])
     page = follow(client, post_form(client, f"/meetings/{meeting.id}/carry-over", token_from=f"/meetings/{meeting.id}"))
@@ -444,11 +390,11 @@ def test_a_deferred_case_is_listed_first_at_the_next_meeting(app, client, world)
     response = hearing_post(client, item, item.version, minute="Invented: the IDVA was not ready",
                             outcome=ItemStatus.DEFERRED)
     assert f"{deferred.reference} deferred." in follow(client, response)
-    assert get(AgendaItem, item.id).status == ItemStatus.DEFERRED
-    target = get(Meeting, nxt.id)
+    assert fresh(AgendaItem, item.id).status == ItemStatus.DEFERRED
+    target = fresh(Meeting, nxt.id)
     assert [i.case_id for i in sorted(target.items, key=lambda i: i.position)] == [deferred.id, first.id, second.id]
     assert [i.position for i in sorted(target.items, key=lambda i: i.position)] == [1, 2, 3]
-    listed = section(text(client.get(f"/meetings/{nxt.id}/agenda")), "Listed (", "Waiting")
+    listed = section(page_of(client.get(f"/meetings/{nxt.id}/agenda")), "Listed (", "Waiting")
     assert listed_order(listed, [first.reference, deferred.reference, second.reference]) == [
         deferred.reference, first.reference, second.reference]
 
@@ -465,17 +411,17 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     hearing = f"/agenda-items/{item.id}/hearing"
 
     def refused_with(reason):
-        response = hearing_post(client, item, get(AgendaItem, item.id).version, risk_summary="Invented risk",
+        response = hearing_post(client, item, fresh(AgendaItem, item.id).version, risk_summary="Invented risk",
                                 minute="Invented minute", outcome=ItemStatus.HEARD)
         assert response.status_code == 200
-        assert "Case discussion cannot start" in text(response) and reason in text(response), reason
-        stored = get(AgendaItem, item.id)
+        assert "Case discussion cannot start" in page_of(response) and reason in page_of(response), reason
+        stored = fresh(AgendaItem, item.id)
         assert (stored.status, stored.risk_summary, stored.minute) == (ItemStatus.LISTED, None, None)
 
     # Before the meeting is open the hearing page is read-only.
     early = hearing_post(client, item, item.version, risk_summary="Invented risk", outcome=ItemStatus.HEARD)
     assert "The meeting is not in progress, so the hearing cannot be changed here." in follow(client, early)
-    assert "Case discussion cannot start: Open the meeting first" in text(client.get(hearing))
+    assert "Case discussion cannot start: Open the meeting first" in page_of(client.get(hearing))
     follow(client, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
     # Nobody recorded.
     refused_with("Record who is present")
@@ -500,7 +446,7 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
         f"status-{police.id}": AttendanceStatus.PRESENT, f"status-{idva.id}": AttendanceStatus.PRESENT}))
     refused_with(f"Name who is here for {police.name}")
-    register_page = text(client.get(register))
+    register_page = page_of(client.get(register))
     assert f"Case discussion cannot start: Name who is here for {police.name}." in register_page
 
     follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
@@ -509,29 +455,30 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     pat = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id,
                                                     Attendee.name == "Pat Police-Test")).scalar_one()
     follow(client, post_form(client, f"/attendees/{pat.id}/agree", token_from=register))
-    assert "Everyone present has agreed to the confidentiality statement." in text(client.get(register))
+    assert "Everyone present has agreed to the confidentiality statement." in page_of(client.get(register))
 
-    response = hearing_post(client, item, get(AgendaItem, item.id).version, risk_summary="Invented risk",
+    response = hearing_post(client, item, fresh(AgendaItem, item.id).version, risk_summary="Invented risk",
                             minute="Invented minute", outcome=ItemStatus.HEARD)
     assert f"{case.reference} heard." in follow(client, response)
-    stored = get(AgendaItem, item.id)
-    assert (stored.status, stored.risk_summary, stored.minute) == (ItemStatus.HEARD, "Invented risk", "Invented minute")
+    stored = fresh(AgendaItem, item.id)
+    assert (stored.status, stored.risk_summary, stored.minute) == (ItemStatus.HEARD, "Invented risk",
+                                                                   "Invented minute")
     assert stored.heard_at is not None
 
 
 def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app, client, world):
     panel = world.panel
-    extra = [make_agency(AgencyKind.HEALTH, name="Pretend Health Trust"),
-             make_agency(AgencyKind.HOUSING, name="Invented Homes"),
-             make_agency(AgencyKind.EDUCATION, name="Sample School")]
-    add_member(panel, extra[0])
-    add_member(panel, extra[1])
-    add_member(panel, extra[2], is_core=False)
+    extra = [AgencyFactory(kind=AgencyKind.HEALTH, name="Pretend Health Trust"),
+             AgencyFactory(kind=AgencyKind.HOUSING, name="Invented Homes"),
+             AgencyFactory(kind=AgencyKind.EDUCATION, name="Sample School")]
+    PanelMemberFactory(panel=panel, agency=extra[0])
+    PanelMemberFactory(panel=panel, agency=extra[1])
+    PanelMemberFactory(panel=panel, agency=extra[2], is_core=False)
     meeting = meeting_with(world, 21, [accepted(world)])
     sign_in(client, world.users["manager"])
     register = f"/meetings/{meeting.id}/register"
     follow(client, post_form(client, f"/meetings/{meeting.id}/open", token_from=register))
-    stored = {a.agency_id: a for a in get(Meeting, meeting.id).attendances}
+    stored = {a.agency_id: a for a in fresh(Meeting, meeting.id).attendances}
     assert {a.status for a in stored.values()} == {AttendanceStatus.ABSENT} and len(stored) == 5
     assert not stored[extra[2].id].is_core
 
@@ -540,35 +487,34 @@ def test_register_statuses_are_stored_per_agency_and_observers_can_be_added(app,
               extra[2].id: AttendanceStatus.ABSENT}
     follow(client, post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register, data={
                                                 **{f"status-{k}": v for k, v in wanted.items()}}))
-    stored = {a.agency_id: a.status for a in get(Meeting, meeting.id).attendances}
+    stored = {a.agency_id: a.status for a in fresh(Meeting, meeting.id).attendances}
     assert stored == wanted
-    page = text(client.get(register))
-    assert re.search(rf'name="status-{extra[0].id}">.*?<option value="{AttendanceStatus.APOLOGIES_INFO}" selected>',
-                     page, re.S)
-    assert "Sample School</label> <span class=\"govuk-body-s\">(not core)</span>" in page
+    response = client.get(register)
+    assert selected_value(response, f"status-{extra[0].id}") == AttendanceStatus.APOLOGIES_INFO
+    assert "Sample School</label> <span class=\"govuk-body-s\">(not core)</span>" in page_of(response)
     bad = post_form(client, f"/meetings/{meeting.id}/attendance", token_from=register,
                     data={f"status-{extra[0].id}": "asleep"})
     assert bad.status_code == 400
-    assert get(Attendance, next(a.id for a in get(Meeting, meeting.id).attendances
-                                if a.agency_id == extra[0].id)).status == AttendanceStatus.APOLOGIES_INFO
+    assert fresh(Attendance, next(a.id for a in fresh(Meeting, meeting.id).attendances
+                                  if a.agency_id == extra[0].id)).status == AttendanceStatus.APOLOGIES_INFO
 
     follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
         "name": "Olive Observer-Test", "role": "Student social worker", "agency_id": "observer"}))
     olive = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalar_one()
     assert (olive.is_observer, olive.agency_id, olive.role) == (True, None, "Student social worker")
-    page = text(client.get(register))
+    page = page_of(client.get(register))
     assert "Olive Observer-Test, Student social worker" in page and "Observer" in page
     assert "Record the confidentiality agreement of Olive Observer-Test" in page
     follow(client, post_form(client, f"/attendees/{olive.id}/agree", token_from=register))
-    assert get(Attendee, olive.id).confidentiality_agreed_at is not None
+    assert fresh(Attendee, olive.id).confidentiality_agreed_at is not None
     # Every agency still marked as attending needs a name: the observer does not count for any.
-    blockers = services.discussion_blockers(get(Meeting, meeting.id))
+    blockers = services.discussion_blockers(fresh(Meeting, meeting.id))
     assert blockers == [f"Name who is here for {world.agencies.police.name}",
                         f"Name who is here for {world.agencies.idva.name}"]
 
     # After closing, the register is read-only and says who came.
     follow(client, post_form(client, f"/meetings/{meeting.id}/close", token_from=register))
-    page = text(client.get(register))
+    page = page_of(client.get(register))
     assert f"{extra[0].name}: Apologies, information sent" in page
     assert f"{world.agencies.idva.name}: Deputy sent" in page
     assert f'action="/meetings/{meeting.id}/attendance"' not in page
@@ -581,7 +527,8 @@ def test_open_actions_are_reviewed_at_the_next_hearing(app, client, world):
     police, idva = world.agencies.police, world.agencies.idva
     earlier = world.accepted
     from_earlier_done = world.action  # IDVA, agreed when the earlier case was listed
-    from_earlier_kept = make_action(world.item, police, TODAY + 3 * DAY, "Invented: police keep an eye on it")
+    from_earlier_kept = ActionFactory(item=world.item, owner_agency=police, due_on=TODAY + 3 * DAY,
+                                      description="Invented: police keep an eye on it")
     repeat = accepted(world, is_repeat=True, repeat_of_id=earlier.id)
     past = meeting_with(world, -14, [repeat])
     start(world, past, idva, police)
@@ -598,13 +545,13 @@ def test_open_actions_are_reviewed_at_the_next_hearing(app, client, world):
     item = meeting.items[0]
     sign_in(client, manager)
     hearing = f"/agenda-items/{item.id}/hearing"
-    page = text(client.get(hearing))
-    reviewed = section(page, "Open actions from earlier hearings", "Discussion")
+    response = client.get(hearing)
+    reviewed = section(page_of(response), "Open actions from earlier hearings", "Discussion")
     for description in ("Invented action for tests", "Invented: police keep an eye on it",
                         "Invented: offer refuge space", "Invented: check bail"):
         assert description in reviewed
 
-    response = hearing_post(client, item, version_on(page), risk_summary="Invented: risk lower",
+    response = hearing_post(client, item, version_in(response), risk_summary="Invented: risk lower",
                             minute="Invented: reviewed", outcome=ItemStatus.HEARD, **{
                                 f"review-{from_earlier_done.id}": ActionStatus.DONE,
                                 f"review-note-{from_earlier_done.id}": "Invented: safety plan in place",
@@ -620,17 +567,16 @@ def test_open_actions_are_reviewed_at_the_next_hearing(app, client, world):
                 not_possible.id: (ActionStatus.NOT_POSSIBLE, "Invented: she moved out of area"),
                 not_done.id: (ActionStatus.NOT_DONE, "Invented: no officer available")}
     for action_id, (status, note) in expected.items():
-        action = get(Action, action_id)
+        action = fresh(Action, action_id)
         assert action.status == status and action.closed_at is not None
         review = [u for u in action.updates if u.kind == UpdateKind.REVIEW]
         assert [(u.status, u.note, u.user_id) for u in review] == [(status, note, manager.id)]
-    kept = get(Action, from_earlier_kept.id)
+    kept = fresh(Action, from_earlier_kept.id)
     assert kept.status == ActionStatus.OPEN and kept.closed_at is None
     assert not [u for u in kept.updates if u.kind == UpdateKind.REVIEW]
-    assert sorted(e.detail["outcome"] for e in db.session.execute(
-        select(AuditEvent).where(AuditEvent.action == "action.reviewed")).scalars()) \
+    assert sorted(e.detail["outcome"] for e in audit_events("action.reviewed")) \
         == [ActionStatus.DONE, ActionStatus.NOT_DONE, ActionStatus.NOT_POSSIBLE]
-    case_page = text(client.get(f"/actions/{not_possible.id}"))
+    case_page = page_of(client.get(f"/actions/{not_possible.id}"))
     assert "Not possible (circumstances changed)" in case_page
     assert "Reviewed at meeting by" in case_page and "Invented: she moved out of area" in case_page
 
@@ -669,50 +615,51 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
     finalise = f"/meetings/{meeting.id}/finalise"
 
     # Not before the meeting is closed.
-    assert "Close the meeting before finalising its minutes." in text(client.get(finalise))
+    assert "Close the meeting before finalising its minutes." in page_of(client.get(finalise))
     assert post_form(client, finalise).status_code == 200
-    assert get(Meeting, meeting.id).minutes_finalised_at is None
+    assert fresh(Meeting, meeting.id).minutes_finalised_at is None
     with pytest.raises(StepRefused, match="Close the meeting"):
-        services.finalise_minutes(manager, get(Meeting, meeting.id))
+        services.finalise_minutes(manager, fresh(Meeting, meeting.id))
     # Nor can a minute be amended before it is final.
     with pytest.raises(StepRefused, match="until the minutes are final"):
-        services.amend_minute(manager, get(AgendaItem, item.id), "x", "y", None)
+        services.amend_minute(manager, fresh(AgendaItem, item.id), "x", "y", None)
     db.session.rollback()
 
     follow(client, post_form(client, f"/meetings/{meeting.id}/close", token_from=f"/meetings/{meeting.id}/register"))
     assert "Minutes finalised and locked." in follow(client, post_form(client, finalise))
-    stored = get(Meeting, meeting.id)
+    stored = fresh(Meeting, meeting.id)
     assert stored.minutes_locked and stored.minutes_finalised_by_id == manager.id
-    assert "The minutes are already final." in text(client.get(finalise))
+    assert "The minutes are already final." in page_of(client.get(finalise))
 
     # The hearing page refuses changes.
     hearing = f"/agenda-items/{item.id}/hearing"
-    page = text(client.get(hearing))
+    response = client.get(hearing)
+    page = page_of(response)
     assert 'name="risk_summary"' in page and ">Save</button>" not in page
-    refused = hearing_post(client, item, version_on(page), risk_summary="Changed", minute="Changed afterwards")
+    refused = hearing_post(client, item, version_in(response), risk_summary="Changed", minute="Changed afterwards")
     assert "the hearing cannot be changed here" in follow(client, refused)
     action = post_form(client, f"/agenda-items/{item.id}/actions", token_from=hearing, data={
                                          "action-owner_agency_id": str(world.agencies.idva.id),
                                          "action-description": "Invented: too late",
                                          **date_parts("action-due_on", TODAY + 28 * DAY)})
     assert action.status_code == 302
-    assert get(AgendaItem, item.id).minute == "Invented minute: first version"
+    assert fresh(AgendaItem, item.id).minute == "Invented minute: first version"
     assert db.session.execute(select(Action).where(Action.agenda_item_id == item.id)).first() is None
 
     # An amendment keeps the earlier minute and the reason.
     amend = f"/agenda-items/{item.id}/amend"
-    page = text(client.get(amend))
-    assert "Invented minute: first version" in page
-    done = post_form(client, amend, {"version": version_on(page), "minute": "Invented minute: corrected",
+    response = client.get(amend)
+    assert "Invented minute: first version" in page_of(response)
+    done = post_form(client, amend, {"version": version_in(response), "minute": "Invented minute: corrected",
                                      "reason": "Invented reason: the wrong agency was named"})
     assert "Minute amended" in follow(client, done)
-    item = get(AgendaItem, item.id)
+    item = fresh(AgendaItem, item.id)
     assert item.minute == "Invented minute: corrected"
     [amendment] = item.amendments
     assert (amendment.previous_minute, amendment.reason, amendment.user_id) == (
         "Invented minute: first version", "Invented reason: the wrong agency was named", manager.id)
-    assert "Invented minute: corrected" in text(client.get(f"/meetings/{meeting.id}"))
-    history = text(client.get(amend))
+    assert "Invented minute: corrected" in page_of(client.get(f"/meetings/{meeting.id}"))
+    history = page_of(client.get(amend))
     assert "Earlier amendments" in history and "Invented reason: the wrong agency was named" in history
 
     table = MinuteAmendment.__table__
@@ -728,8 +675,8 @@ def test_finalising_locks_the_minutes_and_amendments_keep_the_earlier_text(app, 
 
     # A stale amendment form is refused.
     stale = post_form(client, amend, {"version": "1", "minute": "Invented: stale", "reason": "Invented: stale"})
-    assert "Someone else saved this" in text(stale)
-    assert len(get(AgendaItem, item.id).amendments) == 1
+    assert "Someone else saved this" in page_of(stale)
+    assert len(fresh(AgendaItem, item.id).amendments) == 1
 
 
 # --- research visibility ---------------------------------------------------------------------
@@ -745,14 +692,14 @@ def test_research_visibility_before_and_after_sharing(app, client, world):
     idva = signed_in(app, world.users["representative"])
     saved = post_form(idva, research, RESEARCH)
     assert "Research saved. It stays visible to your agency only until you share it." in follow(idva, saved)
-    colleague = make_user(police, full_name="Petra Police-Rep")
-    add_role(world.panel, colleague, Role.REPRESENTATIVE)
+    colleague = UserFactory(agency=police, full_name="Petra Police-Rep")
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     other = signed_in(app, colleague)
     sign_in(client, world.users["manager"])
     chair = signed_in(app, world.users["chair"])
 
     def shown(who):
-        page = text(who.get(research))
+        page = page_of(who.get(research))
         return {key: RESEARCH[key] in page for key in ("relevant", "to_share", "withheld", "withheld_reason")}
 
     nothing = dict.fromkeys(("relevant", "to_share", "withheld", "withheld_reason"), False)
@@ -761,32 +708,32 @@ def test_research_visibility_before_and_after_sharing(app, client, world):
     assert shown(other) == nothing
     assert shown(chair) == nothing
     assert shown(client) == everything
-    hearing = text(chair.get(f"/agenda-items/{item.id}/hearing"))
+    hearing = page_of(chair.get(f"/agenda-items/{item.id}/hearing"))
     assert RESEARCH["to_share"] not in hearing and RESEARCH["relevant"] not in hearing
 
     page = follow(idva, post_form(idva, f"{research}/share", token_from=research))
     assert "Your research is now shared with the panel." in page
-    assert get(ResearchReturn, db.session.execute(select(ResearchReturn.id)).scalar_one()).is_shared
+    assert fresh(ResearchReturn, db.session.execute(select(ResearchReturn.id)).scalar_one()).is_shared
 
     shared = {"relevant": True, "to_share": True, "withheld": False, "withheld_reason": False}
     assert shown(other) == shared
     assert shown(chair) == shared
     assert shown(client) == everything
     assert shown(idva) == everything
-    hearing = text(chair.get(f"/agenda-items/{item.id}/hearing"))
+    hearing = page_of(chair.get(f"/agenda-items/{item.id}/hearing"))
     assert RESEARCH["to_share"] in hearing
     assert RESEARCH["withheld"] not in hearing and RESEARCH["withheld_reason"] not in hearing
-    assert RESEARCH["withheld"] not in text(client.get(f"/agenda-items/{item.id}/hearing"))
+    assert RESEARCH["withheld"] not in page_of(client.get(f"/agenda-items/{item.id}/hearing"))
     # Nothing of it in the meeting page of any of them.
     for who in (other, chair, idva):
-        page = text(who.get(f"/meetings/{world.meeting.id}"))
+        page = page_of(who.get(f"/meetings/{world.meeting.id}"))
         assert not any(value in page for key, value in RESEARCH.items() if value and key != "lawful_basis")
 
 
 def test_research_needs_an_answer_and_a_lawful_basis_to_share(app, world):
     idva = signed_in(app, world.users["representative"])
     research = f"/agenda-items/{world.item.id}/research"
-    page = text(post_form(idva, research, {"version": "", "to_share": "Invented: something", "withheld": "x"}))
+    page = page_of(post_form(idva, research, {"version": "", "to_share": "Invented: something", "withheld": "x"}))
     for message in ("Say what your agency holds, or tick that it holds nothing relevant",
                     "Choose the lawful basis for sharing", "Say why you will not share what you hold"):
         assert message in page
@@ -801,20 +748,20 @@ def test_research_grid_shows_who_returned(app, client, world):
     rep = signed_in(app, world.users["representative"])
     research = f"/agenda-items/{world.item.id}/research"
     follow(rep, post_form(rep, research, RESEARCH))
-    colleague = make_user(police)
-    add_role(world.panel, colleague, Role.REPRESENTATIVE)
+    colleague = UserFactory(agency=police)
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     other = signed_in(app, colleague)
     follow(other, post_form(other, research, {"nothing_held": "y", "version": ""}))
     sign_in(client, world.users["manager"])
 
     def grid():
-        page = text(client.get(f"/meetings/{world.meeting.id}/research"))
-        headers = re.findall(r'<th scope="col" class="govuk-table__header">([^<]*)</th>', page)
+        page = client.get(f"/meetings/{world.meeting.id}/research")
+        headers = [th.get_text() for th in soup(page).select('th.govuk-table__header[scope="col"]')]
         assert headers[0] == "Case"
         cells = {}
         for case in (world.accepted, quiet):
             row = row_with(page, case.reference)
-            values = [c.strip() for c in re.findall(r'<td class="govuk-table__cell">(.*?)</td>', row, re.S)]
+            values = [td.get_text().strip() for td in row.select("td.govuk-table__cell")]
             cells[case.id] = dict(zip(headers[1:], values))
         return cells
 
@@ -832,12 +779,12 @@ def test_research_grid_shows_who_returned(app, client, world):
 
 def test_two_people_updating_one_action_lose_nothing(app, world):
     action = world.action
-    colleague = make_user(world.agencies.idva, full_name="Ida Colleague-Test")
-    add_role(world.panel, colleague, Role.REPRESENTATIVE)
+    colleague = UserFactory(agency=world.agencies.idva, full_name="Ida Colleague-Test")
+    PanelRoleFactory(panel=world.panel, user=colleague, role=Role.REPRESENTATIVE)
     first, second = signed_in(app, world.users["representative"]), signed_in(app, colleague)
     url = f"/actions/{action.id}"
-    first_version = version_on(text(first.get(url)), "update-version")
-    second_version = version_on(text(second.get(url)), "update-version")
+    first_version = version_in(first.get(url), "update-version")
+    second_version = version_in(second.get(url), "update-version")
     assert first_version == second_version
 
     saved = post_form(first, url, {"update-kind": UpdateKind.PROGRESS,
@@ -849,78 +796,83 @@ def test_two_people_updating_one_action_lose_nothing(app, world):
                                     "update-note": "Invented: second note, wrote to the GP",
                                     "update-version": second_version})
     assert stale.status_code == 200
-    page = text(stale)
+    page = page_of(stale)
     assert "Someone else updated this action" in page
     assert "Invented: first note, called the victim" in section(page, "History", "Record progress")
-    textarea = re.search(r'<textarea[^>]*name="update-note"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    textarea = textarea_value(stale, "update-note")
     assert textarea == "Invented: second note, wrote to the GP"
-    notes = [u.note for u in get(Action, action.id).updates]
+    notes = [u.note for u in fresh(Action, action.id).updates]
     assert "Invented: second note, wrote to the GP" not in notes
-    assert len(db.session.execute(select(AuditEvent).where(AuditEvent.action == "action.progress")).all()) == 1
+    assert len(audit_events("action.progress")) == 1
 
     again = post_form(second, url, {"update-kind": UpdateKind.PROGRESS,
-                                    "update-note": textarea, "update-version": version_on(page, "update-version")})
+                                    "update-note": textarea, "update-version": version_in(stale, "update-version")})
     follow(second, again)
-    notes = [u.note for u in get(Action, action.id).updates]
+    notes = [u.note for u in fresh(Action, action.id).updates]
     assert "Invented: first note, called the victim" in notes and "Invented: second note, wrote to the GP" in notes
-    assert get(Action, action.id).status == ActionStatus.OPEN
+    assert fresh(Action, action.id).status == ActionStatus.OPEN
 
 
 def test_representatives_see_their_agency_actions_across_panels_overdue_first(app, world):
     idva, police = world.agencies.idva, world.agencies.police
-    other_panel = make_panel(name="Other Borough MARAC Test")
-    add_member(other_panel, idva)
-    add_role(other_panel, world.users["representative"], "representative")
-    other_case = make_case(other_panel, world.users["representative"], status="accepted")
+    other_panel = another_panel(world, name="Other Borough MARAC Test", agencies=["idva"], roles=[Role.REPRESENTATIVE])
+    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
     other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
-    overdue_elsewhere = make_action(other_meeting.items[0], idva, TODAY - 10 * DAY, "Invented: overdue elsewhere")
-    make_action(world.item, idva, TODAY - 3 * DAY, "Invented: overdue here")
-    later = make_action(world.item, idva, TODAY + 40 * DAY, "Invented: due much later")
-    make_action(world.item, police, TODAY - 20 * DAY, "Invented: police own this")
-    make_action(world.item, idva, TODAY - 30 * DAY, "Invented: already done", status=ActionStatus.DONE)
+    overdue_elsewhere = ActionFactory(item=other_meeting.items[0], owner_agency=idva, due_on=TODAY - 10 * DAY,
+                                      description="Invented: overdue elsewhere")
+    ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 3 * DAY, description="Invented: overdue here")
+    later = ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY + 40 * DAY,
+                          description="Invented: due much later")
+    ActionFactory(item=world.item, owner_agency=police, due_on=TODAY - 20 * DAY,
+                  description="Invented: police own this")
+    ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 30 * DAY,
+                  description="Invented: already done", status=ActionStatus.DONE)
 
     rep = signed_in(app, world.users["representative"])
-    page = text(rep.get("/actions"))
+    response = rep.get("/actions")
+    page = page_of(response)
     open_order = ["Invented: overdue elsewhere", "Invented: overdue here", "Invented action for tests",
                   "Invented: due much later"]
     assert listed_order(page, open_order) == open_order
     assert "4 actions, open and most overdue first" in page
     assert "Invented: police own this" not in page and "Invented: already done" not in page
-    assert other_panel.name in row_with(page, "Invented: overdue elsewhere")
-    assert "Overdue" in row_with(page, "Invented: overdue here")
+    assert other_panel.name in row_with(response, "Invented: overdue elsewhere").get_text()
+    assert "Overdue" in row_with(response, "Invented: overdue here").get_text()
 
-    everything = text(rep.get("/actions?status=all"))
+    everything = page_of(rep.get("/actions?status=all"))
     assert listed_order(everything, open_order + ["Invented: already done"]) == open_order + ["Invented: already done"]
-    closed = text(rep.get("/actions?status=done"))
+    closed = page_of(rep.get("/actions?status=done"))
     assert "Invented: already done" in closed and "Invented: overdue here" not in closed
     assert f'href="/actions/{later.id}"' in page
-    assert "Invented: overdue elsewhere" in text(rep.get(f"/actions/{overdue_elsewhere.id}"))
+    assert "Invented: overdue elsewhere" in page_of(rep.get(f"/actions/{overdue_elsewhere.id}"))
 
 
 def test_manager_sees_rag_tags_on_the_panel_actions(app, client, world):
     idva, police = world.agencies.idva, world.agencies.police
-    make_action(world.item, idva, TODAY - 3 * DAY, "Invented: late one")
-    make_action(world.item, police, TODAY + 30 * DAY, "Invented: plenty of time")
-    make_action(world.item, idva, TODAY - 30 * DAY, "Invented: finished", status=ActionStatus.DONE)
-    other_panel = make_panel()
-    add_member(other_panel, idva)
-    other_meeting = meeting_with(world, 10, [make_case(other_panel, world.users["representative"],
-                                                       status="accepted")], panel=other_panel)
-    make_action(other_meeting.items[0], idva, TODAY - 5 * DAY, "Invented: another panel")
+    ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 3 * DAY, description="Invented: late one")
+    ActionFactory(item=world.item, owner_agency=police, due_on=TODAY + 30 * DAY, description="Invented: plenty of time")
+    ActionFactory(item=world.item, owner_agency=idva, due_on=TODAY - 30 * DAY,
+                  description="Invented: finished", status=ActionStatus.DONE)
+    other_panel = another_panel(world, agencies=["idva"], roles=[])
+    other_case = CaseFactory(panel=other_panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
+    other_meeting = meeting_with(world, 10, [other_case], panel=other_panel)
+    ActionFactory(item=other_meeting.items[0], owner_agency=idva, due_on=TODAY - 5 * DAY,
+                  description="Invented: another panel")
     sign_in(client, world.users["manager"])
     url = f"/panels/{world.panel.id}/actions"
-    page = text(client.get(url))
+    response = client.get(url)
+    page = page_of(response)
 
-    def tag(description, page=page):
-        found = re.findall(r'<strong class="govuk-tag govuk-tag--(\w+)">([^<]+)</strong>', row_with(page, description))
+    def tag(description, page=response):
+        found = tags_in(row_with(page, description))
         return found[0] if found else None
 
     assert tag("Invented: late one") == ("red", "Overdue")
     assert tag("Invented action for tests") == ("yellow", "Due soon")  # due in 7 days
     assert tag("Invented: plenty of time") == ("green", "On track")
     assert "Invented: another panel" not in page and "Invented: finished" not in page
-    assert world.agencies.police.short_name in row_with(page, "Invented: plenty of time")
-    everything = text(client.get(url + "?status=all"))
+    assert world.agencies.police.short_name in row_with(response, "Invented: plenty of time").get_text()
+    everything = client.get(url + "?status=all")
     assert tag("Invented: finished", everything) is None
     rep = signed_in(app, world.users["representative"])
     assert rep.get(url).status_code == 403
@@ -930,24 +882,24 @@ def test_completing_and_chasing_an_action(app, client, world):
     action = world.action
     sign_in(client, world.users["manager"])
     url = f"/actions/{action.id}"
-    page = text(client.get(url))
-    chased = post_form(client, f"{url}/chase", token_from=url, data={"chase-note": "Invented: emailed the IDVA manager",
-                                     "chase-version": version_on(page, "chase-version")})
+    chased = post_form(client, f"{url}/chase", token_from=url, data={
+        "chase-note": "Invented: emailed the IDVA manager",
+        "chase-version": version_in(client.get(url), "chase-version")})
     assert "Chase recorded." in follow(client, chased)
-    assert get(Action, action.id).last_chased_at is not None
+    assert fresh(Action, action.id).last_chased_at is not None
     rep = signed_in(app, world.users["representative"])
-    page = text(rep.get(url))
-    assert 'name="chase-note"' not in page, "only the manager chases"
-    forbidden = post_form(rep, f"{url}/chase", token_from=url, data={"chase-note": "x",
-                                     "chase-version": version_on(page, "update-version")})
+    response = rep.get(url)
+    assert 'name="chase-note"' not in page_of(response), "only the manager chases"
+    forbidden = post_form(rep, f"{url}/chase", token_from=url, data={
+        "chase-note": "x", "chase-version": version_in(response, "update-version")})
     assert forbidden.status_code == 403
     done = post_form(rep, url, {"update-kind": UpdateKind.COMPLETED, "update-note": "Invented: all done",
-                                "update-version": version_on(page, "update-version")})
+                                "update-version": version_in(response, "update-version")})
     follow(rep, done)
-    stored = get(Action, action.id)
+    stored = fresh(Action, action.id)
     assert stored.status == ActionStatus.DONE and stored.closed_at is not None
     assert [u.kind for u in stored.updates][-2:] == [UpdateKind.CHASE, UpdateKind.COMPLETED]
-    page = text(rep.get(url))
+    page = page_of(rep.get(url))
     assert "Record progress" not in page and "Done" in page
     outsider = signed_in(app, world.users["nonmember"])
     assert outsider.get(url).status_code == 403
@@ -964,7 +916,7 @@ def test_every_step_writes_an_audit_event(app, client, world):
 
     def step(expected, actor, response):
         """The request has been made: its events are those after the previous step's."""
-        assert response.status_code == 302, text(response)[:2000]
+        assert response.status_code == 302, page_of(response)[:2000]
         events = events_since(step.seq)
         step.seq = last_seq()
         assert expected in [e.action for e in events], (expected, [e.action for e in events])
@@ -983,7 +935,7 @@ def test_every_step_writes_an_audit_event(app, client, world):
     published = step("agenda.published", manager,
                      post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     assert published.object_id == str(meeting.id)
-    item = get(Meeting, meeting.id).items[0]
+    item = fresh(Meeting, meeting.id).items[0]
     research = f"/agenda-items/{item.id}/research"
     saved = step("research.saved", rep_user, post_form(rep, research, RESEARCH))
     assert saved.detail == {"agenda_item_id": str(item.id), "nothing_held": False}
@@ -994,7 +946,7 @@ def test_every_step_writes_an_audit_event(app, client, world):
     step("meeting.attendee_added", manager, post_form(
         client, f"/meetings/{meeting.id}/attendees", token_from=register,
         data={"name": "Ivy Idva-Test", "role": "", "agency_id": str(idva.id)}))
-    attendee = get(Meeting, meeting.id).attendees[0]
+    attendee = fresh(Meeting, meeting.id).attendees[0]
     agreed = step("meeting.confidentiality_agreed", manager,
                   post_form(client, f"/attendees/{attendee.id}/agree", token_from=register))
     assert agreed.detail == {"attendee_id": str(attendee.id)}
@@ -1008,21 +960,21 @@ def test_every_step_writes_an_audit_event(app, client, world):
               **date_parts("action-due_on", first + 28 * DAY)}))
     action = db.session.execute(select(Action).where(Action.agenda_item_id == item.id)).scalar_one()
     assert created.object_id == str(action.id) and created.object_type == "actions"
-    step("agenda.case_heard", manager, hearing_post(client, item, get(AgendaItem, item.id).version,
+    step("agenda.case_heard", manager, hearing_post(client, item, fresh(AgendaItem, item.id).version,
                                                     risk_summary="Invented risk", minute="Invented minute",
                                                     outcome=ItemStatus.HEARD))
     step("meeting.closed", manager, post_form(client, f"/meetings/{meeting.id}/close", token_from=register))
     step("minutes.finalised", manager, post_form(client, f"/meetings/{meeting.id}/finalise"))
     amend = f"/agenda-items/{item.id}/amend"
     step("minutes.amended", manager, post_form(client, amend, {
-        "version": str(get(AgendaItem, item.id).version), "minute": "Invented minute, corrected",
+        "version": str(fresh(AgendaItem, item.id).version), "minute": "Invented minute, corrected",
         "reason": "Invented reason"}))
     step("action.progress", rep_user, post_form(rep, f"/actions/{action.id}", {
         "update-kind": UpdateKind.PROGRESS, "update-note": "Invented: called",
-        "update-version": str(get(Action, action.id).version)}))
+        "update-version": str(fresh(Action, action.id).version)}))
     step("action.completed", rep_user, post_form(rep, f"/actions/{action.id}", {
         "update-kind": UpdateKind.COMPLETED, "update-note": "Invented: done",
-        "update-version": str(get(Action, action.id).version)}))
+        "update-version": str(fresh(Action, action.id).version)}))
 
     # No personal data in any of these events' details; and the chain still verifies.
     events = events_since(0)
@@ -1041,37 +993,34 @@ def test_errors_in_a_second_form_are_summarised_and_named_in_the_title(app, clie
     start(world, meeting)
     sign_in(client, world.users["manager"])
 
-    def title(page):
-        return re.search(r"<title>(.*?)</title>", page, re.S).group(1)
-
-    register = text(post_form(client, f"/meetings/{meeting.id}/attendees",
-                              token_from=f"/meetings/{meeting.id}/register", data={"name": "", "agency_id": ""}))
-    assert title(register).startswith("Error: ")
-    summary = section(register, "There is a problem", "</div>")
+    register = post_form(client, f"/meetings/{meeting.id}/attendees", token_from=f"/meetings/{meeting.id}/register",
+                         data={"name": "", "agency_id": ""})
+    assert title_of(register).startswith("Error: ")
+    summary = section(page_of(register), "There is a problem", "</div>")
     assert "Enter the attendee's name" in summary and "Choose the agency, or observer" in summary
 
-    hearing = text(post_form(client, f"/agenda-items/{meeting.items[0].id}/actions",
-                             token_from=f"/agenda-items/{meeting.items[0].id}/hearing"))
-    assert title(hearing).startswith("Error: ") and "Choose the agency that owns the action" in hearing
+    hearing = post_form(client, f"/agenda-items/{meeting.items[0].id}/actions",
+                        token_from=f"/agenda-items/{meeting.items[0].id}/hearing")
+    assert title_of(hearing).startswith("Error: ") and "Choose the agency that owns the action" in page_of(hearing)
 
     url = f"/actions/{world.action.id}"
-    chase = text(post_form(client, f"{url}/chase", token_from=url, data={"chase-note": "",
-                                         "chase-version": version_on(text(client.get(url)), "chase-version")}))
-    assert title(chase).startswith("Error: ") and "Say how you chased it" in chase
-    assert title(text(client.get(url))).startswith("Action")
+    chase = post_form(client, f"{url}/chase", token_from=url, data={
+        "chase-note": "", "chase-version": version_in(client.get(url), "chase-version")})
+    assert title_of(chase).startswith("Error: ") and "Say how you chased it" in page_of(chase)
+    assert title_of(client.get(url)).startswith("Action")
 
 
 def test_meeting_pages_issue_no_query_per_case(app, client, world):
     """The meeting, agenda and research-grid pages issue as many statements for 6 cases as for 2."""
     from sqlalchemy import event
 
-    from marac.cases.models import CaseParty
+    from marac.cases.models import CaseParty, PartyRole
     from marac.people.models import Person
 
     def with_subject(case, n):
         person = Person(first_names="Testina", last_name=f"Fakeperson{n}")
         db.session.add(person)
-        db.session.add(CaseParty(case_id=case.id, person=person, role="victim"))
+        db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
         db.session.commit()
         return case
 
@@ -1103,17 +1052,18 @@ def test_meeting_pages_issue_no_query_per_case(app, client, world):
         assert statements(client, index) == few
     finally:
         event.remove(db.engine, "before_cursor_execute", counter)
-    assert "Fakeperson7" in text(client.get(f"/meetings/{large.id}"))
+    assert "Fakeperson7" in page_of(client.get(f"/meetings/{large.id}"))
 
 
 def test_users_without_a_case_role_see_no_actions(app, world):
     """Actions are case information: a steering member, or a colleague with no role on the panel,
     sees none of their agency's actions."""
-    colleague = make_user(world.agencies.idva)
+    colleague = UserFactory(agency=world.agencies.idva)
     steering = world.users["steering"]
-    make_action(world.item, steering.agency, TODAY + 3 * DAY, "Invented: council action")
+    ActionFactory(item=world.item, owner_agency=steering.agency, due_on=TODAY + 3 * DAY,
+                  description="Invented: council action")
     for user in (colleague, steering):
-        page = text(signed_in(app, user).get("/actions"))
+        page = page_of(signed_in(app, user).get("/actions"))
         assert "Invented action for tests" not in page and "Invented: council action" not in page
         assert "No actions" in page
 

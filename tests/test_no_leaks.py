@@ -9,11 +9,13 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from config import TestConfig
 from marac import create_app
+from marac.cases.models import PartyRole
 from marac.extensions import db
+from marac.panels.models import PanelKind, Role
 from tests import helpers
 from tests.conftest import FreshContextClient
 from tests.referrals import asb_form, date_parts, mace_form, marac_form
@@ -137,22 +139,14 @@ def test_tampered_value_gives_a_generic_error_page_and_an_audit_event(app, clien
     scan(body.encode(), "the error page")
     scan("\n".join(r.getMessage() for r in caplog.records).encode(), "the logs")
     assert any("decryption failed: people.first_names" in r.getMessage() for r in caplog.records)
-    from marac.audit.models import AuditEvent
-
-    event = db.session.execute(select(AuditEvent).where(AuditEvent.action == "crypto.decrypt_failed")).scalars().one()
+    [event] = helpers.audit_events("crypto.decrypt_failed")
     assert event.object_type == "people" and event.detail["column"] == "first_names"
 
 
 def test_other_panels_fake_data_is_encrypted_too(app, client, world):
     """MACE and ASB referrals: names, dates of birth, postcodes and addresses only as ciphertext."""
-    from marac.cases.models import PartyRole
-    from marac.panels.models import PanelKind, Role
-    from tests.helpers import add_member, add_role, make_panel
-
-    mace, asb = make_panel(PanelKind.MACE), make_panel(PanelKind.ASB)
-    for panel in (mace, asb):
-        add_member(panel, world.agencies.idva)
-        add_role(panel, world.users["manager"], Role.MANAGER)
+    mace = helpers.another_panel(world, PanelKind.MACE, agencies=["idva"], roles=[Role.MANAGER])
+    asb = helpers.another_panel(world, PanelKind.ASB, agencies=["idva"], roles=[Role.MANAGER])
     helpers.sign_in(client, world.users["representative"])
     assert helpers.post_form(client, f"/panels/{mace.id}/referrals/new",
                              mace_form(first=SECRETS["young person"])).status_code == 302

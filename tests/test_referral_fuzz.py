@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from marac.audit.models import AuditEvent
 from marac.cases.forms import LISTS
 from marac.cases.models import SUBJECT_ROLE, Case, CaseChange, CaseStatus, Criterion, ScreeningDecision
 from marac.cases.questions import (AsbCategory, ExploitationType, Intervention, LivesWith, MaceScore, Need,
@@ -27,8 +26,8 @@ from marac.panels.models import PanelKind
 from marac.people.models import Gender, LocationKind, YesNoUnknown
 from marac.core.forms import normalise_postcode
 from marac.extensions import db
-from tests.helpers import CSRF_RE, sign_in
-from tests.referrals import asb_form, date_parts, mace_form, marac_form, panel_of_kind
+from tests.helpers import another_panel, audit_events, csrf_from, row_count, signed_in
+from tests.referrals import asb_form, date_parts, mace_form, marac_form
 
 FUZZ = settings(max_examples=40, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -103,12 +102,6 @@ def mutated(draw, base, prefixes=("x",), max_changes=6):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def token_of(client, url):
-    match = CSRF_RE.search(client.get(url).get_data(as_text=True))
-    assert match, url
-    return match.group(1)
-
-
 def post(client, url, token, data):
     response = client.post(url, data={**data, "csrf_token": token})
     assert response.status_code in (200, 302), (response.status_code, data)
@@ -117,10 +110,6 @@ def post(client, url, token, data):
 
 def submitted_ids(panel):
     return set(db.session.execute(select(Case.id).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT)).scalars())
-
-
-def count(model, *where):
-    return db.session.execute(select(func.count()).select_from(model).where(*where)).scalar_one()
 
 
 def has_errors(response):
@@ -151,14 +140,12 @@ def answer(answers, key):
 @pytest.fixture
 def fuzz_client(app, world):
     """The representative of the IDVA, signed in once for all examples of a test."""
-    client = app.test_client()
-    sign_in(client, world.users["representative"])
-    return client
+    return signed_in(app, world.users["representative"])
 
 
 def panel_for(world, kind):
-    """The world's MARAC panel, or a new panel of another kind."""
-    return world.panel if kind == PanelKind.MARAC else panel_of_kind(world, kind)
+    """The world's MARAC panel, or a new panel of another kind with the world's agencies and roles."""
+    return world.panel if kind == PanelKind.MARAC else another_panel(world, kind)
 
 
 FORMS = {
@@ -180,18 +167,18 @@ FORMS = {
 
 def check_referral(client, panel, url, token, data, subject_key, text_keys):
     before = submitted_ids(panel)
-    drafts_before = count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT)
+    drafts_before = row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT)
     response = post(client, url, token, data)
     after = submitted_ids(panel)
     if response.status_code == 200:
         assert after == before, "a refused referral was stored"
-        assert count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before
+        assert row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before
         assert has_errors(response) or is_add_request(data), "200 without an error or an added entry"
         return
     location = urlsplit(response.headers["Location"]).path
     if location == "/referrals/mine":
         assert data.get("action") == CaseStatus.DRAFT and after == before
-        assert count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before + 1
+        assert row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT) == drafts_before + 1
         return
     [new_id] = after - before
     assert location == f"/cases/{new_id}"
@@ -214,7 +201,7 @@ def test_referral_forms_never_fail(app, world, fuzz_client, kind):
     build, prefixes, text_keys, subject_key = FORMS[kind]
     panel = panel_for(world, kind)
     url = f"/panels/{panel.id}/referrals/new"
-    token = token_of(fuzz_client, url)
+    token = csrf_from(fuzz_client, url)
     base = build()
 
     @FUZZ
@@ -230,7 +217,7 @@ def test_an_unmodified_referral_round_trips(world, fuzz_client):
     url = f"/panels/{world.panel.id}/referrals/new"
     build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
     before = submitted_ids(world.panel)
-    check_referral(fuzz_client, world.panel, url, token_of(fuzz_client, url), build(), subject_key, text_keys)
+    check_referral(fuzz_client, world.panel, url, csrf_from(fuzz_client, url), build(), subject_key, text_keys)
     assert len(submitted_ids(world.panel)) == len(before) + 1
 
 
@@ -238,17 +225,16 @@ def test_an_unmodified_referral_round_trips(world, fuzz_client):
                                  "perpetrators-99999999999999999999999-first_names"])
 def test_odd_list_indexes(world, fuzz_client, key):
     url = f"/panels/{world.panel.id}/referrals/new"
-    token = token_of(fuzz_client, url)
+    token = csrf_from(fuzz_client, url)
     build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
     check_referral(fuzz_client, world.panel, url, token, {**build(), key: "Oddly Indexed"}, subject_key, text_keys)
 
 
 def test_screening_form_never_fails(app, world):
-    client = app.test_client()
-    sign_in(client, world.users["manager"])
+    client = signed_in(app, world.users["manager"])
     panel = world.panel
     refer_url = f"/panels/{panel.id}/referrals/new"
-    token = token_of(client, refer_url)
+    token = csrf_from(client, refer_url)
     state = {"case": None}
 
     def open_case():
@@ -271,14 +257,14 @@ def test_screening_form_never_fails(app, world):
         data = dict(changes)
         if data.get("version") == "?":
             data["version"] = str(case.version)
-        version, changes_before = case.version, count(CaseChange, CaseChange.case_id == case.id)
+        version, changes_before = case.version, row_count(CaseChange, CaseChange.case_id == case.id)
         response = post(client, f"/cases/{case.id}/screen", token, data)
         db.session.expire_all()
         case = db.session.get(Case, case.id)
         if response.status_code == 200:
             assert has_errors(response)
             assert case.status == CaseStatus.SUBMITTED and case.version == version and case.screening_reason is None
-            assert count(CaseChange, CaseChange.case_id == case.id) == changes_before
+            assert row_count(CaseChange, CaseChange.case_id == case.id) == changes_before
             return
         assert urlsplit(response.headers["Location"]).path == f"/cases/{case.id}"
         reason = (data.get("reason") or "").strip()
@@ -294,29 +280,24 @@ def test_screening_form_never_fails(app, world):
 
 
 def test_search_form_never_fails(app, world):
-    client = app.test_client()
-    sign_in(client, world.users["manager"])
+    client = signed_in(app, world.users["manager"])
     panel = world.panel
     refer_url = f"/panels/{panel.id}/referrals/new"
-    referred = post(client, refer_url, token_of(client, refer_url), marac_form())
+    referred = post(client, refer_url, csrf_from(client, refer_url), marac_form())
     case = db.session.get(Case, uuid.UUID(urlsplit(referred.headers["Location"]).path.split("/")[-1]))
     url = f"/panels/{panel.id}/cases/search"
-    token = token_of(client, f"/panels/{panel.id}/cases")
+    token = csrf_from(client, f"/panels/{panel.id}/cases")
     base = {"reference": case.reference, "name": "Testina Fakeperson", "postcode": "ZZ1 1ZZ",
             **date_parts("date_of_birth", dt.date(1990, 4, 1))}
-
-    def searches():
-        return db.session.execute(select(AuditEvent).where(AuditEvent.action == "case.searched")
-                                  .order_by(AuditEvent.seq)).scalars().all()
 
     @FUZZ
     @given(data=mutated(base, max_changes=2))
     def run(data):
-        cases_before, before = count(Case), len(searches())
+        cases_before, before = row_count(Case), len(audit_events("case.searched"))
         response = post(client, url, token, data)
         assert response.status_code == 200
-        assert count(Case) == cases_before
-        events = searches()
+        assert row_count(Case) == cases_before
+        events = audit_events("case.searched")
         if has_errors(response):
             assert len(events) == before, "a refused search was audited as a search"
             return

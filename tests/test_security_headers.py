@@ -1,7 +1,8 @@
 """Security headers on every kind of response, error pages included."""
 import pytest
 
-from tests.helpers import make_user, sign_in
+from tests.factories import UserFactory
+from tests.helpers import sign_in
 
 REQUIRED = {
     "X-Content-Type-Options": "nosniff",
@@ -40,7 +41,7 @@ def failing_app(app):
 def test_headers_on_200_302_403_404(client):
     check(client.get("/sign-in"))                     # 200
     check(client.get("/"))                            # 302
-    sign_in(client, make_user())
+    sign_in(client, UserFactory())
     check(client.get("/admin/users/"))                # 403
     check(client.get("/no-such-page"))                # 404
 

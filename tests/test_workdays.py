@@ -7,7 +7,7 @@ import pytest
 
 from marac.core.workdays import add_working_days, is_working_day, working_days_between
 from marac.meetings.models import Meeting
-from marac.panels.models import Panel
+from tests.factories import MeetingFactory, PanelFactory
 
 D = dt.date
 
@@ -107,9 +107,9 @@ def test_working_days_between():
 
 
 def meeting_on(day, agenda_lead_days=8, minutes_days=3):
-    panel = Panel(kind="MARAC", name="Workdays Test Panel", area="Testborough", cadence="fortnightly", weekday=1,
-                  agenda_lead_days=agenda_lead_days, capacity=25, minutes_days=minutes_days)
-    return Meeting(panel=panel, meets_on=day, starts_at=dt.time(10))
+    """An unsaved meeting on this day, of an unsaved panel with these deadlines."""
+    panel = PanelFactory.build(agenda_lead_days=agenda_lead_days, minutes_days=minutes_days)
+    return MeetingFactory.build(panel=panel, meets_on=day)
 
 
 @pytest.mark.parametrize("meets_on, lead, expected", [
@@ -155,11 +155,10 @@ def test_minutes_deadline_counts_working_days_forward(meets_on, days, expected):
 def test_deadlines_of_a_stored_meeting_follow_its_panel(world):
     """Read back from the database, with the panel's own settings (and after changing them)."""
     from marac.extensions import db
-    from marac.meetings import services
 
     panel = world.panel
     panel.agenda_lead_days, panel.minutes_days = 8, 3
-    meeting = services.add_meeting(world.users["manager"], panel, D(2027, 1, 5), dt.time(10))
+    meeting = MeetingFactory(panel=panel, manager=world.users["manager"], meets_on=D(2027, 1, 5))
     db.session.commit()
     db.session.expire_all()
     stored = db.session.get(Meeting, meeting.id)
