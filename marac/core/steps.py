@@ -64,9 +64,9 @@ def _tell(form, message, field):
     if form is None:
         flash(message, "error")
     elif field is not None and field in form:
-        form[field].errors.append(message)
+        form[field].errors = [*form[field].errors, message]  # a tuple until the form is validated
     else:
-        form.form_errors.append(message)
+        form.form_errors = [*form.form_errors, message]
 
 
 def commit_at_edge(response):
