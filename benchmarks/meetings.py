@@ -31,6 +31,7 @@ from marac import create_app  # noqa: E402
 from marac.actions.models import Action, ActionStatus  # noqa: E402
 from marac.agencies.models import AgencyKind  # noqa: E402
 from marac.cases.models import CaseParty, CaseStatus, PartyRole  # noqa: E402
+from marac.core import timeutil  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.meetings import services  # noqa: E402
 from marac.meetings.models import Meeting  # noqa: E402
@@ -54,7 +55,7 @@ class Counter:
 
 
 def build(app):
-    """The panel, its people, 25 accepted cases and the meetings; returns the ids the pages need."""
+    """The panel, its people, 25 accepted cases per run and the meetings; returns the ids the pages need."""
     with app.app_context():
         agencies = [AgencyFactory(kind=AgencyKind.IDVA if n == 0 else AgencyKind.OTHER,
                                   name=f"Benchmark Agency {n:02d}")
@@ -67,17 +68,21 @@ def build(app):
         rep = UserFactory(agency=agencies[0], mfa=False, email="rep@bench.test")
         PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
         PanelRoleFactory(panel=panel, user=rep, role=Role.REPRESENTATIVE)
-        today = dt.date.today()
-        cases = [CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
-                             referred_on=today - dt.timedelta(days=n))
-                 for n in range(CASES)]
-        for n, case in enumerate(cases):  # a subject for each, as the meeting page names them
-            person = Person(first_names="Benchmark", last_name=f"Person{n:02d}", date_of_birth=dt.date(1990, 1, 1))
-            db.session.add(person)
-            db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
+        today = timeutil.today()
+        # A case is listed at one meeting still to be held at a time, so every run lists 25 cases of its own
+        # (and one more set for the small meeting).
+        batches = [[CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
+                                referred_on=today - dt.timedelta(days=n)) for n in range(CASES)]
+                   for _ in range(RUNS + 1)]
+        for batch in batches:
+            for n, case in enumerate(batch):  # a subject for each, as the meeting page names them
+                person = Person(first_names="Benchmark", last_name=f"Person{n:02d}",
+                                date_of_birth=dt.date(1990, 1, 1))
+                db.session.add(person)
+                db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
         db.session.commit()
         return dict(panel=panel.id, manager=manager.id, rep=rep.id, agencies=[a.id for a in agencies],
-                    cases=[c.id for c in cases])
+                    cases=[[c.id for c in batch] for batch in batches])
 
 
 def time_agenda(app, ids, counter):
@@ -93,12 +98,12 @@ def time_agenda(app, ids, counter):
         manager = db.session.get(User, ids["manager"])
         panel = db.session.get(Panel, ids["panel"])
         for run in range(RUNS):
-            meeting = services.add_meeting(manager, panel, dt.date.today() + dt.timedelta(days=7 * (run + 1)),
+            meeting = services.add_meeting(manager, panel, timeutil.today() + dt.timedelta(days=7 * (run + 1)),
                                            dt.time(10))
             db.session.commit()
             db.session.expire_all()
             meeting = db.session.get(Meeting, meeting.id)
-            cases = db.session.execute(db.select(Case).where(Case.id.in_(ids["cases"]))
+            cases = db.session.execute(db.select(Case).where(Case.id.in_(ids["cases"][run]))
                                        .order_by(Case.referred_on)).scalars().all()
             counter.statements = 0
             begin = time.perf_counter()
@@ -129,9 +134,10 @@ def time_agenda(app, ids, counter):
                 services.agree_confidentiality(manager, meeting, attendee)
         db.session.commit()
         # A published meeting with 5 cases: its pages should issue as many statements as with 25.
-        small = services.add_meeting(manager, panel, dt.date.today() + dt.timedelta(days=7 * (RUNS + 1)),
+        small = services.add_meeting(manager, panel, timeutil.today() + dt.timedelta(days=7 * (RUNS + 1)),
                                      dt.time(10))
-        for case in cases[:5]:
+        for case_id in ids["cases"][RUNS][:5]:
+            case = db.session.get(Case, case_id)
             services.list_case(manager, small, case)
         services.publish(manager, small)
         db.session.commit()
@@ -144,7 +150,7 @@ def add_actions(app, ids, item_ids):
     from marac.meetings.models import AgendaItem
 
     rng = random.Random(7)
-    today = dt.date.today()
+    today = timeutil.today()
     with app.app_context():
         items = [(item.id, item.case_id) for item in (db.session.get(AgendaItem, i) for i in item_ids)]
         owners = [ids["agencies"][0]] * ACTIONS + [rng.choice(ids["agencies"][1:]) for _ in range(OTHER_ACTIONS)]

@@ -8,6 +8,8 @@ indico's request handler does: a route never commits.
 from collections import namedtuple
 
 from flask import flash
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from marac.extensions import db
@@ -71,9 +73,21 @@ def _tell(form, message, field):
 
 def commit_at_edge(response):
     """after_request: the request's one commit. A response below 400 commits what its services
-    wrote (audit events of reads included); an error response rolls back."""
-    if response.status_code < 400:
-        db.session.commit()
-    else:
+    wrote (audit events of reads included); an error response rolls back. A request that wrote
+    nothing leaves its read transaction to the session's teardown, so a plain page costs no commit."""
+    if response.status_code >= 400:
         db.session.rollback()
+    elif db.session.info.get("written") or db.session.new or db.session.dirty or db.session.deleted:
+        db.session.commit()
     return response
+
+
+@event.listens_for(Session, "after_flush")
+def _note_write(session, flush_context):
+    session.info["written"] = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_write(session, transaction):
+    if transaction.parent is None:  # the outermost transaction: committed or rolled back
+        session.info.pop("written", None)
