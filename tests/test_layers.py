@@ -22,6 +22,7 @@ LAYERS = [
     {"sharing"},
     {"cases"},
     {"meetings", "actions"},
+    {"packs", "jobs"},
     {"auditor", "home"},
     {"demo"},
     {"cli", "models", "__init__"},
@@ -33,6 +34,7 @@ ANATOMY = {"__init__.py", "models.py", "services.py", "forms.py", "routes.py", "
 EXTRA_MODULES = {
     "auth": {"passwords.py", "sessions.py", "throttle.py", "totp.py"},
     "cases": {"questions.py"},
+    "packs": {"content.py"},
     "keys": {"keyring.py", "rotation.py"},
     "demo": {"cases.py", "meetings.py", "people.py"},
 }
