@@ -273,3 +273,30 @@ def audit_events(action, object_id=None):
     if object_id is not None:
         statement = statement.where(AuditEvent.object_id == str(object_id))
     return db.session.execute(statement).scalars().all()
+
+
+# --- PDF documents ---------------------------------------------------------------------------
+
+def pdf_pages_text(pdf_bytes):
+    """The extracted text of each page of a PDF, in order (pypdf: what a reader's copy-paste gets)."""
+    import io
+
+    import pypdf
+
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf_bytes)).pages]
+
+
+def pdf_text(pdf_bytes):
+    """The extracted text of a whole PDF, pages separated by form feeds."""
+    return "\f".join(pdf_pages_text(pdf_bytes))
+
+
+def pdf_ua_failures(pdf_bytes):
+    """PDF/UA-1 failures found by page-validation, as "rule: message" strings; [] when compliant."""
+    import page
+
+    report = page.validate_pdf_bytes(pdf_bytes, profile=page.ValidationProfile.PDF_UA_1)
+    failures = [f"{failure.rule_id}: {failure.message}" for failure in report.failures]
+    if not report.is_compliant and not failures:
+        failures.append("not compliant (no failure listed)")
+    return failures
