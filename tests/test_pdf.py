@@ -131,6 +131,7 @@ def test_asset_symlink_out_of_the_folder_and_unknown_file_types_are_refused(tmp_
     ("ftp://127.0.0.1/x", "ftp"),
     ("javascript:alert(1)", "javascript"),
     ("gopher://127.0.0.1/x", "gopher"),
+    ("made-up-scheme:x", "other"),
     ("data:text/css,body{color:red}", "data"),
     ("data:text/html;base64,PGI+aGk8L2I+", "data"),
     ("data:,plain", "data"),
@@ -163,6 +164,7 @@ def test_markup_in_a_field_fetches_nothing_from_disk_or_network(web_server, loca
         f'@font-face {{ font-family: Probe; src: url("{base}/font.ttf"); }}</style>'
         f'<img src="javascript:alert(\'{SECRET}\')" alt="">'
         f'<img src="unknown-scheme:{SECRET}" alt="">'
+        f'<img src="{SECRET}:x" alt="">'  # a scheme made of a name is logged as "other"
         f'<link rel="stylesheet" href="data:text/css,{PROBE_CSS}">'
         f'<img src="data:text/html;base64,PGI+aGk8L2I+" alt="">'
         f'<link rel="stylesheet" href="{SECRET}.css">'  # relative: resolved against the <base> below
@@ -178,7 +180,7 @@ def test_markup_in_a_field_fetches_nothing_from_disk_or_network(web_server, loca
     assert "Item 1: risk summary" in text
     assert LEAK not in text
     assert requests == []  # the loopback server was never asked, so no redirect could be followed
-    assert {"file", "http", "javascript", "unknown-scheme", "data"} <= set(fetcher.refused)
+    assert {"file", "http", "javascript", "other", "data"} <= set(fetcher.refused)
     assert "PDF renderer refused a URL with scheme 'file'" in caplog.text
     assert SECRET not in caplog.text
     assert str(local_probe) not in caplog.text and base not in caplog.text

@@ -50,6 +50,10 @@ FONT_FAMILY = "DejaVu Sans"
 # A user stylesheet: the documents' own CSS (asset:pack.css) overrides it.
 BASE_CSS = f'html {{ font-family: "{FONT_FAMILY}", sans-serif; }}'
 
+# Schemes named in the log as they are; any other is logged as "other" (a made-up scheme could be a name).
+KNOWN_SCHEMES = frozenset({"asset", "data", "file", "http", "https", "ftp", "sftp", "javascript", "vbscript",
+                           "mailto", "blob", "gopher", "ws", "wss", "smb", "jar", "relative"})
+
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9.+-]*):")
 
 
@@ -78,7 +82,8 @@ class AssetFetcher(URLFetcher):
     """The only way a rendered document loads a resource: `asset:` files from assets/pdf/ and inline
     image `data:` URLs; everything else (file:, http(s):, redirects, other schemes) is refused.
 
-    `refused` lists the scheme of each refused URL, in order (for tests and counting)."""
+    `refused` lists the scheme of each refused URL, in order (for tests and counting): one of
+    KNOWN_SCHEMES, or "other"."""
 
     def __init__(self, root=None):
         super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=False)
@@ -100,9 +105,10 @@ class AssetFetcher(URLFetcher):
         return self.fetch(url.full_url if hasattr(url, "full_url") else url)
 
     def _refuse(self, scheme):
+        scheme = scheme if scheme in KNOWN_SCHEMES else "other"
         self.refused.append(scheme)
-        log.warning("PDF renderer refused a URL with scheme %r", scheme[:20])
-        raise AssetRefused(f"refused a URL with scheme {scheme[:20]!r}")
+        log.warning("PDF renderer refused a URL with scheme %r", scheme)
+        raise AssetRefused(f"refused a URL with scheme {scheme!r}")
 
     def _asset(self, reference):
         name = unquote(reference.split("#", 1)[0].split("?", 1)[0])
