@@ -47,7 +47,10 @@ def enqueue(func_path, *args):
 def after_commit(callback):
     """Call `callback()` once, after the current session's transaction commits; forget it on a
     rollback. The callback must not use the session (the transaction is over)."""
-    db.session().info.setdefault(_PENDING, []).append(callback)
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # so that the callback belongs to a transaction that commits or not
+    session.info.setdefault(_PENDING, []).append(callback)
 
 
 @event.listens_for(Session, "after_commit")
@@ -56,9 +59,10 @@ def _run_pending(session):
         callback()
 
 
-@event.listens_for(Session, "after_rollback")
-def _drop_pending(session):
-    session.info.pop(_PENDING, None)
+@event.listens_for(Session, "after_transaction_end")
+def _drop_pending(session, transaction):
+    if transaction.parent is None:  # the outermost transaction ended without a commit (after_commit ran first)
+        session.info.pop(_PENDING, None)
 
 
 def checkpoint():

@@ -131,11 +131,13 @@ def build_packs(actor, meeting, kind):
 def _plan(meeting, kind):
     """[(profile code, recipient label, html)] for the full pack and each profile of member agencies."""
     write = content.agenda_html if kind == PackKind.AGENDA else content.minutes_html
-    plan = [(FULL_PROFILE, FULL_LABEL, write(meeting, content.FULL, FULL_LABEL))]
-    for categories, agencies in content.profiles(meeting).items():
-        code = profile_code(categories)
-        if code == FULL_PROFILE:
-            continue  # an agency kind that may see everything shares the full render
+    grouped = {profile_code(categories): (categories, agencies)
+               for categories, agencies in content.profiles(meeting).items()}
+    # Agencies whose kind may see everything share the full render with the manager and the chair.
+    full_agencies = grouped.pop(FULL_PROFILE, (None, []))[1]
+    full_label = ", ".join([FULL_LABEL, *(a.name for a in full_agencies)])
+    plan = [(FULL_PROFILE, full_label, write(meeting, content.FULL, full_label))]
+    for code, (categories, agencies) in grouped.items():
         label = ", ".join(a.name for a in agencies)
         plan.append((code, label, write(meeting, categories, label)))
     return plan
@@ -290,7 +292,8 @@ def meeting_packs(meeting, user):
         kinds.append({"kind": kind, "render": render, "build": latest_build(meeting, kind) if is_manager else None,
                       "stale": is_stale(renders[0]) if renders else False, "built": bool(renders),
                       "problem": why_not_build(meeting, kind) if is_manager else None})
-    return {"is_manager": is_manager, "kinds": kinds}
+    return {"is_manager": is_manager, "kinds": kinds,
+            "full_by_role": bool(meeting.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})}
 
 
 def build_progress(build):
