@@ -157,13 +157,10 @@ def _render_all(documents, processes):
         return
     context = multiprocessing.get_context("spawn")  # never fork a process that holds connections
     with ProcessPoolExecutor(max_workers=min(processes, len(documents)), mp_context=context) as pool:
-        futures = {pool.submit(_render_one, html, title): index for index, (html, title) in enumerate(documents)}
+        # render_pdf itself goes to the process: the child imports the PDF module, not the whole app
+        futures = {pool.submit(render_pdf, html, title=title): index for index, (html, title) in enumerate(documents)}
         for future in as_completed(futures):
             yield futures[future], future.result()
-
-
-def _render_one(html, title):
-    return render_pdf(html, title=title)
 
 
 def page_count(pdf):
