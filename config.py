@@ -78,6 +78,10 @@ class BaseConfig:
     MFA_REQUIRED = True
     HSTS = True
     REDIS_URL = os.environ.get("REDIS_URL")
+    # Background jobs (pack builds): inline in the request (tests), on RQ with REDIS_URL, else a thread.
+    JOBS_INLINE = False
+    # Processes that render a meeting's packs side by side (1: in the job's own process).
+    PACKS_RENDER_PROCESSES = env_int("MARAC_PACKS_RENDER_PROCESSES", min(2, os.cpu_count() or 1))
     RATELIMIT_HEADERS_ENABLED = False
     # Failed sign-ins allowed in a moving window, per client address and per account.
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
@@ -149,6 +153,8 @@ class TestConfig(BaseConfig):
     MFA_REQUIRED = True
     WTF_CSRF_ENABLED = True
     PASSWORD_HASH_FAST = True  # low-cost argon2 parameters so the suite runs quickly
+    JOBS_INLINE = True  # a pack build runs in the request that asks for it
+    PACKS_RENDER_PROCESSES = 1
 
     @classmethod
     def load(cls):

@@ -110,11 +110,12 @@ def register_blueprints(app):
     from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
     from marac.meetings.routes import bp as meetings
+    from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
     from marac.sharing.routes import bp as sharing
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, auditor):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, auditor):
         app.register_blueprint(blueprint)
 
 

@@ -40,6 +40,22 @@ def attendee_of(world):
     return world.attendee
 
 
+def agenda_build_of(world):
+    """The id of the world's agenda packs' build, built (inline) on first use by the manager."""
+    from marac.extensions import db
+    from marac.packs.models import PackKind
+    from marac.packs.services import build_packs
+
+    if not hasattr(world, "agenda_build"):
+        world.agenda_build = build_packs(world.users["manager"], world.meeting, PackKind.AGENDA).id
+        db.session.commit()
+    return world.agenda_build
+
+
+# Packs: the manager and the chair get the full pack, a representative their member agency's.
+PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
+                   for kind in KINDS}
+
 PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
                       "steering": 200, "nonmember": 403}
 
@@ -129,6 +145,10 @@ MATRIX = {
     "meetings.close": ("POST", lambda w: f"/meetings/{w.meeting.id}/close", RUNNER_STEP),
     "meetings.unlist": ("POST", lambda w: f"/agenda-items/{w.item.id}/remove", MANAGER_STEP),
     "actions.chase": ("POST", lambda w: f"/actions/{w.action.id}/chase", MANAGER_ONLY),
+    "packs.build_status": ("GET", lambda w: f"/pack-builds/{agenda_build_of(w)}", MANAGER_ONLY),
+    "packs.download": ("GET", lambda w: agenda_build_of(w) and f"/meetings/{w.meeting.id}/packs/agenda", PACK_RECIPIENTS),
+    "packs.circulation": ("GET", lambda w: f"/meetings/{w.meeting.id}/packs/circulation", MANAGER_ONLY),
+    "packs.build": ("POST", lambda w: f"/meetings/{w.meeting.id}/packs/build", MANAGER_STEP),
     "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

@@ -55,8 +55,14 @@ def associated_data(table, column, row_id):
     return f"marac:v{FORMAT_VERSION}|{table}|{column}|{row_id}".encode()
 
 
+BYTES_TAG = b"B"  # bytes are stored raw after this tag; JSON (every other kind) starts with "["
+
+
 def serialise(value, kind):
-    """A plain value as tagged JSON bytes, so that dates and structures survive the round trip."""
+    """A plain value as tagged JSON bytes, so that dates and structures survive the round trip.
+    Bytes (a rendered document) are stored as they are after a one-byte tag: no base64 or JSON."""
+    if kind is bytes:
+        return BYTES_TAG + bytes(value)
     if kind is str:
         payload = ["s", value]
     elif kind is dt.date:
@@ -70,6 +76,8 @@ def serialise(value, kind):
 
 def deserialise(raw):
     """The plain value of serialise()'s bytes."""
+    if raw[:1] == BYTES_TAG:
+        return bytes(raw[1:])
     tag, value = json.loads(raw.decode())
     if tag == "d":
         return dt.date.fromisoformat(value)
@@ -125,7 +133,7 @@ def decrypt_value(blob, table, column, row_id, ring=None):
 
 
 class Encrypted:
-    """Declare an encrypted attribute: ``name = Encrypted(str)`` (or dt.date, list, dict).
+    """Declare an encrypted attribute: ``name = Encrypted(str)`` (or dt.date, list, dict, bytes).
 
     Adds a binary column of the same name, mapped to ``_enc_<name>``, and reads and writes plain
     values through this descriptor. Decrypted values are cached on the instance per ciphertext.

@@ -64,6 +64,8 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     minutes_days: Mapped[int] = mapped_column(Integer, nullable=False, default=3)
     action_due_days: Mapped[int] = mapped_column(Integer, nullable=False, default=28)
     confidentiality_statement: Mapped[str] = mapped_column(Text, nullable=False, default=DEFAULT_CONFIDENTIALITY)
+    # Days a built meeting pack is kept (encrypted) before it is deleted.
+    pack_retention_days: Mapped[int] = mapped_column(Integer, nullable=False, default=28)
 
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
     roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")

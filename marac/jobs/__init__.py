@@ -1,0 +1,1 @@
+"""Background jobs: run now (tests), on an RQ worker (REDIS_URL) or in a thread of the process."""
