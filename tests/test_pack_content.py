@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 from types import SimpleNamespace
 
+import page as page_validation
 import pytest
 import weasyprint
 from pypdf import PdfReader
@@ -131,10 +132,12 @@ def profile_of_kind(meeting, kind):
 
 def render_pdf_text(html):
     """The text of each page of a PDF/UA-1 render of the HTML, the pack's stylesheet inlined (the same
-    file that `asset:pack.css` serves)."""
+    file that `asset:pack.css` serves); the render must pass PDF/UA-1 validation."""
     assert '<link rel="stylesheet" href="asset:pack.css">' in html
     inlined = html.replace('<link rel="stylesheet" href="asset:pack.css">', f"<style>{CSS}</style>")
     pdf = weasyprint.HTML(string=inlined).write_pdf(pdf_variant="pdf/ua-1")
+    report = page_validation.validate_pdf_bytes(pdf, profile=page_validation.ValidationProfile.PDF_UA_1)
+    assert report.is_compliant, list(report.failures)[:5]
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
@@ -284,7 +287,7 @@ def test_minutes_pack_has_register_minutes_and_action_plan(app, packs):
     assert f"Amended on {content.format_date(today())}" in text
     # The earlier action reviewed as done, the new one agreed with its named person.
     assert "Reviewed: Done" in text and REVIEW_NOTE in text and "Invented action for tests" in text
-    new = next(t for t in soup(html).select("table.grid") if "New actions agreed" in t.caption.get_text())
+    new = next(t for t in soup(html).select("table.grid") if t.caption and "New actions agreed" in t.caption.get_text())
     assert packs.housing.name in new.get_text() and NEW_ACTION in new.get_text()
     assert "Hal Housing-Test" in new.get_text()
 

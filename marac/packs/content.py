@@ -167,23 +167,24 @@ def _shown(category, categories, value):
 
 
 def case_rows(case, categories, meeting):
-    """[(label, value)] describing a listed case to a profile: a value is a string or a list of
-    strings, or WITHHELD. Reference and research deadline always; subject and other people with
-    `identity`; address with `contact`; risk level and criterion with `risk_checklist`; repeat flag and
-    earlier reference with `identity`; children in the household with `children` (nothing at all
-    without it)."""
+    """[(label, value)] describing a listed case to a profile: a value is a string, a list of strings
+    or WITHHELD. The reference heads the case (it is not a row). Subject and the other people with
+    `identity`; the subject's address with `contact`; risk level and criterion with `risk_checklist`;
+    repeat flag and earlier reference with `identity`; children in the household with `children`
+    (no row at all without it); the research deadline always. A withheld row is there whether or not
+    a value is recorded, so that it reveals the rule and nothing else."""
     on = meeting.meets_on
     subject = case.subject
-    rows = [("Reference", case.reference or "")]
-    rows.append((PartyRole.label_of(case.subject_role),
-                 _shown(Category.IDENTITY, categories, _named(subject, on) if subject else "Not given")))
-    if subject is not None and (subject.address or subject.postcode):
-        address = ", ".join(part for part in (subject.address, subject.postcode) if part)
-        rows.append(("Address", _shown(Category.CONTACT, categories, address)))
+    identity = Category.IDENTITY in categories
+    rows = [(PartyRole.label_of(case.subject_role),
+             _shown(Category.IDENTITY, categories, _named(subject, on) if subject else "Not given"))]
+    address = ", ".join(part for part in (subject.address, subject.postcode) if part) if subject else ""
+    rows.append(("Address", _shown(Category.CONTACT, categories, address or "Not given")))
     others = [p for p in case.parties if p.person is not subject and p.role != PartyRole.CHILD]
-    for role in dict.fromkeys(p.role for p in others):
-        people = [_named(p.person, on) for p in others if p.role == role]
-        rows.append((PartyRole.label_of(role), _shown(Category.IDENTITY, categories, people)))
+    if not identity:
+        rows.append(("Other people named", WITHHELD))
+    for role in dict.fromkeys(p.role for p in others) if identity else ():
+        rows.append((PartyRole.label_of(role), [_named(p.person, on) for p in others if p.role == role]))
     rows.append(("Risk level", _shown(Category.RISK_CHECKLIST, categories,
                                       RiskLevel.label_of(case.risk_level) if case.risk_level else "Not assessed")))
     rows.append(("Criterion", _shown(Category.RISK_CHECKLIST, categories,
@@ -206,8 +207,8 @@ def _action_view(action, categories, note=None):
     agreed = action.item.meeting.meets_on if action.item is not None else None
     return SimpleNamespace(owner=action.owner_agency.name,
                            description=(action.description or "") if narrative else WITHHELD,
-                           due_on=format_date(action.due_on),
-                           agreed_on=format_date(agreed),
+                           due_on=format_date(action.due_on, "short"),
+                           agreed_on=format_date(agreed, "short"),
                            named_person=action.named_person or "",
                            note=((note or "") if narrative else WITHHELD) if note else "")
 
@@ -325,7 +326,8 @@ def minutes_context(meeting, categories, recipient, loaded=None):
     attendances, attendees, observers = register(meeting)
     return {**_shared_context(meeting, categories, loaded, recipient, PackKind.MINUTES),
             "attendances": attendances, "attendees": attendees, "observers": observers, "cases": cases,
-            "finalised_on": format_date(meeting.minutes_finalised_at)}
+            "finalised_on": format_date(meeting.minutes_finalised_at),
+            "last_amended": format_date(max((a.at for i in loaded.items for a in i.amendments), default=None))}
 
 
 def minutes_html(meeting, categories, recipient_label):
