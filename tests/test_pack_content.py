@@ -141,6 +141,22 @@ def render_pdf_text(html):
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
 
 
+class Selects:
+    """Counts the SELECT statements run inside the block (`with Selects() as seen: ...; seen.list`)."""
+
+    def __enter__(self):
+        self.list, self.engine = [], db.session.get_bind()
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def _count(self, conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT"):
+            self.list.append(statement[:80])
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+
 # --- profiles --------------------------------------------------------------------------------
 
 def test_agencies_are_grouped_by_what_their_kind_may_see(packs):
@@ -248,30 +264,25 @@ def test_agenda_cover_carries_marking_confidentiality_and_recipient(app, packs):
 
 
 def test_pack_html_loads_in_a_fixed_number_of_queries(app, packs):
-    statements = []
-
-    def count(conn, cursor, statement, *args):
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append(statement[:80])
-
     # One case of every shape that loads something (a repeat whose earlier case has an open action)
     # against the four cases of the packs' meeting: the same statements.
     again = marac_case(packs.panel, packs.world.users["representative"], person("Onlyone", "Fakeperson", "1991-01-01"),
                        is_repeat=True, repeat_of_id=packs.heard_before.id)
     small = MeetingFactory(panel=packs.panel, manager=packs.manager, meets_on=today() + dt.timedelta(days=42),
                            cases=[again], published=True)
-    engine = db.session.get_bind()
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        counts = []
-        for meeting in (small, packs.meeting):
-            db.session.expire_all()
-            statements.clear()
+    counts = []
+    for meeting in (small, packs.meeting):
+        db.session.expire_all()
+        with Selects() as seen:
             agenda_html(meeting, FULL, "Anyone")
-            counts.append(list(statements))
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
+        counts.append(seen.list)
     assert len(counts[0]) == len(counts[1]) <= 12, counts
+    # Every profile of the meeting from one read: no further statement per profile.
+    loaded, every = content.load(packs.meeting), list(profiles(packs.meeting))
+    with Selects() as seen:
+        for categories in every:
+            agenda_html(packs.meeting, categories, "Anyone", loaded=loaded)
+    assert len(every) == 4 and seen.list == []
 
 
 # --- the minutes pack ------------------------------------------------------------------------
@@ -303,6 +314,17 @@ def test_minutes_pack_without_narrative_keeps_only_reference_and_outcome(app, pa
     text = page_text(html)
     assert packs.item.case.reference in text and "Heard" in text
     assert packs.housing.name in text and "Hal Housing-Test" in text  # its own action: owner and person
+
+
+def test_minutes_of_every_profile_come_from_one_read(app, packs):
+    hold(packs)
+    db.session.expire_all()
+    loaded = content.load(packs.meeting)
+    every = list(profiles(packs.meeting))
+    with Selects() as seen:
+        for categories in every:
+            minutes_html(packs.meeting, categories, "Anyone", loaded=loaded)
+    assert len(seen.list) <= 2, seen.list  # the register and the attendees, read once for all profiles
 
 
 def test_minutes_pack_without_amendment_does_not_say_amended(app, packs):

@@ -266,9 +266,10 @@ def agenda_context(meeting, categories, recipient, loaded=None):
             "to_review": to_review, "sections": agenda_sections(numbered, categories)}
 
 
-def agenda_html(meeting, categories, recipient_label):
-    """The agenda pack's HTML for one profile (a set of categories), addressed to recipient_label."""
-    return _render(TEMPLATES[PackKind.AGENDA], agenda_context(meeting, categories, recipient_label))
+def agenda_html(meeting, categories, recipient_label, loaded=None):
+    """The agenda pack's HTML for one profile (a set of categories), addressed to recipient_label.
+    Pass `loaded` (from load) to render several profiles of one meeting from a single read."""
+    return _render(TEMPLATES[PackKind.AGENDA], agenda_context(meeting, categories, recipient_label, loaded))
 
 
 def _reviewed_at(meeting, actions, categories):
@@ -330,13 +331,14 @@ def minutes_context(meeting, categories, recipient, loaded=None):
             "last_amended": format_date(max((a.at for i in loaded.items for a in i.amendments), default=None))}
 
 
-def minutes_html(meeting, categories, recipient_label):
-    """The minutes and action plan pack's HTML for one profile, addressed to recipient_label."""
-    return _render(TEMPLATES[PackKind.MINUTES], minutes_context(meeting, categories, recipient_label))
+def minutes_html(meeting, categories, recipient_label, loaded=None):
+    """The minutes and action plan pack's HTML for one profile, addressed to recipient_label (and
+    `loaded` as for agenda_html)."""
+    return _render(TEMPLATES[PackKind.MINUTES], minutes_context(meeting, categories, recipient_label, loaded))
 
 
-def pack_html(kind, meeting, categories, recipient_label):
+def pack_html(kind, meeting, categories, recipient_label, loaded=None):
     """The HTML of either pack (PackKind)."""
     build = agenda_html if kind == PackKind.AGENDA else minutes_html
-    return build(meeting, categories, recipient_label)
+    return build(meeting, categories, recipient_label, loaded)
 
