@@ -100,7 +100,7 @@ def time_naive(app, ids):
     with app.app_context():
         meeting = db.session.get(Meeting, ids["meeting"])
         html = content.agenda_html(meeting, content.FULL, "Benchmark Agency")
-        title = packs.pack_title(meeting, PackKind.AGENDA)
+        title = content.pack_title(meeting, PackKind.AGENDA)
         begin = time.perf_counter()
         pages = 0
         for _ in range(AGENCIES):

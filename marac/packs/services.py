@@ -39,7 +39,6 @@ CODE_LENGTH = 8
 CODE_PREFIX = "PK-"
 MARKING = "OFFICIAL-SENSITIVE"
 RUN_BUILD = "marac.packs.services:run_build"
-FULL_LABEL = "Panel manager and chair (full pack)"
 
 
 # --- profiles and fingerprints ---------------------------------------------------------------
@@ -130,22 +129,21 @@ def build_packs(actor, meeting, kind):
 
 def _plan(meeting, kind):
     """[(profile code, recipient label, html)] for the full pack and each profile of member agencies."""
-    write = content.agenda_html if kind == PackKind.AGENDA else content.minutes_html
+    loaded = content.load(meeting)  # one read of the meeting for every profile
+
+    def write(categories, label):
+        return content.pack_html(kind, meeting, categories, label, loaded=loaded)
+
     grouped = {profile_code(categories): (categories, agencies)
                for categories, agencies in content.profiles(meeting).items()}
     # Agencies whose kind may see everything share the full render with the manager and the chair.
     full_agencies = grouped.pop(FULL_PROFILE, (None, []))[1]
-    full_label = ", ".join([FULL_LABEL, *(a.name for a in full_agencies)])
-    plan = [(FULL_PROFILE, full_label, write(meeting, content.FULL, full_label))]
+    full_label = "; ".join([content.FULL_LABEL, *(a.name for a in full_agencies)])
+    plan = [(FULL_PROFILE, full_label, write(content.FULL, full_label))]
     for code, (categories, agencies) in grouped.items():
-        label = ", ".join(a.name for a in agencies)
-        plan.append((code, label, write(meeting, categories, label)))
+        label = content.recipient_label(agencies)
+        plan.append((code, label, write(categories, label)))
     return plan
-
-
-def pack_title(meeting, kind):
-    """The PDF's title: the marking, the kind of panel, the date and the kind of pack; nothing personal."""
-    return f"{MARKING} {meeting.panel.kind} {meeting.meets_on.isoformat()} {PackKind(kind).label}"
 
 
 def _render_all(documents, processes):
@@ -185,7 +183,7 @@ def run_build(build_id):
     except Exception as error:
         return _fail(build, actor, error)
     build.total = len(plan)
-    title = pack_title(meeting, kind)
+    title = content.pack_title(meeting, kind)
     retention = timedelta(days=meeting.panel.pack_retention_days)
     meeting_id, build_key = meeting.id, build.id
     checkpoint()
@@ -297,13 +295,13 @@ def build_progress(build):
     """[(recipient, agencies, status label)] per profile of the build: built, building or waiting."""
     meeting = build.meeting
     done = {r.profile for r in build.renders}
-    rows = [(FULL_LABEL, [], FULL_PROFILE)]
+    rows = [(content.FULL_LABEL, [], FULL_PROFILE)]
     for categories, agencies in content.profiles(meeting).items():
         code = profile_code(categories)
         if code != FULL_PROFILE:
             rows.append((", ".join(a.short_name for a in agencies), agencies, code))
         else:
-            rows[0] = (FULL_LABEL, agencies, FULL_PROFILE)
+            rows[0] = (content.FULL_LABEL, agencies, FULL_PROFILE)
     result = []
     for label, agencies, code in rows:
         if code in done:
