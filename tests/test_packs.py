@@ -23,7 +23,8 @@ from marac.people.models import Person
 from marac.sharing.services import rules_for, set_rules
 from marac.users.models import User
 from tests.factories import AgencyFactory, CaseFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
-from tests.helpers import audit_events, fresh, page_of, page_text, post_form, row_count, signed_in
+from tests.helpers import (audit_events, fresh, page_of, page_text, pdf_ua_failures, post_form, row_count,
+                           signed_in)
 
 ADDRESS = "17 Imaginary Crescent"
 SUBJECT = ("Testina", "Packperson")
@@ -296,6 +297,14 @@ def test_minutes_packs_after_the_minutes_are_final(app, pw):
     assert build.status == BuildStatus.DONE
     response = download(app, pw, pw.users["chair"], PackKind.MINUTES)
     assert response.status_code == 200 and "_minutes_" in response.headers["Content-Disposition"]
+    assert pdf_ua_failures(response.data) == []  # the stamped copy a person receives
+
+
+def test_a_stamped_agenda_pack_is_valid_pdf_ua(app, pw):
+    build_agenda(pw)
+    for person in (pw.users["representative"], pw.education_rep):
+        response = download(app, pw, person)
+        assert response.status_code == 200 and pdf_ua_failures(response.data) == []
 
 
 # --- tracing, expiry, storage ----------------------------------------------------------------
