@@ -141,14 +141,16 @@ class Encrypted:
 
     registry = []  # (model class, attribute name) of every encrypted attribute
 
-    def __init__(self, kind, nullable=True):
+    def __init__(self, kind, nullable=True, deferred=False):
         self.kind = kind
         self.nullable = nullable
+        self.deferred = deferred  # a large value (a PDF) is loaded only when it is read
 
     def __set_name__(self, owner, name):
         self.name = name
         self.column_attr = f"_enc_{name}"
-        setattr(owner, self.column_attr, mapped_column(name, LargeBinary, nullable=self.nullable))
+        setattr(owner, self.column_attr, mapped_column(name, LargeBinary, nullable=self.nullable,
+                                                      deferred=self.deferred))
         Encrypted.registry.append((owner, name))
 
     def _cache_key(self):

@@ -81,7 +81,7 @@ class PackRender(UUIDPrimaryKey, db.Model):
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     # The category codes the pack shows, sorted and joined by ","; FULL_PROFILE for everything.
     profile: Mapped[str] = mapped_column(String(200), nullable=False)
-    pdf = Encrypted(bytes)
+    pdf = Encrypted(bytes, deferred=True)  # listing packs never loads the PDFs
     sha256: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     pages: Mapped[int] = mapped_column(Integer, nullable=False)
     fingerprint: Mapped[str] = mapped_column(String(64), nullable=False)

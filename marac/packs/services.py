@@ -253,15 +253,16 @@ def current_renders(meeting, kind):
         .order_by(PackRender.built_at.desc())).scalars().all()
 
 
-def entitled_profile(user, meeting):
+def entitled_profile(user, meeting, rules=None):
     """The profile of the packs the user may have: full for the manager and the chair, their agency's
-    for a representative of a member agency once the agenda is published; None for anyone else."""
+    for a representative of a member agency once the agenda is published; None for anyone else. Pass
+    the panel's `rules` when asking for several meetings of one panel, to read them once."""
     panel = meeting.panel
     roles = panel.roles_of(user)
     if roles & {Role.MANAGER, Role.CHAIR}:
         return FULL_PROFILE
     if Role.REPRESENTATIVE in roles and panel.is_member(user.agency_id) and meeting.can_view(user):
-        return agency_profile(panel, user.agency)
+        return agency_profile(panel, user.agency, rules)
     return None
 
 
@@ -277,15 +278,16 @@ def meeting_packs(meeting, user):
     """What the meeting page says about packs, per kind: the user's pack, and for the manager the
     latest build, whether the packs are out of date and why a build cannot start."""
     is_manager = meeting.can_manage(user)
-    entitled = entitled_profile(user, meeting) is not None
-    if not (is_manager or entitled):
+    profile = entitled_profile(user, meeting)
+    if not (is_manager or profile is not None):
         return None
     kinds = []
     for kind in PackKind:
-        render = pack_for(user, meeting, kind)
-        renders = current_renders(meeting, kind) if is_manager else []
+        renders = current_renders(meeting, kind)
+        render = next((r for r in renders if r.profile == profile), None)
         kinds.append({"kind": kind, "render": render, "build": latest_build(meeting, kind) if is_manager else None,
-                      "stale": is_stale(renders[0]) if renders else False, "built": bool(renders),
+                      "stale": is_stale(renders[0]) if is_manager and renders else False,
+                      "built": is_manager and bool(renders),
                       "problem": why_not_build(meeting, kind) if is_manager else None})
     return {"is_manager": is_manager, "kinds": kinds,
             "full_by_role": bool(meeting.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})}
@@ -319,15 +321,20 @@ def build_progress(build):
 def packs_for_user(user):
     """The packs the user may download now, newest meeting first: [(meeting, render)]."""
     panel_ids = select(PanelRole.panel_id).where(PanelRole.user_id == user.id)
-    meetings = db.session.execute(select(Meeting).join(PackRender, PackRender.meeting_id == Meeting.id).where(
+    renders = db.session.execute(select(PackRender).join(Meeting, PackRender.meeting_id == Meeting.id).where(
         Meeting.panel_id.in_(panel_ids), PackRender.superseded_at.is_(None), PackRender.deleted_at.is_(None),
-        PackRender.expires_at > utcnow()).distinct().order_by(Meeting.meets_on.desc())).scalars().all()
-    found = []
-    for meeting in meetings:
-        for kind in PackKind:
-            render = pack_for(user, meeting, kind)
-            if render is not None:
-                found.append((meeting, render))
+        PackRender.expires_at > utcnow()).order_by(Meeting.meets_on.desc(), PackRender.kind,
+                                                   PackRender.built_at.desc())).scalars().all()
+    rules, profiles, found, seen = {}, {}, [], set()
+    for render in renders:  # newest render first within each meeting and kind
+        meeting = render.meeting
+        if meeting.id not in profiles:
+            panel_rules = rules.setdefault(meeting.panel_id, rules_for(meeting.panel))
+            profiles[meeting.id] = entitled_profile(user, meeting, panel_rules)
+        key = (meeting.id, render.kind)
+        if render.profile == profiles[meeting.id] and key not in seen:
+            seen.add(key)
+            found.append((meeting, render))
     return found
 
 
