@@ -155,6 +155,8 @@ class TestConfig(BaseConfig):
     PASSWORD_HASH_FAST = True  # low-cost argon2 parameters so the suite runs quickly
     JOBS_INLINE = True  # a pack build runs in the request that asks for it
     PACKS_RENDER_PROCESSES = 1
+    # A view that shows personal data without declaring the disclosure fails (core.disclosure).
+    DISCLOSURE_STRICT = True
 
     @classmethod
     def load(cls):

@@ -89,7 +89,8 @@ def _sqlite_begin(connection):
 
 
 def register_security(app):
-    from marac.audit.services import record_decryption_failure
+    from marac.audit.services import record_decryption_failure, record_undeclared_read
+    from marac.core.disclosure import disclosure_check
     from marac.core.errors import register_error_handlers
     from marac.core.permissions import enforce_access
     from marac.core.security import remember_client_addr, set_security_headers
@@ -99,6 +100,9 @@ def register_security(app):
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.after_request(commit_at_edge)
+    # Registered after commit_at_edge so that it runs before it (after_request runs in reverse):
+    # the fallback audit event of an undeclared read is committed with the request.
+    app.after_request(disclosure_check(record_undeclared_read))
     register_error_handlers(app, record_decryption_failure)
 
 
@@ -126,10 +130,12 @@ def register_templates(app):
     from marac.core.formatting import format_date
     from marac.core.forms import flat_errors
     from marac.core.security import csp_nonce
+    from marac.sharing.models import WITHHELD
 
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.jinja_env.globals["flat_errors"] = flat_errors
     app.jinja_env.globals.update({enum.__name__: enum for enum in vocabularies()})
+    app.jinja_env.globals["WITHHELD"] = WITHHELD
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.filters["labels"] = lambda codes, names: "; ".join(names.get(c, c) for c in codes or [])
     app.jinja_env.autoescape = True

@@ -564,7 +564,8 @@ def test_every_view_is_audited_and_logged(app, world, manager, submitted):
     for event in views:
         assert event.recipient_agency_id == world.agencies.police.id
         assert event.actor_agency_id == world.agencies.police.id
-        assert event.detail == {"categories": police_categories}
+        assert event.detail["categories"] == police_categories
+        assert event.detail["cases"] == [str(submitted.id)]
         assert event.purpose == world.panel.lawful_basis[:200]
     records = db.session.execute(select(SharingRecord).where(
         SharingRecord.case_id == submitted.id, SharingRecord.user_id == chair_user.id)).scalars().all()

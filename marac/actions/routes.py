@@ -5,6 +5,7 @@ from flask_login import current_user
 from marac.actions import services
 from marac.actions.forms import ActionFilterForm, ActionUpdateForm, ChaseForm
 from marac.actions.models import Action, UpdateKind
+from marac.audit.services import record_read
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
@@ -20,8 +21,9 @@ STALE_UPDATE = ("Someone else updated this action while you were writing. Their 
 def _list_page(pagination_of, panel=None):
     """An action list filtered by status (open unless the query asks for another, or all)."""
     status = ActionFilterForm(request.args).chosen()
-    return render_template("actions/index.html", pagination=pagination_of(page_number(request), status),
-                           today=today(), status=status, panel=panel)
+    pagination = pagination_of(page_number(request), status)
+    record_read("actions.listed", current_user, panel, detail={"actions": [str(a.id) for a in pagination.items]})
+    return render_template("actions/index.html", pagination=pagination, today=today(), status=status, panel=panel)
 
 
 @bp.route("/actions")
@@ -48,6 +50,7 @@ def _action_page(action, update=None, chase=None, stale=False):
     for form in (update, chase):
         if stale or not form.version.data:
             form.version.data = str(action.version)
+    record_read("action.viewed", current_user, action, recipient_agency_id=current_user.agency_id)
     return render_template("actions/detail.html", action=action, form=update, chase=chase, today=today(),
                            can_chase=action.can_chase(current_user))
 

@@ -10,9 +10,11 @@ import hmac
 import json
 
 from flask import current_app, g, has_request_context
+from flask_login import current_user
 from sqlalchemy import select
 
 from marac.audit.models import AuditChainHead, AuditEvent
+from marac.core.disclosure import declare
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 
@@ -88,6 +90,22 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
     db.session.add(event)
     db.session.flush()
     return event
+
+
+def record_read(action, actor, target=None, **fields):
+    """record() for a view that shows personal data: the event is the read's audit, and it declares
+    the disclosure for the request (core.disclosure), so the view passes the undeclared-read check."""
+    event = record(action, actor, target, **fields)
+    declare()
+    return event
+
+
+def record_undeclared_read(endpoint, fields):
+    """Audit personal data read by a view that declared nothing (core.disclosure's fallback):
+    the endpoint and the field names, never values."""
+    actor = current_user if current_user and current_user.is_authenticated else None
+    return record("personal_data.read_undeclared", actor, object_type="endpoint", object_id=endpoint,
+                  recipient_agency_id=getattr(actor, "agency_id", None), detail={"fields": fields})
 
 
 def record_decryption_failure(error):

@@ -10,11 +10,12 @@ from wtforms import (BooleanField, Form, FormField, HiddenField, RadioField, Sel
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import questions
-from marac.cases.models import VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
+from marac.cases.models import DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
 from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
                               VersionField, WholeNumberField)
 from marac.panels.models import PanelKind
 from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
+from marac.sharing.models import Category
 
 SHORT, MEDIUM, LONG = 120, 300, 5000
 REFERENCE_RE = re.compile(r"[A-Za-z0-9-]+")
@@ -383,9 +384,17 @@ class CaseFilterForm(Form):
     date_to = StringField("Referred to (YYYY-MM-DD)")
     sort = SelectField("Sort by", choices=CaseSort.choices(), default=CaseSort.REFERRED_DESC, validate_choice=False)
 
-    def __init__(self, formdata, agencies):
+    def __init__(self, formdata, agencies, categories):
+        """`categories`: what the viewer may see of the panel's cases. A filter or order on a value derived
+        from a category they may not see is left out (an order or a filter would disclose it)."""
         super().__init__(formdata)
         self.agency_id.choices = ANY + [(str(agency.id), agency.short_name) for agency in agencies]
+        if DERIVED_FROM["risk_level"] not in categories:
+            del self.risk_level
+        if DERIVED_FROM["risk_score"] not in categories:
+            self.sort.choices = [(value, label) for value, label in self.sort.choices if value != CaseSort.RISK]
+        if Category.IDENTITY not in categories:  # a repeat is found by name and date of birth
+            del self.repeat
 
     def validate_agency_id(self, field):
         if field.data:
@@ -408,9 +417,9 @@ class CaseFilterForm(Form):
         filters = {}
         if self.status.data in VISIBLE_TO_PANEL:
             filters["status"] = self.status.data
-        if self.risk_level.data in RiskLevel.values():
+        if self.risk_level and self.risk_level.data in RiskLevel.values():
             filters["risk_level"] = self.risk_level.data
-        if self.repeat.data in (YesNoUnknown.YES, YesNoUnknown.NO):
+        if self.repeat and self.repeat.data in (YesNoUnknown.YES, YesNoUnknown.NO):
             filters["repeat"] = self.repeat.data == YesNoUnknown.YES
         if self.agency_id.data and not self.agency_id.errors:
             filters["agency_id"] = uuid.UUID(self.agency_id.data)
@@ -418,6 +427,10 @@ class CaseFilterForm(Form):
             if field.data and not field.errors:
                 filters[field.name] = dt.date.fromisoformat(field.data)
         return filters
+
+    def order(self):
+        """The order chosen, if the viewer may have it; else the default."""
+        return self.sort.data if self.sort.data in dict(self.sort.choices) else CaseSort.REFERRED_DESC
 
     def query_args(self):
         """The query string's non-empty values, for the pagination links."""

@@ -11,6 +11,7 @@ from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
 from marac.core.enums import Labelled
 from marac.extensions import db
 from marac.panels.models import PanelKind
+from marac.sharing.models import WITHHELD, Category
 
 
 
@@ -89,6 +90,24 @@ class CaseSort(Labelled):
     RISK = "risk", "Highest risk score first"
 
 
+# Values worked out from the answers and kept plain (columns, or keys of Case.codes), with the category
+# each is derived from. A derived value is that category: Case.derived() shows it, and the case list
+# sorts and filters on it, only for someone who may see the category.
+DERIVED_FROM = {
+    "criterion": Category.RISK_CHECKLIST,
+    "risk_score": Category.RISK_CHECKLIST,
+    "risk_level": Category.RISK_CHECKLIST,
+    "response_days": Category.RISK_CHECKLIST,  # from the ASB vulnerability score
+    "police_incidents": Category.CRIMINAL_JUSTICE,
+    "interventions": Category.CRIMINAL_JUSTICE,
+    "children": Category.CHILDREN,
+    "needs": Category.HEALTH,
+    "exploitation_types": Category.NARRATIVE,
+    "categories": Category.NARRATIVE,
+    "complaints_6_months": Category.NARRATIVE,
+}
+
+
 class Case(UUIDPrimaryKey, Timestamps, db.Model):
     """A referral (a case once accepted): answers encrypted, coded values plain for lists and statistics."""
 
@@ -142,6 +161,13 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     def can_screen(self, user):
         """The panel manager, while the referral awaits screening."""
         return self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
+
+    def derived(self, name, categories):
+        """A derived value (DERIVED_FROM: a column, else a key of codes) for a viewer who may see
+        `categories`: the value, or WITHHELD when its category is not among them."""
+        if DERIVED_FROM[name] not in categories:
+            return WITHHELD
+        return getattr(self, name) if name in self.__mapper__.columns else (self.codes or {}).get(name)
 
     @property
     def status_label(self):

@@ -10,7 +10,7 @@ from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
 from marac.panels.models import Panel
-from marac.sharing.services import records_for
+from marac.sharing.services import panel_categories, records_for
 
 bp = Blueprint("cases", __name__)
 
@@ -19,8 +19,9 @@ STALE_REFERRAL = ("Someone else changed this case while you were editing it. You
 STALE_SCREENING = "The referral changed while you were screening it. Check it again."
 
 
-def _referral(panel, case, form):
-    """Add another entry, save a draft, or submit: a redirect once saved, else the form again."""
+def _referral(panel, case, form, saved=False):
+    """Add another entry, save a draft, or submit: a redirect once saved, else the form again (for a
+    `saved` case, its opening is declared: the form shows what is on record)."""
     if form.is_submitted() and not form.add_entry():
         draft = form.action.data == CaseStatus.DRAFT and services.may_save_draft(case)
         was_draft = case.status == CaseStatus.DRAFT
@@ -32,6 +33,8 @@ def _referral(panel, case, form):
             flash(f"Referral {case.reference} sent to the {panel.name} panel manager for screening." if was_draft
                   else "Case saved.")
             return redirect(url_for("cases.detail", case_id=case.id))
+    if saved:
+        services.record_form_view(current_user, case)
     return render_template(f"cases/referral_{panel.kind.lower()}.html", panel=panel, case=case, form=form,
                            questions=questions)
 
@@ -59,7 +62,8 @@ def edit(case_id):
     """Finish a draft, or edit a referral or case."""
     case = get_or_404(Case, case_id)
     require(case.can_edit(current_user))
-    return _referral(case.panel, case, _form(case.panel, dict(case.referral or {}, version=str(case.version))))
+    return _referral(case.panel, case, _form(case.panel, dict(case.referral or {}, version=str(case.version))),
+                     saved=True)
 
 
 @bp.route("/referrals/mine")
@@ -76,12 +80,13 @@ def index(panel_id):
     """The panel's case list, filtered and sorted."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
-    filter_form = CaseFilterForm(request.args, services.member_agencies(panel))
+    filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user))
     filter_form.validate()
-    pagination = services.case_list(panel, filter_form.filters(), filter_form.sort.data, page_number(request))
+    pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), page_number(request))
     return render_template("cases/index.html", panel=panel, pagination=pagination, filter_form=filter_form,
                            args=filter_form.query_args(), search_form=SearchForm(),
-                           shows_identity=services.identity_shown(current_user, panel, pagination.items))
+                           shown=services.list_disclosed(current_user, panel, pagination.items, "case_list.viewed",
+                                                         "case list viewed"))
 
 
 @bp.route("/panels/<uuid:panel_id>/cases/search", methods=["POST"])
@@ -91,12 +96,12 @@ def search(panel_id):
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
     form = SearchForm()
-    results = None
+    results, shown = None, {}
     if form.validate():
-        results = services.search_visible(current_user, panel, form.reference.data, form.name.data,
-                                          form.date_of_birth.data, form.postcode.data)
+        results, shown = services.search_visible(current_user, panel, form.reference.data, form.name.data,
+                                                          form.date_of_birth.data, form.postcode.data)
     return render_template("cases/search.html", panel=panel, form=form, results=results,
-                           shows_identity=services.identity_shown(current_user, panel, results or []))
+                           shown=shown)
 
 
 @bp.route("/cases/<uuid:case_id>")
@@ -124,7 +129,8 @@ def screen(case_id):
                                              form=form, stale=STALE_SCREENING):
         flash(f"{case.reference} {CaseStatus(case.status).label.lower()}.")
         return redirect(url_for("cases.detail", case_id=case.id))
-    return render_template("cases/screen.html", case=case, form=form,
+    categories = services.record_form_view(current_user, case, "case.screening_viewed", "screening page viewed")
+    return render_template("cases/screen.html", case=case, form=form, categories=categories,
                            earlier=services.earlier_cases_of_subject(case), window=services.REPEAT_WINDOW)
 
 

@@ -21,7 +21,7 @@ from marac.panels.models import PanelKind
 from marac.people.models import Location, LocationKind, Person, PersonName, YesNoUnknown
 from marac.people.services import build_person, find_or_build_location, name_dob_condition, name_indexes
 from marac.sharing.models import Category
-from marac.sharing.services import panel_categories, record_disclosure, visible_categories
+from marac.sharing.services import disclose, panel_categories, visible_categories
 
 REPEAT_WINDOW = dt.timedelta(days=365)
 # Keys of a referral form's data that are controls, not answers.
@@ -285,17 +285,21 @@ def screen(actor, case, decision, reason, confirm_repeat, expected_version):
 def record_view(actor, case):
     """Record that the actor opened the case page (audit event and sharing log); returns the
     categories shown to them."""
-    categories = visible_categories(case, actor)
-    record("case.viewed", actor, case, recipient_agency_id=actor.agency_id, purpose=case.panel.lawful_basis[:200],
-           detail={"categories": sorted(categories)})
-    record_disclosure(case, actor, categories)
-    return categories
+    return disclose(actor, [case], set(Category), action="case.viewed", target=case,
+                    purpose="case page viewed")[case.id]
 
 
-def identity_shown(actor, panel, cases):
-    """{case id: whether the case's subject may be named to the actor}, the panel's rules read once."""
-    by_panel = panel_categories(panel, actor)
-    return {c.id: Category.IDENTITY in visible_categories(c, actor, by_panel) for c in cases}
+def record_form_view(actor, case, action="case.form_viewed", purpose="case form viewed"):
+    """Declare a page that shows the whole case on record to the actor (the referral form, screening):
+    the referrer and the manager, who see every category."""
+    return disclose(actor, [case], set(Category), action=action, target=case, purpose=purpose)[case.id]
+
+
+def list_disclosed(actor, panel, cases, action, purpose, detail=None):
+    """Declare a list of the panel's cases shown to the actor (names and risk, as the rules allow);
+    returns {case id: the categories shown}."""
+    return disclose(actor, cases, {Category.IDENTITY, Category.RISK_CHECKLIST}, action=action, target=panel,
+                    purpose=purpose, detail=detail)
 
 
 def referrals_of(actor, page, per_page=50):
@@ -362,7 +366,8 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
 
 def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None):
     """search(), keeping only the cases the actor may see, and among them only those where they may see
-    what was searched by (a match confirms it: education may not see postcodes); records the search."""
+    what was searched by (a match confirms it: education may not see postcodes); records the search
+    and what its results disclose. Returns (results, {case id: the categories shown})."""
     results = search(panel, reference, name, date_of_birth, postcode)
     needed = {Category.CONTACT} if postcode else set()
     if name and date_of_birth:
@@ -370,8 +375,8 @@ def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, 
     by_panel = panel_categories(panel, actor)
     results = [c for c in results if c.can_view(actor) and needed <= visible_categories(c, actor, by_panel)]
     by = "reference" if reference else "name_dob" if name else "postcode"
-    record("case.searched", actor, panel, detail={"by": by, "results": len(results)})
-    return results
+    return results, list_disclosed(actor, panel, results, "case.searched", "case search",
+                                   detail={"by": by, "results": len(results)})
 
 
 def history_of(case):

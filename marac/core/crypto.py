@@ -21,6 +21,8 @@ from flask import current_app
 from sqlalchemy import LargeBinary
 from sqlalchemy.orm import mapped_column
 
+from marac.core.disclosure import note_read
+
 FORMAT_VERSION = 1
 HEADER_LEN = 1 + 16 + 12
 
@@ -141,10 +143,13 @@ class Encrypted:
 
     registry = []  # (model class, attribute name) of every encrypted attribute
 
-    def __init__(self, kind, nullable=True, deferred=False):
+    def __init__(self, kind, nullable=True, deferred=False, personal=True):
         self.kind = kind
         self.nullable = nullable
         self.deferred = deferred  # a large value (a PDF) is loaded only when it is read
+        # Personal data: each read in a request must be declared (core.disclosure). A secret that is
+        # not about a person (an authenticator seed) says personal=False.
+        self.personal = personal
 
     def __set_name__(self, owner, name):
         self.name = name
@@ -162,6 +167,8 @@ class Encrypted:
         blob = getattr(instance, self.column_attr)
         if blob is None:
             return None
+        if self.personal:
+            note_read(instance.__table__.name, self.name)
         cached = instance.__dict__.get(self._cache_key())
         if cached is not None and cached[0] == blob:
             return cached[1]

@@ -4,6 +4,7 @@ from flask_login import current_user
 
 from marac.actions import services as actions
 from marac.actions.forms import action_form
+from marac.audit.services import record_read
 from marac.cases.models import Case
 from marac.core.formatting import format_date
 from marac.core.forms import ConfirmForm
@@ -14,7 +15,8 @@ from marac.meetings.forms import (AmendForm, MeetingForm, ResearchForm, Schedule
                                   hearing_form)
 from marac.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
 from marac.panels.models import Panel
-from marac.sharing.services import panel_categories, visible_categories
+from marac.sharing.models import Category
+from marac.sharing.services import disclose
 
 bp = Blueprint("meetings", __name__)
 
@@ -100,12 +102,12 @@ def detail(meeting_id):
     """A meeting: its deadlines, what can be done next, and its agenda as the user may see it."""
     meeting = get_or_404(Meeting, meeting_id)
     require(meeting.can_view(current_user))
-    by_panel = panel_categories(meeting.panel, current_user)
     services.agenda_items(meeting, subjects=True, returns=True)
+    shown = disclose(current_user, [i.case for i in meeting.items], {Category.IDENTITY}, action="meeting.viewed",
+                     target=meeting, purpose="meeting page viewed")
     return render_template("meetings/detail.html", meeting=meeting, is_manager=meeting.can_manage(current_user),
                            can_run=meeting.can_run(current_user), blockers=services.discussion_blockers(meeting),
-                           shows_identity={i.case_id: "identity" in visible_categories(i.case, current_user, by_panel)
-                                           for i in meeting.items},
+                           shows_identity={case_id: Category.IDENTITY in shown[case_id] for case_id in shown},
                            my_returns={i.id: services.return_of(i, current_user.agency_id) for i in meeting.items},
                            form=ConfirmForm())
 
@@ -247,7 +249,8 @@ def research(item_id):
         return redirect(url_for("meetings.research", item_id=item.id))
     others = [r for r in services.visible_returns(item, current_user, is_manager)
               if r.agency_id != current_user.agency_id]
-    categories = visible_categories(item.case, current_user, panel_categories(meeting.panel, current_user))
+    categories = disclose(current_user, [item.case], {Category.IDENTITY}, action="research.viewed", target=item,
+                          purpose="research page viewed")[item.case_id]
     return render_template("meetings/research.html", item=item, meeting=meeting, form=form, mine=mine,
                            others=others, is_manager=is_manager, shows_identity="identity" in categories,
                            can_edit=item.can_research(current_user) and not services.why_research_closed(meeting))
@@ -273,6 +276,7 @@ def _run_meeting(meeting_id):
 
 
 def _register_page(meeting, attendee=None):
+    record_read("meeting.register_viewed", current_user, meeting, detail={"attendees": len(meeting.attendees)})
     return render_template("meetings/register.html", meeting=meeting, form=ConfirmForm(),
                            attendee_form=attendee or attendee_form(meeting), attendance=attendance_form(meeting),
                            blockers=services.discussion_blockers(meeting),
@@ -347,11 +351,13 @@ def close(meeting_id):
 
 def _hearing_page(item, form, new_action):
     meeting = item.meeting
+    categories = disclose(current_user, [item.case], set(Category), action="hearing.viewed", target=item,
+                          purpose="hearing page viewed")[item.case_id]
     return render_template("meetings/hearing.html", item=item, meeting=meeting, form=form, action_form=new_action,
                            locked=services.why_hearing_locked(meeting), blockers=services.discussion_blockers(meeting),
                            returns=services.visible_returns(item, current_user, meeting.can_manage(current_user)),
                            agreed=actions.actions_agreed_at(item),
-                           categories=panel_categories(meeting.panel, current_user))
+                           categories=categories)
 
 
 def _hearing_of(item_id):
@@ -426,4 +432,6 @@ def amend(item_id):
                                                form.reason.data, form.version.data, form=form):
         flash("Minute amended; the earlier text is kept in its history.")
         return redirect(url_for("meetings.detail", meeting_id=item.meeting_id))
+    disclose(current_user, [item.case], {Category.NARRATIVE}, action="minute.amend_viewed", target=item,
+             purpose="minute amendment page viewed")
     return render_template("meetings/amend.html", item=item, form=form)

@@ -31,7 +31,8 @@ from marac.meetings.models import Meeting
 from marac.packs import content
 from marac.packs.models import FULL_PROFILE, BuildStatus, PackBuild, PackIssue, PackKind, PackRender
 from marac.panels.models import PanelRole, Role
-from marac.sharing.services import rules_for
+from marac.sharing.models import Category
+from marac.sharing.services import disclose, rules_for
 from marac.users.models import User
 
 CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"  # no 0/O, 1/I/L or U/V confusion
@@ -373,9 +374,10 @@ def issue_pack(actor, render):
                       sha256=digest)
     db.session.add(issue)
     db.session.flush()
-    record("packs.downloaded", actor, render, recipient_agency_id=agency.id, purpose="meeting pack",
-           detail={"code": code, "sha256": digest, "kind": render.kind, "profile": render.profile,
-                   "issue_id": str(issue.id)})
+    shows = set(Category) if render.profile == FULL_PROFILE else content.profile_of(render.profile.split(","))
+    disclose(actor, [item.case for item in render.meeting.items], shows, action="packs.downloaded", target=render,
+             purpose="meeting pack", detail={"code": code, "sha256": digest, "kind": render.kind,
+                                             "profile": render.profile, "issue_id": str(issue.id)})
     return file_name(render, agency, code), stamped
 
 

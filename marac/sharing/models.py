@@ -29,6 +29,27 @@ class Category(Labelled):
         return self.label.split(" (")[0]
 
 
+class Withheld:
+    """What a derived value is to someone who may not see its category: it prints as the withheld
+    tag in a page, never equals a value and is never none, so a template cannot mistake it."""
+
+    def __str__(self):
+        return "Withheld"
+
+    def __html__(self):
+        return ('<strong class="govuk-tag govuk-tag--grey">Withheld</strong>'
+                '<span class="govuk-visually-hidden"> under the panel\'s sharing rules</span>')
+
+    def __bool__(self):
+        return True
+
+    def __repr__(self):
+        return "WITHHELD"
+
+
+WITHHELD = Withheld()
+
+
 _C, _K = Category, AgencyKind
 # Default rules: which agency kinds see which categories. The panel manager sees everything on their
 # panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.

@@ -2,7 +2,7 @@
 from sqlalchemy import select
 
 from marac.agencies.models import AgencyKind
-from marac.audit.services import record
+from marac.audit.services import record, record_read
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.panels.models import Role
@@ -62,14 +62,36 @@ def visible_categories(case, user, by_panel=None):
     return by_panel if by_panel is not None else panel_categories(case.panel, user)
 
 
-def record_disclosure(case, user, categories, purpose="case page viewed"):
-    """Write one sharing record per category shown, under the panel's lawful basis."""
-    now = utcnow()
-    for category in sorted(categories):
-        db.session.add(SharingRecord(case_id=case.id, category=category, agency_id=user.agency_id,
-                                     user_id=user.id, shared_at=now, purpose=purpose,
-                                     lawful_basis=case.panel.lawful_basis))
-    db.session.flush()
+def _sharing_records(case, user, categories, purpose, now):
+    return [SharingRecord(case_id=case.id, category=category, agency_id=user.agency_id, user_id=user.id,
+                          shared_at=now, purpose=purpose[:64], lawful_basis=case.panel.lawful_basis)
+            for category in sorted(categories)]
+
+
+def disclose(actor, cases, shows, *, action, target=None, purpose, detail=None):
+    """Declare what a view shows: of each case, the categories in `shows` that the actor may see.
+
+    Writes a sharing record per case and category shown (its purpose: what was viewed) and one audit
+    event for the view (`action` on `target`, naming the cases and categories, under the panel's
+    lawful basis, with `detail` added), which also declares the disclosure for the request
+    (core.disclosure). One INSERT per table, however many cases. Returns {case id: categories shown},
+    for the template to honour.
+    """
+    by_panel, shown, records, now = {}, {}, [], utcnow()
+    for case in cases:
+        if case.id in shown:
+            continue
+        if case.panel_id not in by_panel:
+            by_panel[case.panel_id] = panel_categories(case.panel, actor)
+        shown[case.id] = set(shows) & visible_categories(case, actor, by_panel[case.panel_id])
+        records += _sharing_records(case, actor, shown[case.id], purpose, now)
+    db.session.add_all(records)
+    bases = {case.panel.lawful_basis for case in cases}
+    record_read(action, actor, target, recipient_agency_id=actor.agency_id,
+                purpose=bases.pop()[:200] if len(bases) == 1 else None,
+                detail={**(detail or {}), "viewed": purpose, "cases": [str(case_id) for case_id in shown],
+                        "categories": sorted(set().union(*shown.values()))})
+    return shown
 
 
 def records_for(case, page, per_page=50):

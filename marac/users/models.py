@@ -28,7 +28,7 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, db.Model):
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    totp_secret = Encrypted(str)
+    totp_secret = Encrypted(str, personal=False)  # a secret, not data about a person
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The last TOTP time step accepted, so that no code can be used twice.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
