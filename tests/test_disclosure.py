@@ -189,3 +189,20 @@ def test_sign_in_helper_is_unaffected(client, world):
     # Signing in decrypts the authenticator seed, which is a secret, not personal data: no declaration.
     sign_in(client, world.users["manager"])
     assert client.get("/").status_code == 200
+
+
+def test_no_template_reads_a_derived_value_but_through_case_derived():
+    """A page shows a derived value only through Case.derived (the macros in cases/_case_macros.html),
+    which withholds it with its category: no template reads the plain column of a case directly."""
+    from pathlib import Path
+
+    from marac.cases.models import DERIVED_FROM
+
+    columns = [name for name in DERIVED_FROM if name != "categories"] + ["codes"]
+    pattern = re.compile(r"\b(?!form\.|filter_form\.)\w+\.(" + "|".join(columns) + r")\b")
+    offenders = []
+    for path in Path("templates").rglob("*.html"):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                offenders.append(f"{path}:{number}: {line.strip()[:120]}")
+    assert not offenders, "\n".join(offenders)
