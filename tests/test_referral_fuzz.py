@@ -24,6 +24,7 @@ from marac.cases.questions import (AsbCategory, ExploitationType, Intervention, 
                                    Relationship)
 from marac.panels.models import PanelKind
 from marac.people.models import Gender, LocationKind, YesNoUnknown
+from marac.sharing.models import Category
 from marac.core.forms import normalise_postcode
 from marac.extensions import db
 from tests.helpers import another_panel, audit_events, csrf_from, row_count, signed_in
@@ -303,7 +304,11 @@ def test_search_form_never_fails(app, world):
             return
         assert len(events) == before + 1
         detail = events[-1].detail
-        assert set(detail) == {"by", "results"} and detail["by"] in ("reference", "name_dob", "postcode")
-        assert isinstance(detail["results"], int)
+        # Nothing typed reaches the trail: codes, a count, and the ids and categories of what was shown.
+        assert set(detail) == {"by", "results", "viewed", "cases", "categories"}
+        assert detail["by"] in ("reference", "name_dob", "postcode")
+        assert isinstance(detail["results"], int) and len(detail["cases"]) == detail["results"]
+        assert all(uuid.UUID(case_id) for case_id in detail["cases"])
+        assert set(detail["categories"]) <= set(Category.values())
 
     run()
