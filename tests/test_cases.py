@@ -679,25 +679,32 @@ def test_edits_record_history_with_encrypted_old_values(world, rep, manager, sub
 
 # --- 8. MACE and ASB -----------------------------------------------------------------------------
 
-def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
+def test_each_mace_case_has_its_own_person_of_concern_and_location(app, world, rep):
+    """Two cases naming the same adult and hotspot: each has its own rows (what its referrer typed),
+    linked by blind index; the manager sees the link, and a postcode search finds both."""
     panel = another_panel(world, PanelKind.MACE)
     first = case_of(refer(rep, panel, mace_form()))
     second = case_of(refer(rep, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4))))
     assert first.reference.startswith(f"MACE-{utcnow().year}-")
-    links = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
-    assert {link.case_id for link in links} == {first.id, second.id}
-    assert len({link.person_id for link in links}) == 1
+    parties = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
+    assert {party.case_id for party in parties} == {first.id, second.id}
+    assert len({party.person_id for party in parties}) == 2
     index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
-    assert row_count(PersonName, PersonName.name_dob_index == index) == 1
-    # The location of concern is one record too.
+    assert row_count(PersonName, PersonName.name_dob_index == index) == 2
+    # The location of concern is a row of each case, with the same blind index.
     address_index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
-    assert row_count(Location, Location.address_index == address_index) == 1
+    assert row_count(Location, Location.address_index == address_index) == 2
     assert first.risk_score == 20 and first.risk_level == RiskLevel.HIGH
     assert first.codes == {"exploitation_types": [ExploitationType.COUNTY_LINES, ExploitationType.CRIMINAL]}
     manager = signed_in(app, world.users["manager"])
-    shown = page_of(manager.get(f"/cases/{first.id}"))
+    response = manager.get(f"/cases/{first.id}")
+    shown = page_of(response)
     assert "High, score 20" in shown and "Shady Fakeadult" in shown and "Pretend Academy" in shown
     assert "County lines" in shown and "Child criminal exploitation" in shown
+    # The manager is shown the other case at the same address and naming the same person.
+    assert second.reference in summary_value(response, "Also at this location")
+    assert second.reference in summary_value(response, "Also named in")
+    assert f"/cases/{second.id}" in links(response)
     # Search by the hotspot's postcode finds both cases.
     both = search(manager, panel, postcode="ZZ3 3ZZ")
     assert found(both, first) and found(both, second)
