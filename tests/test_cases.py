@@ -813,7 +813,8 @@ def test_the_repeat_check_is_no_oracle(app, world, rep, manager):
     assert normalised(str(row_with(mine, hit.reference)), *names) == normalised(str(row_with(mine, miss.reference)),
                                                                                 *names)
     # Audited once each, and the event does not tell the administrators who read the trail which was a hit.
-    [hit_event], [miss_event] = audit_events("case.repeat_checked", hit.id), audit_events("case.repeat_checked", miss.id)
+    [hit_event] = audit_events("case.repeat_checked", hit.id)
+    [miss_event] = audit_events("case.repeat_checked", miss.id)
     assert hit_event.actor_user_id == miss_event.actor_user_id and hit_event.detail == miss_event.detail
     # An edit does not run the check again (so a referrer cannot probe by editing a name over and over).
     after_edit = []

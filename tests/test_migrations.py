@@ -96,7 +96,8 @@ def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
             "locations-0-description": "Invented trafficking premises",
             "persons_of_concern-0-aliases": "Invented Alias-One"}))
         second = referred(user, mace, mace_form(first="Otherkid", last="Fakechild", **hotspot, **{
-            "locations-0-description": "Invented second hotspot", "persons_of_concern-0-aliases": "Invented Alias-Two"}))
+            "locations-0-description": "Invented second hotspot",
+            "persons_of_concern-0-aliases": "Invented Alias-Two"}))
         third = referred(user, asb, asb_form(**hotspot, **{"locations-0-kind": LocationKind.ADDRESS,
                                                            "locations-0-description": "Invented noisy flat"}))
         # Share the rows as the code before this revision did: the first case's location and person.

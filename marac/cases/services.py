@@ -141,12 +141,12 @@ def save_answers(actor, case, answers, submit, expected_version=None, now=None):
         case.reference = next_reference(case.panel.kind, case.submitted_at.year)
     if case.status != CaseStatus.DRAFT:
         rebuild_parties(case, answers)
+        if submitting:
+            # Once, when the referral is sent: an edit never checks again, so that the check cannot be
+            # run over and over with guessed names (the manager confirms or drops the link at screening).
+            detect_repeat(actor, case)
     db.session.add(case)
     db.session.flush()
-    if submitting:
-        # Once, when the referral is sent: an edit never checks again, so that the check cannot be
-        # run over and over with guessed names (the manager confirms or drops the link at screening).
-        detect_repeat(actor, case)
     if not was_draft:
         _history(case, actor, ChangeAction.EDITED, changed.keys(), changed)
         action = "case.edited"
@@ -237,7 +237,6 @@ def detect_repeat(actor, case):
                       if c.status != CaseStatus.SCREENED_OUT and window_start and c.referred_on >= window_start), None)
     case.repeat_of_id = repeat_of.id if repeat_of else None
     case.is_repeat = repeat_of is not None
-    db.session.flush()
     record("case.repeat_checked", actor, case, detail={"window_days": REPEAT_WINDOW.days})
     return repeat_of
 
@@ -277,7 +276,8 @@ def linked_cases(actor, case):
         for index, other in db.session.execute(
                 select(PersonName.name_dob_index, Case).join(CaseParty, CaseParty.person_id == PersonName.person_id)
                 .join(Case, Case.id == CaseParty.case_id)
-                .where(CaseParty.role == PartyRole.PERSON_OF_CONCERN, PersonName.name_dob_index.in_(list(people)), *others)
+                .where(CaseParty.role == PartyRole.PERSON_OF_CONCERN, PersonName.name_dob_index.in_(list(people)),
+                       *others)
                 .order_by(Case.referred_on.desc())):
             found.setdefault(people[index], []).append(other)
     return {record_id: [c for c in dict.fromkeys(cases) if c.can_view(actor)] for record_id, cases in found.items()}
@@ -357,7 +357,8 @@ def case_list(panel, filters, sort, page, per_page=50):
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50, categories=frozenset(Category)):
+def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,
+           categories=frozenset(Category)):
     """Cases of the panel matching a reference, a name (or alias) with date of birth, or a postcode
     of anyone in the case or of one of its locations; blind indexes only. A person counts only when
     `categories` hold the category of what was searched by and those their role adds (roles_visible:
