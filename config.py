@@ -87,6 +87,8 @@ class BaseConfig:
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     MFA_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_MFA_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    # Referrals one user may send in a moving window: each runs the repeat check, so probing is slow.
+    REFERRAL_SUBMISSION_LIMIT = os.environ.get("MARAC_REFERRAL_SUBMISSION_LIMIT", "20 per hour")
     ORGANISATION_NAME = os.environ.get("MARAC_ORGANISATION_NAME", "Camden Safeguarding Partnership")
     PAGE_SIZE = 50
     TESTING = False

@@ -140,13 +140,13 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     today = utcnow().date()
     day = dt.timedelta(days=1)
 
-    def case(number, referred_days_ago, repeat=False):
+    def case(number, referred_days_ago, repeat_of=None):
         return CaseFactory(panel=panel, referrer=rep, status=CaseStatus.ACCEPTED,
                            referred_on=today - referred_days_ago * day, reference=f"MARAC-2026-{number:04d}",
-                           is_repeat=repeat)
+                           is_repeat=repeat_of is not None, repeat_of_id=repeat_of.id if repeat_of else None)
 
     walk1, walk2, live_case, research_case = case(101, 40), case(102, 20), case(103, 35), case(104, 30)
-    case(105, 10, repeat=True), case(106, 5)
+    case(105, 10, repeat_of=walk2), case(106, 5)
     past = services.add_meeting(manager, panel, today - 14 * day, dt.time(10))
     for listed in (walk1, live_case, research_case):
         services.list_case(manager, past, listed)

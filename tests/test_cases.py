@@ -1,6 +1,7 @@
 """Referrals and cases end to end: referring, screening, search, validation, drafts, repeats,
 need-to-know, the audit trail and sharing log, optimistic locking, MACE and ASB, encryption at rest."""
 import datetime as dt
+import html
 import json
 import re
 import uuid
@@ -14,7 +15,7 @@ from marac.cases.models import (Case, CaseChange, CaseParty, CaseStatus, ChangeA
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS, ExploitationType, MaceScore
 from marac.panels.models import PanelKind, Role
-from marac.people.models import Gender, YesNoUnknown
+from marac.people.models import Gender, LocationKind, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, Category
 from marac.core import timeutil
 from marac.core.blind_index import blind_index
@@ -23,8 +24,8 @@ from marac.extensions import db
 from marac.people.models import Location, Person, PersonName
 from marac.sharing.models import SharingRecord
 from tests.factories import AgencyFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
-from tests.helpers import (another_panel, audit_events, fresh, input_value, is_checked, links, page_of, post_form,
-                           row_count, signed_in, soup, summary_value, textarea_value, version_in)
+from tests.helpers import (another_panel, audit_events, fresh, input_value, is_checked, links, page_of, page_text,
+                           post_form, row_count, row_with, signed_in, soup, summary_value, textarea_value, version_in)
 from tests.referrals import asb_form, date_parts, mace_form, marac_form
 
 DOB = dt.date(1990, 4, 1)
@@ -680,25 +681,32 @@ def test_edits_record_history_with_encrypted_old_values(world, rep, manager, sub
 
 # --- 8. MACE and ASB -----------------------------------------------------------------------------
 
-def test_mace_person_of_concern_is_one_record_for_both_cases(app, world, rep):
+def test_each_mace_case_has_its_own_person_of_concern_and_location(app, world, rep):
+    """Two cases naming the same adult and hotspot: each has its own rows (what its referrer typed),
+    linked by blind index; the manager sees the link, and a postcode search finds both."""
     panel = another_panel(world, PanelKind.MACE)
     first = case_of(refer(rep, panel, mace_form()))
     second = case_of(refer(rep, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4))))
     assert first.reference.startswith(f"MACE-{utcnow().year}-")
-    links = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
-    assert {link.case_id for link in links} == {first.id, second.id}
-    assert len({link.person_id for link in links}) == 1
+    parties = db.session.execute(select(CaseParty).where(CaseParty.role == PartyRole.PERSON_OF_CONCERN)).scalars().all()
+    assert {party.case_id for party in parties} == {first.id, second.id}
+    assert len({party.person_id for party in parties}) == 2
     index = blind_index("person_name_dob", "Shady Fakeadult", dt.date(1995, 7, 8))
-    assert row_count(PersonName, PersonName.name_dob_index == index) == 1
-    # The location of concern is one record too.
+    assert row_count(PersonName, PersonName.name_dob_index == index) == 2
+    # The location of concern is a row of each case, with the same blind index.
     address_index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
-    assert row_count(Location, Location.address_index == address_index) == 1
+    assert row_count(Location, Location.address_index == address_index) == 2
     assert first.risk_score == 20 and first.risk_level == RiskLevel.HIGH
     assert first.codes == {"exploitation_types": [ExploitationType.COUNTY_LINES, ExploitationType.CRIMINAL]}
     manager = signed_in(app, world.users["manager"])
-    shown = page_of(manager.get(f"/cases/{first.id}"))
+    response = manager.get(f"/cases/{first.id}")
+    shown = page_of(response)
     assert "High, score 20" in shown and "Shady Fakeadult" in shown and "Pretend Academy" in shown
     assert "County lines" in shown and "Child criminal exploitation" in shown
+    # The manager is shown the other case at the same address and naming the same person.
+    assert second.reference in summary_value(response, "Also at this location")
+    assert second.reference in summary_value(response, "Also named in")
+    assert f"/cases/{second.id}" in links(response)
     # Search by the hotspot's postcode finds both cases.
     both = search(manager, panel, postcode="ZZ3 3ZZ")
     assert found(both, first) and found(both, second)
@@ -753,7 +761,273 @@ def test_asb_vulnerability_sets_priority_and_response_time(app, world, rep):
     assert "Medium, score 4; respond within 3 working days" in page_of(manager.get(f"/cases/{medium.id}"))
 
 
-# --- 9. nothing identifying in plain columns -----------------------------------------------------
+# --- 9. no oracle: what a user may not see reads the same whether it exists or not --------------
+
+UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+REFERENCE_TEXT = re.compile(r"\b(MARAC|MACE|ASB)-\d{4}-\d{4}\b")
+
+
+def normalised(source, *varying):
+    """A page's HTML without what two requests differ in by design: CSRF tokens, CSP nonces, object ids,
+    case references, times of day, and the `varying` strings (the names of two panels)."""
+    markup = html.unescape(source if isinstance(source, str) else source.get_data(as_text=True))
+    for value in sorted(varying, key=len, reverse=True):
+        markup = markup.replace(value, "<varying>")
+    markup = re.sub(r'(name="csrf_token"[^>]*value=")[^"]*', r"\1<token>", markup)
+    markup = re.sub(r'nonce="[^"]*"', 'nonce="<nonce>"', markup)
+    markup = UUID_TEXT.sub("<id>", markup)
+    markup = REFERENCE_TEXT.sub("<reference>", markup)
+    return re.sub(r"\b\d{2}:\d{2}\b", "<time>", markup)
+
+
+def outsider_referrer(world):
+    """A user of a member agency (the IDVA) with no role on any panel: they may refer to the world's
+    panels, and see nothing of their cases but their own referrals."""
+    return UserFactory(agency=world.agencies.idva)
+
+
+def sent_and_shown(client, panel, data):
+    """Refer; the case made and the page the referrer lands on (the case page with the flash)."""
+    response = refer(client, panel, data)
+    return case_of(response), client.get(response.headers["Location"])
+
+
+def test_the_repeat_check_is_no_oracle(app, world, rep, manager):
+    """A referrer with no role on the panels refers someone already referred to one of them (a hit)
+    and, identically, to another where they were not (a miss): every page they can reach reads the
+    same; the check ran once each, audited alike; the manager, who may see the earlier case, is told."""
+    hit_panel, miss_panel = another_panel(world), another_panel(world)
+    names = (hit_panel.name, miss_panel.name)
+    earlier = case_of(refer(rep, hit_panel, marac_form(referred_on=today() - dt.timedelta(days=30))))
+    accepted(manager, earlier)
+    prober = signed_in(app, outsider_referrer(world))
+    guess = marac_form(first="Tina", last="Guessname", aliases="Testina Fakeperson")  # a guessed alias, the real DOB
+    hit, hit_page = sent_and_shown(prober, hit_panel, guess)
+    miss, miss_page = sent_and_shown(prober, miss_panel, guess)
+    assert hit.is_repeat and hit.repeat_of_id == earlier.id and not miss.is_repeat  # the check found it
+    assert f"Referral {hit.reference} sent to the {hit_panel.name} panel manager" in page_of(hit_page)
+    assert normalised(hit_page, *names) == normalised(miss_page, *names)
+    assert earlier.reference not in page_of(hit_page) and "Repeat" not in page_text(hit_page)
+    for url in ("/cases/{}", "/cases/{}/edit"):
+        assert normalised(prober.get(url.format(hit.id)), *names) == normalised(prober.get(url.format(miss.id)), *names)
+    mine = prober.get("/referrals/mine")
+    assert normalised(str(row_with(mine, hit.reference)), *names) == normalised(str(row_with(mine, miss.reference)),
+                                                                                *names)
+    # Audited once each, and the event does not tell the administrators who read the trail which was a hit.
+    [hit_event] = audit_events("case.repeat_checked", hit.id)
+    [miss_event] = audit_events("case.repeat_checked", miss.id)
+    assert hit_event.actor_user_id == miss_event.actor_user_id and hit_event.detail == miss_event.detail
+    # An edit does not run the check again (so a referrer cannot probe by editing a name over and over).
+    after_edit = []
+    for case in (hit, miss):
+        edit_page = prober.get(f"/cases/{case.id}/edit")
+        edited = post_form(prober, f"/cases/{case.id}/edit", marac_form(
+            first="Tina", last="Otherguess", aliases="Testina Fakeperson", version=version_in(edit_page)))
+        assert edited.status_code == 302 and len(audit_events("case.repeat_checked", case.id)) == 1
+        after_edit.append(normalised(prober.get(edited.headers["Location"]), *names))
+    assert after_edit[0] == after_edit[1] and "Case saved." in after_edit[0]
+    # The manager of the panel may see the earlier case: they are told, and confirm or drop it at screening.
+    shown = manager.get(f"/cases/{hit.id}")
+    assert earlier.reference in summary_value(shown, "Repeat of") and 'govuk-tag--orange">Repeat<' in page_of(shown)
+    assert "This is a repeat" in page_of(manager.get(f"/cases/{hit.id}/screen"))
+
+
+def test_no_page_reads_the_repeat_link_but_through_repeat_shown():
+    """Every template shows the repeat flag and the earlier case through Case.repeat_shown(user), so a
+    new page cannot show them to someone who may not see the earlier case."""
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parent.parent / "templates"
+    offenders = [str(path.relative_to(templates)) for path in templates.rglob("*.html")
+                 if re.search(r"\b(is_repeat|repeat_of|repeat_of_id)\b", path.read_text())]
+    assert offenders == []
+
+
+def test_sending_referrals_is_throttled_per_user(app, world, rep, monkeypatch):
+    """Each referral sent runs the repeat check: one user may send only so many in an hour. Only
+    referrals actually sent count; what was typed is kept; drafts and edits go on; others are not held up."""
+    monkeypatch.setitem(app.config, "REFERRAL_SUBMISSION_LIMIT", "3 per hour")
+    user = outsider_referrer(world)
+    prober = signed_in(app, user)
+    for _ in range(2):  # refused for a missing answer: not sent, so not counted
+        assert refer(prober, world.panel, marac_form(first="")).status_code == 200
+    sent = [case_of(refer(prober, world.panel, marac_form(last="Guessname", dob=dt.date(1990, 4, day))))
+            for day in (2, 3, 4)]
+    cases_before = row_count(Case)
+    blocked = refer(prober, world.panel, marac_form(first="Guessina", last="Guessname"))
+    assert blocked.status_code == 429
+    assert "You have sent as many referrals as one person can in a short time (3 per hour)" in page_text(blocked)
+    assert "This referral has not been sent: save it as a draft, and send it later." in page_text(blocked)
+    assert input_value(blocked, "victim-first_names") == "Guessina"  # nothing typed is lost
+    assert row_count(Case) == cases_before
+    # Saving it as a draft is allowed; sending the draft is not, yet.
+    assert refer(prober, world.panel, marac_form(first="Guessina", action=CaseStatus.DRAFT)).status_code == 302
+    draft = db.session.execute(select(Case).where(Case.referrer_user_id == user.id,
+                                                  Case.status == CaseStatus.DRAFT)).scalar_one()
+    finish = post_form(prober, f"/cases/{draft.id}/edit", marac_form(first="Guessina", version=draft.version))
+    assert finish.status_code == 429 and fresh(Case, draft.id).status == CaseStatus.DRAFT
+    # Editing a referral already sent runs no check and is not held up; nor is anyone else.
+    edit_page = prober.get(f"/cases/{sent[0].id}/edit")
+    assert post_form(prober, f"/cases/{sent[0].id}/edit",
+                     marac_form(history="Invented correction.", version=version_in(edit_page))).status_code == 302
+    assert case_of(refer(rep, world.panel, marac_form())).status == CaseStatus.SUBMITTED
+
+
+# --- records of their case: nothing one referrer typed shows on another's case ---------------------
+
+HOTSPOT = {"locations-0-address": "9 Imaginary Parade", "locations-0-postcode": "ZZ3 3ZZ"}
+
+
+def test_asb_and_mace_cases_at_one_address_each_keep_their_own_location(app, world, rep, manager):
+    mace, asb = another_panel(world, PanelKind.MACE), another_panel(world, PanelKind.ASB)
+    exploited = case_of(refer(rep, mace, mace_form(**HOTSPOT, **{
+        "locations-0-kind": LocationKind.PREMISES, "locations-0-description": "Invented trafficking premises"})))
+    nuisance = case_of(refer(rep, asb, asb_form(**HOTSPOT, **{
+        "locations-0-kind": LocationKind.ADDRESS, "locations-0-description": "Invented noisy flat"})))
+    index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
+    assert row_count(Location, Location.address_index == index) == 2
+    mace_page, asb_page = manager.get(f"/cases/{exploited.id}"), manager.get(f"/cases/{nuisance.id}")
+    assert summary_value(mace_page, "Premises") == "Invented trafficking premises, 9 Imaginary Parade, ZZ3 3ZZ"
+    assert "Invented noisy flat, 9 Imaginary Parade, ZZ3 3ZZ" in page_of(asb_page)  # the rows after the people's
+    assert "trafficking" not in page_of(asb_page) and "noisy" not in page_of(mace_page)
+    # Cases of different panels are never linked, not even for a manager of both.
+    for page, other in ((mace_page, nuisance), (asb_page, exploited)):
+        assert "Also at this location" not in page_of(page) and other.reference not in page_of(page)
+    # Editing one case's location leaves the other's as it was.
+    edit_page = rep.get(f"/cases/{nuisance.id}/edit")
+    assert post_form(rep, f"/cases/{nuisance.id}/edit", asb_form(**HOTSPOT, **{
+        "locations-0-kind": LocationKind.ADDRESS, "locations-0-description": "Invented quieter flat",
+        "version": version_in(edit_page)})).status_code == 302
+    assert summary_value(manager.get(f"/cases/{exploited.id}"), "Premises").startswith("Invented trafficking premises")
+    assert row_count(Location, Location.address_index == index) == 2  # the edit replaced the case's own row only
+
+
+def test_location_reuse_is_no_oracle(app, world, rep):
+    """A referrer with no role types an address that another panel's case names (a hit), and the same
+    referral at an address no case names to another panel of the same kind (a miss): their case pages
+    read the same but for the address they typed, with their own description."""
+    hit_panel, miss_panel = another_panel(world, PanelKind.ASB), another_panel(world, PanelKind.ASB)
+    case_of(refer(rep, another_panel(world, PanelKind.MACE), mace_form(**HOTSPOT, **{
+        "locations-0-description": "Invented trafficking premises"})))
+    elsewhere = {"locations-0-address": "11 Madeup Row", "locations-0-postcode": "ZZ6 6ZZ"}
+    prober = signed_in(app, outsider_referrer(world))
+    typed = {"locations-0-description": "Invented flat above the shop"}
+    hit, hit_page = sent_and_shown(prober, hit_panel, asb_form(**HOTSPOT, **typed))
+    miss, miss_page = sent_and_shown(prober, miss_panel, asb_form(**elsewhere, **typed))
+    varying = (hit_panel.name, miss_panel.name, *HOTSPOT.values(), *elsewhere.values())
+    assert normalised(hit_page, *varying) == normalised(miss_page, *varying)
+    assert "Invented flat above the shop, 9 Imaginary Parade, ZZ3 3ZZ" in page_of(hit_page)
+    assert "trafficking" not in page_of(hit_page)
+
+
+def test_persons_of_concern_keep_the_aliases_their_referrer_gave(app, world, rep, manager):
+    """Two MACE cases name the same adult (name and date of birth) with different aliases: each case
+    shows its own referrer's. The manager, who may see both, is shown the link between them."""
+    panel = another_panel(world, PanelKind.MACE)
+    police = signed_in(app, world.users["chair"])
+    first = case_of(refer(rep, panel, mace_form(**{"persons_of_concern-0-aliases": "Invented Alias-One"})))
+    second = case_of(refer(police, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4), **{
+        "persons_of_concern-0-aliases": "Invented Alias-Two"})))
+    first_page, second_page = manager.get(f"/cases/{first.id}"), manager.get(f"/cases/{second.id}")
+    assert "Invented Alias-One" in page_of(first_page) and "Invented Alias-Two" not in page_of(first_page)
+    assert "Invented Alias-Two" in page_of(second_page) and "Invented Alias-One" not in page_of(second_page)
+    assert second.reference in summary_value(first_page, "Also named in")
+    assert first.reference in summary_value(second_page, "Also named in")
+    # Each case's person of concern is its own: editing one does not change the other's.
+    edit_page = rep.get(f"/cases/{first.id}/edit")
+    assert post_form(rep, f"/cases/{first.id}/edit", mace_form(**{
+        "persons_of_concern-0-aliases": "Invented Alias-Three", "version": version_in(edit_page)})).status_code == 302
+    assert "Invented Alias-Two" in page_of(manager.get(f"/cases/{second.id}"))
+
+
+def test_person_of_concern_reuse_is_no_oracle(app, world, rep):
+    """A referrer with no role names an adult that another referrer named on a case of the panel (a hit),
+    and identically on a panel where no case names them (a miss): their pages read the same, with no
+    alias or case of the other referrer's."""
+    hit_panel, miss_panel = another_panel(world, PanelKind.MACE), another_panel(world, PanelKind.MACE)
+    names = (hit_panel.name, miss_panel.name)
+    other = case_of(refer(rep, hit_panel, mace_form(first="Someone", last="Elsechild", dob=dt.date(2009, 1, 1), **{
+        "persons_of_concern-0-aliases": "Invented Alias-Of-Another"})))
+    prober = signed_in(app, outsider_referrer(world))
+    hit, hit_page = sent_and_shown(prober, hit_panel, mace_form())
+    miss, miss_page = sent_and_shown(prober, miss_panel, mace_form())
+    assert normalised(hit_page, *names) == normalised(miss_page, *names)
+    shown = page_of(hit_page)
+    assert "Invented Alias-Of-Another" not in shown and other.reference not in shown and "Also named in" not in shown
+
+
+def test_links_between_cases_follow_the_sharing_rules(app, world, rep, manager):
+    """The link between two cases naming one adult needs identity on both; one at one address, contact."""
+    panel = another_panel(world, PanelKind.MACE)
+    first = case_of(refer(rep, panel, mace_form()))
+    second = case_of(refer(rep, panel, mace_form(first="Otherkid", last="Fakechild", dob=dt.date(2011, 3, 4))))
+    education = signed_in(app, representative_of(panel, AgencyKind.EDUCATION))  # identity, not contact
+    shown = education.get(f"/cases/{first.id}")
+    assert second.reference in summary_value(shown, "Also named in")
+    assert "Also at this location" not in page_of(shown)
+    # The referrer, as referrer, is not shown links: only their role on the panel shows them (here the
+    # IDVA representative's, which has both).
+    outsider = outsider_referrer(world)
+    prober = signed_in(app, outsider)
+    mine = case_of(refer(prober, panel, mace_form(first="Thirdkid", last="Fakechild", dob=dt.date(2012, 5, 6))))
+    page = page_of(prober.get(f"/cases/{mine.id}"))
+    assert "Also named in" not in page and "Also at this location" not in page
+    assert first.reference not in page and second.reference not in page
+    assert mine.reference in summary_value(manager.get(f"/cases/{first.id}"), "Also at this location")
+
+
+# --- search: a match counts only where the viewer may see the category of what matched -----------
+
+CHILD = {"name": "Kiddo Fakeperson", **date_parts("date_of_birth", dt.date(2019, 5, 6))}
+
+
+def test_search_by_a_childs_name_is_no_oracle(app, world, rep):
+    """Adult social care may see identity but not children: a child's name and date of birth finds
+    nothing, and the page reads exactly as before the case existed. The victim's name is found."""
+    adults = signed_in(app, representative_of(world.panel, AgencyKind.ADULT_SOCIAL_CARE))
+    miss = search(adults, world.panel, **CHILD)
+    case = case_of(refer(rep, world.panel, marac_form()))  # Kiddo Fakeperson is the child in the household
+    hit = search(adults, world.panel, **CHILD)
+    assert normalised(hit) == normalised(miss) and not found(hit, case)
+    assert found(search(adults, world.panel, name="Testina Fakeperson", **date_parts("date_of_birth", DOB)), case)
+    # The police (children shared) find the child; so does the manager.
+    assert found(search(signed_in(app, world.users["chair"]), world.panel, **CHILD), case)
+    # The audit event of each is the same too.
+    events = audit_events("case.searched")
+    assert events[0].detail == events[1].detail
+    assert events[0].detail["results"] == 0 and events[0].detail["cases"] == []
+
+
+def test_search_by_postcode_is_no_oracle(app, world, rep):
+    """Education may not see contact details: a postcode search reads the same whether a case has it or not."""
+    education = signed_in(app, representative_of(world.panel, AgencyKind.EDUCATION))
+    miss = search(education, world.panel, postcode="ZZ1 1ZZ")
+    case = case_of(refer(rep, world.panel, marac_form()))
+    hit = search(education, world.panel, postcode="ZZ1 1ZZ")
+    assert normalised(hit) == normalised(miss) and not found(hit, case)
+    assert found(search(education, world.panel, reference=case.reference), case)
+
+
+def test_search_on_a_young_person_needs_children_as_well(app, world, rep):
+    """On a MACE panel, housing (identity and contact, not children) finds nothing by the young person's
+    name or postcode, and the same page as a miss; it finds the case by the hotspot's postcode.
+    Education (identity and children, not contact) finds the young person by name, by no postcode."""
+    panel = another_panel(world, PanelKind.MACE)
+    housing = signed_in(app, representative_of(panel, AgencyKind.HOUSING))
+    education = signed_in(app, representative_of(panel, AgencyKind.EDUCATION))
+    young_person = {"name": "Youngo Fakechild", **date_parts("date_of_birth", dt.date(2010, 2, 3))}
+    misses = [search(housing, panel, **young_person), search(housing, panel, postcode="ZZ2 2ZZ")]
+    case = case_of(refer(rep, panel, mace_form()))
+    hits = [search(housing, panel, **young_person), search(housing, panel, postcode="ZZ2 2ZZ")]
+    for hit, miss in zip(hits, misses):
+        assert normalised(hit) == normalised(miss) and not found(hit, case)
+    assert found(search(housing, panel, postcode="ZZ3 3ZZ"), case)  # the location of concern
+    assert found(search(education, panel, **young_person), case)
+    for postcode in ("ZZ2 2ZZ", "ZZ3 3ZZ"):
+        assert not found(search(education, panel, postcode=postcode), case)
+
+
+# --- 10. nothing identifying in plain columns -----------------------------------------------------
 
 SECRETS = ["Testina", "Fakeperson", "1990-04-01", "19900401", "01/04/1990", "Pretend Road", "ZZ1 1ZZ", "ZZ11ZZ",
            "07700 900123", "07700900123", "Sentinel-narrative", "Fakeside Surgery", "Perry", "Fakeabuser", "Kiddo",

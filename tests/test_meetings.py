@@ -230,8 +230,9 @@ def test_a_started_meeting_cannot_be_moved_or_cancelled(app, client, world):
 def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
     old = accepted(world, referred_on=TODAY - 60 * DAY)
     new = accepted(world, referred_on=TODAY - 5 * DAY)
-    repeat_new = accepted(world, referred_on=TODAY - 2 * DAY, is_repeat=True)
-    repeat_old = accepted(world, referred_on=TODAY - 30 * DAY, is_repeat=True)
+    # A repeat links the earlier case it repeats (the tag shows to those who may see that case).
+    repeat_new = accepted(world, referred_on=TODAY - 2 * DAY, is_repeat=True, repeat_of_id=world.accepted.id)
+    repeat_old = accepted(world, referred_on=TODAY - 30 * DAY, is_repeat=True, repeat_of_id=world.accepted.id)
     heard_before = accepted(world, referred_on=TODAY - 90 * DAY)
     past = meeting_with(world, -14, [heard_before])
     start(world, past)

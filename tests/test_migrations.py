@@ -42,3 +42,104 @@ def test_models_match_migrations(tmp_path):
             diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
         db.engine.dispose()
     assert diff == [], diff
+
+
+@pytest.mark.no_db_transaction
+def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
+    """Before 20261126_0007 a MACE and an ASB case at one address shared one location (the first
+    referrer's description), and two MACE cases naming one adult shared one person (the first
+    referrer's aliases). The revision gives each case its own rows, rebuilt from its own answers,
+    deletes the shared ones and audits each case rebuilt; run again it changes nothing."""
+    import runpy
+    from pathlib import Path
+
+    from sqlalchemy import func, select
+
+    from marac.agencies.models import AgencyKind
+    from marac.audit.models import AuditEvent
+    from marac.audit.services import verify
+    from marac.cases import services
+    from marac.cases.forms import referral_form
+    from marac.cases.models import Case, CaseLocation, CaseParty, PartyRole
+    from marac.core.blind_index import blind_index
+    from marac.keys.services import init_keys
+    from marac.panels.models import PanelKind
+    from marac.people.models import Location, LocationKind, Person
+    from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, UserFactory
+    from tests.referrals import asb_form, mace_form
+
+    revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0007_case_owned_records.py"
+    before = runpy.run_path(str(revision))["down_revision"]
+    url = scratch_database_url("records", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    hotspot = {"locations-0-address": "9 Imaginary Parade", "locations-0-postcode": "ZZ3 3ZZ"}
+
+    def referred(user, panel, data):
+        with app.test_request_context(method="POST", data=data):
+            answers = services.answers_from(referral_form(panel))
+        return services.save_answers(user, services.new_case(user, panel), answers, submit=True)
+
+    def poc(case):
+        return next(p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN)
+
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade(revision=before)
+        init_keys()
+        db.session.commit()
+        agency = AgencyFactory(kind=AgencyKind.POLICE)
+        user = UserFactory(agency=agency)
+        mace, asb = PanelFactory(kind=PanelKind.MACE), PanelFactory(kind=PanelKind.ASB)
+        for panel in (mace, asb):
+            PanelMemberFactory(panel=panel, agency=agency)
+        first = referred(user, mace, mace_form(**hotspot, **{
+            "locations-0-description": "Invented trafficking premises",
+            "persons_of_concern-0-aliases": "Invented Alias-One"}))
+        second = referred(user, mace, mace_form(first="Otherkid", last="Fakechild", **hotspot, **{
+            "locations-0-description": "Invented second hotspot",
+            "persons_of_concern-0-aliases": "Invented Alias-Two"}))
+        third = referred(user, asb, asb_form(**hotspot, **{"locations-0-kind": LocationKind.ADDRESS,
+                                                           "locations-0-description": "Invented noisy flat"}))
+        # Share the rows as the code before this revision did: the first case's location and person.
+        for case in (second, third):
+            own = case.locations[0].location
+            case.locations[0].location = first.locations[0].location
+            db.session.flush()
+            db.session.delete(own)
+        party = next(p for p in second.parties if p.role == PartyRole.PERSON_OF_CONCERN)
+        own = party.person
+        party.person = poc(first)
+        db.session.flush()
+        db.session.delete(own)
+        db.session.commit()
+        ids = (first.id, second.id, third.id)
+        index = blind_index("location_address", "9 Imaginary Parade", "ZZ3 3ZZ")
+        assert db.session.execute(select(func.count()).select_from(Location)
+                                  .where(Location.address_index == index)).scalar_one() == 1
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        first, second, third = (db.session.get(Case, i) for i in ids)
+        descriptions = [case.locations[0].location.description for case in (first, second, third)]
+        assert descriptions == ["Invented trafficking premises", "Invented second hotspot", "Invented noisy flat"]
+        assert len({case.locations[0].location_id for case in (first, second, third)}) == 3
+        assert poc(first).aliases == ["Invented Alias-One"] and poc(second).aliases == ["Invented Alias-Two"]
+        assert poc(first).id != poc(second).id
+        # Nothing left over: every person and location belongs to a case.
+        assert db.session.execute(select(func.count()).select_from(Person).where(
+            ~Person.id.in_(select(CaseParty.person_id)))).scalar_one() == 0
+        assert db.session.execute(select(func.count()).select_from(Location).where(
+            ~Location.id.in_(select(CaseLocation.location_id)))).scalar_one() == 0
+        rebuilt = db.session.execute(select(AuditEvent.object_id).where(
+            AuditEvent.action == "case.records_rebuilt")).scalars().all()
+        assert sorted(rebuilt) == sorted(str(i) for i in ids)
+        verify()
+        kept = {case.id: [p.person_id for p in case.parties] for case in (first, second, third)}
+        db.session.remove()
+
+        # Downgrade leaves the data as it is; upgrading again finds nothing shared.
+        flask_migrate.downgrade(revision=before)
+        flask_migrate.upgrade()
+        assert {i: [p.person_id for p in db.session.get(Case, i).parties] for i in ids} == kept
+        db.session.remove()
+        db.engine.dispose()

@@ -59,6 +59,19 @@ class PartyRole(Labelled):
     RESPONDENT = "respondent", "Respondent or perpetrator"
 
 
+# The categories that a person's role adds to every detail of theirs, for need-to-know: whatever
+# is recorded about a child (in the household, or the young person a MACE case is about) is also
+# `children`. Declared once; search (and anything else that tells a viewer a person matched) asks
+# for these besides the category of the detail matched (identity for a name, contact for a postcode).
+ROLE_CATEGORIES = {role: frozenset({Category.CHILDREN} if role in (PartyRole.CHILD, PartyRole.YOUNG_PERSON) else ())
+                   for role in PartyRole}
+
+
+def roles_visible(detail, categories):
+    """The party roles whose `detail` (a Category) a viewer who may see `categories` of a case may see."""
+    return [role for role in PartyRole if {detail} | ROLE_CATEGORIES[role] <= set(categories)]
+
+
 # The role of a case's subject (its main person) by the kind of panel.
 SUBJECT_ROLE = {PanelKind.MARAC: PartyRole.VICTIM, PanelKind.MACE: PartyRole.YOUNG_PERSON,
                 PanelKind.ASB: PartyRole.COMPLAINANT}
@@ -158,6 +171,16 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
             return True
         return self.status != CaseStatus.DRAFT and self.panel.is_manager(user)
 
+    def repeat_shown(self, user):
+        """The earlier case this one repeats, when the user may be told of it (they may see the
+        earlier case), else None. Every page that shows the repeat flag, the earlier reference or
+        anything else learnt from the earlier case asks this, never is_repeat or repeat_of: a
+        referrer with no role on the panel must not learn that someone they named was referred before."""
+        if not (self.is_repeat and self.repeat_of_id):
+            return None
+        earlier = self.repeat_of
+        return earlier if earlier is not None and earlier.can_view(user) else None
+
     def can_screen(self, user):
         """The panel manager, while the referral awaits screening."""
         return self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
@@ -202,7 +225,7 @@ class CaseParty(UUIDPrimaryKey, db.Model):
 
 
 class CaseLocation(UUIDPrimaryKey, db.Model):
-    """A location linked to a case (one location may be linked to several cases)."""
+    """A location of the case (each case has its own Location rows, built from its own answers)."""
 
     __tablename__ = "case_locations"
     __table_args__ = (UniqueConstraint("case_id", "location_id"),)

@@ -1,14 +1,17 @@
 """Referral forms, the case list and search, the case page, screening."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from werkzeug.exceptions import HTTPException
 
 from marac.cases import questions, services
 from marac.cases.forms import CaseFilterForm, ScreeningForm, SearchForm, referral_form
 from marac.cases.models import Case, CaseStatus
+from marac.core.errors import render_error
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
+from marac.extensions import limiter
 from marac.panels.models import Panel
 from marac.sharing.services import panel_categories, records_for
 
@@ -17,6 +20,61 @@ bp = Blueprint("cases", __name__)
 STALE_REFERRAL = ("Someone else changed this case while you were editing it. Your changes have not been saved: "
                   "open the case again to see the latest version, then make your changes.")
 STALE_SCREENING = "The referral changed while you were screening it. Check it again."
+THROTTLED = ("You have sent as many referrals as one person can in a short time ({limit}). This referral has not "
+             "been sent: save it as a draft, and send it later.")
+
+
+# --- throttling: sending a referral runs the repeat check, so a user may send only so many -------
+
+def _submission_limit():
+    """Referrals one user may send in the window (REFERRAL_SUBMISSION_LIMIT, e.g. "20 per hour")."""
+    return current_app.config["REFERRAL_SUBMISSION_LIMIT"]
+
+
+def _submitter_key():
+    return f"referral-submission:{current_user.id}"
+
+
+def _not_a_submission():
+    """Exempt from the limit: anything but sending a referral (saving a draft, adding an entry, editing a
+    referral already sent: those run no repeat check)."""
+    if request.form.get("action") != "submit":
+        return True
+    if request.endpoint == "cases.edit":
+        return get_or_404(Case, request.view_args["case_id"]).status != CaseStatus.DRAFT
+    return False
+
+
+def _submitted(response):
+    """Only a referral actually sent counts towards the limit."""
+    return bool(g.get("referral_submitted"))
+
+
+submission_limit = limiter.shared_limit(_submission_limit, scope="referral-submission", key_func=_submitter_key,
+                                        methods=["POST"], exempt_when=_not_a_submission, deduct_when=_submitted)
+
+
+@bp.errorhandler(429)
+def too_many_referrals(error):
+    """A referral sent over the limit: the form again, as typed, with the reason (status 429; the
+    request's transaction rolls back at the edge). Other pages get the general 429 page."""
+    try:
+        if request.endpoint == "cases.refer":
+            panel = get_or_404(Panel, request.view_args["panel_id"])
+            require(panel.can_refer(current_user))
+            case = services.new_case(current_user, panel)
+        elif request.endpoint == "cases.edit":
+            case = get_or_404(Case, request.view_args["case_id"])
+            require(case.can_edit(current_user))
+            panel = case.panel
+        else:
+            return render_error(429)
+    except HTTPException as refused:  # the limit is checked before the view's own checks
+        return render_error(refused.code)
+    form = referral_form(panel)
+    form.form_errors = [THROTTLED.format(limit=_submission_limit())]
+    return render_template(f"cases/referral_{panel.kind.lower()}.html", panel=panel, case=case, form=form,
+                           questions=questions), 429
 
 
 def _referral(panel, case, form, saved=False):
@@ -27,6 +85,7 @@ def _referral(panel, case, form, saved=False):
         was_draft = case.status == CaseStatus.DRAFT
         if form.validate_as(draft) and attempt(services.save_referral, current_user, case, form, draft=draft,
                                                form=form, stale=STALE_REFERRAL):
+            g.referral_submitted = was_draft and not draft
             if draft:
                 flash("Your draft has been saved. You can finish it later from 'Your referrals'.")
                 return redirect(url_for("cases.mine"))
@@ -47,6 +106,7 @@ def _form(panel, shown):
 
 @bp.route("/panels/<uuid:panel_id>/referrals/new", methods=["GET", "POST"])
 @access("signed_in")
+@submission_limit
 def refer(panel_id):
     """A new referral to the panel."""
     panel = get_or_404(Panel, panel_id)
@@ -58,6 +118,7 @@ def refer(panel_id):
 
 @bp.route("/cases/<uuid:case_id>/edit", methods=["GET", "POST"])
 @access("signed_in")
+@submission_limit
 def edit(case_id):
     """Finish a draft, or edit a referral or case."""
     case = get_or_404(Case, case_id)
@@ -113,6 +174,7 @@ def detail(case_id):
     categories = services.record_view(current_user, case)
     return render_template("cases/detail.html", case=case, categories=categories, questions=questions,
                            history=services.history_of(case), earlier=services.earlier_cases_for(current_user, case),
+                           linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            is_manager=case.panel.is_manager(current_user))
 

@@ -2,7 +2,9 @@
 
 The referral's answers (Case.referral, encrypted) are the record of what was said; the Person,
 PersonName and Location rows are rebuilt from them at every save after submission, so that repeat
-detection and search can work through blind indexes without decrypting anything.
+detection and search can work through blind indexes without decrypting anything. Those rows belong to
+their case alone: no Person or Location is shared between cases (what one referrer typed never shows
+on another's case); cases naming the same person or address are linked by blind index only.
 """
 import datetime as dt
 
@@ -12,14 +14,14 @@ from sqlalchemy.orm import selectinload
 from marac.audit.services import record
 from marac.cases import questions
 from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, PartyRole, ReferenceCounter, RiskLevel, ScreeningDecision)
+                                ChangeAction, PartyRole, ReferenceCounter, RiskLevel, ScreeningDecision, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.panels.models import PanelKind
 from marac.people.models import Location, LocationKind, Person, PersonName, YesNoUnknown
-from marac.people.services import build_person, find_or_build_location, name_dob_condition, name_indexes
+from marac.people.services import build_location, build_person, name_dob_condition, name_indexes
 from marac.sharing.models import Category
 from marac.sharing.services import disclose, panel_categories, visible_categories
 
@@ -132,14 +134,17 @@ def save_answers(actor, case, answers, submit, expected_version=None, now=None):
     changed = _changed_fields(old, answers)
     case.referral = answers
     _derive(case, answers)
-    if was_draft and submit:
+    submitting = was_draft and submit
+    if submitting:
         case.status = CaseStatus.SUBMITTED
         case.submitted_at = now or utcnow()
         case.reference = next_reference(case.panel.kind, case.submitted_at.year)
     if case.status != CaseStatus.DRAFT:
         rebuild_parties(case, answers)
-        if case.status == CaseStatus.SUBMITTED:
-            detect_repeat(case)
+        if submitting:
+            # Once, when the referral is sent: an edit never checks again, so that the check cannot be
+            # run over and over with guessed names (the manager confirms or drops the link at screening).
+            detect_repeat(actor, case)
     db.session.add(case)
     db.session.flush()
     if not was_draft:
@@ -169,16 +174,14 @@ def next_reference(kind, year):
 
 
 def rebuild_parties(case, answers):
-    """Replace the case's people and locations with ones built from the answers."""
-    old_people = [p.person for p in case.parties if p.role != PartyRole.PERSON_OF_CONCERN]
-    # Shared records (persons of concern, locations): deleted below once no case links them any more.
-    old_shared = [p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN] + [
-        link.location for link in case.locations]
+    """Replace the case's people and locations with new ones built from the answers. Every row is the
+    case's own (none is shared with another case), so the old ones are simply deleted."""
+    old = [party.person for party in case.parties] + [link.location for link in case.locations]
     case.parties = []
     case.locations = []
     db.session.flush()
-    for person in old_people:
-        db.session.delete(person)
+    for record_ in old:
+        db.session.delete(record_)
     on = case.referred_on
     kind = case.panel.kind
     position = 0
@@ -198,40 +201,15 @@ def rebuild_parties(case, answers):
     elif kind == PanelKind.MACE:
         add(PartyRole.YOUNG_PERSON, build_person(answers["young_person"], on, ("school", "social_worker")))
         for poc in answers.get("persons_of_concern") or []:
-            add(PartyRole.PERSON_OF_CONCERN, _person_of_concern(case.panel_id, poc, on))
+            add(PartyRole.PERSON_OF_CONCERN, build_person(poc, on))
     else:
         add(PartyRole.COMPLAINANT, build_person(answers["complainant"], on))
         for respondent in answers.get("respondents") or []:
             add(PartyRole.RESPONDENT, build_person(respondent, on))
-    seen = set()
     default_kind = LocationKind.ADDRESS if kind == PanelKind.ASB else LocationKind.HOTSPOT
     for location_answers in answers.get("locations") or []:
-        location = find_or_build_location(location_answers, default_kind)
-        if location.id not in seen:
-            seen.add(location.id)
-            case.locations.append(CaseLocation(location=location))
+        case.locations.append(CaseLocation(location=build_location(location_answers, default_kind)))
     db.session.flush()
-    for shared in old_shared:
-        link = CaseParty.person_id if isinstance(shared, Person) else CaseLocation.location_id
-        if db.session.execute(select(link).where(link == shared.id).limit(1)).first() is None:
-            db.session.delete(shared)
-
-
-def _person_of_concern(panel_id, answers, on):
-    """A person of concern is one record that several cases of the panel link to: reuse a match by
-    name + DOB. Only within the panel, so that linking reveals nothing about another panel's cases."""
-    name = " ".join(p for p in ((answers.get("first_names") or "").strip(), (answers.get("last_name") or "").strip()) if p)
-    date_of_birth = answers.get("date_of_birth")
-    if name and date_of_birth:
-        existing = db.session.execute(
-            select(Person).join(PersonName).join(CaseParty, CaseParty.person_id == Person.id)
-            .join(Case, Case.id == CaseParty.case_id)
-            .where(Case.panel_id == panel_id, CaseParty.role == PartyRole.PERSON_OF_CONCERN, PersonName.is_alias.is_(False),
-                   name_dob_condition(name, dt.date.fromisoformat(date_of_birth)))
-        ).scalars().first()
-        if existing is not None:
-            return existing
-    return build_person(answers, on)
 
 
 def earlier_cases_of_subject(case):
@@ -250,19 +228,59 @@ def earlier_cases_of_subject(case):
     ).scalars().all()
 
 
-def detect_repeat(case):
-    """Link the case to the latest earlier case of the same subject referred within 12 months."""
+def detect_repeat(actor, case):
+    """Link the case to the latest earlier case of the same subject referred within 12 months, and
+    audit that the check ran. The event says nothing of the result: the audit trail is read by
+    administrators, who may not see either case (the result shows only through Case.repeat_shown)."""
     window_start = case.referred_on - REPEAT_WINDOW if case.referred_on else None
     repeat_of = next((c for c in earlier_cases_of_subject(case)
                       if c.status != CaseStatus.SCREENED_OUT and window_start and c.referred_on >= window_start), None)
     case.repeat_of_id = repeat_of.id if repeat_of else None
     case.is_repeat = repeat_of is not None
+    record("case.repeat_checked", actor, case, detail={"window_days": REPEAT_WINDOW.days})
     return repeat_of
 
 
 def earlier_cases_for(actor, case):
-    """earlier_cases_of_subject, for the panel manager only (others see no other case through this one)."""
-    return earlier_cases_of_subject(case) if case.panel.is_manager(actor) else []
+    """earlier_cases_of_subject, for the panel manager only (others see no other case through this
+    one), and of those only the ones they may see."""
+    if not case.panel.is_manager(actor):
+        return []
+    return [earlier for earlier in earlier_cases_of_subject(case) if earlier.can_view(actor)]
+
+
+def linked_cases(actor, case):
+    """{location or person id: [other cases]}: the other cases of the same panel at the same address
+    (Location.address_index) as each of this case's locations, and naming the same person of concern
+    (a name or alias with the date of birth, PersonName.name_dob_index). Blind indexes only, two
+    queries. Shown only to someone who may see, by their role on the panel (not as a referrer), the
+    category that makes the link (contact for an address, identity for a name) and who may see the
+    other case: a referrer with no role learns nothing of other cases through their own."""
+    by_panel = panel_categories(case.panel, actor)
+    found = {}
+    others = (Case.panel_id == case.panel_id, Case.id != case.id, Case.status.in_(VISIBLE_TO_PANEL))
+    locations = {link.location.address_index: link.location_id for link in case.locations
+                 if link.location.address_index}
+    if Category.CONTACT in by_panel and locations:
+        for index, other in db.session.execute(
+                select(Location.address_index, Case).join(CaseLocation, CaseLocation.location_id == Location.id)
+                .join(Case, Case.id == CaseLocation.case_id)
+                .where(Location.address_index.in_(list(locations)), *others).order_by(Case.referred_on.desc())):
+            found.setdefault(locations[index], []).append(other)
+    people = {}
+    for party in case.parties:
+        if party.role == PartyRole.PERSON_OF_CONCERN:
+            for index in name_indexes(party.person):
+                people[index] = party.person_id
+    if Category.IDENTITY in by_panel and people:
+        for index, other in db.session.execute(
+                select(PersonName.name_dob_index, Case).join(CaseParty, CaseParty.person_id == PersonName.person_id)
+                .join(Case, Case.id == CaseParty.case_id)
+                .where(CaseParty.role == PartyRole.PERSON_OF_CONCERN, PersonName.name_dob_index.in_(list(people)),
+                       *others)
+                .order_by(Case.referred_on.desc())):
+            found.setdefault(people[index], []).append(other)
+    return {record_id: [c for c in dict.fromkeys(cases) if c.can_view(actor)] for record_id, cases in found.items()}
 
 
 def screen(actor, case, decision, reason, confirm_repeat, expected_version):
@@ -279,7 +297,8 @@ def screen(actor, case, decision, reason, confirm_repeat, expected_version):
         case.is_repeat, case.repeat_of_id = False, None
     _history(case, actor, ChangeAction.ACCEPTED if accept else ChangeAction.SCREENED_OUT)
     db.session.flush()
-    record(f"case.{case.status}", actor, case, detail={"is_repeat": case.is_repeat})
+    # No repeat flag in the event: administrators read the trail and may not see the earlier case.
+    record(f"case.{case.status}", actor, case)
 
 
 def record_view(actor, case):
@@ -338,25 +357,35 @@ def case_list(panel, filters, sort, page, per_page=50):
     if filters.get("repeat") is not None:
         stmt = stmt.where(Case.is_repeat.is_(filters["repeat"]))
     stmt = stmt.order_by(*SORTS.get(sort, SORTS[CaseSort.REFERRED_DESC])).options(
-        selectinload(Case.parties), selectinload(Case.referring_agency))
+        selectinload(Case.parties), selectinload(Case.referring_agency), selectinload(Case.repeat_of))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
-def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50):
+def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,
+           categories=frozenset(Category)):
     """Cases of the panel matching a reference, a name (or alias) with date of birth, or a postcode
-    of anyone in the case; blind indexes only."""
+    of anyone in the case or of one of its locations; blind indexes only. A person counts only when
+    `categories` hold the category of what was searched by and those their role adds (roles_visible:
+    a child's name needs `children` as well as `identity`); a location's postcode needs `contact`.
+    The filter is part of the query, so a match that may not be told is exactly a miss."""
     conditions = []
     if reference:
         conditions.append(func.upper(Case.reference) == reference.strip().upper())
     if name and date_of_birth:
-        conditions.append(Case.id.in_(select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
-                                      .where(name_dob_condition(name, date_of_birth))))
+        conditions.append(Case.id.in_(
+            select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
+            .where(CaseParty.role.in_(roles_visible(Category.IDENTITY, categories)),
+                   name_dob_condition(name, date_of_birth))))
     if postcode:
-        conditions.append(or_(
-            Case.id.in_(select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
-                        .where(matching(Person.postcode_index, "postcode", postcode))),
-            Case.id.in_(select(CaseLocation.case_id).join(Location, Location.id == CaseLocation.location_id)
-                        .where(matching(Location.postcode_index, "postcode", postcode)))))
+        by_postcode = [Case.id.in_(
+            select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
+            .where(CaseParty.role.in_(roles_visible(Category.CONTACT, categories)),
+                   matching(Person.postcode_index, "postcode", postcode)))]
+        if Category.CONTACT in categories:
+            by_postcode.append(Case.id.in_(
+                select(CaseLocation.case_id).join(Location, Location.id == CaseLocation.location_id)
+                .where(matching(Location.postcode_index, "postcode", postcode))))
+        conditions.append(or_(*by_postcode))
     if not conditions:
         return []
     stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT, and_(*conditions))
@@ -365,15 +394,15 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
 
 
 def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None):
-    """search(), keeping only the cases the actor may see, and among them only those where they may see
-    what was searched by (a match confirms it: education may not see postcodes); records the search
-    and what its results disclose. Returns (results, {case id: the categories shown})."""
-    results = search(panel, reference, name, date_of_birth, postcode)
-    needed = {Category.CONTACT} if postcode else set()
-    if name and date_of_birth:
-        needed.add(Category.IDENTITY)
-    by_panel = panel_categories(panel, actor)
-    results = [c for c in results if c.can_view(actor) and needed <= visible_categories(c, actor, by_panel)]
+    """search() for the actor: a person (or location) matched counts only where the actor's role on the
+    panel lets them see its category (identity for a name, contact for a postcode, and children as
+    well for a child's), so that a hit they may not be told of gives the same page as a miss. Search is
+    a tool of the panel: it answers under the panel's rules, also on cases the actor referred (those
+    are in "Your referrals"). Of the matches, only the cases the actor may see are kept. Records the
+    search (what it was by and how many results, never what was searched for) and what its results
+    disclose. Returns (results, {case id: the categories shown})."""
+    results = search(panel, reference, name, date_of_birth, postcode, categories=panel_categories(panel, actor))
+    results = [c for c in results if c.can_view(actor)]
     by = "reference" if reference else "name_dob" if name else "postcode"
     return results, list_disclosed(actor, panel, results, "case.searched", "case search",
                                    detail={"by": by, "results": len(results)})

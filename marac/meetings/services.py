@@ -167,7 +167,7 @@ def waiting_cases(panel):
     return db.session.execute(
         select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
         .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
-        .options(selectinload(Case.parties))).scalars().all()
+        .options(selectinload(Case.parties), selectinload(Case.repeat_of))).scalars().all()
 
 
 def agenda_items(meeting, subjects=False, returns=False):
@@ -176,6 +176,7 @@ def agenda_items(meeting, subjects=False, returns=False):
     become meeting.items, so that pages reading them issue no query per case."""
     case = selectinload(AgendaItem.case)
     options = [case.selectinload(Case.parties).joinedload(CaseParty.person) if subjects else case]
+    options.append(selectinload(AgendaItem.case).selectinload(Case.repeat_of))  # for Case.repeat_shown
     if returns:
         options.append(selectinload(AgendaItem.returns))
     items = db.session.execute(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)

@@ -114,7 +114,8 @@ class PersonName(UUIDPrimaryKey, db.Model):
 
 
 class Location(UUIDPrimaryKey, Timestamps, db.Model):
-    """A location of concern (MACE hotspot, premises) or an ASB address; several cases can link to one."""
+    """A location of concern (MACE hotspot, premises) or an ASB address, as one case's referral gave it:
+    each case has its own rows; cases at the same address share only the blind index address_index."""
 
     __tablename__ = "locations"
 

@@ -1,10 +1,7 @@
 """Building Person and Location records from referral answers, and finding them by blind index."""
 import datetime as dt
 
-from sqlalchemy import select
-
 from marac.core.blind_index import fill_indexes, matching
-from marac.extensions import db
 from marac.people.models import Location, Person, PersonName
 
 PERSON_FIELDS = ("first_names", "last_name", "address", "postcode", "phone")
@@ -70,17 +67,12 @@ def name_indexes(person):
     return {n.name_dob_index for n in person.names if n.name_dob_index}
 
 
-def find_or_build_location(answers, kind_default):
-    """Reuse a location already on record (same address and postcode), else build a new one."""
-    address = (answers.get("address") or "").strip() or None
-    postcode = (answers.get("postcode") or "").strip() or None
-    if address and postcode:
-        existing = db.session.execute(select(Location).where(
-            matching(Location.address_index, "location_address", address, postcode))).scalars().first()
-        if existing is not None:
-            return existing
+def build_location(answers, kind_default):
+    """A new Location from one location's answers. Each case has its own, even at an address another
+    case names: what a referrer typed (the description above all) belongs to their case. Cases at
+    one address are linked by Location.address_index, and shown linked only under the sharing rules."""
     location = Location(kind=answers.get("kind") or kind_default)
     location.description = (answers.get("description") or "").strip() or None
-    location.address = address
-    location.postcode = postcode
+    location.address = (answers.get("address") or "").strip() or None
+    location.postcode = (answers.get("postcode") or "").strip() or None
     return fill_indexes(location)
