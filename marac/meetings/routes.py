@@ -156,6 +156,7 @@ def agenda(meeting_id):
 def list_case(meeting_id, case_id):
     """List a waiting case on the agenda."""
     meeting, case = _managed_meeting(meeting_id), get_or_404(Case, case_id)
+    require(case.can_view(current_user))
     _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
@@ -163,7 +164,7 @@ def list_case(meeting_id, case_id):
 def _managed_item(item_id):
     """The agenda item, for the manager of its meeting (404, 403)."""
     item = get_or_404(AgendaItem, item_id)
-    require(item.meeting.can_manage(current_user))
+    require(item.can_manage(current_user))
     return item
 
 
@@ -234,8 +235,7 @@ def research(item_id):
     """An agency's research for a listed case: recorded by its people, read by the manager."""
     item = get_or_404(AgendaItem, item_id)
     meeting = item.meeting
-    is_manager = meeting.can_manage(current_user)
-    require(item.can_research(current_user) or (is_manager and request.method == "GET"))
+    require(item.can_research(current_user) if request.method == "POST" else item.can_view_research(current_user))
     mine = services.return_of(item, current_user.agency_id)
     form = ResearchForm(obj=mine if request.method == "GET" else None)
     if request.method == "GET":
@@ -245,11 +245,10 @@ def research(item_id):
                                                form.version.data or None, form=form):
         flash("Research saved. It stays visible to your agency only until you share it.")
         return redirect(url_for("meetings.research", item_id=item.id))
-    others = [r for r in services.visible_returns(item, current_user, is_manager)
-              if r.agency_id != current_user.agency_id]
+    others = [r for r in services.visible_returns(item, current_user) if not r.is_ours(current_user)]
     categories = visible_categories(item.case, current_user, panel_categories(meeting.panel, current_user))
     return render_template("meetings/research.html", item=item, meeting=meeting, form=form, mine=mine,
-                           others=others, is_manager=is_manager, shows_identity="identity" in categories,
+                           others=others, shows_identity="identity" in categories,
                            can_edit=item.can_research(current_user) and not services.why_research_closed(meeting))
 
 
@@ -329,7 +328,8 @@ def record_attendance(meeting_id):
 def agree_confidentiality(attendee_id):
     """Record an attendee's agreement to the confidentiality statement."""
     attendee = get_or_404(Attendee, attendee_id)
-    meeting = _run_meeting(attendee.meeting_id)
+    require(attendee.can_update(current_user))
+    meeting = attendee.meeting
     _button_step(services.agree_confidentiality, meeting, attendee)
     return _to_register(meeting)
 
@@ -349,7 +349,7 @@ def _hearing_page(item, form, new_action):
     meeting = item.meeting
     return render_template("meetings/hearing.html", item=item, meeting=meeting, form=form, action_form=new_action,
                            locked=services.why_hearing_locked(meeting), blockers=services.discussion_blockers(meeting),
-                           returns=services.visible_returns(item, current_user, meeting.can_manage(current_user)),
+                           returns=services.visible_returns(item, current_user),
                            agreed=actions.actions_agreed_at(item),
                            categories=panel_categories(meeting.panel, current_user))
 
@@ -357,7 +357,7 @@ def _hearing_page(item, form, new_action):
 def _hearing_of(item_id):
     """The agenda item, for the manager or chair of its meeting (404, 403)."""
     item = get_or_404(AgendaItem, item_id)
-    require(item.meeting.can_run(current_user))
+    require(item.can_hear(current_user))
     return item
 
 

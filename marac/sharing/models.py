@@ -61,6 +61,12 @@ class SharingRule(UUIDPrimaryKey, db.Model):
     category: Mapped[str] = mapped_column(String(24), nullable=False)
     is_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
+    panel = relationship("Panel")
+
+    def can_view(self, user):
+        """The panel's rules are read and set by its manager."""
+        return self.panel.can_view(user) and self.panel.is_manager(user)
+
 
 class SharingRecord(UUIDPrimaryKey, db.Model):
     """A business record users can read: this category of this case was shown to this agency's user."""
@@ -76,5 +82,10 @@ class SharingRecord(UUIDPrimaryKey, db.Model):
     purpose: Mapped[str] = mapped_column(String(64), nullable=False)
     lawful_basis: Mapped[str] = mapped_column(String(300), nullable=False)
 
+    case = relationship("Case")
     agency = relationship("Agency")
     user = relationship("User")
+
+    def can_view(self, user):
+        """The sharing log of a case (Case.can_view_sharing_log)."""
+        return self.case.can_view_sharing_log(user)
