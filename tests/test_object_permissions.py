@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from marac.actions import services as actions
-from marac.actions.models import Action, ActionUpdate, UpdateKind
+from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditChainHead, AuditEvent
 from marac.auth.models import UserSession
 from marac.cases import services as cases
-from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, Criterion, ReferenceCounter,
+from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter,
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS
 from marac.core.timeutil import today
@@ -251,7 +251,7 @@ def test_steering_member_of_the_owner_agency_cannot_open_or_update_the_action(ap
     chased = post_form(client, f"/actions/{action.id}/chase", {"chase-note": "x", "chase-version": str(action.version)},
                        token_from="/account")
     assert chased.status_code == 403
-    assert db.session.get(Action, action.id).status == "open" and len(db.session.get(Action, action.id).updates) == 2
+    assert db.session.get(Action, action.id).status == ActionStatus.OPEN and len(db.session.get(Action, action.id).updates) == 2
     assert "safety plan" not in client.get("/actions").get_data(as_text=True)
 
 

@@ -349,8 +349,14 @@ def _answer(field):
     return NOT_GIVEN if data is None or data == "" else str(data)
 
 
+# Who someone is reads first, as on the referral form (a subject's form redeclares some of these).
+_FIRST = ("first_names", "last_name", "aliases", "date_of_birth")
+
+
 def _rows(form):
-    return [(field.label.text, _answer(field)) for field in form]
+    fields = sorted(form, key=lambda field: _FIRST.index(field.short_name) if field.short_name in _FIRST
+                    else len(_FIRST))
+    return [(field.label.text, _answer(field)) for field in fields]
 
 
 def referral_summary(panel, answers):

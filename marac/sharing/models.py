@@ -31,7 +31,8 @@ class Category(Labelled):
 
 _C, _K = Category, AgencyKind
 # Default rules: which agency kinds see which categories. The panel manager sees everything on their
-# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
+# panel; everyone else with a role sees what their agency kind may. A referrer sees the referral as
+# they sent it (Case.sent_referral), not the panel's record of it.
 DEFAULT_RULES = {
     _K.POLICE: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST, _C.NARRATIVE},
     _K.IDVA: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.HEALTH, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST,

@@ -55,10 +55,10 @@ def panel_categories(panel, user):
 
 
 def visible_categories(case, user, by_panel=None):
-    """The categories of this case that the user may see (empty when none). Pass by_panel (from
+    """The categories of the panel's record of this case that the user may see by their role (empty
+    when none). Making the referral grants none of them: the referrer sees the referral as they sent
+    it (Case.sent_referral), and the record only as far as a role lets them. Pass by_panel (from
     panel_categories) when checking many cases of one panel, to read the rules once."""
-    if case.referrer_user_id == user.id:
-        return set(Category)
     return by_panel if by_panel is not None else panel_categories(case.panel, user)
 
 
