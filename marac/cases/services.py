@@ -147,9 +147,9 @@ def save_referral(actor, case, form, draft):
 def answers_to_edit(actor, case):
     """The answers an edit form starts from: the panel's record for its manager (and a draft), else
     the referral as the referrer sent it (Case.edits_record): a referrer never reads others' edits."""
-    if case.edits_record(actor) or case.sent_referral is None:
+    if case.edits_record(actor):
         return dict(case.referral or {})
-    return dict(case.sent_referral)
+    return dict(case.sent_referral or {})
 
 
 def save_answers(actor, case, answers, submit, expected_version=None, now=None):
@@ -160,8 +160,8 @@ def save_answers(actor, case, answers, submit, expected_version=None, now=None):
     old = case.referral or {}
     was_draft = case.status == CaseStatus.DRAFT
     sent = answers
-    if not was_draft and not case.edits_record(actor) and case.sent_referral is not None:
-        answers = _carry(old, case.sent_referral, sent)
+    if not was_draft and not case.edits_record(actor):
+        answers = _carry(old, case.sent_referral or {}, sent)
     changed = _changed_fields(old, answers)
     case.referral = answers
     if case.is_referrer(actor) and ((was_draft and submit) or case.status == CaseStatus.SUBMITTED):

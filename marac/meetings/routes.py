@@ -232,7 +232,7 @@ def research_grid(meeting_id):
 @bp.route("/agenda-items/<uuid:item_id>/research", methods=["GET", "POST"])
 @access("signed_in")
 def research(item_id):
-    """An agency's research for a listed case: recorded by its people, read by the manager."""
+    """An agency's research for a listed case: recorded by its people, read by the manager once shared."""
     item = get_or_404(AgendaItem, item_id)
     meeting = item.meeting
     require(item.can_research(current_user) if request.method == "POST" else item.can_view_research(current_user))

@@ -67,10 +67,6 @@ class PackBuild(UUIDPrimaryKey, Timestamps, db.Model):
         """The panel manager follows the build."""
         return self.meeting.can_manage(user)
 
-    def can_watch(self, user):
-        """The panel manager follows the build (can_view)."""
-        return self.can_view(user)
-
 
 class PackRender(UUIDPrimaryKey, db.Model):
     """One rendered pack of a meeting for one redaction profile: the PDF encrypted at rest, deleted
