@@ -218,8 +218,9 @@ def test_no_child_is_more_visible_or_updatable_than_its_parent(roles_world):
     assert all(len(roles) < len(users) for roles in seen.values()), seen
 
 
-def test_roots_grant_nothing_a_role_does_not(roles_world):
-    """The panel itself: nobody outside it (an agency not on it, without a role) may know of it."""
+def test_nobody_outside_the_panel_may_know_of_it(roles_world):
+    """The root every permission starts from: a user of an agency not on the panel, without a role
+    on it, may do nothing with it; everyone in the world above may know of it."""
     panel, users = roles_world["panel"], roles_world["users"]
     outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.OTHER))
     assert not any(getattr(panel, permission)(outsider) for permission in permissions(Panel))
