@@ -132,7 +132,8 @@ class PanelRoleFactory(Factory):
 
 class CaseFactory(Factory):
     """CaseFactory(panel=..., referrer=..., status=CaseStatus.SUBMITTED, referred_on=today, reference=..., **columns):
-    a case with a minimal referral and no people, referred by the referrer's agency."""
+    a case with a minimal referral and no people, referred by the referrer's agency; sent_referral is the
+    referral unless a draft."""
 
     class Meta:
         model = Case
@@ -151,6 +152,8 @@ class CaseFactory(Factory):
     risk_level = RiskLevel.HIGH
     risk_score = 15
     referral = factory.LazyFunction(lambda: {"referrer_name": "Rita Referrer-Test"})
+    # What the referrer sent, as a submission through the service records it (a draft has none yet).
+    sent_referral = factory.LazyAttribute(lambda o: None if o.status == CaseStatus.DRAFT else dict(o.referral))
 
 
 class MeetingFactory(Factory):

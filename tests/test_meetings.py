@@ -708,8 +708,11 @@ def test_research_visibility_before_and_after_sharing(app, client, world):
     assert shown(idva) == everything
     assert shown(other) == nothing
     assert shown(chair) == nothing
-    assert shown(client) == everything
+    # Internal until shared, for the panel manager too: not on the research page, not at the hearing.
+    assert shown(client) == nothing
     hearing = page_of(chair.get(f"/agenda-items/{item.id}/hearing"))
+    assert RESEARCH["to_share"] not in hearing and RESEARCH["relevant"] not in hearing
+    hearing = page_of(client.get(f"/agenda-items/{item.id}/hearing"))
     assert RESEARCH["to_share"] not in hearing and RESEARCH["relevant"] not in hearing
 
     page = follow(idva, post_form(idva, f"{research}/share", token_from=research))
@@ -767,10 +770,13 @@ def test_research_grid_shows_who_returned(app, client, world):
         return cells
 
     cells = grid()
-    assert cells[world.accepted.id] == {idva.short_name: "R", police.short_name: "N"}
+    # Before sharing, the manager learns that a return exists, not what it says (nothing held included).
+    assert cells[world.accepted.id] == {idva.short_name: "R", police.short_name: "R"}
     assert cells[quiet.id] == {idva.short_name: "–", police.short_name: "–"}
     follow(rep, post_form(rep, f"{research}/share", token_from=research))
-    assert grid()[world.accepted.id] == {idva.short_name: "RS", police.short_name: "N"}
+    assert grid()[world.accepted.id] == {idva.short_name: "RS", police.short_name: "R"}
+    follow(other, post_form(other, f"{research}/share", token_from=research))
+    assert grid()[world.accepted.id] == {idva.short_name: "RS", police.short_name: "NS"}
     assert rep.get(f"/meetings/{world.meeting.id}/research").status_code == 403
     nothing = db.session.execute(select(ResearchReturn).where(ResearchReturn.agency_id == police.id)).scalar_one()
     assert nothing.nothing_held and nothing.relevant is None

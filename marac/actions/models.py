@@ -10,7 +10,6 @@ from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
 from marac.core.enums import Labelled
 from marac.extensions import db
-from marac.panels.models import Role
 
 
 class ActionStatus(Labelled):
@@ -81,15 +80,21 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
         """The status in words."""
         return ActionStatus.label_of(self.status)
 
+    def can_view(self, user):
+        """An action is part of the panel's record of its case: whoever sees that (Case.can_view_record)
+        and the hearing it was agreed at (AgendaItem.can_view)."""
+        return self.case.can_view_record(user) and self.item.can_view(user)
+
     def can_update(self, user):
-        """The owner agency's people on the panel, and the manager."""
-        panel = self.case.panel
-        roles = panel.roles_of(user)
-        return Role.MANAGER in roles or (user.agency_id == self.owner_agency_id and bool(roles))
+        """Of those who see the action: the manager, and the owner agency's people on the panel (a
+        steering-group member of the owner agency sees no case, so neither opens nor updates it)."""
+        if not self.can_view(user):
+            return False
+        return self.case.panel.is_manager(user) or user.agency_id == self.owner_agency_id
 
     def can_chase(self, user):
         """Chasing the owner agency is the panel manager's."""
-        return self.case.panel.is_manager(user)
+        return self.can_view(user) and self.case.panel.is_manager(user)
 
     def rag(self, today):
         """Red: overdue; amber: due within 7 days; green: otherwise open; none once closed."""
@@ -115,3 +120,7 @@ class ActionUpdate(UUIDPrimaryKey, db.Model):
 
     action = relationship("Action", back_populates="updates")
     user = relationship("User")
+
+    def can_view(self, user):
+        """An entry of the action's history is seen with the action."""
+        return self.action.can_view(user)

@@ -1,21 +1,18 @@
 """Every write to an action: agreed at a hearing, reviewed at a later one, progress, completion and
 chases; and the lists of actions (the agency's, the manager's, a case's open ones)."""
 from sqlalchemy import case as sql_case
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
-from marac.cases.models import Case
+from marac.cases.models import Case, CaseStatus
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings import services as meetings
-from marac.panels.models import PanelRole, Role
-
-# Whoever works on a panel's cases in one of these roles sees their agency's actions on it.
-CASE_ROLES = (Role.MANAGER, Role.CHAIR, Role.REPRESENTATIVE)
+from marac.panels.models import PanelMember, PanelRole, Role
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -31,12 +28,16 @@ def _listed(stmt, status, page, per_page):
 
 
 def agency_actions(user, page, status=None, per_page=50):
-    """The user's agency's actions across the panels the user works on (as manager, chair or
-    representative): open ones first, the most overdue first. A user without such a role (a
-    steering-group member) sees none: actions are case information."""
-    panels = select(PanelRole.panel_id).where(PanelRole.user_id == user.id, PanelRole.role.in_(CASE_ROLES))
+    """The user's agency's actions across the panels whose cases the user sees (as manager or chair, or
+    as representative of a member agency: Action.can_view): open ones first, the most overdue first.
+    A user without such a role (a steering-group member) sees none: actions are case information."""
+    own_roles = select(PanelRole.panel_id).where(PanelRole.user_id == user.id)
+    panels = or_(
+        Case.panel_id.in_(own_roles.where(PanelRole.role.in_((Role.MANAGER, Role.CHAIR)))),
+        Case.panel_id.in_(own_roles.join(PanelMember, PanelMember.panel_id == PanelRole.panel_id)
+                          .where(PanelRole.role == Role.REPRESENTATIVE, PanelMember.agency_id == user.agency_id)))
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Action.owner_agency_id == user.agency_id, Case.panel_id.in_(panels))
+            .where(Action.owner_agency_id == user.agency_id, Case.status != CaseStatus.DRAFT, panels)
             .options(selectinload(Action.case).selectinload(Case.panel)))
     return _listed(stmt, status, page, per_page)
 

@@ -5,12 +5,13 @@ import uuid
 
 from flask import g
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField,
-                     TextAreaField)
+from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
+                     SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import questions
 from marac.cases.models import DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
+from marac.core.formatting import format_date
 from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
                               VersionField, WholeNumberField)
 from marac.panels.models import PanelKind
@@ -316,6 +317,74 @@ LISTS = {"perpetrators", "children", "persons_of_concern", "locations", "respond
 def referral_form(panel, **kwargs):
     """The referral form of the panel's kind."""
     return REFERRAL_FORMS[panel.kind](**kwargs)
+
+
+# How a referral's answers read back (referral_summary): the heading of each group of questions, the
+# name of a list's entries ("Perpetrator 2"), and the heading of a run of single questions by its first.
+SUMMARY_HEADINGS = {"victim": "The victim", "young_person": "The child or young person",
+                    "complainant": "The complainant or victim", "dash": "Risk checklist",
+                    "indicators": "Screening indicators", "vulnerability": "Victim vulnerability"}
+ENTRY_NAMES = {"perpetrators": "Perpetrator", "children": "Child in the household",
+               "persons_of_concern": "Person of concern", "respondents": "Respondent or perpetrator",
+               "locations": "Location"}
+RUN_HEADINGS = {"referrer_name": "The referral", "victim_aware": "Knowledge and consent",
+                "criterion": "Criterion, incident and police details", "exploitation_types": "Exploitation",
+                "concerns": "The concerns", "categories": "The behaviour",
+                "needs": "Needs, interventions and the behaviour"}
+NOT_GIVEN = "Not given"
+_NOT_ANSWERS = {"csrf_token", "version", "action", "add"}
+
+
+def _answer(field):
+    """One answer as people read it: labels for coded answers, dates written out."""
+    data = field.data
+    if isinstance(field, DateInputField):
+        return format_date(data) if data else NOT_GIVEN
+    if isinstance(field, BooleanField):
+        return "Yes" if data else "No"
+    if isinstance(field, SelectMultipleField):
+        labels = dict(field.choices)
+        return ", ".join(str(labels.get(value, value)) for value in data or ()) or "None chosen"
+    if isinstance(field, SelectField):
+        return str(dict(field.choices).get(data) or NOT_GIVEN) if data not in (None, "") else NOT_GIVEN
+    return NOT_GIVEN if data is None or data == "" else str(data)
+
+
+# Who someone is reads first, as on the referral form (a subject's form redeclares some of these).
+_FIRST = ("first_names", "last_name", "aliases", "date_of_birth")
+
+
+def _rows(form):
+    fields = sorted(form, key=lambda field: _FIRST.index(field.short_name) if field.short_name in _FIRST
+                    else len(_FIRST))
+    return [(field.label.text, _answer(field)) for field in fields]
+
+
+def referral_summary(panel, answers):
+    """A referral's answers as people read them, in the form's order: [(heading, [(question, answer)])]
+    for each run of single questions, each group (a person, the risk checklist) and each entry of a
+    list that holds an answer. Reads only `answers`: what it is given is all it shows."""
+    form = referral_form(panel, formdata=None, data=answers, meta={"csrf": False})
+    sections, run = [], None
+    for field in form:
+        if field.name in _NOT_ANSWERS:
+            continue
+        if isinstance(field, FormField):
+            sections.append((SUMMARY_HEADINGS.get(field.name, field.label.text), _rows(field.form)))
+            run = None
+        elif isinstance(field, FieldList):
+            name = ENTRY_NAMES.get(field.name, field.label.text)
+            entries = [rows for rows in (_rows(entry.form) for entry in field.entries)
+                       if any(answer not in (NOT_GIVEN, "No") for _, answer in rows)]
+            sections.extend((f"{name} {number}" if len(entries) > 1 else name, rows)
+                            for number, rows in enumerate(entries, start=1))
+            run = None
+        else:
+            if run is None or field.name in RUN_HEADINGS:
+                run = []
+                sections.append((RUN_HEADINGS.get(field.name, "Further answers"), run))
+            run.append((field.label.text, _answer(field)))
+    return sections
 
 
 class ScreeningForm(FlaskForm):

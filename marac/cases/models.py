@@ -145,8 +145,12 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     repeat_of_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("cases.id"))
     # Coded answers used for statistics and filters (exploitation types, ASB categories, needs, ...).
     codes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
-    # Every other answer of the referral form, encrypted as one value.
+    # Every other answer of the referral form, encrypted as one value: the panel's record, which the
+    # manager may edit once it is submitted.
     referral = Encrypted(dict)
+    # The referral as the referrer sent it (and as they edited it until screening): what a referrer
+    # without a role on the panel sees of the case. Written at submission, never by anyone else.
+    sent_referral = Encrypted(dict)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -159,15 +163,30 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
                            order_by="CaseParty.position")
     locations = relationship("CaseLocation", back_populates="case", cascade="all, delete-orphan")
 
-    def can_view(self, user):
-        """The referrer sees their referral; once submitted, whoever may see the panel's cases."""
-        if self.referrer_user_id == user.id:
-            return True
+    def is_referrer(self, user):
+        """Whether the user made this referral."""
+        return user is not None and self.referrer_user_id == getattr(user, "id", None)
+
+    def can_view_record(self, user):
+        """Whether the user sees the case as the panel holds it (edits, hearings, actions, research
+        included), as far as the sharing rules let their role: once submitted, whoever may see the
+        panel's cases. Making the referral grants none of it."""
         return self.status != CaseStatus.DRAFT and self.panel.can_list_cases(user)
+
+    def can_view_sent(self, user):
+        """Whether the user sees the referral as they sent it (Case.sent_referral; their draft before
+        that): the referrer, while they may know of the panel."""
+        return self.is_referrer(user) and self.panel.can_view(user)
+
+    def can_view(self, user):
+        """The case page: the referrer (their referral as sent), and whoever sees the panel's record."""
+        return self.panel.can_view(user) and (self.can_view_sent(user) or self.can_view_record(user))
 
     def can_edit(self, user):
         """The referrer until screening; the panel manager once submitted."""
-        if self.status in (CaseStatus.DRAFT, CaseStatus.SUBMITTED) and self.referrer_user_id == user.id:
+        if not self.can_view(user):
+            return False
+        if self.status in (CaseStatus.DRAFT, CaseStatus.SUBMITTED) and self.is_referrer(user):
             return True
         return self.status != CaseStatus.DRAFT and self.panel.is_manager(user)
 
@@ -181,9 +200,18 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         earlier = self.repeat_of
         return earlier if earlier is not None and earlier.can_view(user) else None
 
+    def edits_record(self, user):
+        """Whether the user's edit form starts from the panel's record (the manager's) rather than
+        from the referral as the user sent it (a referrer edits their own version until screening)."""
+        return self.status == CaseStatus.DRAFT or self.panel.is_manager(user)
+
     def can_screen(self, user):
         """The panel manager, while the referral awaits screening."""
-        return self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
+        return self.can_view(user) and self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
+
+    def can_view_sharing_log(self, user):
+        """What of the case was shown to whom: the panel manager."""
+        return self.can_view_record(user) and self.panel.is_manager(user)
 
     def derived(self, name, categories):
         """A derived value (DERIVED_FROM: a column, else a key of codes) for a viewer who may see
@@ -223,6 +251,11 @@ class CaseParty(UUIDPrimaryKey, db.Model):
     case = relationship("Case", back_populates="parties")
     person = relationship("Person", lazy="joined")
 
+    def can_view(self, user):
+        """The people of the panel's record (Case.can_view_record); the referrer sees whom they named
+        in the referral as sent instead."""
+        return self.case.can_view_record(user)
+
 
 class CaseLocation(UUIDPrimaryKey, db.Model):
     """A location of the case (each case has its own Location rows, built from its own answers)."""
@@ -236,6 +269,10 @@ class CaseLocation(UUIDPrimaryKey, db.Model):
 
     case = relationship("Case", back_populates="locations")
     location = relationship("Location", lazy="joined")
+
+    def can_view(self, user):
+        """The locations of the panel's record (Case.can_view_record), as for CaseParty."""
+        return self.case.can_view_record(user)
 
 
 class CaseChange(UUIDPrimaryKey, db.Model):
@@ -252,7 +289,14 @@ class CaseChange(UUIDPrimaryKey, db.Model):
     fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     old_values = Encrypted(dict)
 
+    case = relationship("Case")
     user = relationship("User")
+
+    def can_view(self, user):
+        """The case's history: whoever sees the panel's record; the referrer sees their own entries."""
+        if not self.case.can_view(user):
+            return False
+        return self.case.can_view_record(user) or self.user_id == user.id
 
 
 class ReferenceCounter(db.Model):

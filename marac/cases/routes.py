@@ -4,7 +4,7 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marac.cases import questions, services
-from marac.cases.forms import CaseFilterForm, ScreeningForm, SearchForm, referral_form
+from marac.cases.forms import CaseFilterForm, ScreeningForm, SearchForm, referral_form, referral_summary
 from marac.cases.models import Case, CaseStatus
 from marac.core.errors import render_error
 from marac.core.pagination import page_number
@@ -123,8 +123,8 @@ def edit(case_id):
     """Finish a draft, or edit a referral or case."""
     case = get_or_404(Case, case_id)
     require(case.can_edit(current_user))
-    return _referral(case.panel, case, _form(case.panel, dict(case.referral or {}, version=str(case.version))),
-                     saved=True)
+    return _referral(case.panel, case, _form(case.panel, dict(services.answers_to_edit(current_user, case),
+                                                              version=str(case.version))), saved=True)
 
 
 @bp.route("/referrals/mine")
@@ -172,8 +172,12 @@ def detail(case_id):
     case = get_or_404(Case, case_id)
     require(case.can_view(current_user))
     categories = services.record_view(current_user, case)
+    sent = services.referral_as_sent(current_user, case)
     return render_template("cases/detail.html", case=case, categories=categories, questions=questions,
-                           history=services.history_of(case), earlier=services.earlier_cases_for(current_user, case),
+                           sees_record=case.can_view_record(current_user),
+                           sent=None if sent is None else referral_summary(case.panel, sent),
+                           history=services.history_of(case, current_user),
+                           earlier=services.earlier_cases_for(current_user, case),
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            is_manager=case.panel.is_manager(current_user))
@@ -201,5 +205,5 @@ def screen(case_id):
 def sharing_log(case_id):
     """What of the case was shown to whom."""
     case = get_or_404(Case, case_id)
-    require(case.panel.is_manager(current_user))
+    require(case.can_view_sharing_log(current_user))
     return render_template("cases/sharing_log.html", case=case, pagination=records_for(case, page_number(request)))

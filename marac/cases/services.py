@@ -4,7 +4,9 @@ The referral's answers (Case.referral, encrypted) are the record of what was sai
 PersonName and Location rows are rebuilt from them at every save after submission, so that repeat
 detection and search can work through blind indexes without decrypting anything. Those rows belong to
 their case alone: no Person or Location is shared between cases (what one referrer typed never shows
-on another's case); cases naming the same person or address are linked by blind index only.
+on another's case); cases naming the same person or address are linked by blind index only. What the
+referrer sent (Case.sent_referral) is kept beside the record: it is what the referrer sees of the
+case, and what they edit until screening; their changes are carried into the record.
 """
 import datetime as dt
 
@@ -103,6 +105,24 @@ def _changed_fields(old, new, prefix=""):
     return changed
 
 
+def _carry(record, before, after):
+    """The record with the changes from `before` to `after` made to it: a group of answers (a person)
+    answer by answer, anything else (a list, a single answer) whole. So a referrer's edit of their own
+    version changes what they changed, and keeps what the manager changed elsewhere."""
+    carried = dict(record)
+    for key in set(before) | set(after):
+        old, new = before.get(key), after.get(key)
+        if old == new:
+            continue
+        if isinstance(old, dict) and isinstance(new, dict) and isinstance(carried.get(key), dict):
+            carried[key] = _carry(carried[key], old, new)
+        elif key in after:
+            carried[key] = new
+        else:
+            carried.pop(key, None)
+    return carried
+
+
 def _history(case, actor, action, fields=(), old_values=None):
     """Add an entry (ChangeAction) to the case's history."""
     change = CaseChange(case_id=case.id, user_id=actor.id if actor else None, at=utcnow(), action=action,
@@ -126,13 +146,28 @@ def save_referral(actor, case, form, draft):
                         expected_version=expected)
 
 
+def answers_to_edit(actor, case):
+    """The answers an edit form starts from: the panel's record for its manager (and a draft), else
+    the referral as the referrer sent it (Case.edits_record): a referrer never reads others' edits."""
+    if case.edits_record(actor):
+        return dict(case.referral or {})
+    return dict(case.sent_referral or {})
+
+
 def save_answers(actor, case, answers, submit, expected_version=None, now=None):
-    """save_referral for answers already in plain form (the demo data uses it directly)."""
+    """save_referral for answers already in plain form (the demo data uses it directly). The answers
+    are the record's, or, from a referrer editing before screening (answers_to_edit), their own
+    version: it becomes the referral as sent, and its changes are carried into the record."""
     check_version(case, expected_version)
     old = case.referral or {}
     was_draft = case.status == CaseStatus.DRAFT
+    sent = answers
+    if not was_draft and not case.edits_record(actor):
+        answers = _carry(old, case.sent_referral or {}, sent)
     changed = _changed_fields(old, answers)
     case.referral = answers
+    if case.is_referrer(actor) and ((was_draft and submit) or case.status == CaseStatus.SUBMITTED):
+        case.sent_referral = sent
     _derive(case, answers)
     submitting = was_draft and submit
     if submitting:
@@ -303,15 +338,26 @@ def screen(actor, case, decision, reason, confirm_repeat, expected_version):
 
 def record_view(actor, case):
     """Record that the actor opened the case page (audit event and sharing log); returns the
-    categories shown to them."""
-    return disclose(actor, [case], set(Category), action="case.viewed", target=case,
-                    purpose="case page viewed")[case.id]
+    categories of the panel's record shown to them (none to a referrer without a role, who sees their
+    referral as sent: every category of it, recorded too)."""
+    categories = visible_categories(case, actor) if case.can_view_record(actor) else set()
+    disclose(actor, [case], set(Category), action="case.viewed", target=case, purpose="case page viewed",
+             shown_of=lambda c: _shown_to(actor, c, categories))
+    return categories
+
+
+def _shown_to(actor, case, record_categories):
+    """What a page about the case shows the actor: the record's categories their role allows, and every
+    category of their referral as sent if they made it."""
+    return set(record_categories) | (set(Category) if case.can_view_sent(actor) else set())
 
 
 def record_form_view(actor, case, action="case.form_viewed", purpose="case form viewed"):
-    """Declare a page that shows the whole case on record to the actor (the referral form, screening):
-    the referrer and the manager, who see every category."""
-    return disclose(actor, [case], set(Category), action=action, target=case, purpose=purpose)[case.id]
+    """Declare a page that shows the case to someone who may edit or screen it: the manager (every
+    category) or the referrer (their referral as sent)."""
+    categories = visible_categories(case, actor) if case.can_view_record(actor) else set()
+    return disclose(actor, [case], set(Category), action=action, target=case, purpose=purpose,
+                    shown_of=lambda c: _shown_to(actor, c, categories))[case.id]
 
 
 def list_disclosed(actor, panel, cases, action, purpose, detail=None):
@@ -319,6 +365,16 @@ def list_disclosed(actor, panel, cases, action, purpose, detail=None):
     returns {case id: the categories shown}."""
     return disclose(actor, cases, {Category.IDENTITY, Category.RISK_CHECKLIST}, action=action, target=panel,
                     purpose=purpose, detail=detail)
+
+
+def referral_as_sent(actor, case):
+    """The referral as the actor sent it (their draft before they send it), for the referrer
+    (Case.can_view_sent); None for anyone else."""
+    if not case.can_view_sent(actor):
+        return None
+    if case.status == CaseStatus.DRAFT:
+        return case.referral or {}
+    return case.sent_referral or {}
 
 
 def referrals_of(actor, page, per_page=50):
@@ -408,7 +464,9 @@ def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, 
                                    detail={"by": by, "results": len(results)})
 
 
-def history_of(case):
-    """The case's history, newest first."""
-    return db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id)
-                              .order_by(CaseChange.at.desc())).scalars().all()
+def history_of(case, viewer=None):
+    """The case's history, newest first; only the entries the viewer may see (CaseChange.can_view)
+    when one is given."""
+    changes = db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id)
+                                 .order_by(CaseChange.at.desc())).scalars().all()
+    return [c for c in changes if viewer is None or c.can_view(viewer)]

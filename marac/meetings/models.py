@@ -116,6 +116,8 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
 
     def can_view(self, user):
         """Manager and chair always; representatives of member agencies once the agenda is published."""
+        if not self.panel.can_view(user):
+            return False
         roles = self.panel.roles_of(user)
         if roles & {Role.MANAGER, Role.CHAIR}:
             return True
@@ -123,11 +125,16 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
 
     def can_manage(self, user):
         """Schedule, build the agenda, finalise and amend the minutes: the panel manager."""
-        return self.panel.is_manager(user)
+        return self.can_view(user) and self.panel.is_manager(user)
 
     def can_run(self, user):
         """Run the meeting itself (register, hearings): the manager or the chair."""
-        return bool(self.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})
+        return self.can_view(user) and bool(self.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})
+
+    def can_view_register(self, user):
+        """The register and who agreed to confidentiality: those who run the meeting, and everyone
+        who sees the meeting once its minutes (which carry the register) are final."""
+        return self.can_run(user) or (self.can_view(user) and self.minutes_locked)
 
 
 class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
@@ -154,12 +161,29 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
     amendments = relationship("MinuteAmendment", back_populates="item", order_by="MinuteAmendment.at",
                               cascade="all, delete-orphan")
 
+    def can_view(self, user):
+        """A listed case is seen by those who see both the meeting and the panel's record of the case."""
+        return self.meeting.can_view(user) and self.case.can_view_record(user)
+
+    def can_manage(self, user):
+        """Order, unlist, and amend the minute of the item: the manager of its meeting."""
+        return self.can_view(user) and self.meeting.can_manage(user)
+
+    def can_hear(self, user):
+        """The hearing of the case (risk summary, minute, actions): the manager or chair running it."""
+        return self.can_view(user) and self.meeting.can_run(user)
+
     def can_research(self, user):
         """Representatives (and a chair) of a member agency record their agency's research once the
         agenda is published."""
         panel = self.meeting.panel
-        return (self.meeting.is_published and panel.is_member(user.agency_id)
+        return (self.can_view(user) and self.meeting.is_published and panel.is_member(user.agency_id)
                 and bool(panel.roles_of(user) & {Role.REPRESENTATIVE, Role.CHAIR}))
+
+    def can_view_research(self, user):
+        """The research page of the item: those who research it, and the manager (who reads what is
+        shared)."""
+        return self.can_research(user) or self.can_manage(user)
 
 
 class Attendance(UUIDPrimaryKey, db.Model):
@@ -176,6 +200,10 @@ class Attendance(UUIDPrimaryKey, db.Model):
 
     meeting = relationship("Meeting", back_populates="attendances")
     agency = relationship("Agency", lazy="joined")
+
+    def can_view(self, user):
+        """A line of the register (Meeting.can_view_register)."""
+        return self.meeting.can_view_register(user)
 
 
 class Attendee(UUIDPrimaryKey, Timestamps, db.Model):
@@ -194,10 +222,19 @@ class Attendee(UUIDPrimaryKey, Timestamps, db.Model):
     meeting = relationship("Meeting", back_populates="attendees")
     agency = relationship("Agency", lazy="joined")
 
+    def can_view(self, user):
+        """Someone on the register (Meeting.can_view_register)."""
+        return self.meeting.can_view_register(user)
+
+    def can_update(self, user):
+        """Record their confidentiality agreement: whoever runs the meeting."""
+        return self.can_view(user) and self.meeting.can_run(user)
+
 
 class ResearchReturn(UUIDPrimaryKey, Timestamps, db.Model):
-    """An agency's research for one listed case. Visible to that agency only until marked shared;
-    what is held but not shared, and why, stays visible to that agency and the manager only."""
+    """An agency's research for one listed case. Visible to that agency only until marked shared (to
+    the panel manager neither); what is held but not shared, and why, stays visible to that agency and
+    the manager only."""
 
     __tablename__ = "research_returns"
     __table_args__ = (UniqueConstraint("agenda_item_id", "agency_id"),)
@@ -221,6 +258,24 @@ class ResearchReturn(UUIDPrimaryKey, Timestamps, db.Model):
     item = relationship("AgendaItem", back_populates="returns")
     agency = relationship("Agency", lazy="joined")
 
+    def is_ours(self, user):
+        """Whether the return is the user's agency's."""
+        return self.agency_id == user.agency_id
+
+    def can_view(self, user):
+        """Its agency's people who see the item; once shared, everyone who sees the item. Unshared,
+        it is internal to the agency: the panel manager does not read it either."""
+        return self.item.can_view(user) and (self.is_ours(user) or self.is_shared)
+
+    def can_view_withheld(self, user):
+        """What the agency holds but does not share, and why: its agency, and the panel manager once
+        the return is shared."""
+        return self.can_view(user) and (self.is_ours(user) or self.item.meeting.panel.is_manager(user))
+
+    def can_update(self, user):
+        """Its agency's researchers (AgendaItem.can_research)."""
+        return self.can_view(user) and self.is_ours(user) and self.item.can_research(user)
+
 
 class MinuteAmendment(UUIDPrimaryKey, db.Model):
     """A correction to finalised minutes: the earlier text and the reason stay, encrypted."""
@@ -236,3 +291,7 @@ class MinuteAmendment(UUIDPrimaryKey, db.Model):
 
     item = relationship("AgendaItem", back_populates="amendments")
     user = relationship("User")
+
+    def can_view(self, user):
+        """The earlier text and the reason: the manager who amends the minutes."""
+        return self.item.can_manage(user)

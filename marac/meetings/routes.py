@@ -158,6 +158,7 @@ def agenda(meeting_id):
 def list_case(meeting_id, case_id):
     """List a waiting case on the agenda."""
     meeting, case = _managed_meeting(meeting_id), get_or_404(Case, case_id)
+    require(case.can_view(current_user))
     _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
@@ -165,7 +166,7 @@ def list_case(meeting_id, case_id):
 def _managed_item(item_id):
     """The agenda item, for the manager of its meeting (404, 403)."""
     item = get_or_404(AgendaItem, item_id)
-    require(item.meeting.can_manage(current_user))
+    require(item.can_manage(current_user))
     return item
 
 
@@ -233,11 +234,10 @@ def research_grid(meeting_id):
 @bp.route("/agenda-items/<uuid:item_id>/research", methods=["GET", "POST"])
 @access("signed_in")
 def research(item_id):
-    """An agency's research for a listed case: recorded by its people, read by the manager."""
+    """An agency's research for a listed case: recorded by its people, read by the manager once shared."""
     item = get_or_404(AgendaItem, item_id)
     meeting = item.meeting
-    is_manager = meeting.can_manage(current_user)
-    require(item.can_research(current_user) or (is_manager and request.method == "GET"))
+    require(item.can_research(current_user) if request.method == "POST" else item.can_view_research(current_user))
     mine = services.return_of(item, current_user.agency_id)
     form = ResearchForm(obj=mine if request.method == "GET" else None)
     if request.method == "GET":
@@ -247,12 +247,11 @@ def research(item_id):
                                                form.version.data or None, form=form):
         flash("Research saved. It stays visible to your agency only until you share it.")
         return redirect(url_for("meetings.research", item_id=item.id))
-    others = [r for r in services.visible_returns(item, current_user, is_manager)
-              if r.agency_id != current_user.agency_id]
+    others = [r for r in services.visible_returns(item, current_user) if not r.is_ours(current_user)]
     categories = disclose(current_user, [item.case], {Category.IDENTITY}, action="research.viewed", target=item,
                           purpose="research page viewed")[item.case_id]
     return render_template("meetings/research.html", item=item, meeting=meeting, form=form, mine=mine,
-                           others=others, is_manager=is_manager, shows_identity="identity" in categories,
+                           others=others, shows_identity="identity" in categories,
                            can_edit=item.can_research(current_user) and not services.why_research_closed(meeting))
 
 
@@ -333,7 +332,8 @@ def record_attendance(meeting_id):
 def agree_confidentiality(attendee_id):
     """Record an attendee's agreement to the confidentiality statement."""
     attendee = get_or_404(Attendee, attendee_id)
-    meeting = _run_meeting(attendee.meeting_id)
+    require(attendee.can_update(current_user))
+    meeting = attendee.meeting
     _button_step(services.agree_confidentiality, meeting, attendee)
     return _to_register(meeting)
 
@@ -355,7 +355,7 @@ def _hearing_page(item, form, new_action):
                           purpose="hearing page viewed")[item.case_id]
     return render_template("meetings/hearing.html", item=item, meeting=meeting, form=form, action_form=new_action,
                            locked=services.why_hearing_locked(meeting), blockers=services.discussion_blockers(meeting),
-                           returns=services.visible_returns(item, current_user, meeting.can_manage(current_user)),
+                           returns=services.visible_returns(item, current_user),
                            agreed=actions.actions_agreed_at(item),
                            categories=categories)
 
@@ -363,7 +363,7 @@ def _hearing_page(item, form, new_action):
 def _hearing_of(item_id):
     """The agenda item, for the manager or chair of its meeting (404, 403)."""
     item = get_or_404(AgendaItem, item_id)
-    require(item.meeting.can_run(current_user))
+    require(item.can_hear(current_user))
     return item
 
 

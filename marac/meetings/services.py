@@ -313,11 +313,10 @@ def share_return(actor, item):
            recipient_agency_id=None, purpose=research.lawful_basis)
 
 
-def visible_returns(item, user, is_manager):
-    """Returns the user may read: their own agency's, and others' once shared. The manager sees all."""
-    if is_manager:
-        return list(item.returns)
-    return [r for r in item.returns if r.agency_id == user.agency_id or r.is_shared]
+def visible_returns(item, user):
+    """The returns the user may read (ResearchReturn.can_view): their own agency's, and others' once
+    shared. An unshared return is its agency's alone, the panel manager's neither."""
+    return [r for r in item.returns if r.can_view(user)]
 
 
 def research_grid(meeting):

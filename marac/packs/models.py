@@ -63,7 +63,7 @@ class PackBuild(UUIDPrimaryKey, Timestamps, db.Model):
         return 100 if self.is_finished and self.status == BuildStatus.DONE else (
             int(100 * self.done / self.total) if self.total else 0)
 
-    def can_watch(self, user):
+    def can_view(self, user):
         """The panel manager follows the build."""
         return self.meeting.can_manage(user)
 
@@ -110,6 +110,16 @@ class PackRender(UUIDPrimaryKey, db.Model):
         """The kind of pack in words."""
         return PackKind.label_of(self.kind)
 
+    def can_view(self, user):
+        """The manager (who builds every profile's pack); else whoever sees the meeting and is entitled
+        to this render's profile (packs.services.entitled_profile: full for the chair, their agency's
+        for a representative of a member agency)."""
+        from marac.packs.services import entitled_profile  # services build on these models
+
+        if self.meeting.can_manage(user):
+            return True
+        return self.meeting.can_view(user) and entitled_profile(user, self.meeting) == self.profile
+
 
 class PackIssue(UUIDPrimaryKey, db.Model):
     """One download: a copy of a render stamped for one person of one agency, traceable by its public
@@ -128,3 +138,8 @@ class PackIssue(UUIDPrimaryKey, db.Model):
     render = relationship("PackRender")
     agency = relationship("Agency", lazy="joined")
     user = relationship("User", lazy="joined")
+
+    def can_view(self, user):
+        """A copy handed out: the manager's circulation record, and the person it was handed to while
+        they may still have the render."""
+        return self.render.can_view(user) and (self.render.meeting.can_manage(user) or self.user_id == user.id)

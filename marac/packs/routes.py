@@ -43,7 +43,7 @@ def build(meeting_id):
 def build_status(build_id):
     """How far a build is, per recipient; the page refreshes itself until the build has finished."""
     pack_build = get_or_404(PackBuild, build_id)
-    require(pack_build.can_watch(current_user))
+    require(pack_build.can_view(current_user))
     return render_template("packs/build.html", build=pack_build, meeting=pack_build.meeting,
                            rows=services.build_progress(pack_build))
 
@@ -59,6 +59,7 @@ def download(meeting_id, kind):
     render = services.pack_for(current_user, meeting, kind)
     if render is None:
         abort(404)
+    require(render.can_view(current_user))
     outcome = attempt(services.issue_pack, current_user, render)
     if not outcome:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))

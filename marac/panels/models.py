@@ -91,13 +91,20 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
             return set()
         return {r.role for r in self.roles if r.user_id == user.id}
 
+    def can_view(self, user):
+        """Who may know of the panel at all: administrators, anyone with a role on it, and the people
+        of its member agencies (who may refer to it). Everything of the panel starts from this."""
+        if user is None or not getattr(user, "is_authenticated", False):
+            return False
+        return user.is_admin or bool(self.roles_of(user)) or self.is_member(user.agency_id)
+
     def can_view_overview(self, user):
         """Anyone with a role on the panel sees its membership; administrators manage it."""
-        return bool(self.roles_of(user)) or user.is_admin
+        return self.can_view(user) and (bool(self.roles_of(user)) or user.is_admin)
 
     def can_manage(self, user):
         """Administrators manage a panel's settings, members and roles."""
-        return user.is_authenticated and user.is_admin
+        return self.can_view(user) and user.is_admin
 
     def is_member(self, agency_id):
         """Whether the agency sits on this panel."""
@@ -105,11 +112,14 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
 
     def can_refer(self, user):
         """Any user of a member agency may refer to an active panel."""
-        return self.is_active and (self.is_member(user.agency_id) or Role.MANAGER in self.roles_of(user))
+        return self.can_view(user) and self.is_active and (
+            self.is_member(user.agency_id) or Role.MANAGER in self.roles_of(user))
 
     def can_list_cases(self, user):
         """Manager and chair; representatives while their agency sits on the panel. Not steering
         group members (statistics only) and not administrators without a role."""
+        if not self.can_view(user):
+            return False
         roles = self.roles_of(user)
         return bool(roles & {Role.MANAGER, Role.CHAIR}) or (Role.REPRESENTATIVE in roles and self.is_member(user.agency_id))
 
@@ -131,6 +141,10 @@ class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):
     panel = relationship("Panel", back_populates="members")
     agency = relationship("Agency", lazy="joined")
 
+    def can_view(self, user):
+        """The membership is shown where the panel's membership is (Panel.can_view_overview)."""
+        return self.panel.can_view_overview(user)
+
 
 class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     """A role (Role) a user holds on a panel."""
@@ -150,3 +164,7 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     def role_label(self):
         """The role in words."""
         return Role.label_of(self.role)
+
+    def can_view(self, user):
+        """The role is shown where the panel's membership is (Panel.can_view_overview)."""
+        return self.panel.can_view_overview(user)

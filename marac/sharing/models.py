@@ -52,7 +52,8 @@ WITHHELD = Withheld()
 
 _C, _K = Category, AgencyKind
 # Default rules: which agency kinds see which categories. The panel manager sees everything on their
-# panel; a referrer sees the referrals they made; everyone else sees what their agency kind may.
+# panel; everyone else with a role sees what their agency kind may. A referrer sees the referral as
+# they sent it (Case.sent_referral), not the panel's record of it.
 DEFAULT_RULES = {
     _K.POLICE: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST, _C.NARRATIVE},
     _K.IDVA: {_C.IDENTITY, _C.CONTACT, _C.CHILDREN, _C.HEALTH, _C.CRIMINAL_JUSTICE, _C.RISK_CHECKLIST,
@@ -82,6 +83,12 @@ class SharingRule(UUIDPrimaryKey, db.Model):
     category: Mapped[str] = mapped_column(String(24), nullable=False)
     is_allowed: Mapped[bool] = mapped_column(Boolean, nullable=False)
 
+    panel = relationship("Panel")
+
+    def can_view(self, user):
+        """The panel's rules are read and set by its manager."""
+        return self.panel.can_view(user) and self.panel.is_manager(user)
+
 
 class SharingRecord(UUIDPrimaryKey, db.Model):
     """A business record users can read: this category of this case was shown to this agency's user."""
@@ -97,5 +104,10 @@ class SharingRecord(UUIDPrimaryKey, db.Model):
     purpose: Mapped[str] = mapped_column(String(64), nullable=False)
     lawful_basis: Mapped[str] = mapped_column(String(300), nullable=False)
 
+    case = relationship("Case")
     agency = relationship("Agency")
     user = relationship("User")
+
+    def can_view(self, user):
+        """The sharing log of a case (Case.can_view_sharing_log)."""
+        return self.case.can_view_sharing_log(user)

@@ -55,10 +55,10 @@ def panel_categories(panel, user):
 
 
 def visible_categories(case, user, by_panel=None):
-    """The categories of this case that the user may see (empty when none). Pass by_panel (from
+    """The categories of the panel's record of this case that the user may see by their role (empty
+    when none). Making the referral grants none of them: the referrer sees the referral as they sent
+    it (Case.sent_referral), and the record only as far as a role lets them. Pass by_panel (from
     panel_categories) when checking many cases of one panel, to read the rules once."""
-    if case.referrer_user_id == user.id:
-        return set(Category)
     return by_panel if by_panel is not None else panel_categories(case.panel, user)
 
 
@@ -68,14 +68,15 @@ def _sharing_records(case, user, categories, purpose, now):
             for category in sorted(categories)]
 
 
-def disclose(actor, cases, shows, *, action, target=None, purpose, detail=None):
+def disclose(actor, cases, shows, *, action, target=None, purpose, detail=None, shown_of=None):
     """Declare what a view shows: of each case, the categories in `shows` that the actor may see.
 
     Writes a sharing record per case and category shown (its purpose: what was viewed) and one audit
     event for the view (`action` on `target`, naming the cases and categories, under the panel's
     lawful basis, with `detail` added), which also declares the disclosure for the request
     (core.disclosure). One INSERT per table, however many cases. Returns {case id: categories shown},
-    for the template to honour.
+    for the template to honour. `shown_of(case)`, when given, says what is shown instead (a referrer's
+    page shows their referral as sent, beyond what the rules let their role see).
     """
     by_panel, shown, records, now = {}, {}, [], utcnow()
     for case in cases:
@@ -83,7 +84,8 @@ def disclose(actor, cases, shows, *, action, target=None, purpose, detail=None):
             continue
         if case.panel_id not in by_panel:
             by_panel[case.panel_id] = panel_categories(case.panel, actor)
-        shown[case.id] = set(shows) & visible_categories(case, actor, by_panel[case.panel_id])
+        shown[case.id] = (shown_of(case) if shown_of else
+                          set(shows) & visible_categories(case, actor, by_panel[case.panel_id]))
         records += _sharing_records(case, actor, shown[case.id], purpose, now)
     db.session.add_all(records)
     bases = {case.panel.lawful_basis for case in cases}

@@ -18,7 +18,7 @@ Downgrade leaves the data as it is: the earlier code reads per-case rows correct
 reusing them for new referrals), and re-merging rows would bring back the very disclosure this
 revision removes; which rows were shared is not kept anywhere to merge them back from.
 
-Revision ID: 20261126_0007_case_owned_records
+Revision ID: 20261126_0008
 Revises: 20261126_0004 (chained after 20261126_0004 on its own branch so that it can be tested
 alone; chain it on 20261126_0006_encrypt_names when the branches are merged)
 Create Date: 2026-11-26
@@ -28,8 +28,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '20261126_0007_case_owned_records'
-down_revision = '20261126_0004'
+revision = '20261126_0008'
+down_revision = '20261126_0007'
 branch_labels = None
 depends_on = None
 
