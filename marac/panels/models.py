@@ -150,3 +150,8 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     def role_label(self):
         """The role in words."""
         return Role.label_of(self.role)
+
+    @property
+    def is_manager(self):
+        """Whether this is a manager's role (users ask it through User.panel_roles)."""
+        return self.role == Role.MANAGER
