@@ -78,6 +78,17 @@ def test_user_validation(admin_client, world):
     assert "Another user already has this email address" in duplicate.get_data(as_text=True)
 
 
+def test_control_characters_in_a_user_are_refused_with_a_message(admin_client, world):
+    response = post_form(admin_client, "/admin/users/new", {
+        "full_name": "Nul\x00Name", "email": "nul\x00@example.org", "job_title": "Tab\tbed",
+        "agency_id": str(world.agencies.idva.id)})
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "Full name must not contain control characters" in text and "Job title must not contain control" in text
+    assert "Enter an email address in the correct format" in text
+    assert row_count(User, User.full_name.like("Nul%")) == 0
+
+
 def test_deactivate_asks_for_confirmation_first(admin_client, world):
     target = world.users["chair"]
     page = admin_client.get(f"/admin/users/{target.id}/deactivate")

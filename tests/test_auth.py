@@ -74,6 +74,13 @@ def test_the_dummy_hash_is_made_once_with_the_real_parameters(app):
     assert not passwords.needs_rehash(passwords.dummy_hash())  # the parameters real hashes have
 
 
+def test_an_email_no_account_can_have_is_an_ordinary_failure(client):
+    """A NUL (which PostgreSQL refuses in any query) finds no account, with the usual answer, not a 500."""
+    for email in ("a\x00b@example.org", "\x00"):
+        assert _failure_page(post_form(client, "/sign-in", {"email": email, "password": "wrong-password-x"})) == (
+            200, True)
+
+
 def test_failed_sign_ins_are_audited_without_the_email(client):
     post_form(client, "/sign-in", {"email": "fake.person@example.test", "password": "wrong-password-1"})
     [event] = audit_events("auth.sign_in_failed")
