@@ -265,6 +265,18 @@ def test_a_rejected_request_changes_nothing(app, admin_client, world):
     assert "Rejected by" in page_text(other.get("/admin/approvals/"))
 
 
+def test_a_request_that_can_no_longer_be_done_is_not_approved(app, admin_client, world):
+    me = world.users["admin"]
+    post_form(admin_client, f"/admin/panels/{world.panel.id}/roles/new", {"user_id": str(me.id), "role": Role.CHAIR})
+    [approval] = pending_requests()
+    other = signed_in(app, second_admin(world))
+    post_form(other, f"/admin/panels/{world.panel.id}/roles/new", {"user_id": str(me.id), "role": Role.CHAIR})
+    refused = post_form(other, f"/admin/approvals/{approval.id}/approve")
+    assert "This can no longer be done: this user already holds that role" in page_text(refused)
+    assert fresh(ApprovalRequest, approval.id).is_pending and not audit_events("approval.approved")
+    assert row_count(PanelRole, PanelRole.user_id == me.id, PanelRole.role == Role.CHAIR) == 1
+
+
 def test_giving_someone_else_a_role_is_immediate(admin_client, world):
     outsider = UserFactory(agency=world.agencies.police)
     assert post_form(admin_client, f"/admin/panels/{world.panel.id}/roles/new",

@@ -1,5 +1,6 @@
 """Approvals: an administrator's request for an act that a second administrator must approve (giving
-oneself a panel role; resetting an administrator's or a panel manager's password or authenticator).
+oneself a panel role; giving administrator access; resetting an administrator's or a panel manager's
+password or authenticator).
 
 Revision ID: 20261126_0005_approvals
 Revises: 20261126_0004
