@@ -44,6 +44,16 @@ def read_secret(name):
     return None
 
 
+def trusted_proxies(default=0):
+    """MARAC_TRUSTED_PROXIES: how many reverse proxies to trust for the client address, a whole number."""
+    value = os.environ.get("MARAC_TRUSTED_PROXIES", "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()):
+        raise ConfigError("MARAC_TRUSTED_PROXIES must be a whole number of proxies, like 1 (0 trusts none)")
+    return int(value)
+
+
 def new_key_b64():
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
@@ -83,9 +93,15 @@ class BaseConfig:
     # Processes that render a meeting's packs side by side (1: in the job's own process).
     PACKS_RENDER_PROCESSES = env_int("MARAC_PACKS_RENDER_PROCESSES", min(2, os.cpu_count() or 1))
     RATELIMIT_HEADERS_ENABLED = False
-    # Failed sign-ins allowed in a moving window, per client address and per account.
+    RATELIMIT_STRATEGY = "moving-window"
+    # Failed sign-ins allowed in a moving window, per client address, per account, and per known
+    # browser of an account (marac/auth/throttle.py says how they combine).
     SIGN_IN_LIMIT_PER_ADDRESS = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ADDRESS", "30 per 15 minutes")
     SIGN_IN_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
+    SIGN_IN_LIMIT_PER_DEVICE = os.environ.get("MARAC_SIGN_IN_LIMIT_PER_DEVICE", "10 per 15 minutes")
+    # Reverse proxies in front of the app that each append to X-Forwarded-For (and set -Proto); read
+    # from MARAC_TRUSTED_PROXIES by load(). 0 trusts no such header: the address is the connection's.
+    TRUSTED_PROXIES = 0
     MFA_LIMIT_PER_ACCOUNT = os.environ.get("MARAC_MFA_LIMIT_PER_ACCOUNT", "5 per 15 minutes")
     # Referrals one user may send in a moving window: each runs the repeat check, so probing is slow.
     REFERRAL_SUBMISSION_LIMIT = os.environ.get("MARAC_REFERRAL_SUBMISSION_LIMIT", "20 per hour")
@@ -105,6 +121,7 @@ class BaseConfig:
             settings["RATELIMIT_STORAGE_URI"] = settings["REDIS_URL"]
         else:
             settings["RATELIMIT_STORAGE_URI"] = "memory://"
+        settings["TRUSTED_PROXIES"] = trusted_proxies(settings["TRUSTED_PROXIES"])
         return settings
 
 

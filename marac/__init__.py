@@ -15,6 +15,7 @@ def create_app(config=None, overrides=None):
     config = config or config_from_environment()
     app.config.from_mapping(config.load())
     app.config.update(overrides or {})
+    register_proxies(app)
     import marac.models  # noqa: F401  (every table on the metadata)
     from sqlalchemy.orm import configure_mappers
 
@@ -27,6 +28,17 @@ def create_app(config=None, overrides=None):
     register_cli(app)
     configure_logging(app)
     return app
+
+
+def register_proxies(app):
+    """Behind TRUSTED_PROXIES reverse proxies, take the client address and scheme from the last that
+    many X-Forwarded-For / X-Forwarded-Proto entries (werkzeug's ProxyFix). With 0, the default, the
+    headers are ignored: a client cannot choose the address that sign-in limits and the audit see."""
+    count = app.config["TRUSTED_PROXIES"]
+    if count:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
 def register_extensions(app):

@@ -4,7 +4,7 @@ from marac.audit.models import AuditChainHead, AuditEvent  # noqa: F401
 from marac.auth.models import UserSession  # noqa: F401
 from marac.keys.models import DataKey  # noqa: F401
 from marac.panels.models import Panel, PanelMember, PanelRole  # noqa: F401
-from marac.users.models import User  # noqa: F401
+from marac.users.models import ApprovalRequest, User  # noqa: F401
 from marac.cases.models import Case, CaseChange, CaseLocation, CaseParty, ReferenceCounter  # noqa: F401
 from marac.people.models import Location, Person, PersonName  # noqa: F401
 from marac.sharing.models import SharingRecord, SharingRule  # noqa: F401

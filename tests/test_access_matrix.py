@@ -52,6 +52,18 @@ def agenda_build_of(world):
     return world.agenda_build
 
 
+def approval_of(world):
+    """A request by the world's admin, waiting for another administrator's approval (made on first use)."""
+    from marac.extensions import db
+    from marac.users.models import ApprovalKind
+    from marac.users.services import request_approval
+
+    if not hasattr(world, "approval"):
+        world.approval = request_approval(world.users["admin"], ApprovalKind.MFA_RESET, world.users["manager"]).id
+        db.session.commit()
+    return world.approval
+
+
 # Packs: the manager and the chair get the full pack, a representative their member agency's.
 PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
                    for kind in KINDS}
@@ -91,6 +103,9 @@ MATRIX = {
     "panels.add_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/new", admin_only()),
     "panels.remove_role": ("GET", lambda w: f"/admin/panels/{w.panel.id}/roles/{w.roles['chair'].id}/remove",
                            admin_only()),
+    "panels.approvals": ("GET", lambda w: "/admin/approvals/", admin_only()),
+    "panels.approve": ("GET", lambda w: f"/admin/approvals/{approval_of(w)}/approve", admin_only()),
+    "panels.reject": ("GET", lambda w: f"/admin/approvals/{approval_of(w)}/reject", admin_only()),
     # Any user of a member agency may refer; the manager too. The admin's and the steering member's
     # agency (the council) does not sit on this panel.
     "cases.refer": ("GET", lambda w: f"/panels/{w.panel.id}/referrals/new",

@@ -6,9 +6,10 @@ from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditEvent
 from marac.extensions import db
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
-from marac.users.models import User
+from marac.users.models import ApprovalKind, ApprovalRequest, ApprovalStatus, User
 from tests.factories import UserFactory
-from tests.helpers import PASSWORD, audit_events, page_text, post_form, sign_in, signed_in, text_by_id
+from tests.helpers import (PASSWORD, audit_events, fresh, page_text, post_form, row_count, sign_in, signed_in, soup,
+                           text_by_id)
 
 
 @pytest.fixture
@@ -75,6 +76,17 @@ def test_user_validation(admin_client, world):
         "full_name": "Someone Else", "email": world.users["chair"].email.upper(),
         "agency_id": str(world.agencies.idva.id)})
     assert "Another user already has this email address" in duplicate.get_data(as_text=True)
+
+
+def test_control_characters_in_a_user_are_refused_with_a_message(admin_client, world):
+    response = post_form(admin_client, "/admin/users/new", {
+        "full_name": "Nul\x00Name", "email": "nul\x00@example.org", "job_title": "Tab\tbed",
+        "agency_id": str(world.agencies.idva.id)})
+    text = page_text(response)
+    assert response.status_code == 200
+    assert "Full name must not contain control characters" in text and "Job title must not contain control" in text
+    assert "Enter an email address in the correct format" in text
+    assert row_count(User, User.full_name.like("Nul%")) == 0
 
 
 def test_deactivate_asks_for_confirmation_first(admin_client, world):
@@ -190,3 +202,165 @@ def test_demo_seed_is_idempotent(app):
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     assert admin.is_admin and not admin.must_change_password
     assert PASSWORD not in admin.password_hash
+
+
+# --- acts that wait for a second administrator ----------------------------------------------------
+
+def second_admin(world):
+    """Another active administrator, of the world's council."""
+    return UserFactory(agency=world.agencies.council, is_admin=True)
+
+
+def pending_requests():
+    return db.session.execute(select(ApprovalRequest).where(
+        ApprovalRequest.status == ApprovalStatus.PENDING)).scalars().all()
+
+
+def test_giving_oneself_a_panel_role_waits_for_another_administrator(app, admin_client, world):
+    me, panel = world.users["admin"], world.panel
+    assert admin_client.get(f"/panels/{panel.id}/cases").status_code == 403
+    response = post_form(admin_client, f"/admin/panels/{panel.id}/roles/new",
+                         {"user_id": str(me.id), "role": Role.MANAGER})
+    assert response.status_code == 302
+    assert "needs another administrator's approval" in page_text(admin_client.get(response.headers["Location"]))
+    assert row_count(PanelRole, PanelRole.user_id == me.id) == 0
+    assert admin_client.get(f"/panels/{panel.id}/cases").status_code == 403
+    [approval] = pending_requests()
+    [requested] = audit_events("approval.requested", approval.id)
+    assert requested.actor_user_id == me.id and requested.detail["kind"] == ApprovalKind.PANEL_ROLE
+
+    # The requester cannot approve it: the page says so and a POST is refused.
+    page = admin_client.get(f"/admin/approvals/{approval.id}/approve")
+    assert "another administrator must approve" in page_text(page) and not soup(page).select("main form button")
+    refused = post_form(admin_client, f"/admin/approvals/{approval.id}/approve", token_from="/admin/approvals/")
+    assert "another administrator must approve" in page_text(refused)
+    assert row_count(PanelRole, PanelRole.user_id == me.id) == 0 and not audit_events("approval.approved")
+
+    # Another administrator sees it waiting and approves it: then, and only then, the role is given.
+    other = signed_in(app, second_admin(world))
+    listed = other.get("/admin/approvals/")
+    assert f"Give {me.full_name} (the requester) the role Panel manager on {panel.name}" in page_text(listed)
+    assert post_form(other, f"/admin/approvals/{approval.id}/approve").status_code == 302
+    assert row_count(PanelRole, PanelRole.user_id == me.id, PanelRole.role == Role.MANAGER) == 1
+    assert admin_client.get(f"/panels/{panel.id}/cases").status_code == 200
+    [approved] = audit_events("approval.approved", approval.id)
+    [added] = [e for e in audit_events("panel.role_added", panel.id) if e.detail.get("approval_id")]
+    assert approved.actor_user_id != me.id
+    assert added.actor_user_id == me.id and added.detail["approval_id"] == str(approval.id)
+    # Decided once: a second approval is refused.
+    again = post_form(other, f"/admin/approvals/{approval.id}/approve", token_from="/admin/approvals/")
+    assert "already been approved or rejected" in page_text(again)
+
+
+def test_a_rejected_request_changes_nothing(app, admin_client, world):
+    me = world.users["admin"]
+    post_form(admin_client, f"/admin/panels/{world.panel.id}/roles/new", {"user_id": str(me.id), "role": Role.CHAIR})
+    [approval] = pending_requests()
+    other = signed_in(app, second_admin(world))
+    assert "Reject this request?" in page_text(other.get(f"/admin/approvals/{approval.id}/reject"))
+    assert post_form(other, f"/admin/approvals/{approval.id}/reject").status_code == 302
+    assert row_count(PanelRole, PanelRole.user_id == me.id) == 0
+    assert fresh(ApprovalRequest, approval.id).status == ApprovalStatus.REJECTED
+    assert audit_events("approval.rejected", approval.id)
+    assert "Rejected by" in page_text(other.get("/admin/approvals/"))
+
+
+def test_a_request_that_can_no_longer_be_done_is_not_approved(app, admin_client, world):
+    me = world.users["admin"]
+    post_form(admin_client, f"/admin/panels/{world.panel.id}/roles/new", {"user_id": str(me.id), "role": Role.CHAIR})
+    [approval] = pending_requests()
+    other = signed_in(app, second_admin(world))
+    post_form(other, f"/admin/panels/{world.panel.id}/roles/new", {"user_id": str(me.id), "role": Role.CHAIR})
+    refused = post_form(other, f"/admin/approvals/{approval.id}/approve")
+    assert "This can no longer be done: this user already holds that role" in page_text(refused)
+    assert fresh(ApprovalRequest, approval.id).is_pending and not audit_events("approval.approved")
+    assert row_count(PanelRole, PanelRole.user_id == me.id, PanelRole.role == Role.CHAIR) == 1
+
+
+def test_giving_someone_else_a_role_is_immediate(admin_client, world):
+    outsider = UserFactory(agency=world.agencies.police)
+    assert post_form(admin_client, f"/admin/panels/{world.panel.id}/roles/new",
+                     {"user_id": str(outsider.id), "role": Role.REPRESENTATIVE}).status_code == 302
+    assert row_count(PanelRole, PanelRole.user_id == outsider.id) == 1 and not pending_requests()
+
+
+@pytest.mark.parametrize("target", ["another administrator", "a panel manager", "themselves"])
+def test_resetting_a_privileged_authenticator_waits_for_another_administrator(app, admin_client, world, target):
+    me = world.users["admin"]
+    victim = {"another administrator": lambda: second_admin(world), "a panel manager": lambda: world.users["manager"],
+              "themselves": lambda: me}[target]()
+    page = admin_client.get(f"/admin/users/{victim.id}/reset-mfa")
+    assert "another administrator must approve this" in page_text(page)
+    assert post_form(admin_client, f"/admin/users/{victim.id}/reset-mfa").status_code == 302
+    assert fresh(User, victim.id).has_mfa
+    [approval] = pending_requests()
+    assert approval.kind == ApprovalKind.MFA_RESET and audit_events("approval.requested", approval.id)
+    assert not audit_events("user.mfa_reset")
+    # A duplicate is refused while the first waits.
+    again = post_form(admin_client, f"/admin/users/{victim.id}/reset-mfa")
+    assert "already waiting" in page_text(again) and len(pending_requests()) == 1
+
+    approver = signed_in(app, UserFactory(agency=world.agencies.council, is_admin=True))
+    assert post_form(approver, f"/admin/approvals/{approval.id}/approve").status_code == 302
+    assert not fresh(User, victim.id).has_mfa
+    [reset] = audit_events("user.mfa_reset", victim.id)
+    assert reset.actor_user_id == me.id and reset.detail["approval_id"] == str(approval.id)
+    assert audit_events("approval.approved", approval.id)
+
+
+def test_resetting_a_managers_password_waits_and_the_approver_gets_the_one_time_password(app, admin_client, world):
+    manager = world.users["manager"]
+    post_form(admin_client, f"/admin/users/{manager.id}/reset-password")
+    assert not fresh(User, manager.id).must_change_password
+    [approval] = pending_requests()
+    approver = signed_in(app, second_admin(world))
+    response = post_form(approver, f"/admin/approvals/{approval.id}/approve")
+    password = text_by_id(response, "one-time-password")
+    assert fresh(User, manager.id).must_change_password
+    assert post_form(app.test_client(), "/sign-in", {"email": manager.email, "password": PASSWORD}).status_code == 200
+    assert post_form(app.test_client(), "/sign-in", {"email": manager.email, "password": password}).status_code == 302
+    assert audit_events("user.password_reset", manager.id)[0].detail["approval_id"] == str(approval.id)
+
+
+def test_resetting_an_ordinary_users_authenticator_is_immediate(admin_client, world):
+    chair = world.users["chair"]
+    page = admin_client.get(f"/admin/users/{chair.id}/reset-mfa")
+    assert soup(page).find(id="needs-approval") is None
+    post_form(admin_client, f"/admin/users/{chair.id}/reset-mfa")
+    assert not fresh(User, chair.id).has_mfa
+    assert audit_events("user.mfa_reset", chair.id) and not pending_requests()
+
+
+def test_the_only_administrator_is_told_a_second_is_needed(admin_client, world):
+    response = post_form(admin_client, f"/admin/users/{world.users['manager'].id}/reset-mfa")
+    follow = admin_client.get(response.headers["Location"])
+    assert "a second administrator is needed" in page_text(follow)
+    page = admin_client.get("/admin/approvals/")
+    assert "A second administrator is needed" in text_by_id(page, "second-admin-needed")
+    assert "Waiting for another administrator" in page_text(page)
+    second_admin(world)
+    assert soup(admin_client.get("/admin/approvals/")).find(id="second-admin-needed") is None
+
+
+def test_administrator_access_waits_for_another_administrator(app, admin_client, world):
+    """Or one administrator could make an account of their own an administrator and approve their own
+    requests with it."""
+    response = post_form(admin_client, "/admin/users/new", {
+        "full_name": "Second Self", "email": "second.self@example.org", "agency_id": str(world.agencies.council.id),
+        "is_admin": "y"})
+    assert "waits for another administrator's approval" in text_by_id(response, "admin-waiting")
+    user = db.session.execute(select(User).where(User.email == "second.self@example.org")).scalar_one()
+    assert not user.is_admin
+    chair = world.users["chair"]
+    post_form(admin_client, f"/admin/users/{chair.id}/edit", {
+        "full_name": chair.full_name, "email": chair.email, "agency_id": str(chair.agency_id), "is_admin": "y"})
+    assert not fresh(User, chair.id).is_admin
+    waiting = pending_requests()
+    assert {(a.kind, a.target_user_id) for a in waiting} == {(ApprovalKind.ADMIN_GRANT, user.id),
+                                                             (ApprovalKind.ADMIN_GRANT, chair.id)}
+    approver = signed_in(app, second_admin(world))
+    new_admin_request = next(a for a in waiting if a.target_user_id == user.id)
+    assert "Give Second Self administrator access" in page_text(approver.get("/admin/approvals/"))
+    post_form(approver, f"/admin/approvals/{new_admin_request.id}/approve")
+    assert fresh(User, user.id).is_admin and not fresh(User, chair.id).is_admin
+    assert audit_events("user.updated", user.id)[-1].detail["approval_id"] == str(new_admin_request.id)

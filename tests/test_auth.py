@@ -1,16 +1,21 @@
 """Signing in: same answer for unknown email and wrong password, throttling, single-use codes,
 new session id at sign-in, idle and absolute expiry, and sessions that end at once."""
+import os
 import re
+import secrets
 
 import pyotp
+import pytest
 from sqlalchemy import select
 
+from config import SECRET_NAMES, TestConfig
+from marac import create_app
 from marac.auth.models import UserSession
-from marac.extensions import db
+from marac.extensions import db, limiter
 from marac.users.models import User
 from tests.factories import UserFactory
-from tests.helpers import (PASSWORD, audit_events, csrf_from, next_code, post_form, session_cookie, sign_in, signed_in,
-                           text_by_id)
+from tests.helpers import (PASSWORD, audit_events, csrf_from, next_code, page_text, post_form, session_cookie, sign_in,
+                           signed_in, soup, text_by_id)
 
 
 def _failure_page(response):
@@ -26,6 +31,54 @@ def test_unknown_email_and_wrong_password_get_the_same_answer(client):
     # Nothing in the page says whether the account exists, and the typed email is kept.
     assert user.email in wrong_password.get_data(as_text=True)
     assert "nobody@example.test" in unknown.get_data(as_text=True)
+
+
+def test_unknown_and_known_emails_take_the_same_time(app, client):
+    """With the production hashing profile, a wrong password for a known email and any password for an
+    unknown one each cost one verification: 15 interleaved sign-ins of each, medians within 1.5x.
+    (Before, an unknown email made a new dummy hash on every call as well: about twice as slow.)"""
+    import statistics
+    import time
+
+    saved = {key: app.config[key] for key in ("PASSWORD_HASH_FAST", "SIGN_IN_LIMIT_PER_ACCOUNT",
+                                              "SIGN_IN_LIMIT_PER_ADDRESS")}
+    app.config.update(PASSWORD_HASH_FAST=False, SIGN_IN_LIMIT_PER_ACCOUNT="1000 per minute",
+                      SIGN_IN_LIMIT_PER_ADDRESS="1000 per minute")
+    try:
+        user = UserFactory()  # hashed with the production profile, as real accounts are
+        token = csrf_from(client, "/sign-in")
+
+        def answer_time(email):
+            started = time.perf_counter()
+            response = client.post("/sign-in", data={"email": email, "password": "not-the-password",
+                                                     "csrf_token": token})
+            elapsed = time.perf_counter() - started
+            assert _failure_page(response) == (200, True)
+            return elapsed
+
+        answer_time(user.email), answer_time("warm-up@example.test")  # the dummy hash is made here, once
+        known, unknown = [], []
+        for n in range(15):
+            known.append(answer_time(user.email))
+            unknown.append(answer_time(f"nobody{n}@example.test"))
+    finally:
+        app.config.update(saved)
+    ratio = statistics.median(unknown) / statistics.median(known)
+    assert 1 / 1.5 < ratio < 1.5, (statistics.median(known), statistics.median(unknown))
+
+
+def test_the_dummy_hash_is_made_once_with_the_real_parameters(app):
+    from marac.auth import passwords
+
+    assert passwords.dummy_hash() is passwords.dummy_hash()
+    assert not passwords.needs_rehash(passwords.dummy_hash())  # the parameters real hashes have
+
+
+def test_an_email_no_account_can_have_is_an_ordinary_failure(client):
+    """A NUL (which PostgreSQL refuses in any query) finds no account, with the usual answer, not a 500."""
+    for email in ("a\x00b@example.org", "\x00"):
+        assert _failure_page(post_form(client, "/sign-in", {"email": email, "password": "wrong-password-x"})) == (
+            200, True)
 
 
 def test_failed_sign_ins_are_audited_without_the_email(client):
@@ -122,6 +175,203 @@ def test_throttling_per_address(app, client):
         assert post_form(client, "/sign-in", {"email": "spray9@example.test", "password": "x" * 12}).status_code == 429
     finally:
         app.config["SIGN_IN_LIMIT_PER_ADDRESS"] = "30 per 15 minutes"
+
+
+def crowd_fails(app, count=30, **environ):
+    """`count` failed sign-ins with made-up emails from one address (by default the test clients'),
+    as a crowd behind a council's NAT address, or a password spray, makes."""
+    crowd = app.test_client()
+    crowd.environ_base.update(environ)
+    token = csrf_from(crowd, "/sign-in")
+    answers = [crowd.post("/sign-in", data={"email": f"made.up{n}@example.test", "password": "wrong-password-x",
+                                            "csrf_token": token}).status_code for n in range(count)]
+    return answers
+
+
+def held_back(response):
+    """Whether the answer is the held-back sign-in page: refused, asking for the code with the password."""
+    return response.status_code == 429 and soup(response).find("input", attrs={"name": "code"}) is not None
+
+
+def test_a_crowd_behind_one_address_does_not_lock_out_a_known_browser(app, client):
+    user = UserFactory()
+    sign_in(client, user)
+    post_form(client, "/sign-out", token_from="/account")
+    assert crowd_fails(app) == [200] * 30
+    # The address has used up its failures: a new guess from a new browser is refused ...
+    assert held_back(post_form(app.test_client(), "/sign-in", {"email": "made.up99@example.test",
+                                                                "password": "wrong-password-x"}))
+    # ... while the browser that signed in before signs in as usual: password, then code.
+    assert sign_in(client, user).headers["Location"].endswith("/")
+    assert client.get("/").status_code == 200
+
+
+def test_a_new_browser_signs_in_from_a_held_back_address_with_its_password_and_code(app):
+    user = UserFactory()
+    crowd_fails(app)
+    browser = app.test_client()
+    first = post_form(browser, "/sign-in", {"email": user.email, "password": PASSWORD})
+    assert held_back(first)
+    assert "enter your password and the security code" in page_text(first)
+    assert user.email in first.get_data(as_text=True)  # what was typed is kept, but the password
+    done = post_form(browser, "/sign-in", {"email": user.email, "password": PASSWORD, "code": next_code(user)})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/")
+    assert browser.get("/").status_code == 200
+    assert [event.object_id for event in audit_events("auth.sign_in")] == [str(user.id)]
+
+
+def test_a_held_back_address_tells_a_spray_nothing(app):
+    """From a held-back address a correct password alone gets the very answer a wrong one gets, so a
+    password spray learns nothing there; wrong guesses, with or without a code, are refused."""
+    user, newcomer = UserFactory(), UserFactory(mfa=False)
+    crowd_fails(app)
+
+    def answer(data):
+        response = post_form(app.test_client(), "/sign-in", data)
+        assert held_back(response)
+        return page_text(response)
+
+    right = answer({"email": user.email, "password": PASSWORD})
+    assert answer({"email": user.email, "password": "wrong-password-x"}) == right
+    assert answer({"email": user.email, "password": "wrong-password-x", "code": next_code(user)}) == right
+    assert answer({"email": user.email, "password": PASSWORD, "code": "000000"}) == right
+    # No authenticator yet: the password alone cannot be let through.
+    assert answer({"email": newcomer.email, "password": PASSWORD}).replace(newcomer.email, user.email) == right
+    assert db.session.execute(select(UserSession).where(UserSession.user_id == user.id)).first() is None
+
+
+def test_the_account_limit_still_holds_at_a_held_back_address(app):
+    """Each refusal at a held-back address counts against the account: after five, even the right
+    password and code from a new browser wait (a known browser would not)."""
+    user = UserFactory()
+    crowd_fails(app)
+    for _ in range(5):
+        post_form(app.test_client(), "/sign-in", {"email": user.email, "password": PASSWORD, "code": "123456"})
+    late = post_form(app.test_client(), "/sign-in", {"email": user.email, "password": PASSWORD,
+                                                     "code": next_code(user)})
+    assert late.status_code == 429 and "Wait 15 minutes" in page_text(late)
+
+
+def test_a_known_browser_has_a_limit_of_its_own(app, client):
+    """Known browsers are exempt from the per-address and per-account limits, not from all limits: a
+    browser someone once signed in on is no place to guess without end."""
+    user = UserFactory()
+    sign_in(client, user)
+    post_form(client, "/sign-out", token_from="/account")
+    for _ in range(10):
+        assert post_form(client, "/sign-in", {"email": user.email, "password": "wrong-password-x"}).status_code == 200
+    assert post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD}).status_code == 429
+    # Its failures did not count against the address or the account: another browser is not held back.
+    other = post_form(app.test_client(), "/sign-in", {"email": user.email, "password": PASSWORD})
+    assert other.headers["Location"].endswith("/sign-in/code")
+
+
+@pytest.fixture
+def another_app(app):
+    """another_app(config=TestConfig, **overrides): another instance of the application on the test
+    database with the test keys, as another worker or a differently configured deployment is.
+    Flask-Limiter's limiter is one object per process, re-initialised by each create_app, as a new
+    worker's would be; it is given back to the test app afterwards."""
+    def make(config=TestConfig, **overrides):
+        shared = {name: app.config[name] for name in ("SQLALCHEMY_DATABASE_URI", *SECRET_NAMES)}
+        made = create_app(config, overrides={**shared, **overrides})
+        made.test_client_class = app.test_client_class
+        return made
+
+    yield make
+    limiter.init_app(app)
+
+
+def client_at(app, remote_addr, forwarded_for=None):
+    """A browser whose connection comes from remote_addr, with an X-Forwarded-For header if given."""
+    browser = app.test_client()
+    browser.environ_base["REMOTE_ADDR"] = remote_addr
+    if forwarded_for:
+        browser.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded_for
+    return browser
+
+
+def wrong_guess(browser, email="made.up@example.test"):
+    return post_form(browser, "/sign-in", {"email": email, "password": "wrong-password-x"})
+
+
+def test_without_trusted_proxies_a_forged_forwarded_for_changes_nothing(app):
+    assert app.config["TRUSTED_PROXIES"] == 0  # the default
+    app.config["SIGN_IN_LIMIT_PER_ADDRESS"] = "3 per 15 minutes"
+    try:
+        for n in range(3):
+            wrong_guess(client_at(app, "192.0.2.10", f"203.0.113.{n}"), f"made.up{n}@example.test")
+        # A new forged header does not make a new address: the connection's address is held back.
+        assert held_back(wrong_guess(client_at(app, "192.0.2.10", "203.0.113.99")))
+        assert wrong_guess(client_at(app, "192.0.2.11")).status_code == 200
+    finally:
+        app.config["SIGN_IN_LIMIT_PER_ADDRESS"] = "30 per 15 minutes"
+    assert {event.client_addr for event in audit_events("auth.sign_in_failed")} == {"192.0.2.10", "192.0.2.11"}
+
+
+def test_behind_one_trusted_proxy_the_client_is_the_last_forwarded_address(another_app):
+    proxied = another_app(TRUSTED_PROXIES=1, SIGN_IN_LIMIT_PER_ADDRESS="3 per 15 minutes")
+    for n in range(3):
+        wrong_guess(client_at(proxied, "10.0.0.1", "198.51.100.7"), f"made.up{n}@example.test")
+    # The proxy's last hop is the client: another client behind the same proxy is not held back ...
+    assert wrong_guess(client_at(proxied, "10.0.0.1", "198.51.100.8")).status_code == 200
+    # ... and this one is, whatever it adds in front of what the proxy appended.
+    assert held_back(wrong_guess(client_at(proxied, "10.0.0.1", "192.0.2.77, 198.51.100.7")))
+    assert {event.client_addr for event in audit_events("auth.sign_in_failed")} == {"198.51.100.7", "198.51.100.8"}
+
+
+def test_trusted_proxies_must_be_a_whole_number(monkeypatch):
+    from config import ConfigError
+
+    monkeypatch.setenv("MARAC_TRUSTED_PROXIES", "2")
+    assert TestConfig.load()["TRUSTED_PROXIES"] == 2
+    monkeypatch.setenv("MARAC_TRUSTED_PROXIES", "yes")
+    with pytest.raises(ConfigError, match="MARAC_TRUSTED_PROXIES"):
+        TestConfig.load()
+
+
+REDIS_TEST_URL = os.environ.get("MARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def redis_or_skip():
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL} ({error}); CI runs this test with Redis")
+
+
+def two_workers_count(another_app, config):
+    """Failures through one worker (against an address and an account), then a second worker: whether
+    the second refuses both. Addresses and email are new on each run, so runs never share counts."""
+    limits = {"SIGN_IN_LIMIT_PER_ADDRESS": "3 per 15 minutes", "SIGN_IN_LIMIT_PER_ACCOUNT": "2 per 15 minutes"}
+    run = secrets.token_hex(4)
+    crowd, email = f"2001:db8:{run[:4]}::{run[4:]}", f"target-{run}@example.test"
+    first = another_app(config, **limits)
+    for n in range(3):
+        wrong_guess(client_at(first, crowd), f"made.up{n}-{run}@example.test")
+    for n in range(2):
+        wrong_guess(client_at(first, f"2001:db8:{run[:4]}::{n + 1:x}:{run[4:]}"), email)
+    second = another_app(config, **limits)  # a new worker: its limiter storage is made anew
+    return (held_back(wrong_guess(client_at(second, crowd), f"made.up9-{run}@example.test")),
+            wrong_guess(client_at(second, f"2001:db8:{run[:4]}::9:{run[4:]}"), email).status_code == 429)
+
+
+def test_limits_are_shared_between_workers_through_redis(another_app):
+    redis_or_skip()
+
+    class RedisConfig(TestConfig):
+        REDIS_URL = REDIS_TEST_URL
+
+    assert RedisConfig.load()["RATELIMIT_STORAGE_URI"] == REDIS_TEST_URL
+    assert two_workers_count(another_app, RedisConfig) == (True, True)
+
+
+def test_without_redis_each_worker_counts_alone(another_app):
+    """The control for the test above: with memory storage a second worker starts from nothing."""
+    assert TestConfig.load()["RATELIMIT_STORAGE_URI"] == "memory://"
+    assert two_workers_count(another_app, TestConfig) == (False, False)
 
 
 def test_successful_sign_ins_do_not_count_towards_the_limit(client, clock):
@@ -271,3 +521,87 @@ def test_mfa_is_optional_in_development_config_until_enrolled(app, client):
 
 def test_code_page_needs_the_password_step_first(client):
     assert client.get("/sign-in/code").headers["Location"].endswith("/sign-in")
+
+
+def test_posting_the_authenticator_form_without_loading_it_asks_to_scan_again(client):
+    """The set-up key lives in the session from the page that shows it: a post without it (a stale
+    tab, an expired session) is told to scan the new code, and the new one works."""
+    user = UserFactory(mfa=False)
+    post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
+    response = post_form(client, "/sign-in/set-up-authenticator", {"code": "123456"}, token_from="/sign-in")
+    assert response.status_code == 200
+    assert "Your set-up key has changed" in page_text(response)
+    secret = text_by_id(response, "totp-secret").replace(" ", "")
+    done = post_form(client, "/sign-in/set-up-authenticator", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302 and db.session.get(User, user.id).has_mfa
+
+
+def test_posting_the_account_authenticator_form_without_loading_it_asks_to_scan_again(app, client):
+    app.config["MFA_REQUIRED"] = False
+    try:
+        user = UserFactory(mfa=False)
+        sign_in(client, user)
+        response = post_form(client, "/account/authenticator", {"code": "123456"}, token_from="/account")
+    finally:
+        app.config["MFA_REQUIRED"] = True
+    assert response.status_code == 200 and "Your set-up key has changed" in page_text(response)
+    assert not db.session.get(User, user.id).has_mfa
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize("digits", [FULL_WIDTH, ARABIC_INDIC], ids=["full-width", "arabic-indic"])
+def test_a_code_typed_in_other_digits_is_read_as_ascii(client, digits):
+    user = UserFactory()
+    post_form(client, "/sign-in", {"email": user.email, "password": PASSWORD})
+    done = post_form(client, "/sign-in/code", {"code": " ".join([next_code(user)[:3], next_code(user)[3:]])
+                                                .translate(digits)})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/")
+
+
+# Text typed as a security code that is not six ASCII digits as it stands.
+ODD_CODES = ["１２３４５６", "²²²²²²", "𝟏𝟐𝟑𝟒𝟓𝟔", "١٢٣٤٥٦", "一二三四五六", "ⅠⅡⅢⅣⅤⅥ", "12345６7", "123456\u200b",
+             "\x00" * 6, "12\u300034\u00a056", "-12345", "1" * 5000]
+
+
+@pytest.mark.parametrize("code", ODD_CODES)
+def test_every_page_that_reads_a_code_answers_odd_text_with_a_message(app, code):
+    """The code step, both set-up pages and the held-back sign-in read a code through one field
+    (totp.normalise_code): whatever is typed, the answer is a page with a message, never a 500."""
+    messages = ("The security code must be 6 digits", "wrong or has already been used", "does not match",
+                "Too many failed sign-in attempts")
+    user, newcomer = UserFactory(), UserFactory(mfa=False)
+    answers = []
+    browser = app.test_client()
+    post_form(browser, "/sign-in", {"email": user.email, "password": PASSWORD})
+    answers.append(post_form(browser, "/sign-in/code", {"code": code}))
+    browser = app.test_client()
+    post_form(browser, "/sign-in", {"email": newcomer.email, "password": PASSWORD})
+    answers.append(post_form(browser, "/sign-in/set-up-authenticator", {"code": code}))
+    app.config.update(MFA_REQUIRED=False, SIGN_IN_LIMIT_PER_ADDRESS="1 per 15 minutes")
+    try:
+        browser = signed_in(app, newcomer)
+        answers.append(post_form(browser, "/account/authenticator", {"code": code}))
+        crowd = client_at(app, "192.0.2.50")
+        wrong_guess(crowd)
+        answers.append(post_form(crowd, "/sign-in", {"email": user.email, "password": PASSWORD, "code": code}))
+    finally:
+        app.config.update(MFA_REQUIRED=True, SIGN_IN_LIMIT_PER_ADDRESS="30 per 15 minutes")
+    for answer in answers:
+        assert answer.status_code in (200, 429), answer.status_code
+        assert any(message in page_text(answer) for message in messages), page_text(answer)[:300]
+    assert not db.session.get(User, newcomer.id).has_mfa
+
+
+def test_normalise_code_reads_any_digits_and_keeps_the_rest():
+    from marac.auth.totp import is_code, matching_step, normalise_code
+
+    assert normalise_code("１２３ ４５６") == normalise_code("١٢٣٤٥٦") == normalise_code("12 34 56") == "123456"
+    assert normalise_code("²²²") == "222" and normalise_code(None) == ""
+    assert not is_code(normalise_code("一二三四五六")) and not is_code(normalise_code("1234567"))
+    # The check itself is as careful as the form: odd text is no match, not an error.
+    from marac.core.timeutil import utcnow
+
+    assert all(matching_step(pyotp.random_base32(), code, utcnow()) is None for code in ODD_CODES[4:])

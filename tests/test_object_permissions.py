@@ -30,7 +30,7 @@ from marac.panels.models import Panel, PanelMember, PanelRole, Role
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
-from marac.users.models import User
+from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
 from tests.helpers import pdf_text, post_form, sign_in
 
@@ -69,6 +69,7 @@ ROOTS = {
     Person: "shown only through its CaseParty, which defers to the case",
     PersonName: "a name of a Person, shown only through its CaseParty",
     Location: "shown only through its CaseLocation, which defers to the case",
+    ApprovalRequest: "an administrator's request awaiting a second administrator, on the administrators' page",
 }
 
 RESEARCH_TEXT = "Invented: police call-outs for the object-permission world"

@@ -1,9 +1,24 @@
 """Sign-in, code and password forms."""
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from marac.auth.passwords import MAX_LENGTH, password_problem
+from marac.auth.totp import is_code, normalise_code
+
+CODE_SHAPE = "The security code must be 6 digits"
+
+
+def code_field(validators):
+    """The security code box: what is typed is read as ASCII digits (totp.normalise_code) before any
+    check, so a code typed in full-width or other digits works, and anything else gets a message."""
+    return StringField("Security code", validators=validators, filters=[normalise_code])
+
+
+def check_code_shape(form, field):
+    """Six digits (spaces allowed), when a code was given."""
+    if field.data and not is_code(field.data):
+        raise ValidationError(CODE_SHAPE)
 
 
 class SignInForm(FlaskForm):
@@ -13,18 +28,15 @@ class SignInForm(FlaskForm):
         DataRequired("Enter your email address"), Length(max=254, message="Email address is too long")])
     password = PasswordField("Password", validators=[
         DataRequired("Enter your password"), Length(max=MAX_LENGTH, message="Password is too long")])
+    # Asked for only while the client address is held back (auth/throttle.py): then the code comes
+    # with the password, in one step.
+    code = code_field([Optional(), check_code_shape])
 
 
 class CodeForm(FlaskForm):
     """A 6-digit TOTP code, to sign in or to enrol an authenticator."""
 
-    code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app")])
-
-    def validate_code(self, field):
-        """Six digits (spaces allowed)."""
-        value = (field.data or "").replace(" ", "")
-        if not (value.isdigit() and len(value) == 6):
-            raise ValidationError("The security code must be 6 digits")
+    code = code_field([DataRequired("Enter the 6-digit code from your authenticator app"), check_code_shape])
 
 
 class ChangePasswordForm(FlaskForm):

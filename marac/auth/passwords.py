@@ -8,6 +8,9 @@ from flask import current_app
 MIN_LENGTH = 12
 MAX_LENGTH = 128
 _hashers = {}
+# One hash of a random password per hashing profile, made once per process: what an unknown email
+# is verified against, so that it costs one verification, as a known email does.
+_dummy_hashes = {}
 
 
 def hasher():
@@ -39,10 +42,18 @@ def needs_rehash(password_hash):
     return hasher().check_needs_rehash(password_hash)
 
 
+def dummy_hash():
+    """This process's hash of a random password, made once with the same parameters as real hashes."""
+    fast = bool(current_app.config.get("PASSWORD_HASH_FAST"))
+    if fast not in _dummy_hashes:
+        _dummy_hashes[fast] = hasher().hash(secrets.token_urlsafe(16))
+    return _dummy_hashes[fast]
+
+
 def burn_time(password):
-    """Spend what a real verification costs, so an unknown email answers as slowly as a known one."""
-    dummy = _hashers.setdefault(("dummy", id(hasher())), hasher().hash(secrets.token_urlsafe(16)))
-    verify_password(dummy, password)
+    """Spend what a real verification costs (one verification, no hashing), so an unknown email
+    answers as slowly as a known one."""
+    verify_password(dummy_hash(), password)
 
 
 def one_time_password():

@@ -15,6 +15,7 @@ from marac.extensions import limiter
 bp = Blueprint("auth", __name__)
 
 SIGN_IN_FAILED = "Enter a correct email address and password"
+ENROL_RESTARTED = "Your set-up key has changed. Scan the new QR code (or enter the new key), then enter the code it shows"
 
 
 def _pending_user():
@@ -36,32 +37,52 @@ def _finish_sign_in(user):
     return throttle.remember_device(redirect(target), user)
 
 
+def _throttled_sign_in_page(form, held_back=False):
+    """The sign-in page refusing a throttled attempt: what was typed but the password and code is kept.
+    `held_back`: the client address is held back, so the page asks for the code with the password."""
+    form.password.data = ""
+    form.code.data = ""
+    return render_template("auth/sign_in.html", form=form, failure=None, throttled=True, held_back=held_back), 429
+
+
 @bp.errorhandler(429)
 def too_many_sign_ins(error):
     """A throttled sign-in shows the sign-in page with the throttling message; other pages of this
     blueprint get the general 429 page. (An error response rolls back at the edge.)"""
     if request.endpoint != "auth.sign_in":
         return render_error(429)
-    form = SignInForm()
-    form.password.data = ""
-    return render_template("auth/sign_in.html", form=form, failure=None, throttled=True), 429
+    return _throttled_sign_in_page(SignInForm())
+
+
+def _held_back_sign_in(form, user):
+    """Sign-in from a held-back client address (auth/throttle.py says why): the password and a correct
+    code together get in; anything else gets one and the same refusal, which counts as a failure."""
+    if user is not None and user.has_mfa and services.check_code(user, form.code.data):
+        return _finish_sign_in(user)
+    g.sign_in_failed = True
+    throttle.count_address_failure()
+    return _throttled_sign_in_page(form, held_back=True)
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @access("public")
-@limiter.limit(throttle.limit_per_address, key_func=throttle.address_key, methods=["POST"],
-               deduct_when=throttle.failed)
 @limiter.limit(throttle.limit_per_account, key_func=throttle.account_key, methods=["POST"],
                deduct_when=throttle.failed, exempt_when=throttle.known_device_for_email)
+@limiter.limit(throttle.limit_per_device, key_func=throttle.device_key, methods=["POST"],
+               deduct_when=throttle.failed, exempt_when=throttle.unknown_device)
 def sign_in():
-    """The password step of signing in."""
+    """The password step of signing in (with the code too, while the client address is held back).
+    The per-address limit is applied here, after the password is checked, not before the view."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     form = SignInForm()
     if form.validate_on_submit():
         user = services.authenticate(form.email.data, form.password.data)
+        if throttle.address_held_back():
+            return _held_back_sign_in(form, user)
         if user is None:
             g.sign_in_failed = True  # the 200 answer commits the failed-sign-in audit event at the edge
+            throttle.count_address_failure()
             form.password.data = ""
             return render_template("auth/sign_in.html", form=form, failure=SIGN_IN_FAILED), 200
         if services.mfa_required_for(user):
@@ -70,7 +91,7 @@ def sign_in():
             session["mfa_started_at"] = utcnow().isoformat()
             return redirect(url_for("auth.code" if user.has_mfa else "auth.enrol"))
         return _finish_sign_in(user)
-    return render_template("auth/sign_in.html", form=form, failure=None)
+    return render_template("auth/sign_in.html", form=form, failure=None, held_back=bool(form.code.errors))
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
@@ -118,11 +139,15 @@ def enrol():
         return redirect(url_for("auth.sign_in"))
     form = CodeForm()
     if form.validate_on_submit():
-        if services.enrol_mfa(user, session["enrol_secret"], form.code.data):
+        secret = session.get("enrol_secret")
+        if secret is None:  # posted without the page that shows the key (or after it changed)
+            form.code.errors.append(ENROL_RESTARTED)
+        elif services.enrol_mfa(user, secret, form.code.data):
             session.pop("enrol_secret", None)
             return _finish_sign_in(user)
-        g.sign_in_failed = True
-        form.code.errors.append("The code does not match; check the time on your device and try the new code")
+        else:
+            g.sign_in_failed = True
+            form.code.errors.append("The code does not match; check the time on your device and try the new code")
     return _enrolment_page(user, form)
 
 
@@ -134,11 +159,15 @@ def account_enrol():
         return redirect(url_for("auth.account"))
     form = CodeForm()
     if form.validate_on_submit():
-        if services.enrol_mfa(current_user, session["enrol_secret"], form.code.data):
+        secret = session.get("enrol_secret")
+        if secret is None:  # posted without the page that shows the key (or after it changed)
+            form.code.errors.append(ENROL_RESTARTED)
+        elif services.enrol_mfa(current_user, secret, form.code.data):
             session.pop("enrol_secret", None)
             flash("Your authenticator app is set up. You will be asked for a code when you sign in.")
             return redirect(url_for("auth.account"))
-        form.code.errors.append("The code does not match; check the time on your device and try the new code")
+        else:
+            form.code.errors.append("The code does not match; check the time on your device and try the new code")
     return _enrolment_page(current_user, form, account=True)
 
 

@@ -28,10 +28,12 @@ def normalise_email(email):
 
 
 def find_user_by_email(email):
-    """The account with this email address (ignoring case), or None."""
-    return db.session.execute(
-        select(User).where(func.lower(User.email) == normalise_email(email))
-    ).scalar_one_or_none()
+    """The account with this email address (ignoring case), or None. Text no address can hold (a NUL,
+    which PostgreSQL refuses in any query) finds nobody without asking the database."""
+    email = normalise_email(email) if isinstance(email, str) else ""
+    if not email or "\x00" in email:
+        return None
+    return db.session.execute(select(User).where(func.lower(User.email) == email)).scalar_one_or_none()
 
 
 def authenticate(email, password):

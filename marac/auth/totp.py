@@ -1,11 +1,14 @@
 """TOTP second factor (pyotp): one step of drift either way, and no code accepted twice."""
 import hmac
 import io
+import re
+import unicodedata
 
 import pyotp
 import segno
 
 STEP_SECONDS = 30
+CODE_RE = re.compile(r"[0-9]{6}")  # ASCII digits only: what pyotp makes and compare_digest can compare
 
 
 def new_secret():
@@ -27,10 +30,25 @@ def qr_svg(uri):
     return out.getvalue().decode()
 
 
+def normalise_code(text):
+    """A typed code in the ASCII digits codes are made of: compatibility forms folded (NFKC, so
+    full-width "１２３４５６" reads as "123456"), the decimal digits of any script turned into ASCII
+    ones, and spaces dropped. Anything else is kept as typed, for is_code() to refuse."""
+    if not isinstance(text, str):
+        return ""
+    folded = "".join(unicodedata.normalize("NFKC", text).split())
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in folded)
+
+
+def is_code(text):
+    """Whether the (normalised) text has the shape of a code: exactly six ASCII digits."""
+    return CODE_RE.fullmatch(text) is not None
+
+
 def matching_step(secret, code, now, last_step=None):
     """The time step whose code matches, within one step of now, not already used; else None."""
-    code = (code or "").strip().replace(" ", "")
-    if not code.isdigit() or len(code) != 6:
+    code = normalise_code(code)
+    if not is_code(code):
         return None
     totp = pyotp.TOTP(secret)
     timestamp = int(now.timestamp())

@@ -168,3 +168,8 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     def can_view(self, user):
         """The role is shown where the panel's membership is (Panel.can_view_overview)."""
         return self.panel.can_view_overview(user)
+
+    @property
+    def is_manager(self):
+        """Whether this is a manager's role (users ask it through User.panel_roles)."""
+        return self.role == Role.MANAGER

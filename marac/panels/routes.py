@@ -1,4 +1,5 @@
-"""Panel overview for role holders; administrators' pages for panels, members and roles."""
+"""Panel overview for role holders; administrators' pages for panels, members and roles, and for the
+requests that wait for a second administrator's approval."""
 import uuid
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -12,7 +13,8 @@ from marac.core.steps import attempt
 from marac.panels import services
 from marac.panels.forms import MemberForm, PanelForm, RoleForm
 from marac.panels.models import Panel, PanelMember, PanelRole
-from marac.users.models import User
+from marac.users import services as users
+from marac.users.models import ApprovalRequest, User
 from marac.users.services import active_users
 
 bp = Blueprint("panels", __name__)
@@ -119,8 +121,12 @@ def add_role(panel_id):
     form.set_users(active_users())
     if form.validate_on_submit():
         user = get_or_404(User, uuid.UUID(form.user_id.data))
-        if attempt(services.add_role, current_user, panel, user, form.role.data, form=form):
-            flash(f"{user.full_name} is now {form.role.data} on {panel.name}.")
+        if added := attempt(services.add_role, current_user, panel, user, form.role.data, form=form):
+            if isinstance(added.value, ApprovalRequest):
+                flash("Giving yourself a role needs another administrator's approval: your request is waiting on "
+                      "the Approvals page." + _second_admin_note())
+            else:
+                flash(f"{user.full_name} is now {form.role.data} on {panel.name}.")
             return redirect(url_for("panels.overview", panel_id=panel.id))
     return render_template("panels/role_form.html", form=form, panel=panel)
 
@@ -136,3 +142,54 @@ def remove_role(panel_id, role_id):
         flash("Role removed.")
         return redirect(url_for("panels.overview", panel_id=panel.id))
     return render_template("panels/remove_role.html", form=form, panel=panel, panel_role=panel_role)
+
+
+def _second_admin_note():
+    return "" if users.active_admin_count() > 1 else " You are the only administrator, so a second administrator is needed."
+
+
+@bp.route("/admin/approvals/")
+@access("admin")
+def approvals():
+    """The requests waiting for a second administrator, and the latest decisions."""
+    pending, decided = users.pending_approvals(), users.recent_decisions()
+    return render_template("panels/approvals.html", pending=pending, decided=decided,
+                           panels=services.panels_of([*pending, *decided]),
+                           admin_count=users.active_admin_count())
+
+
+# The decisions on a request, each confirmed first (GET) and then taken (POST): title, button, button kind.
+DECISIONS = {
+    "approve": ("Approve this request?", "Approve", None),
+    "reject": ("Reject this request?", "Reject", "warning"),
+}
+
+
+def _decide(approval_id, decision, step):
+    """The confirmation page of a decision; on a confirmed POST, the step."""
+    approval = get_or_404(ApprovalRequest, approval_id)
+    form = ConfirmForm()
+    if form.validate_on_submit() and (outcome := attempt(step, current_user, approval, form=form)):
+        if isinstance(outcome.value, str):  # a password reset: its one-time password, shown once
+            return render_template("users/one_time_password.html", user=approval.target_user,
+                                   password=outcome.value, created=False)
+        flash("Request approved and done." if decision == "approve" else "Request rejected: nothing has changed.")
+        return redirect(url_for("panels.approvals"))
+    title, button, kind = DECISIONS[decision]
+    return render_template("panels/decide.html", approval=approval, form=form, title=title, button=button,
+                           kind=kind, panels=services.panels_of([approval]),
+                           problem=users.why_not_decide(current_user, approval))
+
+
+@bp.route("/admin/approvals/<uuid:approval_id>/approve", methods=["GET", "POST"])
+@access("admin")
+def approve(approval_id):
+    """Approve another administrator's request, and so do what it asks, after confirmation."""
+    return _decide(approval_id, "approve", services.approve)
+
+
+@bp.route("/admin/approvals/<uuid:approval_id>/reject", methods=["GET", "POST"])
+@access("admin")
+def reject(approval_id):
+    """Reject another administrator's request, after confirmation."""
+    return _decide(approval_id, "reject", users.reject)

@@ -1,4 +1,6 @@
-"""Creating and editing panels, their member agencies and the roles users hold on them."""
+"""Creating and editing panels, their member agencies and the roles users hold on them; and the
+approval of an administrator's request by a second one (panels is the lowest layer that knows every
+act that waits for approval: the account resets in users, the panel roles here)."""
 from sqlalchemy import func, select
 
 from marac.agencies.services import active_agencies
@@ -7,6 +9,8 @@ from marac.core.changes import apply_changes
 from marac.core.steps import StepRefused
 from marac.extensions import db
 from marac.panels.models import Panel, PanelMember, PanelRole, Role
+from marac.users import services as users
+from marac.users.models import ApprovalKind, ApprovalStatus
 
 PER_PAGE = 50
 NAME_TAKEN = "Another panel already has this name"
@@ -104,15 +108,48 @@ def role_problem(panel, user, role):
 
 
 def add_role(actor, panel, user, role):
-    """Give a user a role on the panel, refused (on the user field) when role_problem() says why not; audited."""
+    """Give a user a role on the panel, refused (on the user field) when role_problem() says why not;
+    audited. Returns the PanelRole; or, when administrators give themselves a role (which would open
+    the panel's cases to them), the request for another administrator's approval it waits on."""
     problem = role_problem(panel, user, role)
     if problem:
         raise StepRefused(problem, field="user_id")
+    if user.id == actor.id:
+        return users.request_approval(actor, ApprovalKind.PANEL_ROLE, user, panel_id=panel.id, role=role)
+    return _grant_role(actor, panel, user, role)
+
+
+def _grant_role(actor, panel, user, role, approval=None):
     panel_role = PanelRole(panel_id=panel.id, user_id=user.id, role=role)
     panel.roles.append(panel_role)
     db.session.flush()
-    record("panel.role_added", actor, panel, detail={"user_id": str(user.id), "role": role})
+    record("panel.role_added", actor, panel, detail={"user_id": str(user.id), "role": role,
+                                                     **users.approved_as(approval)})
     return panel_role
+
+
+def approve(actor, approval):
+    """Approve another administrator's pending request and do what it asks, as the requester's act
+    (its audit event names the approval); refused for one's own request, for a decided one, and for
+    a role that can no longer be given. Returns the act's result: a password reset's one-time
+    password (for the approver to pass on), the PanelRole, or None. (The acts on accounts are
+    users' perform_approved; a panel role is given here.)"""
+    users.decide(actor, approval, ApprovalStatus.APPROVED)
+    if approval.kind != ApprovalKind.PANEL_ROLE:
+        return users.perform_approved(approval)
+    panel = db.session.get(Panel, approval.panel_id)
+    problem = role_problem(panel, approval.target_user, approval.role)
+    if problem:
+        raise StepRefused(f"This can no longer be done: {problem[0].lower()}{problem[1:]}. Reject the request instead")
+    return _grant_role(approval.requested_by, panel, approval.target_user, approval.role, approval)
+
+
+def panels_of(approvals):
+    """The panels the requests name, by id (for the approvals page)."""
+    ids = {approval.panel_id for approval in approvals if approval.panel_id}
+    if not ids:
+        return {}
+    return {panel.id: panel for panel in db.session.execute(select(Panel).where(Panel.id.in_(ids))).scalars()}
 
 
 def remove_role(actor, panel, panel_role):

@@ -12,7 +12,7 @@ from marac.core.permissions import access, get_or_404
 from marac.core.steps import attempt
 from marac.users import services
 from marac.users.forms import UserForm
-from marac.users.models import User
+from marac.users.models import ApprovalRequest, User
 
 bp = Blueprint("users", __name__, url_prefix="/admin/users")
 
@@ -56,7 +56,8 @@ def new():
                           form.job_title.data, is_admin=form.is_admin.data, form=form)
         if created:
             user, password = created.value
-            return render_template("users/one_time_password.html", user=user, password=password, created=True)
+            return render_template("users/one_time_password.html", user=user, password=password, created=True,
+                                   admin_waiting=form.is_admin.data and not user.is_admin)
     return render_template("users/form.html", form=form, user=None)
 
 
@@ -80,7 +81,8 @@ def edit(user_id):
         if attempt(services.update_user, current_user, user, full_name=form.full_name.data.strip(),
                    email=form.email.data, job_title=(form.job_title.data or "").strip() or None,
                    agency_id=agency.id, is_admin=form.is_admin.data, form=form):
-            flash("User saved.")
+            flash("User saved." + (" Administrator access waits for another administrator's approval on the Approvals "
+                                   "page." if form.is_admin.data and not user.is_admin else ""))
             return redirect(url_for("users.detail", user_id=user.id))
     return render_template("users/form.html", form=form, user=user)
 
@@ -101,15 +103,27 @@ CONFIRMATIONS = {
 }
 
 
-def _confirm(user_id, operation, step, done, problem=None):
-    """The confirmation page of an account operation; on a confirmed POST, the step, then done(user, value)."""
+def _confirm(user_id, operation, step, done, problem=None, needs_approval=None):
+    """The confirmation page of an account operation; on a confirmed POST, the step, then done(user,
+    value); or, when the step only asked for a second administrator's approval, back to the user."""
     user = get_or_404(User, user_id)
     form = ConfirmForm()
     if form.validate_on_submit() and (outcome := attempt(step, current_user, user, form=form)):
+        if isinstance(outcome.value, ApprovalRequest):
+            return _waiting_for_approval(user)
         return done(user, outcome.value)
     title, body, button, kind = CONFIRMATIONS[operation]
-    return render_template("users/confirm.html", user=user, form=form, title=title, body=body, button=button,
-                           kind=kind, problem=problem(current_user, user) if problem else None)
+    approval = bool(needs_approval and needs_approval(user))
+    return render_template("users/confirm.html", user=user, form=form, title=title, body=body,
+                           button="Ask for approval" if approval else button, kind=kind, needs_approval=approval,
+                           problem=problem(current_user, user) if problem else None)
+
+
+def _waiting_for_approval(user):
+    flash(f"Another administrator must approve this before it happens to {user.full_name}: it is waiting on "
+          "the Approvals page." + ("" if services.active_admin_count() > 1 else
+                                    " You are the only administrator, so a second administrator is needed."))
+    return redirect(url_for("users.detail", user_id=user.id))
 
 
 def _back_to_user(message):
@@ -141,7 +155,8 @@ def reactivate(user_id):
 def reset_password(user_id):
     """Give an account a new one-time password, after confirmation."""
     return _confirm(user_id, "reset_password", services.reset_password, lambda user, password: render_template(
-        "users/one_time_password.html", user=user, password=password, created=False))
+        "users/one_time_password.html", user=user, password=password, created=False),
+        needs_approval=services.reset_needs_approval)
 
 
 @bp.route("/<uuid:user_id>/reset-mfa", methods=["GET", "POST"])
@@ -149,4 +164,5 @@ def reset_password(user_id):
 def reset_mfa(user_id):
     """Remove an account's authenticator, after confirmation."""
     return _confirm(user_id, "reset_mfa", services.reset_mfa,
-                    _back_to_user("{name} will set up their authenticator app at next sign-in."))
+                    _back_to_user("{name} will set up their authenticator app at next sign-in."),
+                    needs_approval=services.reset_needs_approval)

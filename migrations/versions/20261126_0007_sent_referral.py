@@ -6,7 +6,7 @@ Plain ALTER TABLE (SQLite 3.35+ drops a column in place): a batch copy of `cases
 which with foreign keys on deletes the rows that cascade from it.
 
 Revision ID: 20261126_0007
-Revises: 20261126_0004
+Revises: 20261126_0005
 Create Date: 2026-11-26
 """
 from alembic import op
@@ -17,7 +17,7 @@ from marac.core.crypto import decrypt_value, encrypt_value
 
 # revision identifiers, used by Alembic.
 revision = '20261126_0007'
-down_revision = '20261126_0004'
+down_revision = '20261126_0005'
 branch_labels = None
 depends_on = None
 
