@@ -51,6 +51,8 @@ PANELS = [
 # email, full name, agency short name, admin, (panel name, role) or None
 USERS = [
     ("admin@example.org", "Ada Admin-Demo", "Council", True, None),
+    # A second administrator, so that the demo can show one approving what the other asked for.
+    ("admin2@example.org", "Abe Admin-Demo", "Council", True, None),
     ("marac.manager@example.org", "Morgan Manager-Demo", "Council", False, ("Camden MARAC", Role.MANAGER)),
     ("marac.chair@example.org", "Charlie Chair-Demo", "Met Police", False, ("Camden MARAC", Role.CHAIR)),
     ("marac.rep@example.org", "Riley Police-Rep-Demo", "Met Police", False, ("Camden MARAC", Role.REPRESENTATIVE)),
