@@ -32,12 +32,14 @@ def create_app(config=None, overrides=None):
 def register_extensions(app):
     from marac.auth.sessions import DatabaseSessionInterface
     from marac.core.crypto import decode_key
+    from marac.core.forms import refuse_nameless_fields
     from marac.keys.keyring import KeyRing
     from marac.extensions import csrf, db, limiter, login_manager, migrate
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    app.before_request(refuse_nameless_fields)  # before the CSRF check, which reads every field's name
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -91,6 +93,7 @@ def _sqlite_begin(connection):
 def register_security(app):
     from marac.audit.services import record_decryption_failure
     from marac.core.errors import register_error_handlers
+    from marac.core.forms import remember_where_a_form_led
     from marac.core.permissions import enforce_access
     from marac.core.security import remember_client_addr, set_security_headers
     from marac.core.steps import commit_at_edge
@@ -99,6 +102,7 @@ def register_security(app):
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.after_request(commit_at_edge)
+    app.after_request(remember_where_a_form_led)  # after_request hooks run last first: before the commit
     register_error_handlers(app, record_decryption_failure)
 
 

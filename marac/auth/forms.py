@@ -1,12 +1,12 @@
 """Sign-in, code and password forms."""
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
 
 from marac.auth.passwords import MAX_LENGTH, password_problem
+from marac.core.forms import AppForm
 
 
-class SignInForm(FlaskForm):
+class SignInForm(AppForm):
     """Email address and password, the first step of signing in."""
 
     email = StringField("Email address", validators=[
@@ -15,7 +15,7 @@ class SignInForm(FlaskForm):
         DataRequired("Enter your password"), Length(max=MAX_LENGTH, message="Password is too long")])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(AppForm):
     """A 6-digit TOTP code, to sign in or to enrol an authenticator."""
 
     code = StringField("Security code", validators=[DataRequired("Enter the 6-digit code from your authenticator app")])
@@ -27,7 +27,7 @@ class CodeForm(FlaskForm):
             raise ValidationError("The security code must be 6 digits")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     """The current password and a new one, twice; the new one must pass password_problem()."""
 
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")])

@@ -4,15 +4,14 @@ import re
 import uuid
 
 from flask import g
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, Form, FormField, HiddenField, RadioField, SelectField, StringField,
                      TextAreaField)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import questions
 from marac.cases.models import VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
-from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
-                              VersionField, WholeNumberField)
+from marac.core.forms import (AppForm, CheckboxesField, DateInputField, EntryList, OnceForm, Postcode, RadiosField,
+                              Required, VersionField, WholeNumberField)
 from marac.panels.models import PanelKind
 from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
 
@@ -136,7 +135,7 @@ for _number, (_key, _question) in enumerate(questions.DASH_QUESTIONS, start=1):
                                           validators=[Required(f"Answer question {_number} of the risk checklist")]))
 
 
-class ReferralBase(FlaskForm):
+class ReferralBase(OnceForm):
     """What every referral asks about the referrer, and the form controls."""
 
     version = VersionField()
@@ -317,7 +316,7 @@ def referral_form(panel, **kwargs):
     return REFERRAL_FORMS[panel.kind](**kwargs)
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(AppForm):
     """The panel manager's screening decision."""
 
     version = VersionField()
@@ -335,7 +334,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SearchForm(FlaskForm):
+class SearchForm(AppForm):
     """Search by POST so that nothing personal enters a URL or a log."""
 
     # Stripped, so that a box holding only spaces counts as empty (not as a search for "").

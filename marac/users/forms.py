@@ -1,12 +1,12 @@
 """The user account form."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from marac.agencies.forms import agency_choices
+from marac.core.forms import AppForm
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     """Add or edit an account; the agency choices are set from the active agencies."""
 
     full_name = StringField("Full name", validators=[
