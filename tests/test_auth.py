@@ -271,3 +271,22 @@ def test_mfa_is_optional_in_development_config_until_enrolled(app, client):
 
 def test_code_page_needs_the_password_step_first(client):
     assert client.get("/sign-in/code").headers["Location"].endswith("/sign-in")
+
+
+def test_every_flashed_message_is_kept_until_shown(client, world):
+    """Two steps taken before a page is shown both report back: the session saves a value changed in
+    place (Flask appends to the list of flashed messages), which it used to drop as unchanged."""
+    import datetime as dt
+
+    from marac.core.timeutil import today
+    from tests.helpers import form_tokens
+    from tests.referrals import date_parts
+
+    sign_in(client, world.users["manager"])
+    url = f"/panels/{world.panel.id}/meetings/new"
+    forms = [form_tokens(client, url), form_tokens(client, url)]  # two tabs, then each sent
+    for days, tokens in zip((30, 31), forms):
+        day = today() + dt.timedelta(days=days)
+        assert client.post(url, data={**tokens, **date_parts("meets_on", day), "starts_at": "10:00"}).status_code == 302
+    shown = client.get("/").get_data(as_text=True)
+    assert shown.count("Meeting added.") == 2

@@ -95,7 +95,8 @@ class AppForm(FlaskForm):
                 if NO_FILES not in self.form_errors:
                     self.form_errors.append(NO_FILES)
             else:
-                field.errors = [*field.errors, NOT_A_FILE.format(label=field.label.text or "This field")]
+                # The field's other errors come from its missing text: this one says why it is missing.
+                field.errors = [NOT_A_FILE.format(label=field.label.text or "This field")]
         return False
 
 
