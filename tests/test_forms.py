@@ -254,3 +254,16 @@ def test_every_form_of_the_app_reads_text_only(app):
     assert len(ours) > 20
     outside = sorted(f"{form.__module__}.{form.__qualname__}" for form in ours if not issubclass(form, AppForm))
     assert outside == []
+
+
+def test_a_form_kept_open_longer_than_a_session_can_last_is_refused_keeping_what_was_typed(app, client, world, clock):
+    sign_in(client, world.users["representative"])
+    old_token = form_tokens(client, refer_url(world))["form_token"]
+    clock(hours=12, minutes=1)  # past the absolute session timeout: signed in again, the form still open
+    sign_in(client, world.users["representative"])
+    before = cases_of(world)
+    data = {**marac_form(first="Patientia"), **form_tokens(client, refer_url(world)), "form_token": old_token}
+    response = client.post(refer_url(world), data=data)
+    assert response.status_code == 200 and FORM_EXPIRED in page_of(response)
+    assert input_value(response, "victim-first_names") == "Patientia"
+    assert cases_of(world) == before
