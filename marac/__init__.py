@@ -44,12 +44,14 @@ def register_proxies(app):
 def register_extensions(app):
     from marac.auth.sessions import DatabaseSessionInterface
     from marac.core.crypto import decode_key
+    from marac.core.forms import refuse_nameless_fields
     from marac.keys.keyring import KeyRing
     from marac.extensions import csrf, db, limiter, login_manager, migrate
 
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    app.before_request(refuse_nameless_fields)  # before the CSRF check, which reads every field's name
     csrf.init_app(app)
     limiter.init_app(app)
     login_manager.init_app(app)
@@ -104,6 +106,7 @@ def register_security(app):
     from marac.audit.services import record_decryption_failure, record_undeclared_read
     from marac.core.disclosure import disclosure_check
     from marac.core.errors import register_error_handlers
+    from marac.core.forms import remember_where_a_form_led
     from marac.core.permissions import enforce_access
     from marac.core.security import remember_client_addr, set_security_headers
     from marac.core.steps import commit_at_edge
@@ -112,6 +115,7 @@ def register_security(app):
     app.before_request(enforce_access)
     app.after_request(set_security_headers)
     app.after_request(commit_at_edge)
+    app.after_request(remember_where_a_form_led)  # after_request hooks run last first: before the commit
     # Registered after commit_at_edge so that it runs before it (after_request runs in reverse):
     # the fallback audit event of an undeclared read is committed with the request.
     app.after_request(disclosure_check(record_undeclared_read))

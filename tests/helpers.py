@@ -112,10 +112,28 @@ def csrf_from(client, url):
     return field["value"]
 
 
+def is_form_token(name):
+    """Whether a field is the one-time token of a form that makes something (core.forms.OnceForm),
+    "form_token" or, in a form with a prefix, "<prefix>-form_token"."""
+    return name == "form_token" or name.endswith("-form_token")
+
+
+def form_tokens(client, url):
+    """The tokens a browser posts with a form of the page at url: its CSRF token, and a fresh one-time
+    token of each once-only form on it (each GET of a page issues new ones)."""
+    response = client.get(url)
+    tokens = {}
+    for field in soup(response).find_all("input", attrs={"type": "hidden", "value": True}):
+        if field.get("name") == "csrf_token" or is_form_token(field.get("name", "")):
+            tokens.setdefault(field["name"], field["value"])
+    assert "csrf_token" in tokens, f"no CSRF token on {url} ({response.status_code})"
+    return tokens
+
+
 def post_form(client, url, data=None, token_from=None):
-    """POST a form with a valid CSRF token taken from token_from (default: the same URL)."""
-    payload = dict(data or {})
-    payload["csrf_token"] = csrf_from(client, token_from or url)
+    """POST a form as a browser would, with the tokens of the page it is on (token_from, default: the
+    same URL): a valid CSRF token and fresh one-time form tokens, unless data gives its own."""
+    payload = {**form_tokens(client, token_from or url), **(data or {})}
     return client.post(url, data=payload)
 
 

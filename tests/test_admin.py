@@ -7,7 +7,7 @@ from marac.audit.models import AuditEvent
 from marac.extensions import db
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import ApprovalKind, ApprovalRequest, ApprovalStatus, User
-from tests.factories import UserFactory
+from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, UserFactory
 from tests.helpers import (PASSWORD, audit_events, fresh, page_text, post_form, row_count, sign_in, signed_in, soup,
                            text_by_id)
 
@@ -194,7 +194,12 @@ def test_audit_page_filters_and_export_is_audited(admin_client, world):
 
 
 def test_demo_seed_is_idempotent(app):
+    """Seeding again adds nothing, also after an administrator has added a panel with no manager (which
+    made `make run` fail) and renamed a demo agency; their panel gets no demo cases or meetings."""
+    from marac.actions.models import Action
+    from marac.cases.models import Case
     from marac.demo.services import seed
+    from marac.meetings.models import Attendee, Meeting
 
     first = seed()
     assert first > 0
@@ -202,6 +207,20 @@ def test_demo_seed_is_idempotent(app):
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     assert admin.is_admin and not admin.must_change_password
     assert PASSWORD not in admin.password_hash
+
+    police = db.session.execute(select(Agency).where(Agency.short_name == "Met Police")).scalar_one()
+    theirs = PanelFactory(name="Harbour Road Pilot MARAC")  # no manager, no roles at all
+    PanelMemberFactory(panel=theirs, agency=police)
+    PanelMemberFactory(panel=theirs, agency=AgencyFactory(name="Harbour Road Outreach", short_name="HR Outreach"))
+    police.short_name = "MPS"
+    db.session.commit()
+    models = (Agency, Panel, PanelMember, PanelRole, User, Case, Meeting, Attendee, Action)
+    before = {model.__name__: row_count(model) for model in models}
+
+    assert seed() == 0
+    assert {model.__name__: row_count(model) for model in models} == before
+    assert row_count(Case, Case.panel_id == theirs.id) == row_count(Meeting, Meeting.panel_id == theirs.id) == 0
+    assert fresh(Agency, police.id).short_name == "MPS"
 
 
 # --- acts that wait for a second administrator ----------------------------------------------------
@@ -364,3 +383,4 @@ def test_administrator_access_waits_for_another_administrator(app, admin_client,
     post_form(approver, f"/admin/approvals/{new_admin_request.id}/approve")
     assert fresh(User, user.id).is_admin and not fresh(User, chair.id).is_admin
     assert audit_events("user.updated", user.id)[-1].detail["approval_id"] == str(new_admin_request.id)
+

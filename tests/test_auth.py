@@ -605,3 +605,22 @@ def test_normalise_code_reads_any_digits_and_keeps_the_rest():
     from marac.core.timeutil import utcnow
 
     assert all(matching_step(pyotp.random_base32(), code, utcnow()) is None for code in ODD_CODES[4:])
+
+
+def test_every_flashed_message_is_kept_until_shown(client, world):
+    """Two steps taken before a page is shown both report back: the session saves a value changed in
+    place (Flask appends to the list of flashed messages), which it used to drop as unchanged."""
+    import datetime as dt
+
+    from marac.core.timeutil import today
+    from tests.helpers import form_tokens
+    from tests.referrals import date_parts
+
+    sign_in(client, world.users["manager"])
+    url = f"/panels/{world.panel.id}/meetings/new"
+    forms = [form_tokens(client, url), form_tokens(client, url)]  # two tabs, then each sent
+    for days, tokens in zip((30, 31), forms):
+        day = today() + dt.timedelta(days=days)
+        assert client.post(url, data={**tokens, **date_parts("meets_on", day), "starts_at": "10:00"}).status_code == 302
+    shown = client.get("/").get_data(as_text=True)
+    assert shown.count("Meeting added.") == 2

@@ -453,8 +453,9 @@ def test_hearing_is_refused_until_everyone_named_has_agreed(app, client, world):
     follow(client, post_form(client, f"/meetings/{meeting.id}/attendees", token_from=register, data={
         "name": "Pat Police-Test", "role": "DS", "agency_id": str(police.id)}))
     refused_with("Record the confidentiality agreement of Pat Police-Test")
-    pat = db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id,
-                                                    Attendee.name == "Pat Police-Test")).scalar_one()
+    # Names are encrypted: found by reading them, not by a query on the column.
+    [pat] = [a for a in db.session.execute(select(Attendee).where(Attendee.meeting_id == meeting.id)).scalars()
+             if a.name == "Pat Police-Test"]
     follow(client, post_form(client, f"/attendees/{pat.id}/agree", token_from=register))
     assert "Everyone present has agreed to the confidentiality statement." in page_of(client.get(register))
 

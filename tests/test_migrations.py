@@ -46,7 +46,7 @@ def test_models_match_migrations(tmp_path):
 
 @pytest.mark.no_db_transaction
 def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
-    """Before 20261126_0008 a MACE and an ASB case at one address shared one location (the first
+    """Before 20261126_0009 a MACE and an ASB case at one address shared one location (the first
     referrer's description), and two MACE cases naming one adult shared one person (the first
     referrer's aliases). The revision gives each case its own rows, rebuilt from its own answers,
     deletes the shared ones and audits each case rebuilt; run again it changes nothing."""
@@ -68,7 +68,7 @@ def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
     from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, UserFactory
     from tests.referrals import asb_form, mace_form
 
-    revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0008_case_owned_records.py"
+    revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0009_case_owned_records.py"
     before = runpy.run_path(str(revision))["down_revision"]
     url = scratch_database_url("records", tmp_path)
     app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
@@ -141,5 +141,64 @@ def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
         flask_migrate.downgrade(revision=before)
         flask_migrate.upgrade()
         assert {i: [p.person_id for p in db.session.get(Case, i).parties] for i in ids} == kept
+
+
+ENCRYPT_NAMES = "20261126_0006"
+
+
+@pytest.mark.no_db_transaction
+def test_encrypting_names_converts_existing_rows_both_ways(tmp_path):
+    """Migration 0006 with rows present: downgrading opens the register's names and roles and an action's
+    named person into plain columns, upgrading seals them again, and the app reads the same values."""
+    from alembic.script import ScriptDirectory
+
+    from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
+    from marac.core.timeutil import utcnow
+    from marac.keys.services import init_keys
+    from marac.meetings.models import Attendee
+    from tests import helpers
+    from tests.factories import ActionFactory
+
+    url = scratch_database_url("encrypt_names", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        init_keys()
+        world = helpers.build_world()
+        attendee = Attendee(meeting_id=world.meeting.id, agency_id=world.agencies.police.id,
+                            name="Migratia Fakename", role="DS, Harbour Road CID")
+        silent = Attendee(meeting_id=world.meeting.id, name="Quietus Norole")
+        db.session.add_all([attendee, silent])
+        named = ActionFactory(item=world.item, owner_agency=world.agencies.idva, named_person="Namedia Fakeperson")
+        db.session.add(ActionUpdate(action_id=named.id, user_id=world.users["manager"].id, at=utcnow(),
+                                    kind=UpdateKind.CREATED, status=ActionStatus.OPEN))
+        ids = {"attendee": attendee.id, "silent": silent.id, "named": named.id, "unnamed": world.action.id}
+        db.session.commit()
+        db.session.remove()
+        before = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()) \
+            .get_revision(ENCRYPT_NAMES).down_revision
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.connect() as conn:
+            people = dict(conn.execute(text("SELECT name, role FROM attendees")).all())
+            persons = {row[0] for row in conn.execute(text("SELECT named_person FROM actions"))}
+        assert people == {"Migratia Fakename": "DS, Harbour Road CID", "Quietus Norole": ""}
+        assert persons == {"Namedia Fakeperson", None}
+
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            raw = repr(conn.execute(text("SELECT name, role FROM attendees")).all()
+                       + conn.execute(text("SELECT named_person FROM actions")).all())
+        for plain in ("Migratia", "Harbour Road", "Quietus", "Namedia"):
+            assert plain not in raw
+        assert (db.session.get(Attendee, ids["attendee"]).name, db.session.get(Attendee, ids["attendee"]).role) \
+            == ("Migratia Fakename", "DS, Harbour Road CID")
+        assert (db.session.get(Attendee, ids["silent"]).name, db.session.get(Attendee, ids["silent"]).role) \
+            == ("Quietus Norole", None)
+        assert db.session.get(Action, ids["named"]).named_person == "Namedia Fakeperson"
+        assert db.session.get(Action, ids["unnamed"]).named_person is None
+        # Nothing else went with the conversion: each action keeps its history.
+        assert db.session.execute(text("SELECT count(*) FROM action_updates")).scalar() == 1
         db.session.remove()
         db.engine.dispose()

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from config import TestConfig
 from marac import create_app
@@ -161,3 +161,63 @@ def test_other_panels_fake_data_is_encrypted_too(app, client, world):
                     assert needle.encode() not in blob, f"{table.name} holds {needle!r} in plain text"
         assert re.search(f"{PartyRole.YOUNG_PERSON}|{PartyRole.COMPLAINANT}",
                          " ".join(r for (r,) in db.session.execute(text("SELECT role FROM case_parties"))))
+
+
+# Fake names said at a meeting: an attendee in the register, their role, and an action's named person.
+MEETING_SECRETS = {"attendee": "Attendeequorra Fakename", "role": "Sentinel-role-Qwyzzle",
+                   "named person": "Namedpersonix Fakeperson"}
+
+
+@pytest.mark.no_db_transaction
+def test_names_at_a_meeting_are_stored_encrypted(live_world, caplog):
+    """The register's names and roles and an action's named person: readable through the app, in the
+    database file (WAL included), a pg_dump and the SQL echo only as ciphertext."""
+    from marac.actions import services as actions
+    from marac.actions.models import Action
+    from marac.core.timeutil import today
+    from marac.meetings import services as meetings
+    from marac.meetings.models import Attendee, Meeting
+    from marac.users.models import User
+
+    app, world, url, panel_id = live_world
+    caplog.set_level(logging.DEBUG)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)
+    try:
+        with app.app_context():
+            manager = db.session.get(User, world.users["manager"].id)
+            meeting = db.session.execute(select(Meeting).where(Meeting.panel_id == panel_id)).scalar_one()
+            meetings.open_meeting(manager, meeting)
+            agency_id = meeting.panel.members[0].agency_id
+            attendee = meetings.add_attendee(manager, meeting, MEETING_SECRETS["attendee"], MEETING_SECRETS["role"],
+                                             agency_id, False)
+            meetings.agree_confidentiality(manager, meeting, attendee)
+            action = actions.add_action(manager, meeting.items[0], agency_id, "Invented action", today(),
+                                        MEETING_SECRETS["named person"])
+            db.session.commit()
+            attendee_id, action_id = attendee.id, action.id
+            db.session.remove()
+        with app.app_context():  # read back through the models
+            attendee, action = db.session.get(Attendee, attendee_id), db.session.get(Action, action_id)
+            assert (attendee.name, attendee.role) == (MEETING_SECRETS["attendee"], MEETING_SECRETS["role"])
+            assert action.named_person == MEETING_SECRETS["named person"]
+            db.session.remove()
+    finally:
+        logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+    def scan_for_names(blob, label):
+        for needle in MEETING_SECRETS.values():
+            for encoding in ("utf-8", "utf-16-le"):
+                assert needle.lower().encode(encoding) not in blob.lower(), f"{label} holds {needle!r} in plain"
+
+    scan_for_names("\n".join(r.getMessage() + repr(r.args) for r in caplog.records).encode(), "the captured logs")
+    if url.startswith("sqlite"):
+        path = Path(url.removeprefix("sqlite:///"))
+        for file in [p for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if p.exists()]:
+            scan_for_names(file.read_bytes(), file.name)
+    else:
+        parts = urlsplit(url)
+        dump = subprocess.run(["pg_dump", "-h", parts.hostname, "-p", str(parts.port or 5432), "-U",
+                               parts.username or "postgres", "--data-only", parts.path.lstrip("/")],
+                              check=True, capture_output=True).stdout
+        assert b"COPY public.attendees" in dump and b"COPY public.actions" in dump
+        scan_for_names(dump, "pg_dump")

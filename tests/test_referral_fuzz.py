@@ -27,7 +27,7 @@ from marac.people.models import Gender, LocationKind, YesNoUnknown
 from marac.sharing.models import Category
 from marac.core.forms import normalise_postcode
 from marac.extensions import db
-from tests.helpers import another_panel, audit_events, csrf_from, row_count, signed_in
+from tests.helpers import another_panel, audit_events, form_tokens, row_count, signed_in
 from tests.referrals import asb_form, date_parts, mace_form, marac_form
 
 FUZZ = settings(max_examples=40, deadline=None,
@@ -103,8 +103,10 @@ def mutated(draw, base, prefixes=("x",), max_changes=6):
 
 # --- helpers -----------------------------------------------------------------------------------
 
-def post(client, url, token, data):
-    response = client.post(url, data={**data, "csrf_token": token})
+def post(client, url, token_from, data):
+    """POST with the tokens of the page token_from as a browser has them: the CSRF token and a fresh
+    one-time form token (a form that makes something is accepted once)."""
+    response = client.post(url, data={**data, **form_tokens(client, token_from)})
     assert response.status_code in (200, 302), (response.status_code, data)
     return response
 
@@ -166,10 +168,10 @@ FORMS = {
 }
 
 
-def check_referral(client, panel, url, token, data, subject_key, text_keys):
+def check_referral(client, panel, url, token_from, data, subject_key, text_keys):
     before = submitted_ids(panel)
     drafts_before = row_count(Case, Case.panel_id == panel.id, Case.status == CaseStatus.DRAFT)
-    response = post(client, url, token, data)
+    response = post(client, url, token_from, data)
     after = submitted_ids(panel)
     if response.status_code == 200:
         assert after == before, "a refused referral was stored"
@@ -202,13 +204,12 @@ def test_referral_forms_never_fail(app, world, fuzz_client, kind):
     build, prefixes, text_keys, subject_key = FORMS[kind]
     panel = panel_for(world, kind)
     url = f"/panels/{panel.id}/referrals/new"
-    token = csrf_from(fuzz_client, url)
     base = build()
 
     @FUZZ
     @given(data=mutated(base, prefixes))
     def run(data):
-        check_referral(fuzz_client, panel, url, token, data, subject_key, text_keys)
+        check_referral(fuzz_client, panel, url, url, data, subject_key, text_keys)
 
     run()
 
@@ -218,7 +219,7 @@ def test_an_unmodified_referral_round_trips(world, fuzz_client):
     url = f"/panels/{world.panel.id}/referrals/new"
     build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
     before = submitted_ids(world.panel)
-    check_referral(fuzz_client, world.panel, url, csrf_from(fuzz_client, url), build(), subject_key, text_keys)
+    check_referral(fuzz_client, world.panel, url, url, build(), subject_key, text_keys)
     assert len(submitted_ids(world.panel)) == len(before) + 1
 
 
@@ -226,9 +227,8 @@ def test_an_unmodified_referral_round_trips(world, fuzz_client):
                                  "perpetrators-99999999999999999999999-first_names"])
 def test_odd_list_indexes(world, fuzz_client, key):
     url = f"/panels/{world.panel.id}/referrals/new"
-    token = csrf_from(fuzz_client, url)
     build, _, text_keys, subject_key = FORMS[PanelKind.MARAC]
-    check_referral(fuzz_client, world.panel, url, token, {**build(), key: "Oddly Indexed"}, subject_key, text_keys)
+    check_referral(fuzz_client, world.panel, url, url, {**build(), key: "Oddly Indexed"}, subject_key, text_keys)
 
 
 def test_screening_form_never_fails(app, world, monkeypatch):
@@ -237,7 +237,6 @@ def test_screening_form_never_fails(app, world, monkeypatch):
     client = signed_in(app, world.users["manager"])
     panel = world.panel
     refer_url = f"/panels/{panel.id}/referrals/new"
-    token = csrf_from(client, refer_url)
     state = {"case": None}
 
     def open_case():
@@ -247,7 +246,7 @@ def test_screening_form_never_fails(app, world, monkeypatch):
             db.session.expire_all()
             case = db.session.get(Case, case.id)
         if case is None or case.status != CaseStatus.SUBMITTED:
-            response = post(client, refer_url, token, marac_form())
+            response = post(client, refer_url, refer_url, marac_form())
             case = db.session.get(Case, uuid.UUID(urlsplit(response.headers["Location"]).path.split("/")[-1]))
         state["case"] = case
         return case
@@ -261,7 +260,7 @@ def test_screening_form_never_fails(app, world, monkeypatch):
         if data.get("version") == "?":
             data["version"] = str(case.version)
         version, changes_before = case.version, row_count(CaseChange, CaseChange.case_id == case.id)
-        response = post(client, f"/cases/{case.id}/screen", token, data)
+        response = post(client, f"/cases/{case.id}/screen", refer_url, data)
         db.session.expire_all()
         case = db.session.get(Case, case.id)
         if response.status_code == 200:
@@ -286,10 +285,10 @@ def test_search_form_never_fails(app, world):
     client = signed_in(app, world.users["manager"])
     panel = world.panel
     refer_url = f"/panels/{panel.id}/referrals/new"
-    referred = post(client, refer_url, csrf_from(client, refer_url), marac_form())
+    referred = post(client, refer_url, refer_url, marac_form())
     case = db.session.get(Case, uuid.UUID(urlsplit(referred.headers["Location"]).path.split("/")[-1]))
     url = f"/panels/{panel.id}/cases/search"
-    token = csrf_from(client, f"/panels/{panel.id}/cases")
+    token_from = f"/panels/{panel.id}/cases"
     base = {"reference": case.reference, "name": "Testina Fakeperson", "postcode": "ZZ1 1ZZ",
             **date_parts("date_of_birth", dt.date(1990, 4, 1))}
 
@@ -297,7 +296,7 @@ def test_search_form_never_fails(app, world):
     @given(data=mutated(base, max_changes=2))
     def run(data):
         cases_before, before = row_count(Case), len(audit_events("case.searched"))
-        response = post(client, url, token, data)
+        response = post(client, url, token_from, data)
         assert response.status_code == 200
         assert row_count(Case) == cases_before
         events = audit_events("case.searched")

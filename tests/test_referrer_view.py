@@ -236,7 +236,7 @@ def test_migration_keeps_what_submitted_cases_said_as_sent(tmp_path):
         sent_id, draft_id = sent.id, draft.id
         db.session.remove()
 
-        revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0007_sent_referral.py"
+        revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0008_sent_referral.py"
         flask_migrate.downgrade(revision=runpy.run_path(str(revision))["down_revision"])
         assert "sent_referral" not in {c["name"] for c in db.inspect(db.engine).get_columns("cases")}
         flask_migrate.upgrade()

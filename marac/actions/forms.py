@@ -2,12 +2,11 @@
 import datetime as dt
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
 from marac.actions.models import ActionStatus, UpdateKind
-from marac.core.forms import DateInputField, Required, VersionField
+from marac.core.forms import AppForm, DateInputField, OnceForm, Required, VersionField
 
 ALL = "all"  # the list filter's choice for every status
 
@@ -16,7 +15,7 @@ def _agency_id(value):
     return uuid.UUID(str(value)) if value else None
 
 
-class ActionForm(FlaskForm):
+class ActionForm(OnceForm):
     """An action agreed at a hearing."""
 
     owner_agency_id = SelectField("Owner agency", coerce=_agency_id,
@@ -40,7 +39,7 @@ def action_form(meeting):
     return form
 
 
-class ActionUpdateForm(FlaskForm):
+class ActionUpdateForm(AppForm):
     """Progress on an action, or its completion."""
 
     version = VersionField()
@@ -50,7 +49,7 @@ class ActionUpdateForm(FlaskForm):
                                              Length(max=3000, message="Keep the note to 3000 characters or fewer")])
 
 
-class ChaseForm(FlaskForm):
+class ChaseForm(AppForm):
     """The manager's chase of the owner agency."""
 
     version = VersionField()
@@ -58,7 +57,7 @@ class ChaseForm(FlaskForm):
                                                    Length(max=1000, message="Keep the note to 1000 characters or fewer")])
 
 
-class ActionFilterForm(FlaskForm):
+class ActionFilterForm(AppForm):
     """Which actions a list shows (a GET form: no CSRF token)."""
 
     class Meta:

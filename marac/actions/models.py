@@ -60,7 +60,7 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
                                                       index=True)
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
     description = Encrypted(str)
-    named_person: Mapped[str | None] = mapped_column(String(120))
+    named_person = Encrypted(str)
     due_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=ActionStatus.OPEN, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

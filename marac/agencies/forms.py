@@ -1,9 +1,9 @@
 """The agency form."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from marac.agencies.models import AgencyKind
+from marac.core.forms import OnceForm
 
 
 def agency_choices(agencies):
@@ -11,7 +11,7 @@ def agency_choices(agencies):
     return [("", "Choose an agency")] + [(str(a.id), a.name) for a in agencies]
 
 
-class AgencyForm(FlaskForm):
+class AgencyForm(OnceForm):
     """Add or edit an agency (Active is shown when editing only)."""
 
     name = StringField("Name", validators=[

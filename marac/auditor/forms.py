@@ -1,10 +1,11 @@
 """The auditor page's filters."""
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from marac.core.forms import AppForm
 
-class AuditFilterForm(FlaskForm):
+
+class AuditFilterForm(AppForm):
     """Filters for the auditor page. Read from the query string: ids and codes only, nothing personal."""
 
     class Meta:

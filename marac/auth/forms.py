@@ -1,9 +1,9 @@
 """Sign-in, code and password forms."""
-from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, ValidationError
 
 from marac.auth.passwords import MAX_LENGTH, password_problem
+from marac.core.forms import AppForm
 from marac.auth.totp import is_code, normalise_code
 
 CODE_SHAPE = "The security code must be 6 digits"
@@ -21,7 +21,7 @@ def check_code_shape(form, field):
         raise ValidationError(CODE_SHAPE)
 
 
-class SignInForm(FlaskForm):
+class SignInForm(AppForm):
     """Email address and password, the first step of signing in."""
 
     email = StringField("Email address", validators=[
@@ -33,13 +33,13 @@ class SignInForm(FlaskForm):
     code = code_field([Optional(), check_code_shape])
 
 
-class CodeForm(FlaskForm):
+class CodeForm(AppForm):
     """A 6-digit TOTP code, to sign in or to enrol an authenticator."""
 
     code = code_field([DataRequired("Enter the 6-digit code from your authenticator app"), check_code_shape])
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     """The current password and a new one, twice; the new one must pass password_problem()."""
 
     current_password = PasswordField("Current password", validators=[DataRequired("Enter your current password")])

@@ -9,6 +9,7 @@ view and saves it after the after_request hooks, commit_at_edge included), so it
 writes to user_sessions. end_sessions, active_sessions and purge_expired are ordinary service
 functions: they flush or read, and their caller commits.
 """
+import copy
 import hashlib
 import secrets
 import uuid
@@ -68,7 +69,9 @@ class DatabaseSessionInterface(SessionInterface):
             db.session.delete(row)
             db.session.commit()
             return ServerSession()
-        session = ServerSession(dict(row.data), token=token, row_created_at=row.created_at)
+        # A deep copy: a value changed in place (Flask appends to the list of flashed messages) must not
+        # change the row's stored value too, or saving would see no change and drop it.
+        session = ServerSession(copy.deepcopy(row.data), token=token, row_created_at=row.created_at)
         session.row = row
         return session
 

@@ -4,7 +4,6 @@ import re
 import uuid
 
 from flask import g
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField,
                      SelectMultipleField, StringField, TextAreaField)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
@@ -12,8 +11,8 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from marac.cases import questions
 from marac.cases.models import DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
 from marac.core.formatting import format_date
-from marac.core.forms import (CheckboxesField, DateInputField, EntryList, Postcode, RadiosField, Required,
-                              VersionField, WholeNumberField)
+from marac.core.forms import (AppForm, CheckboxesField, DateInputField, EntryList, OnceForm, Postcode, RadiosField,
+                              Required, VersionField, WholeNumberField)
 from marac.panels.models import PanelKind
 from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
 from marac.sharing.models import Category
@@ -138,7 +137,7 @@ for _number, (_key, _question) in enumerate(questions.DASH_QUESTIONS, start=1):
                                           validators=[Required(f"Answer question {_number} of the risk checklist")]))
 
 
-class ReferralBase(FlaskForm):
+class ReferralBase(OnceForm):
     """What every referral asks about the referrer, and the form controls."""
 
     version = VersionField()
@@ -387,7 +386,7 @@ def referral_summary(panel, answers):
     return sections
 
 
-class ScreeningForm(FlaskForm):
+class ScreeningForm(AppForm):
     """The panel manager's screening decision."""
 
     version = VersionField()
@@ -405,7 +404,7 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class SearchForm(FlaskForm):
+class SearchForm(AppForm):
     """Search by POST so that nothing personal enters a URL or a log."""
 
     # Stripped, so that a box holding only spaces counts as empty (not as a search for "").

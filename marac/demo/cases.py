@@ -104,7 +104,8 @@ def _asb_answers(rng, complainant, on, locations):
 
 
 def seed_cases(panels, users, seed=2026):
-    """Add demo cases to panels that have none; returns how many were added."""
+    """Add demo cases to the panels that have none and a manager and a referrer; returns how many were
+    added."""
     rng = random.Random(seed)
     today = today_()
     added = 0
@@ -112,7 +113,9 @@ def seed_cases(panels, users, seed=2026):
         if db.session.execute(select(func.count()).select_from(Case).where(Case.panel_id == panel.id)).scalar():
             continue
         referrers = [u for u in users.values() if panel.can_refer(u)]
-        manager = next(u for u in users.values() if Role.MANAGER in panel.roles_of(u))
+        manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
+        if manager is None or not referrers:
+            continue  # nobody to refer or to screen: the panel gets no demo cases
         member_agencies = [m.agency_id for m in panel.members]
         count = COUNTS[panel.kind]
         dates = sorted(today - dt.timedelta(days=rng.randint(0, 729)) for _ in range(count))

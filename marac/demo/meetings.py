@@ -94,15 +94,18 @@ def _hold(rng, meeting, manager, chair, today):
 
 
 def seed_meetings(panels, users, seed=2027):
-    """Add demo meetings to panels that have none; returns how many meetings were added."""
+    """Add demo meetings to the panels that have none and a manager and a chair; returns how many
+    meetings were added."""
     rng = random.Random(seed)
     today = today_()
     added = 0
     for panel in panels.values():
         if db.session.execute(select(func.count()).select_from(Meeting).where(Meeting.panel_id == panel.id)).scalar():
             continue
-        manager = next(u for u in users.values() if Role.MANAGER in panel.roles_of(u))
-        chair = next(u for u in users.values() if Role.CHAIR in panel.roles_of(u))
+        manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
+        chair = next((u for u in users.values() if Role.CHAIR in panel.roles_of(u)), None)
+        if manager is None or chair is None:
+            continue  # nobody to run its meetings: the panel gets no demo meetings
         start = _first_meeting(panel, today)
         meetings = services.schedule(manager, panel, start, panel.meeting_time, until=today + dt.timedelta(days=90))
         added += len(meetings)

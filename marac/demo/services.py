@@ -70,19 +70,34 @@ USERS = [
 ]
 
 
-def seed():
-    """Create whatever of the demo data is missing; returns how many records were added."""
-    added = 1 if init_keys() else 0
-    agencies = {a.short_name: a for a in db.session.execute(select(Agency)).scalars()}
+def _demo_agencies():
+    """{demo short name: agency}: each demo agency found by its short name or its name (ignoring case),
+    so that one an administrator has renamed is not added a second time; made when missing."""
+    existing = db.session.execute(select(Agency)).scalars().all()
+    by_key = {key.strip().lower(): a for a in existing for key in (a.short_name, a.name)}
+    agencies, added = {}, 0
     for name, short, kind in AGENCIES:
-        if short not in agencies:
-            agencies[short] = Agency(name=name, short_name=short, kind=kind)
-            db.session.add(agencies[short])
+        agency = by_key.get(short.lower()) or by_key.get(name.lower())
+        if agency is None:
+            agency = Agency(name=name, short_name=short, kind=kind)
+            db.session.add(agency)
             added += 1
+        agencies[short] = agency
+    return agencies, added
+
+
+def seed():
+    """Create whatever of the demo data is missing; returns how many records were added. Only the demo
+    panels get demo cases and meetings: panels, agencies and accounts an administrator added are left
+    as they are (a panel without a manager included)."""
+    added = 1 if init_keys() else 0
+    agencies, new_agencies = _demo_agencies()
+    added += new_agencies
     db.session.flush()
-    panels = {p.name: p for p in db.session.execute(select(Panel)).scalars()}
+    existing = {p.name: p for p in db.session.execute(select(Panel)).scalars()}
+    panels = {}
     for kind, name, area, cadence, weekday, lead, capacity, members in PANELS:
-        panel = panels.get(name)
+        panel = panels[name] = existing.get(name)
         if panel is None:
             panel = panels[name] = Panel(kind=kind, name=name, area=area, cadence=cadence, weekday=weekday,
                                          agenda_lead_days=lead, capacity=capacity)

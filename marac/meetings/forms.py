@@ -3,12 +3,11 @@ import datetime as dt
 import re
 import uuid
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
 from marac.actions.models import ActionStatus
-from marac.core.forms import DateInputField, Required, VersionField
+from marac.core.forms import AppForm, DateInputField, OnceForm, Required, VersionField
 from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis
 
 OBSERVER = "observer"  # the "Attending for" choice of someone who attends for no agency
@@ -35,14 +34,14 @@ class TimeField(StringField):
             raise ValidationError("Enter the time as hours and minutes on the 24-hour clock, like 10:00")
 
 
-class ScheduleForm(FlaskForm):
+class ScheduleForm(OnceForm):
     """The panel's meetings from a first date, on its cadence."""
 
     start_on = DateInputField("First meeting", past=False, validators=[Required("Enter the date of the first meeting")])
     starts_at = TimeField("Start time", validators=[Required("Enter the start time, like 10:00")])
 
 
-class MeetingForm(FlaskForm):
+class MeetingForm(OnceForm):
     """One meeting's date and time (adding one, or moving it)."""
 
     version = VersionField()
@@ -50,7 +49,7 @@ class MeetingForm(FlaskForm):
     starts_at = TimeField("Start time", validators=[Required("Enter the start time, like 10:00")])
 
 
-class ResearchForm(FlaskForm):
+class ResearchForm(AppForm):
     """An agency's research return for one listed case."""
 
     version = VersionField()
@@ -87,7 +86,7 @@ class ResearchForm(FlaskForm):
         return valid
 
 
-class AttendeeForm(FlaskForm):
+class AttendeeForm(OnceForm):
     """Someone at the meeting: for a member agency, or an observer."""
 
     name = StringField("Name", validators=[Required("Enter the attendee's name"),
@@ -115,7 +114,7 @@ def attendee_form(meeting):
     return form
 
 
-class AttendanceForm(FlaskForm):
+class AttendanceForm(AppForm):
     """The register: one select per member agency, named status-<agency id> (fields added per meeting)."""
 
     rows = ()
@@ -141,7 +140,7 @@ def attendance_form(meeting):
     return form
 
 
-class HearingForm(FlaskForm):
+class HearingForm(AppForm):
     """The discussion of one case: risk summary, minute and outcome (with reviews, per hearing)."""
 
     version = VersionField()
@@ -188,7 +187,7 @@ def hearing_form(open_actions, item=None):
     return Form(formdata=None, version=str(item.version), risk_summary=item.risk_summary, minute=item.minute)
 
 
-class AmendForm(FlaskForm):
+class AmendForm(AppForm):
     """A correction to a finalised minute, with its reason."""
 
     version = VersionField()

@@ -214,8 +214,8 @@ class Attendee(UUIDPrimaryKey, Timestamps, db.Model):
     meeting_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("meetings.id", ondelete="CASCADE"),
                                                   nullable=False, index=True)
     agency_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("agencies.id"))
-    name: Mapped[str] = mapped_column(String(120), nullable=False)
-    role: Mapped[str] = mapped_column(String(120), nullable=False, default="")
+    name = Encrypted(str, nullable=False)
+    role = Encrypted(str)  # free text that can identify ("DS, Harbour Road CID"): encrypted like the name
     is_observer: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     confidentiality_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -115,7 +115,14 @@ def why_not_cancel(meeting):
     """Why the meeting cannot be cancelled (None when it can): only one that has not started can."""
     if meeting.status != MeetingStatus.SCHEDULED:
         return "Only a meeting that has not started can be cancelled."
+    if any(_has_actions(item) for item in meeting.items):
+        return "Actions were agreed at this meeting, so it cannot be cancelled."
     return None
+
+
+def _has_actions(item):
+    """Whether actions were agreed at the item: it is then their record, and is never deleted."""
+    return bool(actions.actions_agreed_at(item))
 
 
 def cancel_meeting(actor, meeting):
@@ -214,6 +221,8 @@ def list_case(actor, meeting, case):
 def unlist_case(actor, meeting, item):
     """Take a case off the agenda (it waits again) and close the gap in the order."""
     _editable_agenda(meeting)
+    if _has_actions(item):
+        raise StepRefused("Actions were agreed for this case at this meeting, so it stays on the agenda")
     meeting.items.remove(item)
     _renumber(meeting)
     db.session.flush()
@@ -367,7 +376,7 @@ def set_attendance(actor, meeting, statuses):
 def add_attendee(actor, meeting, name, role, agency_id, is_observer):
     """Name someone at the meeting, for an agency (which then counts as present) or as an observer."""
     _running(meeting)
-    attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip(), agency_id=agency_id,
+    attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip() or None, agency_id=agency_id,
                         is_observer=is_observer)
     meeting.attendees.append(attendee)
     if agency_id:

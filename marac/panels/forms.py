@@ -1,13 +1,13 @@
 """The panel, member agency and role forms."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from marac.agencies.forms import agency_choices
+from marac.core.forms import OnceForm
 from marac.panels.models import WEEKDAYS, Cadence, PanelKind, Role
 
 
-class PanelForm(FlaskForm):
+class PanelForm(OnceForm):
     """Add or edit a panel's settings (Active is shown when editing only)."""
 
     kind = SelectField("Kind of panel", choices=[("", "Choose a kind")] + PanelKind.choices(),
@@ -39,7 +39,7 @@ class PanelForm(FlaskForm):
         return values
 
 
-class MemberForm(FlaskForm):
+class MemberForm(OnceForm):
     """Add an agency to a panel; the choices are the active agencies not on it yet."""
 
     agency_id = SelectField("Agency", validators=[DataRequired("Choose an agency")])
@@ -50,7 +50,7 @@ class MemberForm(FlaskForm):
         self.agency_id.choices = agency_choices(agencies)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(OnceForm):
     """Give a user a role on a panel; the choices are the active users."""
 
     user_id = SelectField("User", validators=[DataRequired("Choose a user")])

@@ -1,8 +1,8 @@
 """The panel's sharing rules as a form: one tick box per agency kind and category."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField
 
 from marac.agencies.models import AgencyKind
+from marac.core.forms import AppForm
 from marac.sharing.models import Category
 
 
@@ -11,7 +11,7 @@ def rule_name(kind, category):
     return f"rule-{kind}-{category}"
 
 
-class SharingRulesForm(FlaskForm):
+class SharingRulesForm(AppForm):
     """Which categories each kind of agency may see."""
 
     @classmethod

@@ -1,11 +1,11 @@
 """The user account form."""
 import unicodedata
 
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from marac.agencies.forms import agency_choices
+from marac.core.forms import AppForm
 
 
 def printable(form, field):
@@ -14,7 +14,7 @@ def printable(form, field):
         raise ValidationError(f"{field.label.text.removesuffix(' (optional)')} must not contain control characters")
 
 
-class UserForm(FlaskForm):
+class UserForm(AppForm):
     """Add or edit an account; the agency choices are set from the active agencies."""
 
     full_name = StringField("Full name", validators=[

@@ -5,8 +5,8 @@ best record there is of what was sent.
 Plain ALTER TABLE (SQLite 3.35+ drops a column in place): a batch copy of `cases` would drop the table,
 which with foreign keys on deletes the rows that cascade from it.
 
-Revision ID: 20261126_0007
-Revises: 20261126_0005
+Revision ID: 20261126_0008
+Revises: 20261126_0007
 Create Date: 2026-11-26
 """
 from alembic import op
@@ -16,8 +16,8 @@ from marac.core.crypto import decrypt_value, encrypt_value
 
 
 # revision identifiers, used by Alembic.
-revision = '20261126_0007'
-down_revision = '20261126_0005'
+revision = '20261126_0008'
+down_revision = '20261126_0007'
 branch_labels = None
 depends_on = None
 
