@@ -768,12 +768,12 @@ REFERENCE_TEXT = re.compile(r"\b(MARAC|MACE|ASB)-\d{4}-\d{4}\b")
 
 
 def normalised(source, *varying):
-    """A page's HTML without what two requests differ in by design: CSRF tokens, CSP nonces, object ids,
+    """A page's HTML without what two requests differ in by design: CSRF and one-time form tokens, CSP nonces, object ids,
     case references, times of day, and the `varying` strings (the names of two panels)."""
     markup = html.unescape(source if isinstance(source, str) else source.get_data(as_text=True))
     for value in sorted(varying, key=len, reverse=True):
         markup = markup.replace(value, "<varying>")
-    markup = re.sub(r'(name="csrf_token"[^>]*value=")[^"]*', r"\1<token>", markup)
+    markup = re.sub(r'(name="(?:csrf_token|form_token)"[^>]*value=")[^"]*', r"\1<token>", markup)
     markup = re.sub(r'nonce="[^"]*"', 'nonce="<nonce>"', markup)
     markup = UUID_TEXT.sub("<id>", markup)
     markup = REFERENCE_TEXT.sub("<reference>", markup)

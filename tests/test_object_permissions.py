@@ -18,6 +18,7 @@ from marac.cases import services as cases
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter,
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS
+from marac.core.forms import SpentFormToken
 from marac.core.timeutil import today
 from marac.extensions import db
 from marac.keys.models import DataKey
@@ -70,6 +71,7 @@ ROOTS = {
     PersonName: "a name of a Person, shown only through its CaseParty",
     Location: "shown only through its CaseLocation, which defers to the case",
     ApprovalRequest: "an administrator's request awaiting a second administrator, on the administrators' page",
+    SpentFormToken: "a spent one-time form token (a random id and when), never shown",
 }
 
 RESEARCH_TEXT = "Invented: police call-outs for the object-permission world"
