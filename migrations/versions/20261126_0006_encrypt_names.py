@@ -21,7 +21,8 @@ from marac.keys.models import DATA_PURPOSE
 
 # revision identifiers, used by Alembic.
 revision = '20261126_0006_encrypt_names'
-# On the main line this follows 20261126_0005_approvals; 20261126_0004 until that revision is merged.
+# Temporarily after 0004 (this branch's head before it): on main it follows the approvals revision
+# (revision id '20261126_0005') or main's head, as the lead re-chains.
 down_revision = '20261126_0004'
 branch_labels = None
 depends_on = None

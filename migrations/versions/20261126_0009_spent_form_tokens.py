@@ -1,7 +1,7 @@
 """A form accepted once: the one-time form tokens that have been used, and where their submission
 led (core.forms.SpentFormToken).
 
-Revision ID: 20261126_0007_spent_form_tokens
+Revision ID: 20261126_0009_spent_form_tokens
 Revises: 20261126_0006_encrypt_names
 Create Date: 2026-11-26
 """
@@ -10,7 +10,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '20261126_0007_spent_form_tokens'
+revision = '20261126_0009_spent_form_tokens'
+# Numbered after main's 0008; on this branch it follows 0006, its only predecessor here.
 down_revision = '20261126_0006_encrypt_names'
 branch_labels = None
 depends_on = None
