@@ -1082,3 +1082,19 @@ def test_a_case_cannot_be_on_two_agendas(app, world):
     later = meetings.add_meeting(world.users["manager"], world.panel, TODAY + 40 * DAY, dt.time(10))
     with pytest.raises(StepRefused, match="already listed for the meeting on"):
         meetings.list_case(world.users["manager"], later, world.accepted)
+
+
+def test_an_agenda_item_with_actions_agreed_at_it_is_never_deleted(client, world):
+    """Cancelling the meeting or taking the case off the agenda would delete the item the actions were
+    agreed at (the database refused it: a server error); both are refused with a reason instead."""
+    sign_in(client, world.users["manager"])
+    meeting, item = world.meeting, world.item
+    assert actions.actions_agreed_at(item)
+    refused = post_form(client, f"/meetings/{meeting.id}/cancel")
+    assert refused.status_code == 200
+    assert "Actions were agreed at this meeting, so it cannot be cancelled." in page_of(refused)
+    agenda = f"/meetings/{meeting.id}/agenda"
+    kept = follow(client, post_form(client, f"/agenda-items/{item.id}/remove", token_from=agenda))
+    assert "Actions were agreed for this case at this meeting, so it stays on the agenda" in kept
+    assert fresh(Meeting, meeting.id).status == MeetingStatus.SCHEDULED
+    assert fresh(AgendaItem, item.id) is not None

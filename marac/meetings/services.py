@@ -376,8 +376,8 @@ def set_attendance(actor, meeting, statuses):
 def add_attendee(actor, meeting, name, role, agency_id, is_observer):
     """Name someone at the meeting, for an agency (which then counts as present) or as an observer."""
     _running(meeting)
-    attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip() or None, agency_id=agency_id,
-                        is_observer=is_observer)
+    attendee = Attendee(meeting_id=meeting.id, name=name.strip(), role=(role or "").strip() or None,
+                        agency_id=agency_id, is_observer=is_observer)
     meeting.attendees.append(attendee)
     if agency_id:
         attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
