@@ -19,6 +19,7 @@ DARK_GREY = "#3D3D3D"
 TEXT = "#0B0C0C"
 GRID = "#B1B4B6"
 WEB_FONT = "arial, sans-serif"
+FONT_SIZE = 14
 PDF_FONT = "DejaVu Sans, sans-serif"
 
 
@@ -74,14 +75,16 @@ def svg(chart, font=WEB_FONT, prefix="chart"):
         body, width, height = _horizontal(chart, font, ident)
     else:
         body, width, height = _vertical(chart, font, ident)
-    legend = ""
-    if chart.legend:
-        x = 0
-        for highlighted, label in chart.legend:
-            fill = f"url(#{ident}-hatch)" if highlighted else DARK_BLUE
-            legend += (f'<rect x="{x}" y="4" width="16" height="16" fill="{fill}" stroke="{DARK_PINK if highlighted else DARK_BLUE}" '
-                       f'stroke-width="1.5"/>' + _text(x + 22, 17, label, font, 13))
-            x += 30 + 7.2 * len(label)
+    legend, x = "", 0
+    for highlighted, label in chart.legend:
+        fill = f"url(#{ident}-hatch)" if highlighted else DARK_BLUE
+        legend += (f'<rect x="{x}" y="4" width="16" height="16" fill="{fill}" '
+                   f'stroke="{DARK_PINK if highlighted else DARK_BLUE}" stroke-width="1.5"/>'
+                   + _text(x + 22, 17, label, font, FONT_SIZE))
+        x += 34 + 7.6 * len(label)
+    if chart.reference:
+        legend += (f'<line x1="{x}" x2="{x + 24}" y1="12" y2="12" stroke="{DARK_PINK}" stroke-width="2.5" '
+                   f'stroke-dasharray="8 4"/>' + _text(x + 30, 17, chart.reference[1], font, FONT_SIZE))
     markup = (f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="{ident}-title {ident}-desc" '
               f'viewBox="0 0 {width} {height + 28}" width="100%" class="app-chart" focusable="false">'
               f'<title id="{ident}-title">{escape(chart.title)}</title>'
@@ -97,8 +100,8 @@ def data_uri(chart, font=PDF_FONT):
 
 
 def _vertical(chart, font, ident):
-    width, height = 640, 300
-    left, right, top, bottom = 56, 16, 16, 48
+    width, height = 640, 320
+    left, right, top, bottom = 60, 8, 24, 56
     plot_w, plot_h = width - left - right, height - top - bottom
     values = [v for _l, v, _t, _h in chart.bars if v is not None]
     top_value = nice_ceiling(max(values + [chart.reference[0] if chart.reference else 0, 1]))
@@ -107,7 +110,8 @@ def _vertical(chart, font, ident):
     for tick in _ticks(top_value):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
                      f'stroke-width="1"/>')
-        parts.append(_text(left - 6, y(tick) + 4, _number(tick if tick % 1 else int(tick), chart.unit), font, 12, "end"))
+        parts.append(_text(left - 6, y(tick) + 5, _number(tick if tick % 1 else int(tick), chart.unit), font, FONT_SIZE,
+                           "end"))
     slot = plot_w / max(len(chart.bars), 1)
     bar_w = slot * 0.6
     for index, (label, value, text, highlighted) in enumerate(chart.bars):
@@ -118,25 +122,26 @@ def _vertical(chart, font, ident):
             stroke = DARK_PINK if highlighted else DARK_BLUE
             parts.append(f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" height="{y(0) - y(value):.1f}" '
                          f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>')
-            parts.append(_text(centre, y(value) - 5, text, font, 12, "middle", "bold"))
+            parts.append(_text(centre, y(value) - 6, text, font, FONT_SIZE, "middle", "bold"))
         else:
-            parts.append(_text(centre, y(0) - 6, text, font, 11, "middle", fill=DARK_GREY))
-        for line_no, line in enumerate(_wrap(label, 12)):
-            parts.append(_text(centre, y(0) + 18 + 14 * line_no, line, font, 12, "middle"))
+            for line_no, line in enumerate(_wrap(text, 8)):
+                parts.append(_text(centre, y(0) - 8 - 16 * (len(_wrap(text, 8)) - 1 - line_no), line, font,
+                                   FONT_SIZE - 1, "middle", fill=DARK_GREY))
+        for line_no, line in enumerate(_wrap(label, 8)):
+            parts.append(_text(centre, y(0) + 20 + 16 * line_no, line, font, FONT_SIZE, "middle"))
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{TEXT}" '
                  f'stroke-width="2"/>')
     if chart.reference:
-        value, label = chart.reference
+        value, _label = chart.reference
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-                     f'stroke="{DARK_PINK}" stroke-width="2" stroke-dasharray="8 5"/>')
-        parts.append(_text(width - right, y(value) - 6, label, font, 12, "end", "bold", fill=DARK_PINK))
+                     f'stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     return "".join(parts), width, height
 
 
 def _horizontal(chart, font, ident):
-    row = 30
+    row = 32
     width = 640
-    left, right, top, bottom = 150, 70, 24, 28
+    left, right, top, bottom = 170, 60, 12, 30
     height = top + bottom + row * max(len(chart.bars), 1)
     plot_w = width - left - right
     values = [v for _l, v, _t, _h in chart.bars if v is not None]
@@ -146,24 +151,24 @@ def _horizontal(chart, font, ident):
     for tick in _ticks(top_value):
         parts.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" y2="{height - bottom}" stroke="{GRID}" '
                      f'stroke-width="1"/>')
-        parts.append(_text(x(tick), height - bottom + 16, _number(tick if tick % 1 else int(tick), chart.unit), font,
-                           12, "middle"))
+        parts.append(_text(x(tick), height - bottom + 18, _number(tick if tick % 1 else int(tick), chart.unit), font,
+                           FONT_SIZE, "middle"))
     for index, (label, value, text, highlighted) in enumerate(chart.bars):
         y = top + row * index
-        parts.append(_text(left - 8, y + row / 2 + 4, label if len(label) <= 22 else label[:21] + "…", font, 12, "end"))
+        parts.append(_text(left - 8, y + row / 2 + 5, label if len(label) <= 22 else label[:21] + "…", font, FONT_SIZE,
+                           "end"))
         if value is not None:
             fill = f"url(#{ident}-hatch)" if highlighted else DARK_BLUE
             stroke = DARK_PINK if highlighted else DARK_BLUE
             parts.append(f'<rect x="{x(0):.1f}" y="{y + 5:.1f}" width="{x(value) - x(0):.1f}" height="{row - 10}" '
                          f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>')
-            parts.append(_text(x(value) + 5, y + row / 2 + 4, text, font, 12, "start", "bold"))
+            parts.append(_text(x(value) + 5, y + row / 2 + 5, text, font, FONT_SIZE, "start", "bold"))
         else:
-            parts.append(_text(x(0) + 5, y + row / 2 + 4, text, font, 11, "start", fill=DARK_GREY))
+            parts.append(_text(x(0) + 5, y + row / 2 + 5, text, font, FONT_SIZE - 1, "start", fill=DARK_GREY))
     parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{height - bottom}" stroke="{TEXT}" '
                  f'stroke-width="2"/>')
     if chart.reference:
-        value, label = chart.reference
+        value, _label = chart.reference
         parts.append(f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 6}" y2="{height - bottom}" '
-                     f'stroke="{DARK_PINK}" stroke-width="2" stroke-dasharray="8 5"/>')
-        parts.append(_text(x(value), top - 10, label, font, 12, "middle", "bold", fill=DARK_PINK))
+                     f'stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     return "".join(parts), width, height

@@ -598,10 +598,11 @@ class _Builder:
             if core:
                 chart_bars.append((agency.short_name, rate.value, rate.text, bool(rate.flag)))
         table = Table("attendance-agencies", "Attendance by agency",
-                      ["Agency", "Membership", "Meetings on the register", "Present", "Deputy sent",
-                       "Apologies, information sent", "Apologies, no information", "Absent", "Attendance rate",
-                       "Information sent when absent"], table_rows,
-                      notes=[f"Attendance rate: meetings where the agency was present or sent a deputy, divided by "
+                      ["Agency", "Membership", "Meetings", "Present", "Deputy", "Apologies, info sent",
+                       "Apologies, no info", "Absent", "Attendance rate", "Info sent when absent"], table_rows,
+                      notes=["Meetings: the meetings the agency was on the register of. Info sent when absent: "
+                             "apologies with information sent, of the meetings it was not at.",
+                             f"Attendance rate: meetings where the agency was present or sent a deputy, divided by "
                              f"the meetings it was on the register as a core member. Core agencies below the "
                              f"panel's threshold of {threshold}% are marked.",
                              "Counts of meetings and attendance are not about people and are shown in full."])
@@ -835,9 +836,10 @@ class _Builder:
                          number(total["overdue"]), number(total["open"]), number(total[ActionStatus.NOT_POSSIBLE]),
                          number(total[ActionStatus.NOT_DONE]), ratio(total["on_time"], total["agreed"])])
         table = Table("actions", "Actions agreed at the period's meetings, by owner agency",
-                      ["Agency", "Agreed", "Completed on time", "Completed late", "Overdue", "Open, not yet due",
-                       "Not possible (circumstances changed)", "Not done by the agency", "Completed on time, %"],
-                      rows, notes=["As the actions stand today. Agencies with "
+                      ["Agency", "Agreed", "Done on time", "Done late", "Overdue", "Open, not due yet",
+                       "Not possible", "Not done", "On time, %"],
+                      rows, notes=["Not possible: closed because circumstances changed. Not done: the agency did not "
+                                   "act. As the actions stand today. Agencies with "
                                    f"{REPEATED_NOT_DONE} or more actions not done are marked for the steering group.",
                                    "Counts of actions are about agencies' work, not people, and are shown in full."])
         return table, flags
@@ -866,8 +868,7 @@ class _Builder:
             rows.append([plain(self._agency(agency_id).name), number(expected), number(on_time),
                          number(returned - on_time), number(max(expected - returned, 0)), ratio(on_time, expected)])
         return Table("research", "Research returned for the cases listed, by agency",
-                     ["Agency", "Returns expected", "Returned by the deadline", "Returned late", "Not returned",
-                      "By the deadline, %"], rows,
+                     ["Agency", "Expected", "By the deadline", "Late", "Not returned", "By the deadline, %"], rows,
                      notes=["One return is expected from each agency on the register for each case listed at the "
                             "meeting. The deadline is the end of the working day before the meeting."])
 
@@ -926,7 +927,8 @@ class _Builder:
                                                                   if marac else [])
                    + ["Core agency engagement", "Attendance of core agencies", "Actions completed on time"])
         table = Table("trend", "The last eight quarters", columns, rows, notes=[NOTE_SUPPRESSION])
-        charts = {"heard": _heard_chart(heard_bars, self.quarters)}
+        charts = {"heard": _heard_chart(heard_bars, self.quarters,
+                                        [self._meetings_held(q) for q in self.quarters])}
         if marac:
             charts["repeat"] = _repeat_chart(repeat_bars)
         return table, charts
@@ -965,16 +967,15 @@ def _short_quarter(quarter):
     return f"{MONTHS[quarter.start.month - 1][:3]}–{MONTHS[quarter.end.month - 1][:3]} {quarter.end.year}"
 
 
-def _heard_chart(bars, quarters):
-    shown = [(label, value) for label, value, _text, _h in bars if value is not None]
-    if len(shown) >= 2:
-        first, last = shown[0], shown[-1]
-        if last[1] > first[1]:
-            title = f"Cases heard rose from {first[1]:,} to {last[1]:,} a quarter over two years"
-        elif last[1] < first[1]:
-            title = f"Cases heard fell from {first[1]:,} to {last[1]:,} a quarter over two years"
-        else:
-            title = f"Cases heard held at {last[1]:,} a quarter over two years"
+def _heard_chart(bars, quarters, held):
+    """Cases heard each quarter; the title compares the first quarter with meetings and the last."""
+    shown = [(quarter, value) for (label, value, _text, _h), quarter, meetings in zip(bars, quarters, held)
+             if value is not None and meetings]
+    if len(shown) >= 2 and shown[0][0] != shown[-1][0]:
+        (first, a), (last, b) = shown[0], shown[-1]
+        verb = "rose" if b > a else "fell" if b < a else "held"
+        title = (f"Cases heard {verb} from {a:,} in {first.label} to {b:,} in {last.label}" if verb != "held"
+                 else f"Cases heard held at {b:,} a quarter from {first.label} to {last.label}")
     else:
         title = "Cases heard each quarter"
     description = ("Cases heard in each of the last eight quarters, " + quarters[0].label + " to " + quarters[-1].label

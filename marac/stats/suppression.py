@@ -35,7 +35,9 @@ MIN_BASE = 10  # no percentage (or median) on a base under this
 FEWER_THAN_5 = "fewer than 5"
 NOT_SHOWN = "not shown"
 NO_PERCENTAGE = "–"
-SEARCH_LIMIT = 20_000  # steps of the search for another possible value of one count
+SEARCH_LIMIT = 3_000  # steps of the search for another possible value of one count
+TRIAL_LIMIT = 500  # the same, when trying which count to suppress
+TRIAL_LINES = 6  # lines near a count whose counts are tried when protecting it
 
 
 class CellStatus(Labelled):
@@ -193,12 +195,36 @@ class Table:
     notes: list = dataclasses.field(default_factory=list)
     caption: str | None = None
 
+    @property
+    def numeric(self):
+        """The indexes of the columns that hold numbers (aligned right)."""
+        return {index for row in self.rows for index, cell in enumerate(row)
+                if index and (cell.people or cell.value is not None or cell.text == NO_PERCENTAGE)}
+
+    @property
+    def wide(self):
+        """Whether the table has many columns (pages set it in smaller type)."""
+        return len(self.columns) > 6
+
     def people_cells(self):
         """Every cell that counts people or cases (for checks that none shows 1 to 4)."""
         return [cell for row in self.rows for cell in row if cell.people]
 
 
 # --- the rule --------------------------------------------------------------------------------
+
+class _Statuses(dict):
+    """The statuses, counting changes (what the search caches depends on them)."""
+
+    def __init__(self, owner):
+        super().__init__()
+        self.owner = owner
+
+    def __setitem__(self, key, value):
+        if self.get(key) != value:
+            self.owner._version = getattr(self.owner, "_version", 0) + 1
+        super().__setitem__(key, value)
+
 
 class _Protector:
     """Primary suppression, then secondary suppression until no suppressed count is determined."""
@@ -211,7 +237,9 @@ class _Protector:
         for index, (_parts, _total, coefficients) in enumerate(self.lines):
             for key in coefficients:
                 self.lines_of[key].append(index)
-        self.status = {}
+        self.status = _Statuses(self)
+        self._version = 0
+        self._unknowns_cache = {}
         for key, value in self.values.items():
             if key in disclosure.hidden:
                 self.status[key] = CellStatus.HIDDEN
@@ -249,25 +277,48 @@ class _Protector:
         safe = set()  # counts shown to have another possible value (more suppression keeps them so)
         while True:
             self._local(pending)
-            exposed = [key for key in self.values if self.sensitive(key) and key not in safe]
-            exposed = [key for key in exposed if not (self._can_change(key) and not safe.add(key))]
+            pinned = self._pinned_by_ranges()
+            exposed = []
+            for key in self.values:
+                if not self.sensitive(key) or key in safe:
+                    continue
+                if key not in pinned and self._can_change(key):
+                    safe.add(key)
+                else:
+                    exposed.append(key)
             if not exposed:
-                return Protection(dict(self.values), dict(self.status))
+                return Protection(dict(self.values), {k: CellStatus(v) for k, v in self.status.items()})
             pending, touched = [], set()
             for key in exposed:
                 if touched & set(self.lines_of[key]):
                     continue  # a count was suppressed beside it this round: look again first
-                chosen = self._candidate_near(key)
-                if chosen is not None:
-                    self._suppress(chosen, pending)
-                else:
-                    # Everything around it is suppressed already and the "fewer than 5" labels
-                    # still pin it (four cells of "fewer than 5" under a total of "fewer than 5" are
-                    # each 1): say less about one of them, "not shown" instead of "fewer than 5".
-                    chosen = self._widen_near(key)
-                    self.status[chosen] = CellStatus.SECONDARY
-                    pending.extend(self.lines_of[chosen])
+                chosen = self._fix(key, key in pinned)
+                pending.extend(self.lines_of[chosen])
                 touched |= set(self.lines_of[chosen])
+
+    def _fix(self, key, pinned):
+        """Protect a count some other values would not change: suppress a count near it (the first
+        that lets it change), or, when "fewer than 5" labels pin it (four cells of "fewer than 5"
+        under a total of "fewer than 5" are each 1), show one of them as "not shown" instead. Returns
+        the count whose status changed."""
+        candidates = []
+        for index in self._reach(key)[:TRIAL_LINES]:
+            candidates += [c for c in self._options(index) if c not in candidates]
+        widen = self._widen_options(key)
+        trials = widen + candidates if pinned else candidates + widen
+        for chosen in trials:
+            before = self.status[chosen]
+            self.status[chosen] = CellStatus.SECONDARY
+            if self._can_change(key, TRIAL_LIMIT):
+                return chosen
+            self.status[chosen] = before
+        if not trials:
+            trials = [k for index in self._reach(key) for k in self.lines[index][2] if not self.unknown(k)]
+        if not trials:  # pragma: no cover - a count no other value fits has a shown count near it
+            raise RuntimeError("no count left to suppress")
+        chosen = trials[0]
+        self.status[chosen] = CellStatus.SECONDARY
+        return chosen
 
     # one line at a time: subtraction and the ranges the labels give away
 
@@ -304,15 +355,20 @@ class _Protector:
                 return True
         return False
 
-    def _candidate(self, index):
-        """The count to suppress next in a line: the first of its smallest part of 5 or more, a zero
-        part, and its total that protects the line on its own; failing that, the first of them."""
+    def _options(self, index):
+        """The counts of a line one could suppress, in order: its smallest shown part of 5 or more, a
+        shown zero part, its total if shown."""
         parts, total, _coefficients = self.lines[index]
         shown = [key for key in dict.fromkeys(parts) if not self.unknown(key)]
         large = sorted((k for k in shown if self.values[k] >= THRESHOLD),
                        key=lambda k: (self.values[k], self.d._order[k]))
         zeros = [k for k in shown if self.values[k] == 0]
-        options = large[:1] + zeros[:1] + ([total] if not self.unknown(total) else [])
+        return large[:1] + zeros[:1] + ([total] if not self.unknown(total) else [])
+
+    def _candidate(self, index):
+        """The count to suppress next in a line: the first of its options that protects the line on
+        its own; failing that, the first option."""
+        options = self._options(index)
         for option in options:
             self.status[option], before = CellStatus.SECONDARY, self.status[option]
             still = self._line_exposes(index)
@@ -339,25 +395,14 @@ class _Protector:
             frontier = next_frontier
         return order
 
-    def _candidate_near(self, key):
-        """For a count that several lines together determine: a count to suppress in a line through
-        it, or failing that in the nearest line reached through unknown counts."""
-        for index in self._reach(key):
-            chosen = self._candidate(index)
-            if chosen is not None:
-                return chosen
-        return None
-
-    def _widen_near(self, key):
-        """A "fewer than 5" count near `key` to show as "not shown" instead: a total first, the
-        largest first."""
-        totals = {self.lines[index][1] for index in range(len(self.lines))}
+    def _widen_options(self, key):
+        """The "fewer than 5" counts near `key` that could show as "not shown" instead: totals first,
+        the largest first."""
+        totals = {line[1] for line in self.lines}
         found = [key] if self.status[key] == CellStatus.PRIMARY else []
-        for index in self._reach(key):
-            found += [k for k in self.lines[index][2] if self.status[k] == CellStatus.PRIMARY]
-        if not found:  # pragma: no cover - a pinned count always has a "fewer than 5" near it
-            raise RuntimeError("no count left to suppress")
-        return max(found, key=lambda k: (k in totals, self.values[k], -self.d._order[k]))
+        for index in self._reach(key)[:TRIAL_LINES]:
+            found += [k for k in self.lines[index][2] if self.status[k] == CellStatus.PRIMARY and k not in found]
+        return sorted(found, key=lambda k: (k not in totals, -self.values[k], self.d._order[k]))
 
     def _suppress(self, key, pending):
         self.status[key] = CellStatus.SECONDARY
@@ -365,70 +410,109 @@ class _Protector:
 
     # every line together: can the count take another value?
 
+    def _pinned_by_ranges(self):
+        """The unknown counts left a single value by the ranges of the others, narrowed line by line
+        until nothing changes (five "fewer than 5" adding up to 5; a total of "fewer than 5" over
+        four cells of "fewer than 5"). A quick first test: the search below is the thorough one."""
+        ranges = {key: self.bounds(key) for key in self.values if self.unknown(key)}
+        queue = [i for i, line in enumerate(self.lines) if any(k in ranges for k in line[2])]
+        queued = set(queue)
+        steps = 0
+        while queue and steps < 50 * (len(self.lines) + 1):
+            steps += 1
+            index = queue.pop()
+            queued.discard(index)
+            unknown = [(key, c) for key, c in self.lines[index][2].items() if key in ranges]
+            known_sum = sum(c * self.values[key] for key, c in unknown)
+            for key, c in unknown:
+                low, high = _range_of(key, c, unknown, known_sum, ranges.__getitem__)
+                old_low, old_high = ranges[key]
+                if low > old_low or (high is not None and (old_high is None or high < old_high)):
+                    ranges[key] = (max(low, old_low), high if old_high is None else min(high, old_high))
+                    for other in self.lines_of[key]:
+                        if other not in queued:
+                            queue.append(other)
+                            queued.add(other)
+        return {key for key, (low, high) in ranges.items() if high is not None and low >= high}
+
     def _fits(self, key, change):
         low, high = self.bounds(key)
         value = self.values[key] + change
         return value >= low and (high is None or value <= high)
 
-    def _can_change(self, key):
+    def _can_change(self, key, limit=None):
         """Whether some other set of values for the unknown counts agrees with everything shown (every
         line's sum, every label's range) and gives `key` another value. Searches for a change of one
         up or down in `key`, balanced line by line by changes of one in other unknown counts (in a
         two-way table these are the alternating cycles, and the search is exact). A search that runs
         past SEARCH_LIMIT steps counts as "no": the rule then suppresses more, never less."""
-        return any(self._fits(key, step) and self._balance({key: step}) for step in (1, -1))
+        limit = limit or SEARCH_LIMIT
+        return any(self._fits(key, step) and self._balance({key: step}, limit) for step in (1, -1))
 
-    def _balance(self, change):
+    def _balance(self, change, limit):
+        """Depth-first search for changes of one in other unknown counts that balance every line after
+        `change`. A line left out of balance by the same amount once and found impossible to balance
+        is not tried again in this search (as in a path search, it would fail again)."""
         imbalance = defaultdict(int)
         for key, step in change.items():
             for index in self.lines_of[key]:
                 imbalance[index] += self.lines[index][2][key] * step
-        steps = 0
-        stack = []  # (line, candidates left, key changed at this level or None)
+                if not imbalance[index]:
+                    del imbalance[index]
+        steps, dead = 0, set()
 
         def open_line():
-            index = next((i for i, b in imbalance.items() if b), None)
+            index = next(iter(imbalance), None)
             if index is None:
                 return None
-            coefficients = self.lines[index][2]
-            candidates = sorted((k for k in coefficients if self.unknown(k) and k not in change),
-                                key=lambda k: (len(self.lines_of[k]), self.status[k] == CellStatus.PRIMARY))
-            return [index, candidates, None]
+            return [index, imbalance[index], [k for k in self._line_unknowns(index) if k not in change], None]
 
         frame = open_line()
         if frame is None:
             return True
-        stack.append(frame)
+        stack = [frame]
         while stack:
             frame = stack[-1]
-            index, candidates, done = frame
+            index, need, candidates, done = frame
             if done is not None:  # undo the change tried at this level
-                self._apply(change, imbalance, done, -change.pop(done))
-                frame[2] = None
+                self._apply(imbalance, done, -change.pop(done))
+                frame[3] = None
             advanced = False
             while candidates:
                 key = candidates.pop(0)
-                b = imbalance[index]
-                step = -(1 if b > 0 else -1) * self.lines[index][2][key]
-                if not self._fits(key, step):
+                step = -(1 if need > 0 else -1) * self.lines[index][2][key]
+                if key in change or not self._fits(key, step):
                     continue
                 steps += 1
-                if steps > SEARCH_LIMIT:
+                if steps > limit:
                     return False
                 change[key] = step
-                self._apply(change, imbalance, key, step)
-                frame[2] = key
+                self._apply(imbalance, key, step)
                 following = open_line()
                 if following is None:
                     return True
+                if (following[0], following[1]) in dead:
+                    self._apply(imbalance, key, -change.pop(key))
+                    continue
+                frame[3] = key
                 stack.append(following)
                 advanced = True
                 break
             if not advanced:
+                dead.add((index, need))
                 stack.pop()
         return False
 
-    def _apply(self, change, imbalance, key, step):
+    def _line_unknowns(self, index):
+        """The unknown counts of a line, those in fewest lines first (they close a search soonest)."""
+        cached = self._unknowns_cache.get(index)
+        if cached is None or cached[0] != self._version:
+            keys = sorted((k for k in self.lines[index][2] if self.unknown(k)),
+                          key=lambda k: (len(self.lines_of[k]), self.status[k] == CellStatus.PRIMARY))
+            cached = self._unknowns_cache[index] = (self._version, keys)
+        return cached[1]
+
+    def _apply(self, imbalance, key, step):
         for index in self.lines_of[key]:
             imbalance[index] += self.lines[index][2][key] * step
             if not imbalance[index]:
