@@ -44,10 +44,12 @@ def _number(value, unit):
     return text + unit
 
 
-def _text(x, y, content, font, size=12, anchor="start", weight=None, fill=TEXT, extra=""):
+def _text(x, y, content, font, size=12, anchor="start", weight=None, fill=TEXT, halo=False):
     bold = f' font-weight="{weight}"' if weight else ""
+    # A white outline behind a value label keeps it legible over a grid or reference line.
+    outline = ' stroke="#FFFFFF" stroke-width="4" stroke-linejoin="round" paint-order="stroke"' if halo else ""
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-family="{font}" font-size="{size}" fill="{fill}" '
-            f'text-anchor="{anchor}"{bold}{extra}>{escape(content)}</text>')
+            f'text-anchor="{anchor}"{bold}{outline}>{escape(content)}</text>')
 
 
 def _hatch(pattern_id):
@@ -68,13 +70,14 @@ def _wrap(label, width):
     return lines
 
 
-def svg(chart, font=WEB_FONT, prefix="chart"):
-    """The chart (figures.Chart) as an SVG element, with role="img", its title and its description."""
+def svg(chart, font=WEB_FONT, prefix="chart", halo=True):
+    """The chart (figures.Chart) as an SVG element, with role="img", its title and its description.
+    `halo` outlines value labels in white (browsers; the PDF renderer draws no paint-order)."""
     ident = f"{prefix}-{chart.key}"
     if chart.horizontal:
-        body, width, height = _horizontal(chart, font, ident)
+        body, width, height = _horizontal(chart, font, ident, halo)
     else:
-        body, width, height = _vertical(chart, font, ident)
+        body, width, height = _vertical(chart, font, ident, halo)
     legend, x = "", 0
     for highlighted, label in chart.legend:
         fill = f"url(#{ident}-hatch)" if highlighted else DARK_BLUE
@@ -96,10 +99,10 @@ def svg(chart, font=WEB_FONT, prefix="chart"):
 
 def data_uri(chart, font=PDF_FONT):
     """The chart as a data: URI of an SVG image (for the PDF report, whose <img> carries the alt text)."""
-    return "data:image/svg+xml;base64," + base64.b64encode(str(svg(chart, font, "pdf")).encode()).decode()
+    return "data:image/svg+xml;base64," + base64.b64encode(str(svg(chart, font, "pdf", halo=False)).encode()).decode()
 
 
-def _vertical(chart, font, ident):
+def _vertical(chart, font, ident, halo):
     width, height = 640, 320
     left, right, top, bottom = 60, 8, 24, 56
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -112,6 +115,9 @@ def _vertical(chart, font, ident):
                      f'stroke-width="1"/>')
         parts.append(_text(left - 6, y(tick) + 5, _number(tick if tick % 1 else int(tick), chart.unit), font, FONT_SIZE,
                            "end"))
+    if chart.reference:
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(chart.reference[0]):.1f}" '
+                     f'y2="{y(chart.reference[0]):.1f}" stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     slot = plot_w / max(len(chart.bars), 1)
     bar_w = slot * 0.6
     for index, (label, value, text, highlighted) in enumerate(chart.bars):
@@ -122,7 +128,7 @@ def _vertical(chart, font, ident):
             stroke = DARK_PINK if highlighted else DARK_BLUE
             parts.append(f'<rect x="{x:.1f}" y="{y(value):.1f}" width="{bar_w:.1f}" height="{y(0) - y(value):.1f}" '
                          f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>')
-            parts.append(_text(centre, y(value) - 6, text, font, FONT_SIZE, "middle", "bold"))
+            parts.append(_text(centre, y(value) - 6, text, font, FONT_SIZE, "middle", "bold", halo=halo))
         else:
             for line_no, line in enumerate(_wrap(text, 8)):
                 parts.append(_text(centre, y(0) - 8 - 16 * (len(_wrap(text, 8)) - 1 - line_no), line, font,
@@ -131,14 +137,10 @@ def _vertical(chart, font, ident):
             parts.append(_text(centre, y(0) + 20 + 16 * line_no, line, font, FONT_SIZE, "middle"))
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(0):.1f}" y2="{y(0):.1f}" stroke="{TEXT}" '
                  f'stroke-width="2"/>')
-    if chart.reference:
-        value, _label = chart.reference
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(value):.1f}" y2="{y(value):.1f}" '
-                     f'stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     return "".join(parts), width, height
 
 
-def _horizontal(chart, font, ident):
+def _horizontal(chart, font, ident, halo):
     row = 32
     width = 640
     left, right, top, bottom = 170, 60, 12, 30
@@ -153,6 +155,9 @@ def _horizontal(chart, font, ident):
                      f'stroke-width="1"/>')
         parts.append(_text(x(tick), height - bottom + 18, _number(tick if tick % 1 else int(tick), chart.unit), font,
                            FONT_SIZE, "middle"))
+    if chart.reference:
+        parts.append(f'<line x1="{x(chart.reference[0]):.1f}" x2="{x(chart.reference[0]):.1f}" y1="{top - 6}" '
+                     f'y2="{height - bottom}" stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     for index, (label, value, text, highlighted) in enumerate(chart.bars):
         y = top + row * index
         parts.append(_text(left - 8, y + row / 2 + 5, label if len(label) <= 22 else label[:21] + "…", font, FONT_SIZE,
@@ -162,13 +167,9 @@ def _horizontal(chart, font, ident):
             stroke = DARK_PINK if highlighted else DARK_BLUE
             parts.append(f'<rect x="{x(0):.1f}" y="{y + 5:.1f}" width="{x(value) - x(0):.1f}" height="{row - 10}" '
                          f'fill="{fill}" stroke="{stroke}" stroke-width="1.5"/>')
-            parts.append(_text(x(value) + 5, y + row / 2 + 5, text, font, FONT_SIZE, "start", "bold"))
+            parts.append(_text(x(value) + 5, y + row / 2 + 5, text, font, FONT_SIZE, "start", "bold", halo=halo))
         else:
             parts.append(_text(x(0) + 5, y + row / 2 + 5, text, font, FONT_SIZE - 1, "start", fill=DARK_GREY))
     parts.append(f'<line x1="{x(0):.1f}" x2="{x(0):.1f}" y1="{top}" y2="{height - bottom}" stroke="{TEXT}" '
                  f'stroke-width="2"/>')
-    if chart.reference:
-        value, _label = chart.reference
-        parts.append(f'<line x1="{x(value):.1f}" x2="{x(value):.1f}" y1="{top - 6}" y2="{height - bottom}" '
-                     f'stroke="{DARK_PINK}" stroke-width="2.5" stroke-dasharray="8 4"/>')
     return "".join(parts), width, height

@@ -323,9 +323,10 @@ class Figures:
         return self.tables.get(key)
 
 
-def build(loaded, period, previous, quarters):
-    """The figures of a page: the period beside the previous one, the trend over `quarters`."""
-    return _Builder(loaded, period, previous, quarters).build()
+def build(loaded, period, previous, quarters, with_return=False):
+    """The figures of a page: the period beside the previous one, the trend over `quarters`; with the
+    SafeLives per-meeting return of a MARAC panel when asked."""
+    return _Builder(loaded, period, previous, quarters).build(with_return)
 
 
 class _Builder:
@@ -360,14 +361,16 @@ class _Builder:
     def count(self, measure, window, value, hidden=False):
         return self.d.add(self.key(measure, window), value, hidden=hidden)
 
-    def build(self):
-        main = [self.period, self.previous]
-        self._register_cases(main)
-        return_table_spec = None
-        if self.kind == PanelKind.MARAC:
-            return_table_spec = self._register_meetings()
+    def build(self, with_return=False):
+        self._register_cases([self.period, self.previous])
         self._register_time_lines()
         protection = self.d.protect()
+        return_table_spec = None
+        if with_return and self.kind == PanelKind.MARAC:
+            # The per-meeting return is protected with the page's figures as they are: only its own
+            # per-meeting counts may be hidden, so the page and the return always agree.
+            return_table_spec = self._register_meetings()
+            protection = self.d.protect(frozen=dict(protection.status))
         self.p = protection
         tables, charts = {}, {}
         flags = []
@@ -621,9 +624,10 @@ class _Builder:
             register_rows.append(cells)
         register = Table("attendance-register", "Register of each meeting",
                          ["Meeting"] + [self._agency(a).short_name for a in grid_agencies]
-                         + ["Attendees who agreed to the confidentiality statement"], register_rows,
+                         + ["Agreed to confidentiality"], register_rows,
                          notes=["P: present. D: deputy sent. AI: apologies, information sent. "
-                                "A: apologies, no information sent. X: absent."])
+                                "A: apologies, no information sent. X: absent. Agreed to confidentiality: the people "
+                                "at the meeting for agencies who agreed to the confidentiality statement."])
         attendance, engagement = self._attendance_rates(window)
         people = sum(self.l.attendees.get(m.id, (0, 0))[0] for m in meetings)
         agreed = sum(self.l.attendees.get(m.id, (0, 0))[1] for m in meetings)
@@ -926,7 +930,7 @@ class _Builder:
         columns = (["Quarter", "Meetings held", "Cases heard"] + (["Repeat cases", "Referrals not from the police"]
                                                                   if marac else [])
                    + ["Core agency engagement", "Attendance of core agencies", "Actions completed on time"])
-        table = Table("trend", "The last eight quarters", columns, rows, notes=[NOTE_SUPPRESSION])
+        table = Table("trend", "Each of the last eight quarters", columns, rows, notes=[NOTE_SUPPRESSION])
         charts = {"heard": _heard_chart(heard_bars, self.quarters,
                                         [self._meetings_held(q) for q in self.quarters])}
         if marac:

@@ -46,11 +46,11 @@ def _file(name, data, media_type):
     return response
 
 
-def _export(panel_id):
+def _export(panel_id, with_return=False):
     """(panel, figures) for an export, or the page with the period's errors (400)."""
     panel = _panel(panel_id)
     form, period, valid = _period()
-    found = services.figures_for(panel, period)
+    found = services.figures_for(panel, period, with_return=with_return)
     if not valid:
         abort(make_response(*_page(panel, form, found, 400)))
     return panel, found
@@ -78,8 +78,8 @@ def export_table(panel_id, key, fmt):
 @bp.route("/panels/<uuid:panel_id>/statistics/all-tables.xlsx")
 @access("signed_in")
 def export_workbook(panel_id):
-    """Every table of the page in one workbook (audited)."""
-    panel, found = _export(panel_id)
+    """Every table of the page in one workbook, with the SafeLives return for a MARAC (audited)."""
+    panel, found = _export(panel_id, with_return=True)
     return _file(*services.export_workbook(current_user, panel, found))
 
 
@@ -87,7 +87,7 @@ def export_workbook(panel_id):
 @access("signed_in")
 def export_return(panel_id, fmt):
     """The SafeLives MARAC data return of the period, a row per meeting (MARAC panels; audited)."""
-    panel, found = _export(panel_id)
+    panel, found = _export(panel_id, with_return=True)
     if found.safelives_return is None:
         abort(404)
     return _file(*services.export_return(current_user, panel, found, ExportFormat(fmt)))

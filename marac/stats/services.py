@@ -36,14 +36,15 @@ SETTINGS = ("women_16_plus", "attendance_threshold", "minutes_days", "local_mino
 
 # --- the page ----------------------------------------------------------------------------------
 
-def figures_for(panel, period, today=None):
+def figures_for(panel, period, today=None, with_return=False):
     """The statistics of the panel for a period (figures.Period): the period beside the one before
-    it and the last eight quarters, suppressed; reads the database in a fixed number of queries."""
+    it and the last eight quarters, suppressed (and the SafeLives per-meeting return when asked);
+    reads the database in a fixed number of queries."""
     today = today or today_()
     previous = previous_period(period)
     quarters = trend_quarters(period)
     loaded = load(panel, [period, previous, *quarters], today)
-    return figures.build(loaded, period, previous, quarters)
+    return figures.build(loaded, period, previous, quarters, with_return)
 
 
 def _date_of(column):
@@ -326,9 +327,11 @@ def export_table(actor, panel, found, key, fmt):
 
 
 def export_workbook(actor, panel, found):
-    """Every table of the page in one XLSX workbook, a sheet each; audited."""
+    """Every table of the page in one XLSX workbook, a sheet each (and the SafeLives return when
+    `found` has it); audited."""
     _audit_export(actor, panel, found, "all-tables", ExportFormat.XLSX)
-    return exports.workbook_file(panel, found, list(found.tables.values()))
+    tables = list(found.tables.values()) + ([found.safelives_return] if found.safelives_return else [])
+    return exports.workbook_file(panel, found, tables)
 
 
 def export_return(actor, panel, found, fmt):

@@ -97,9 +97,11 @@ class Disclosure:
         self.line((part, key), total)
         return key
 
-    def protect(self):
-        """Apply primary and secondary suppression; returns the Protection of every count."""
-        return _Protector(self).run()
+    def protect(self, frozen=None):
+        """Apply primary and secondary suppression; returns the Protection of every count. `frozen`
+        ({key: CellStatus}) fixes the counts another page shows already (the period's figures, when
+        the per-meeting return is protected): only the other counts may be suppressed to protect them."""
+        return _Protector(self, frozen or {}).run()
 
 
 @dataclasses.dataclass
@@ -229,8 +231,9 @@ class _Statuses(dict):
 class _Protector:
     """Primary suppression, then secondary suppression until no suppressed count is determined."""
 
-    def __init__(self, disclosure):
+    def __init__(self, disclosure, frozen):
         self.d = disclosure
+        self.frozen = frozen
         self.values = disclosure.values
         self.lines = [(parts, total, self._coefficients(parts, total)) for parts, total in disclosure.lines]
         self.lines_of = defaultdict(list)
@@ -241,7 +244,9 @@ class _Protector:
         self._version = 0
         self._unknowns_cache = {}
         for key, value in self.values.items():
-            if key in disclosure.hidden:
+            if key in frozen:
+                self.status[key] = frozen[key]
+            elif key in disclosure.hidden:
                 self.status[key] = CellStatus.HIDDEN
             elif key in disclosure.people and is_small(value):
                 self.status[key] = CellStatus.PRIMARY
@@ -312,13 +317,19 @@ class _Protector:
             if self._can_change(key, TRIAL_LIMIT):
                 return chosen
             self.status[chosen] = before
-        if not trials:
-            trials = [k for index in self._reach(key) for k in self.lines[index][2] if not self.unknown(k)]
-        if not trials:  # pragma: no cover - a count no other value fits has a shown count near it
+        if trials:
+            chosen = trials[0]
+            self.status[chosen] = CellStatus.SECONDARY
+            return chosen
+        # Nothing near it is left to suppress one at a time: say "not shown" for every count that
+        # may change around it (with its neighbours all unknown, a count can always change).
+        around = [k for index in self._reach(key) for k in self.lines[index][2]
+                  if k not in self.frozen and self.status[k] in (CellStatus.SHOWN, CellStatus.PRIMARY)]
+        if not around:  # pragma: no cover - only frozen counts around it: they were protected already
             raise RuntimeError("no count left to suppress")
-        chosen = trials[0]
-        self.status[chosen] = CellStatus.SECONDARY
-        return chosen
+        for other in around:
+            self.status[other] = CellStatus.SECONDARY
+        return around[0]
 
     # one line at a time: subtraction and the ranges the labels give away
 
@@ -359,16 +370,24 @@ class _Protector:
         """The counts of a line one could suppress, in order: its smallest shown part of 5 or more, a
         shown zero part, its total if shown."""
         parts, total, _coefficients = self.lines[index]
-        shown = [key for key in dict.fromkeys(parts) if not self.unknown(key)]
+        shown = [key for key in dict.fromkeys(parts) if not self.unknown(key) and key not in self.frozen]
         large = sorted((k for k in shown if self.values[k] >= THRESHOLD),
                        key=lambda k: (self.values[k], self.d._order[k]))
         zeros = [k for k in shown if self.values[k] == 0]
-        return large[:1] + zeros[:1] + ([total] if not self.unknown(total) else [])
+        return large[:1] + zeros[:1] + ([total] if not self.unknown(total) and total not in self.frozen else [])
 
     def _candidate(self, index):
         """The count to suppress next in a line: the first of its options that protects the line on
-        its own; failing that, the first option."""
+        its own; failing that, the first option. In a line whose "fewer than 5" labels pin its counts
+        (five of them adding up to 5), saying "not shown" for one of them comes first: it costs less
+        than hiding the line's total."""
         options = self._options(index)
+        unknown = [k for k in self.lines[index][2] if self.unknown(k)]
+        if len(unknown) > 1:
+            widen = sorted((k for k in self.lines[index][0]
+                            if self.status[k] == CellStatus.PRIMARY and k not in self.frozen),
+                           key=lambda k: (-self.values[k], self.d._order[k]))
+            options = widen[:1] + options
         for option in options:
             self.status[option], before = CellStatus.SECONDARY, self.status[option]
             still = self._line_exposes(index)
@@ -399,9 +418,10 @@ class _Protector:
         """The "fewer than 5" counts near `key` that could show as "not shown" instead: totals first,
         the largest first."""
         totals = {line[1] for line in self.lines}
-        found = [key] if self.status[key] == CellStatus.PRIMARY else []
+        found = [key] if self.status[key] == CellStatus.PRIMARY and key not in self.frozen else []
         for index in self._reach(key)[:TRIAL_LINES]:
-            found += [k for k in self.lines[index][2] if self.status[k] == CellStatus.PRIMARY and k not in found]
+            found += [k for k in self.lines[index][2]
+                      if self.status[k] == CellStatus.PRIMARY and k not in found and k not in self.frozen]
         return sorted(found, key=lambda k: (k not in totals, -self.values[k], self.d._order[k]))
 
     def _suppress(self, key, pending):
@@ -462,10 +482,28 @@ class _Protector:
         steps, dead = 0, set()
 
         def open_line():
-            index = next(iter(imbalance), None)
-            if index is None:
+            """The unbalanced line with the fewest counts left to balance it, and those counts, the
+            ones that also settle another unbalanced line first."""
+            best = None
+            for index, need in imbalance.items():
+                candidates = [k for k in self._line_unknowns(index) if k not in change]
+                if best is None or len(candidates) < len(best[2]):
+                    best = [index, need, candidates, None]
+            if best is None:
                 return None
-            return [index, imbalance[index], [k for k in self._line_unknowns(index) if k not in change], None]
+            index, need = best[0], best[1]
+
+            def gain(key):
+                step = -(1 if need > 0 else -1) * self.lines[index][2][key]
+                settles = 0
+                for other in self.lines_of[key]:
+                    if other != index:
+                        after = imbalance.get(other, 0) + self.lines[other][2][key] * step
+                        settles += 1 if abs(after) < abs(imbalance.get(other, 0)) else -1
+                return -settles
+
+            best[2].sort(key=gain)
+            return best
 
         frame = open_line()
         if frame is None:
