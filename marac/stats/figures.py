@@ -278,7 +278,7 @@ class Loaded:
     categories: dict  # meeting id -> {(family, code): cases heard}: MACE types and risk, ASB priority and kind
     links: dict  # period key -> {"persons", "locations", "linked"} (MACE, distinct per period)
     responses: list  # (referred_on, decided_on or None, response working days, cases) for ASB referrals
-    actions: list  # (meeting id, owner agency id, status, on time, overdue, actions)
+    actions: dict  # (meeting id, owner agency id) -> {"agreed", "on_time", "late", "overdue", "open", not possible, not done}
     research: dict  # (meeting id, agency id) -> (returned, by the deadline)
     items: dict  # meeting id -> cases listed
     first_hearings: list  # (referred_on, first heard on, cases)
@@ -337,6 +337,16 @@ class _Builder:
         self.kind = loaded.panel_kind
         self.d = Disclosure()
         self.meetings_in = {w.key: [m for m in loaded.meetings if w.contains(m.meets_on)] for w in self.windows}
+        # per meeting, once: what each period adds up
+        self.actions_by_meeting = defaultdict(list)
+        for (meeting_id, agency_id), counts in loaded.actions.items():
+            self.actions_by_meeting[meeting_id].append((agency_id, counts))
+        self.register_of = defaultdict(list)
+        for (meeting_id, agency_id), (status, core) in loaded.attendance.items():
+            self.register_of[meeting_id].append((agency_id, status, core))
+        self.research_of = defaultdict(list)
+        for (meeting_id, agency_id), counts in loaded.research.items():
+            self.research_of[meeting_id].append((agency_id, counts))
 
     # sums over a period's meetings
 
@@ -559,9 +569,8 @@ class _Builder:
     # attendance
 
     def _rows_of(self, window):
-        ids = {m.id for m in self.meetings_in[window.key]}
-        return [(meeting_id, agency_id, status, core)
-                for (meeting_id, agency_id), (status, core) in self.l.attendance.items() if meeting_id in ids]
+        return [(meeting.id, agency_id, status, core) for meeting in self.meetings_in[window.key]
+                for agency_id, status, core in self.register_of[meeting.id]]
 
     def _attendance_rates(self, window):
         """(attendance, engagement) Cells of the core agencies over the window."""
@@ -798,19 +807,11 @@ class _Builder:
     # actions, research, timeliness
 
     def _action_counts(self, window):
-        ids = {m.id for m in self.meetings_in[window.key]}
         by_agency = defaultdict(lambda: defaultdict(int))
-        for meeting_id, owner, status, on_time, overdue, count in self.l.actions:
-            if meeting_id not in ids:
-                continue
-            counts = by_agency[owner]
-            counts["agreed"] += count
-            if status == ActionStatus.DONE:
-                counts["on_time" if on_time else "late"] += count
-            elif status == ActionStatus.OPEN:
-                counts["overdue" if overdue else "open"] += count
-            else:
-                counts[status] += count
+        for meeting in self.meetings_in[window.key]:
+            for agency_id, counts in self.actions_by_meeting.get(meeting.id, ()):
+                for name, value in counts.items():
+                    by_agency[agency_id][name] += value
         return by_agency
 
     def _actions_on_time(self, window):
@@ -849,13 +850,12 @@ class _Builder:
         return table, flags
 
     def _research_counts(self, window):
-        ids = {m.id for m in self.meetings_in[window.key]}
         by_agency = defaultdict(lambda: [0, 0, 0])  # expected, returned, by the deadline
-        for (meeting_id, agency_id), _entry in self.l.attendance.items():
-            if meeting_id in ids:
-                by_agency[agency_id][0] += self.l.items.get(meeting_id, 0)
-        for (meeting_id, agency_id), (returned, on_time) in self.l.research.items():
-            if meeting_id in ids:
+        for meeting in self.meetings_in[window.key]:
+            listed = self.l.items.get(meeting.id, 0)
+            for agency_id, _status, _core in self.register_of[meeting.id]:
+                by_agency[agency_id][0] += listed
+            for agency_id, (returned, on_time) in self.research_of[meeting.id]:
                 by_agency[agency_id][1] += returned
                 by_agency[agency_id][2] += on_time
         return by_agency

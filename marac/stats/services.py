@@ -129,7 +129,7 @@ def load(panel, periods, today):
 
     members = {m.agency_id: m.is_core for m in db.session.execute(
         select(PanelMember).where(PanelMember.panel_id == panel.id)).scalars()}
-    agency_ids = set(members) | {a for _, a in attendance} | {a[1] for a in actions} | {a for _, a in research}
+    agency_ids = set(members) | {a for _, a in attendance} | {a for _, a in actions} | {a for _, a in research}
     agencies = {r.id: figures.AgencyFacts(r.id, r.name, r.short_name, r.kind) for r in db.session.execute(
         select(Agency.id, Agency.name, Agency.short_name, Agency.kind).where(Agency.id.in_(agency_ids)))
     } if agency_ids else {}
@@ -252,46 +252,63 @@ def _as_date(value):
     return dt.date.fromisoformat(value)
 
 
+ACTION_COUNTS = ("agreed", "on_time", "late", "overdue", "open", ActionStatus.NOT_POSSIBLE, ActionStatus.NOT_DONE)
+
+
 def _actions(held, today):
-    """(meeting id, owner agency id, status, done on time, overdue, actions) of the actions agreed at
-    the held meetings, as they stand today."""
+    """{(meeting id, owner agency id): {count name: actions}} of the actions agreed at the held
+    meetings, as they stand today: agreed, done on time or late, open and overdue or not yet due, not
+    possible, not done (ACTION_COUNTS)."""
     closed_on = _date_of(Action.closed_at)
-    flags = (select(AgendaItem.meeting_id, Action.owner_agency_id, Action.status,
-                    case((and_(Action.status == ActionStatus.DONE, closed_on <= Action.due_on), 1), else_=0)
-                    .label("on_time"),
-                    case((and_(Action.status == ActionStatus.OPEN, Action.due_on < today), 1), else_=0)
-                    .label("overdue"))
-             .join(AgendaItem, AgendaItem.id == Action.agenda_item_id)
-             .join(Meeting, Meeting.id == AgendaItem.meeting_id).where(held)).subquery()
+    done, open_ = Action.status == ActionStatus.DONE, Action.status == ActionStatus.OPEN
+
+    def count(condition):
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
     rows = db.session.execute(
-        select(flags.c.meeting_id, flags.c.owner_agency_id, flags.c.status, flags.c.on_time, flags.c.overdue,
-               func.count().label("n"))
-        .group_by(flags.c.meeting_id, flags.c.owner_agency_id, flags.c.status, flags.c.on_time, flags.c.overdue))
-    return [(r.meeting_id, r.owner_agency_id, r.status, bool(r.on_time), bool(r.overdue), r.n) for r in rows]
+        select(AgendaItem.meeting_id, Action.owner_agency_id, func.count().label("agreed"),
+               count(and_(done, closed_on <= Action.due_on)).label("on_time"),
+               count(and_(done, or_(closed_on > Action.due_on, Action.closed_at.is_(None)))).label("late"),
+               count(and_(open_, Action.due_on < today)).label("overdue"),
+               count(and_(open_, Action.due_on >= today)).label("open"),
+               count(Action.status == ActionStatus.NOT_POSSIBLE).label("not_possible"),
+               count(Action.status == ActionStatus.NOT_DONE).label("not_done"))
+        .join(AgendaItem, AgendaItem.id == Action.agenda_item_id)
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id).where(held)
+        .group_by(AgendaItem.meeting_id, Action.owner_agency_id))
+    return {(r.meeting_id, r.owner_agency_id): dict(zip(ACTION_COUNTS, (int(r.agreed), int(r.on_time), int(r.late),
+                                                                        int(r.overdue), int(r.open),
+                                                                        int(r.not_possible), int(r.not_done))))
+            for r in rows}
 
 
 def _research(held, meetings):
     """{(meeting id, agency id): (returns, returned by the deadline)}: a return is on time when it was
-    first saved by the end of the working day before the meeting."""
+    first saved by the end of the working day before the meeting (the deadlines joined as a table)."""
     if not meetings:
         return {}
-    deadline = case({m.id: _end_of_day(add_working_days(m.meets_on, -1)) for m in meetings},
-                    value=AgendaItem.meeting_id)
-    flags = (select(AgendaItem.meeting_id, ResearchReturn.agency_id,
-                    case((ResearchReturn.created_at < deadline, 1), else_=0).label("on_time"))
-             .join(AgendaItem, AgendaItem.id == ResearchReturn.agenda_item_id)
-             .join(Meeting, Meeting.id == AgendaItem.meeting_id).where(held)).subquery()
-    return {(r.meeting_id, r.agency_id): (r.n, int(r.on_time or 0)) for r in db.session.execute(
-        select(flags.c.meeting_id, flags.c.agency_id, func.count().label("n"), func.sum(flags.c.on_time).label("on_time"))
-        .group_by(flags.c.meeting_id, flags.c.agency_id))}
+    deadlines = union_all(*[select(literal(m.id, AgendaItem.meeting_id.type).label("meeting_id"),
+                                   literal(_end_of_day(add_working_days(m.meets_on, -1)),
+                                           ResearchReturn.created_at.type).label("ends"))
+                            for m in meetings]).subquery("deadlines")
+    on_time = case((ResearchReturn.created_at < deadlines.c.ends, 1), else_=0)
+    rows = db.session.execute(
+        select(AgendaItem.meeting_id, ResearchReturn.agency_id, func.count().label("n"),
+               func.coalesce(func.sum(on_time), 0).label("on_time"))
+        .join(AgendaItem, AgendaItem.id == ResearchReturn.agenda_item_id)
+        .join(deadlines, deadlines.c.meeting_id == AgendaItem.meeting_id)
+        .group_by(AgendaItem.meeting_id, ResearchReturn.agency_id))
+    return {(r.meeting_id, r.agency_id): (r.n, int(r.on_time)) for r in rows}
 
 
 def _first_hearings(panel, span_start, span_end):
     """(referred_on, first heard on, cases) of the cases first heard in the span."""
+    heard = and_(Meeting.panel_id == panel.id, Meeting.status == MeetingStatus.HELD, AgendaItem.status == ItemStatus.HEARD)
+    heard_in_span = (select(AgendaItem.case_id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+                     .where(heard, Meeting.meets_on.between(span_start, span_end)))
     first = (select(Case.id, Case.referred_on, func.min(Meeting.meets_on).label("first"))
              .join(AgendaItem, AgendaItem.case_id == Case.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-             .where(Meeting.panel_id == panel.id, Meeting.status == MeetingStatus.HELD,
-                    AgendaItem.status == ItemStatus.HEARD)
+             .where(heard, Meeting.meets_on <= span_end, Case.id.in_(heard_in_span))
              .group_by(Case.id, Case.referred_on)).subquery()
     rows = db.session.execute(
         select(first.c.referred_on, first.c.first, func.count().label("n"))

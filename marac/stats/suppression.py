@@ -101,7 +101,7 @@ class Disclosure:
         """Apply primary and secondary suppression; returns the Protection of every count. `frozen`
         ({key: CellStatus}) fixes the counts another page shows already (the period's figures, when
         the per-meeting return is protected): only the other counts may be suppressed to protect them."""
-        return _Protector(self, frozen or {}).run()
+        return _Protector(self, dict(frozen or {})).run()
 
 
 @dataclasses.dataclass
@@ -325,8 +325,15 @@ class _Protector:
         # may change around it (with its neighbours all unknown, a count can always change).
         around = [k for index in self._reach(key) for k in self.lines[index][2]
                   if k not in self.frozen and self.status[k] in (CellStatus.SHOWN, CellStatus.PRIMARY)]
-        if not around:  # pragma: no cover - only frozen counts around it: they were protected already
-            raise RuntimeError("no count left to suppress")
+        if not around:
+            # Only counts that cannot change are around it: its value follows from what is shown
+            # already, so hiding it hides nothing (a zero under a total of zero). A count from 1 to 4
+            # cannot follow from shown counts alone (their total would be under 5 too, and hidden).
+            if is_small(self.values[key]):  # pragma: no cover
+                raise RuntimeError("no count left to suppress")
+            self.status[key] = CellStatus.SHOWN
+            self.frozen[key] = CellStatus.SHOWN  # and it stays shown
+            return key
         for other in around:
             self.status[other] = CellStatus.SECONDARY
         return around[0]
