@@ -364,7 +364,7 @@ def test_the_default_period_is_the_last_complete_quarter(app, small):
 def test_a_period_that_cannot_be_used_is_explained(app, small, args, message):
     client = signed_in(app, small.users["steering"])
     response = client.get(f"/panels/{small.panel.id}/statistics{args}")
-    assert response.status_code == 400
+    assert response.status_code == 200  # the page, with the errors, and the last complete quarter's figures
     summary = soup(response).select_one(".govuk-error-summary")
     assert summary is not None and message in summary.get_text()
     assert soup(response).title.get_text().startswith("Error: ")
@@ -378,14 +378,14 @@ def test_a_period_that_cannot_be_used_is_explained(app, small, args, message):
 def test_junk_in_the_query_string_never_breaks_the_page(app, small, args):
     client = signed_in(app, small.users["steering"])
     response = client.get(f"/panels/{small.panel.id}/statistics{args}")
-    assert response.status_code in (200, 400)
+    assert response.status_code == 200
     assert "<script>" not in response.get_data(as_text=True).split("</head>", 1)[1].replace(
         "<script nonce", "").split("<script type=\"module\" nonce")[0]
 
 
 # --- who may see it --------------------------------------------------------------------------------
 
-READERS = {"steering", "manager", "chair"}
+READERS = {Role.STEERING, Role.MANAGER, Role.CHAIR}
 PATHS = ["/statistics" + QUARTER_ARGS, "/statistics/tables/marac.csv" + QUARTER_ARGS,
          "/statistics/tables/summary.xlsx" + QUARTER_ARGS, "/statistics/all-tables.xlsx" + QUARTER_ARGS,
          "/statistics/safelives-return.csv" + QUARTER_ARGS]
@@ -398,7 +398,7 @@ def test_only_steering_members_the_manager_and_the_chair_see_the_statistics(app,
         response = client.get(f"/panels/{small.panel.id}{path}")
         assert response.status_code == (200 if kind in READERS else 403), (kind, path)
     settings = client.get(f"/panels/{small.panel.id}/statistics/settings")
-    assert settings.status_code == (200 if kind == "manager" else 403)
+    assert settings.status_code == (200 if kind == Role.MANAGER else 403)
 
 
 def test_a_steering_member_still_cannot_open_a_case_a_meeting_or_an_action(app, small):
@@ -422,6 +422,8 @@ def test_a_steering_member_still_cannot_open_a_case_a_meeting_or_an_action(app, 
 
 def test_an_unknown_table_or_a_return_for_another_kind_of_panel_is_not_found(app, small):
     client = signed_in(app, small.users["steering"])
+    bad = client.get(f"/panels/{small.panel.id}/statistics/tables/marac.csv?period=range&start-day=31&start-month=2&start-year=2025")
+    assert bad.status_code == 400 and "From must be a real date" in page_text(bad)  # the page, not a file
     assert client.get(f"/panels/{small.panel.id}/statistics/tables/nothing.csv").status_code == 404
     assert client.get(f"/panels/{small.panel.id}/statistics/tables/marac.pdf").status_code == 404
     mace = PanelFactory(kind=PanelKind.MACE)
@@ -591,7 +593,7 @@ def test_settings_that_cannot_be_used_are_explained_and_kept(app, small, field, 
     client = signed_in(app, small.users["manager"])
     data = {"women_16_plus": "50000", "attendance_threshold": "80", "minutes_days": "3", field: value}
     response = post_form(client, f"/panels/{small.panel.id}/statistics/settings", data)
-    assert response.status_code == 400
+    assert response.status_code == 200
     assert message in soup(response).select_one(".govuk-error-summary").get_text()
     assert (input_value(response, field) or "") == value
     assert audit_events("stats.settings_updated", small.panel.id) == []

@@ -61,8 +61,8 @@ def _export(panel_id, with_return=False):
 def dashboard(panel_id):
     """The panel's statistics for a period: aggregates only, small numbers suppressed."""
     panel = _panel(panel_id)
-    form, period, valid = _period()
-    return _page(panel, form, services.figures_for(panel, period), 200 if valid else 400)
+    form, period, _valid = _period()
+    return _page(panel, form, services.figures_for(panel, period))
 
 
 @bp.route(f"/panels/<uuid:panel_id>/statistics/tables/<key>.<{FORMATS}:fmt>")
@@ -111,4 +111,4 @@ def settings(panel_id):
     if form.validate_on_submit() and attempt(services.update_settings, current_user, panel, form.values(), form=form):
         flash("Statistics settings saved.")
         return redirect(url_for("stats.dashboard", panel_id=panel.id))
-    return render_template("stats/settings.html", panel=panel, form=form), 400 if form.errors else 200
+    return render_template("stats/settings.html", panel=panel, form=form)
