@@ -265,3 +265,90 @@ def test_counts_that_are_not_about_people_are_shown():
     d = Disclosure()
     d.add("meetings", 3, people=False)
     assert d.protect().text("meetings") == "3"
+
+
+# --- the rule applied to a page's figures and its files ------------------------------------------
+
+def random_loaded(draw):
+    """A MARAC panel's per-meeting counts for April to June 2025 (and a meeting in the quarter before),
+    small numbers likely: what services.load would read."""
+    import datetime as dt
+
+    from marac.agencies.models import AgencyKind
+    from marac.stats import figures
+
+    kinds = [AgencyKind.POLICE, AgencyKind.IDVA, AgencyKind.CHILDRENS_SOCIAL_CARE, AgencyKind.HEALTH]
+    meetings, hearings, routes = [], {}, {}
+    days = [dt.date(2025, 3, 18)] + [dt.date(2025, 4, 1) + dt.timedelta(days=14 * n)
+                                     for n in range(draw(st.integers(1, 6)))]
+    for n, day in enumerate(days):
+        meeting = figures.MeetingFacts(id=f"m{n}", meets_on=day, agenda_deadline=day, agenda_published_on=day,
+                                       minutes_deadline=day, minutes_finalised_on=day)
+        meetings.append(meeting)
+        heard = draw(st.integers(0, 14))
+        split = [draw(st.integers(0, heard)) for _ in kinds[1:]]
+        parts, left = {}, heard
+        for kind, share in zip(kinds[1:], split):
+            parts[kind] = min(share, left)
+            left -= parts[kind]
+        parts[AgencyKind.POLICE] = left
+        routes[meeting.id] = parts
+        hearings[meeting.id] = {"heard": heard, **{name: draw(st.integers(0, heard)) for name in
+                                                   ("repeat", "minoritised", "lgbt", "disabled", "male", "aged_16_17")},
+                                "children": draw(st.integers(0, 8)), "young_perps": draw(st.integers(0, 3))}
+    return figures.Loaded(panel_kind="MARAC", today=dt.date(2026, 1, 1), settings={"women_16_plus": 50_000,
+                                                                                  "attendance_threshold": 80,
+                                                                                  "minutes_days": 3},
+                          meetings=meetings, agencies={}, members={}, attendance={}, attendees={}, hearings=hearings,
+                          routes=routes, categories={}, links={}, responses=[], actions={}, research={}, items={},
+                          first_hearings=[], workdays=figures.workday_counter(dt.date(2024, 1, 1),
+                                                                              dt.date(2026, 1, 1)))
+
+
+def assert_no_small_people_cell(table):
+    for row in table.rows:
+        for cell in row:
+            if cell.people:
+                assert cell.text not in ("1", "2", "3", "4"), (table.key, row[0].text, cell.text)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_no_count_from_1_to_4_reaches_the_page_csv_or_xlsx_and_no_table_gives_one_away(data):
+    """Random per-meeting counts through the real figures: no people count from 1 to 4 in any table
+    of the page, the SafeLives return, or their CSV and XLSX files; and in each family of the return
+    (meetings by repeat or not, with each meeting's cases and the period's totals) no suppressed count
+    can be worked out from the row and column totals."""
+    import csv as csv_module
+    import io
+    from types import SimpleNamespace
+
+    import openpyxl
+
+    from marac.stats import exports, figures
+
+    loaded = random_loaded(data.draw)
+    quarter = figures.quarter_of(loaded.meetings[-1].meets_on)
+    found = figures.build(loaded, quarter, figures.previous_period(quarter), figures.trend_quarters(quarter),
+                          with_return=True)
+    panel = SimpleNamespace(name="Invented MARAC", kind="MARAC")
+    tables = list(found.tables.values()) + [found.safelives_return]
+    for table in tables:
+        assert_no_small_people_cell(table)
+        rows = list(csv_module.reader(io.StringIO(exports.csv_bytes(panel, found, table).decode())))
+        start = rows.index(table.columns) + 1
+        for written, row in zip(rows[start:], table.rows):
+            assert [t for t, c in zip(written, row) if c.people and t in ("1", "2", "3", "4")] == []
+        sheet = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes(panel, found, [table]))).active
+        for n, row in enumerate(table.rows):
+            for m, cell in enumerate(row):
+                if cell.people:
+                    assert sheet.cell(row=6 + n, column=m + 1).value not in (1, 2, 3, 4)
+    protection = found.protection
+    meetings = [m for m in loaded.meetings if quarter.contains(m.meets_on)]
+    for measure in ("repeat", "male", "disabled"):
+        grid = [[(measure, m.key), (("not", measure), m.key), ("heard", m.key)] for m in meetings]
+        grid.append([(measure, quarter.key), (("not", measure), quarter.key), ("heard", quarter.key)])
+        exposed = [k for k in exposed_cells(grid, protection)
+                   if protection.status[k] != CellStatus.HIDDEN or is_small(protection.values[k])]
+        assert exposed == [], (measure, exposed)

@@ -298,6 +298,8 @@ class _Protector:
                 if touched & set(self.lines_of[key]):
                     continue  # a count was suppressed beside it this round: look again first
                 chosen = self._fix(key, key in pinned)
+                if chosen is None:
+                    continue  # what was suppressed for another count this round protects it too
                 pending.extend(self.lines_of[chosen])
                 touched |= set(self.lines_of[chosen])
 
@@ -305,7 +307,9 @@ class _Protector:
         """Protect a count some other values would not change: suppress a count near it (the first
         that lets it change), or, when "fewer than 5" labels pin it (four cells of "fewer than 5"
         under a total of "fewer than 5" are each 1), show one of them as "not shown" instead. Returns
-        the count whose status changed."""
+        the count whose status changed, or None if it needs no more."""
+        if key not in pinned_now(self) and self._can_change(key, TRIAL_LIMIT):
+            return None
         candidates = []
         for index in self._reach(key)[:TRIAL_LINES]:
             candidates += [c for c in self._options(index) if c not in candidates]
@@ -562,6 +566,14 @@ class _Protector:
             imbalance[index] += self.lines[index][2][key] * step
             if not imbalance[index]:
                 del imbalance[index]
+
+
+def pinned_now(protector):
+    """The counts the ranges pin as the statuses stand now (computed once per change of status)."""
+    cached = getattr(protector, "_pinned_cache", None)
+    if cached is None or cached[0] != protector._version:
+        cached = protector._pinned_cache = (protector._version, protector._pinned_by_ranges())
+    return cached[1]
 
 
 def _range_of(key, coefficient, unknown, known_sum, bounds):
