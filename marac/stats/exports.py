@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from marac.core.formatting import format_date
-from marac.core.pdf import render_pdf, sha256_of  # noqa: F401  (sha256_of: services audit the report's hash)
+from marac.core.pdf import render_pdf
 from marac.core.timeutil import utcnow
 from marac.stats import charts
 from marac.stats.models import ExportFormat

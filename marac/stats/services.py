@@ -18,6 +18,7 @@ from marac.agencies.models import Agency
 from marac.audit.services import record
 from marac.cases.models import SUBJECT_ROLE, Case, CaseLocation, CaseParty, CaseStatus, PartyRole
 from marac.core.changes import apply_changes
+from marac.core.pdf import sha256_of
 from marac.core.timeutil import today as today_
 from marac.core.workdays import add_working_days
 from marac.extensions import db
@@ -363,5 +364,5 @@ def export_report(actor, panel, found):
     record("stats.exported", actor, panel, detail={"what": "report", "format": "pdf",
                                                    "from": found.period.start.isoformat(),
                                                    "to": found.period.end.isoformat(),
-                                                   "sha256": exports.sha256_of(pdf)})
+                                                   "sha256": sha256_of(pdf)})
     return name, pdf, media_type
