@@ -329,8 +329,19 @@ def build(loaded, period, previous, quarters, with_return=False):
     return _Builder(loaded, period, previous, quarters).build(with_return)
 
 
+def _per_window(method):
+    """Work a per-period figure out once per period (the summary, the tables and the trend all ask)."""
+    def cached(self, window):
+        key = (method.__name__, window.key)
+        if key not in self._cache:
+            self._cache[key] = method(self, window)
+        return self._cache[key]
+    return cached
+
+
 class _Builder:
     def __init__(self, loaded, period, previous, quarters):
+        self._cache = {}
         self.l = loaded
         self.period, self.previous, self.quarters = period, previous, quarters
         self.windows = [period, previous, *quarters]
@@ -568,10 +579,12 @@ class _Builder:
 
     # attendance
 
+    @_per_window
     def _rows_of(self, window):
         return [(meeting.id, agency_id, status, core) for meeting in self.meetings_in[window.key]
                 for agency_id, status, core in self.register_of[meeting.id]]
 
+    @_per_window
     def _attendance_rates(self, window):
         """(attendance, engagement) Cells of the core agencies over the window."""
         rows = [r for r in self._rows_of(window) if r[3]]
@@ -806,6 +819,7 @@ class _Builder:
 
     # actions, research, timeliness
 
+    @_per_window
     def _action_counts(self, window):
         by_agency = defaultdict(lambda: defaultdict(int))
         for meeting in self.meetings_in[window.key]:
@@ -849,6 +863,7 @@ class _Builder:
                                    "Counts of actions are about agencies' work, not people, and are shown in full."])
         return table, flags
 
+    @_per_window
     def _research_counts(self, window):
         by_agency = defaultdict(lambda: [0, 0, 0])  # expected, returned, by the deadline
         for meeting in self.meetings_in[window.key]:

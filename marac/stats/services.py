@@ -8,9 +8,10 @@ meeting in a fixed number of statements, however many meetings, cases or actions
 the page and for every export.
 """
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, and_, case, cast, distinct, func, literal, or_, select, true, union_all
+from sqlalchemy import JSON, Date, String, and_, case, cast, column, distinct, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from marac.actions.models import Action, ActionStatus
@@ -283,15 +284,32 @@ def _actions(held, today):
             for r in rows}
 
 
+def _deadlines(meetings):
+    """The meetings' research deadlines as a table (meeting_id, ends: the end of the deadline day, UTC),
+    from one JSON parameter (json_each on SQLite, json_array_elements on PostgreSQL), materialised once
+    so that its values are read once per meeting, not once per return. One bound value: the statement
+    is the same however many meetings there are."""
+    ends = {m.id: _end_of_day(add_working_days(m.meets_on, -1)) for m in meetings}
+    if db.session.get_bind().dialect.name == "sqlite":
+        # as SQLite stores them: uuids as 32 hex digits, times as UTC text
+        data = json.dumps([[key.hex, end.astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")]
+                           for key, end in ends.items()])
+        rows = func.json_each(literal(data, String)).table_valued("value")
+        meeting_id, deadline = func.json_extract(rows.c.value, "$[0]"), func.json_extract(rows.c.value, "$[1]")
+    else:
+        data = json.dumps([[str(key), end.isoformat()] for key, end in ends.items()])
+        rows = func.json_array_elements(cast(literal(data, String), JSON)).table_valued(column("value", JSON))
+        meeting_id = cast(rows.c.value[0].as_string(), AgendaItem.meeting_id.type)
+        deadline = cast(rows.c.value[1].as_string(), ResearchReturn.created_at.type)
+    return select(meeting_id.label("meeting_id"), deadline.label("ends")).cte("deadlines").prefix_with("MATERIALIZED")
+
+
 def _research(held, meetings):
     """{(meeting id, agency id): (returns, returned by the deadline)}: a return is on time when it was
-    first saved by the end of the working day before the meeting (the deadlines joined as a table)."""
+    first saved by the end of the working day before the meeting."""
     if not meetings:
         return {}
-    deadlines = union_all(*[select(literal(m.id, AgendaItem.meeting_id.type).label("meeting_id"),
-                                   literal(_end_of_day(add_working_days(m.meets_on, -1)),
-                                           ResearchReturn.created_at.type).label("ends"))
-                            for m in meetings]).subquery("deadlines")
+    deadlines = _deadlines(meetings)
     on_time = case((ResearchReturn.created_at < deadlines.c.ends, 1), else_=0)
     rows = db.session.execute(
         select(AgendaItem.meeting_id, ResearchReturn.agency_id, func.count().label("n"),
@@ -303,18 +321,21 @@ def _research(held, meetings):
 
 
 def _first_hearings(panel, span_start, span_end):
-    """(referred_on, first heard on, cases) of the cases first heard in the span."""
-    heard = and_(Meeting.panel_id == panel.id, Meeting.status == MeetingStatus.HELD, AgendaItem.status == ItemStatus.HEARD)
-    heard_in_span = (select(AgendaItem.case_id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-                     .where(heard, Meeting.meets_on.between(span_start, span_end)))
-    first = (select(Case.id, Case.referred_on, func.min(Meeting.meets_on).label("first"))
-             .join(AgendaItem, AgendaItem.case_id == Case.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-             .where(heard, Meeting.meets_on <= span_end, Case.id.in_(heard_in_span))
-             .group_by(Case.id, Case.referred_on)).subquery()
+    """(referred_on, first heard on, cases) of the cases first heard in the span: heard at a meeting
+    of the span, and at no held meeting before it."""
+    earlier_item, earlier_meeting = aliased(AgendaItem), aliased(Meeting)
+    heard_before = (select(earlier_item.id).join(earlier_meeting, earlier_meeting.id == earlier_item.meeting_id)
+                    .where(earlier_item.case_id == AgendaItem.case_id, earlier_item.status == ItemStatus.HEARD,
+                           earlier_meeting.status == MeetingStatus.HELD, earlier_meeting.meets_on < Meeting.meets_on)
+                    .exists())
     rows = db.session.execute(
-        select(first.c.referred_on, first.c.first, func.count().label("n"))
-        .where(first.c.first.between(span_start, span_end)).group_by(first.c.referred_on, first.c.first))
-    return [(r.referred_on, _as_date(r.first), r.n) for r in rows]
+        select(Case.referred_on, Meeting.meets_on, func.count().label("n"))
+        .select_from(AgendaItem).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .join(Case, Case.id == AgendaItem.case_id)
+        .where(Meeting.panel_id == panel.id, Meeting.status == MeetingStatus.HELD, AgendaItem.status == ItemStatus.HEARD,
+               Meeting.meets_on.between(span_start, span_end), ~heard_before)
+        .group_by(Case.referred_on, Meeting.meets_on))
+    return [(r.referred_on, r.meets_on, r.n) for r in rows]
 
 
 # --- settings ------------------------------------------------------------------------------------
