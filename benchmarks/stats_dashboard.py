@@ -11,7 +11,9 @@ of SQL statements each request issues: a count that is the same for a quarter, a
 shows that no figure is read a row or a meeting at a time. Also the time of the exports that do more
 work (the SafeLives return of a year, with its per-meeting protection). The rows are written with
 bulk inserts (the figures read plain coded columns only, so the encrypted fields are left empty).
-Asserts nothing.
+The machine's load shows in the wall-clock times: the CPU time of this process (the application,
+and on SQLite the database too) is printed beside them, and the load average at the end. Asserts
+nothing.
 """
 import datetime as dt
 import os
@@ -185,16 +187,18 @@ def main():
     base = f"/panels/{panel_id}/statistics"
 
     def measure(label, path, runs=RUNS):
-        times, counts = [], set()
+        times, cpu, counts = [], [], set()
         for _ in range(runs):
             statements.clear()
-            began = time.perf_counter()
+            began, began_cpu = time.perf_counter(), time.process_time()
             response = client.get(path)
             times.append(time.perf_counter() - began)
+            cpu.append(time.process_time() - began_cpu)
             counts.add(len(statements))
             assert response.status_code == 200, (label, response.status_code)
-        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms, {'/'.join(map(str, sorted(counts)))} "
-              "SQL statements")
+        print(f"{label}: median {statistics.median(times) * 1000:.0f} ms "
+              f"(this process's CPU {statistics.median(cpu) * 1000:.0f} ms), "
+              f"{'/'.join(map(str, sorted(counts)))} SQL statements")
 
     measure("page, last complete quarter", base)
     measure("page, last 12 months", base + "?period=12_months")
@@ -202,6 +206,7 @@ def main():
     measure("SafeLives return (CSV), last 12 months", base + "/safelives-return.csv?period=12_months", runs=3)
     measure("every table (XLSX), last 12 months", base + "/all-tables.xlsx?period=12_months", runs=3)
     measure("steering group report (PDF), last 12 months", base + "/report.pdf?period=12_months", runs=3)
+    print("load average (1, 5, 15 minutes): " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
