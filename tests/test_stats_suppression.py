@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from marac.panels.models import PanelKind
 from marac.stats.suppression import FEWER_THAN_5, NOT_SHOWN, CellStatus, Disclosure, format_percent, is_small
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -296,7 +297,7 @@ def random_loaded(draw):
         hearings[meeting.id] = {"heard": heard, **{name: draw(st.integers(0, heard)) for name in
                                                    ("repeat", "minoritised", "lgbt", "disabled", "male", "aged_16_17")},
                                 "children": draw(st.integers(0, 8)), "young_perps": draw(st.integers(0, 3))}
-    return figures.Loaded(panel_kind="MARAC", today=dt.date(2026, 1, 1), settings={"women_16_plus": 50_000,
+    return figures.Loaded(panel_kind=PanelKind.MARAC, today=dt.date(2026, 1, 1), settings={"women_16_plus": 50_000,
                                                                                   "attendance_threshold": 80,
                                                                                   "minutes_days": 3},
                           meetings=meetings, agencies={}, members={}, attendance={}, attendees={}, hearings=hearings,
@@ -331,7 +332,7 @@ def test_no_count_from_1_to_4_reaches_the_page_csv_or_xlsx_and_no_table_gives_on
     quarter = figures.quarter_of(loaded.meetings[-1].meets_on)
     found = figures.build(loaded, quarter, figures.previous_period(quarter), figures.trend_quarters(quarter),
                           with_return=True)
-    panel = SimpleNamespace(name="Invented MARAC", kind="MARAC")
+    panel = SimpleNamespace(name="Invented MARAC", kind=PanelKind.MARAC)
     tables = list(found.tables.values()) + [found.safelives_return]
     for table in tables:
         assert_no_small_people_cell(table)
