@@ -133,9 +133,10 @@ def register_blueprints(app):
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
     from marac.sharing.routes import bp as sharing
+    from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, auditor):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor):
         app.register_blueprint(blueprint)
 
 

@@ -20,13 +20,15 @@ from factory.alchemy import SQLAlchemyModelFactory
 from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import Agency, AgencyKind
 from marac.auth.passwords import hash_password
-from marac.cases.models import Case, CaseStatus, RiskLevel
+from marac.cases.models import Case, CaseParty, CaseStatus, PartyRole, RiskLevel
 from marac.core import timeutil
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.meetings import services as meetings
-from marac.meetings.models import Meeting
+from marac.meetings.models import (AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, Meeting,
+                                   MeetingStatus, ResearchReturn)
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
+from marac.people.models import EthnicGroup, Gender, Person, Sexuality, YesNoUnknown
 from marac.users.models import User
 
 PASSWORD = "correct-horse-battery-staple"
@@ -207,3 +209,134 @@ class ActionFactory(Factory):
     due_on = days_from_today(7)
     status = ActionStatus.OPEN
     description = "Invented action for tests"
+
+
+# --- meetings as they stand once held, and the people of a case (the statistics' tests) ---------
+
+def _noon(day):
+    return dt.datetime.combine(day, dt.time(12), tzinfo=dt.timezone.utc)
+
+
+class PersonFactory(Factory):
+    """PersonFactory(gender=..., ethnic_group=..., disability=..., sexuality=..., age_band=..., first_names=...,
+    last_name=..., postcode=...): a person with coded categories (plain) and, when given, encrypted names."""
+
+    class Meta:
+        model = Person
+
+    gender = Gender.FEMALE
+    ethnic_group = EthnicGroup.WHITE_BRITISH
+    disability = YesNoUnknown.NO
+    sexuality = Sexuality.HETEROSEXUAL
+    age_band = "25-34"
+
+
+class CasePartyFactory(Factory):
+    """CasePartyFactory(case=..., person=..., role=PartyRole.VICTIM): a person's part in a case."""
+
+    class Meta:
+        model = CaseParty
+
+    class Params:
+        case = None
+        person = factory.SubFactory(PersonFactory)
+
+    case_id = factory.SelfAttribute("case.id")
+    person_id = factory.SelfAttribute("person.id")
+    role = PartyRole.VICTIM
+    position = 0
+
+
+class HeldMeetingFactory(Factory):
+    """HeldMeetingFactory(panel=..., meets_on=..., published_on=..., finalised_on=...): a meeting already
+    held and closed, its agenda published and its minutes finalised on those days (at noon UTC)."""
+
+    class Meta:
+        model = Meeting
+
+    class Params:
+        panel = factory.SubFactory(PanelFactory)
+        published_on = factory.LazyAttribute(lambda o: o.meets_on - dt.timedelta(days=10))
+        finalised_on = factory.LazyAttribute(lambda o: o.meets_on + dt.timedelta(days=1))
+
+    panel_id = factory.SelfAttribute("panel.id")
+    meets_on = days_from_today(-14)
+    starts_at = dt.time(10)
+    status = MeetingStatus.HELD
+    agenda_published_at = factory.LazyAttribute(lambda o: _noon(o.published_on))
+    opened_at = factory.LazyAttribute(lambda o: _noon(o.meets_on))
+    closed_at = factory.LazyAttribute(lambda o: _noon(o.meets_on))
+    minutes_finalised_at = factory.LazyAttribute(lambda o: _noon(o.finalised_on) if o.finalised_on else None)
+
+
+class AgendaItemFactory(Factory):
+    """AgendaItemFactory(meeting=..., case=..., position=1, status=ItemStatus.HEARD): a case listed (and
+    heard) at a meeting."""
+
+    class Meta:
+        model = AgendaItem
+
+    class Params:
+        meeting = None
+        case = None
+
+    meeting_id = factory.SelfAttribute("meeting.id")
+    case_id = factory.SelfAttribute("case.id")
+    position = factory.Sequence(lambda n: n + 1)
+    status = ItemStatus.HEARD
+
+
+class AttendanceFactory(Factory):
+    """AttendanceFactory(meeting=..., agency=..., status=AttendanceStatus.PRESENT, is_core=True): a line of the
+    register."""
+
+    class Meta:
+        model = Attendance
+
+    class Params:
+        meeting = None
+        agency = None
+
+    meeting_id = factory.SelfAttribute("meeting.id")
+    agency_id = factory.SelfAttribute("agency.id")
+    status = AttendanceStatus.PRESENT
+    is_core = True
+
+
+class AttendeeFactory(Factory):
+    """AttendeeFactory(meeting=..., agency=None, name=..., agreed=True): someone at a meeting, and whether
+    they agreed to the confidentiality statement."""
+
+    class Meta:
+        model = Attendee
+
+    class Params:
+        meeting = None
+        agency = None
+        agreed = True
+
+    meeting_id = factory.SelfAttribute("meeting.id")
+    agency_id = factory.LazyAttribute(lambda o: o.agency.id if o.agency else None)
+    name = factory.Sequence(lambda n: f"Invented Attendee {n}")
+    confidentiality_agreed_at = factory.LazyAttribute(lambda o: _noon(o.meeting.meets_on) if o.agreed else None)
+
+
+class ResearchReturnFactory(Factory):
+    """ResearchReturnFactory(item=..., agency=..., by=user, at=datetime): an agency's research for a listed
+    case, first saved at `at`."""
+
+    class Meta:
+        model = ResearchReturn
+
+    class Params:
+        item = None
+        agency = None
+        by = None
+        at = factory.LazyFunction(utcnow)
+
+    agenda_item_id = factory.SelfAttribute("item.id")
+    agency_id = factory.SelfAttribute("agency.id")
+    nothing_held = True
+    updated_by_id = factory.SelfAttribute("by.id")
+    updated_at = factory.SelfAttribute("at")
+    created_at = factory.SelfAttribute("at")

@@ -68,6 +68,10 @@ def approval_of(world):
 PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
                    for kind in KINDS}
 
+# The steering group's statistics: its members, the manager and the chair (aggregates only).
+STATS_READERS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "steering": 200}.get(kind, 403)
+                 for kind in KINDS}
+
 PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair": 200, "representative": 200,
                       "steering": 200, "nonmember": 403}
 
@@ -164,6 +168,12 @@ MATRIX = {
     "packs.download": ("GET", lambda w: agenda_build_of(w) and f"/meetings/{w.meeting.id}/packs/agenda", PACK_RECIPIENTS),
     "packs.circulation": ("GET", lambda w: f"/meetings/{w.meeting.id}/packs/circulation", MANAGER_ONLY),
     "packs.build": ("POST", lambda w: f"/meetings/{w.meeting.id}/packs/build", MANAGER_STEP),
+    "stats.dashboard": ("GET", lambda w: f"/panels/{w.panel.id}/statistics", STATS_READERS),
+    "stats.export_table": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/tables/summary.csv", STATS_READERS),
+    "stats.export_workbook": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/all-tables.xlsx", STATS_READERS),
+    "stats.export_return": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/safelives-return.csv", STATS_READERS),
+    "stats.report": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/report.pdf", STATS_READERS),
+    "stats.settings": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/settings", MANAGER_ONLY),
     "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

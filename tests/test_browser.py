@@ -754,3 +754,40 @@ def test_meeting_forms_with_errors_are_accessible(live, manager):
     visit(manager, f"/meetings/{live.meetings.live}/register")
     submit_empty(manager, "Add to the register")
     assert_accessible(manager, "the register with errors")
+
+
+# --- the steering group's statistics ---------------------------------------------------------------
+
+STATS_PAGES = {
+    "statistics": lambda s: f"/panels/{s.panel_id}/statistics",
+    "statistics-12-months": lambda s: f"/panels/{s.panel_id}/statistics?period=12_months",
+    "statistics-settings": lambda s: f"/panels/{s.panel_id}/statistics/settings",
+}
+
+
+@pytest.mark.parametrize("name", list(STATS_PAGES))
+def test_statistics_pages_are_accessible(live, manager, name):
+    visit(manager, STATS_PAGES[name](live))
+    assert_accessible(manager, name)
+
+
+def test_statistics_charts_have_text_alternatives_and_forms_with_errors_are_accessible(live, manager):
+    visit(manager, f"/panels/{live.panel_id}/statistics?period=12_months")
+    charts = manager.locator("svg[role=img]")
+    assert charts.count() >= 3
+    for n in range(charts.count()):
+        chart = charts.nth(n)
+        labelled = chart.get_attribute("aria-labelledby").split()
+        assert all(manager.locator(f"#{ident}").text_content().strip() for ident in labelled)
+    # dates that cannot be used: the period form shows its errors, the page still works without script
+    manager.get_by_label("Dates you choose").check()
+    manager.locator("#start-day").fill("31")
+    manager.locator("#start-month").fill("2")
+    manager.locator("#start-year").fill("2025")
+    manager.get_by_role("button", name="Show the figures").click()
+    expect(manager.locator(".govuk-error-summary")).to_contain_text("From must be a real date")
+    assert_accessible(manager, "the statistics page with errors")
+    visit(manager, f"/panels/{live.panel_id}/statistics/settings")
+    manager.get_by_label("Attendance threshold (per cent)").fill("")
+    submit_empty(manager, "Save the settings")
+    assert_accessible(manager, "the statistics settings with errors")

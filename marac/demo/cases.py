@@ -8,6 +8,7 @@ import random
 
 from sqlalchemy import func, select
 
+from marac.agencies.models import AgencyKind
 from marac.cases import questions, services
 from marac.cases.models import Case, CaseStatus, Criterion, ScreeningDecision
 from marac.core.timeutil import today as today_
@@ -23,6 +24,7 @@ MALE_FIRST = ["Perry", "Fakeo", "Testor", "Mockus", "Dummio", "Samplo", "Pretend
 STREETS = ["Pretend Road", "Imaginary Street", "Fictional Close", "Madeup Avenue", "Example Lane", "Notreal Way"]
 COUNTS = {PanelKind.MARAC: 600, PanelKind.MACE: 150, PanelKind.ASB: 200}
 AGES = {PanelKind.MARAC: (16, 70), PanelKind.MACE: (10, 24), PanelKind.ASB: (18, 90)}
+POLICE_SHARE = 0.6  # of MARAC referrals, besides the police's share of the random choice
 
 
 def _postcode(rng):
@@ -117,6 +119,10 @@ def seed_cases(panels, users, seed=2026):
         if manager is None or not referrers:
             continue  # nobody to refer or to screen: the panel gets no demo cases
         member_agencies = [m.agency_id for m in panel.members]
+        # The police refer most MARAC cases (nationally about two thirds): a stream of its own, so that
+        # every other random choice of the demo stays as it was.
+        police = next((m.agency_id for m in panel.members if m.agency.kind == AgencyKind.POLICE), None)
+        route_rng = random.Random(seed + 1)
         count = COUNTS[panel.kind]
         dates = sorted(today - dt.timedelta(days=rng.randint(0, 729)) for _ in range(count))
         people = []  # (subject answers, last referred on)
@@ -140,6 +146,8 @@ def seed_cases(panels, users, seed=2026):
             referrer = rng.choice(referrers)
             case = services.new_case(referrer, panel)
             case.referring_agency_id = rng.choice(member_agencies)
+            if panel.kind == PanelKind.MARAC and police and route_rng.random() < POLICE_SHARE:
+                case.referring_agency_id = police
             when = dt.datetime.combine(on, dt.time(10, 0), tzinfo=dt.timezone.utc)
             services.save_answers(referrer, case, answers, submit=True, now=when)
             if (today - on).days > 14:

@@ -13,7 +13,7 @@ from marac.agencies.models import AgencyKind
 from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services
-from marac.meetings.models import ATTENDED, AttendanceStatus, ItemStatus, Meeting
+from marac.meetings.models import ATTENDED, AttendanceStatus, ItemStatus, LawfulBasis, Meeting, ResearchReturn
 from marac.panels.models import Cadence, Role
 
 # How reliably each kind of agency attends (the rest: deputy, apologies or absent).
@@ -51,6 +51,7 @@ def _hold(rng, meeting, manager, chair, today):
     if not meeting.items:
         return 0
     services.publish(manager, meeting)
+    _research(meeting, manager)
     services.open_meeting(chair, meeting)
     statuses = {}
     for attendance in meeting.attendances:
@@ -91,6 +92,27 @@ def _hold(rng, meeting, manager, chair, today):
     for attendee in meeting.attendees:
         attendee.confidentiality_agreed_at = _at(meeting.meets_on, 10)
     return len(meeting.items)
+
+
+def _research(meeting, manager):
+    """Research returns from most member agencies for each listed case, most before the deadline (a
+    random stream of its own, so that the rest of the demo stays as it was)."""
+    rng = random.Random(f"research-{meeting.meets_on.isoformat()}")
+    deadline = meeting.research_deadline
+    for item in meeting.items:
+        for member in meeting.panel.members:
+            if rng.random() > 0.85:
+                continue
+            late = rng.random() < 0.1
+            day = meeting.meets_on if late else deadline - dt.timedelta(days=rng.randint(0, 3))
+            research = ResearchReturn(agenda_item_id=item.id, agency_id=member.agency_id, nothing_held=rng.random() < 0.4,
+                                      updated_by_id=manager.id, updated_at=_at(day, 9), created_at=_at(day, 9),
+                                      is_shared=True)
+            if not research.nothing_held:
+                research.relevant = "Demo: what the agency holds that bears on current risk."
+                research.to_share = "Demo: what the agency will share at the meeting."
+                research.lawful_basis = LawfulBasis.PUBLIC_TASK
+            item.returns.append(research)
 
 
 def seed_meetings(panels, users, seed=2027):

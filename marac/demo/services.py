@@ -49,6 +49,11 @@ PANELS = [
 ]
 
 # email, full name, agency short name, admin, (panel name, role) or None
+# The MARAC panel's statistics settings: made-up figures of the right size for a London borough.
+MARAC_STATISTICS = {"women_16_plus": 92_000, "attendance_threshold": 80, "local_minoritised_share": 39.8,
+                    "local_lgbt_share": 5.1, "local_disabled_share": 13.2, "local_male_share": 48.6,
+                    "local_aged_16_17_share": 2.3}
+
 USERS = [
     ("admin@example.org", "Ada Admin-Demo", "Council", True, None),
     # A second administrator, so that the demo can show one approving what the other asked for.
@@ -103,6 +108,9 @@ def seed():
                                          agenda_lead_days=lead, capacity=capacity)
             db.session.add(panel)
             added += 1
+        if kind == PanelKind.MARAC and panel.women_16_plus is None:
+            for name, value in MARAC_STATISTICS.items():
+                setattr(panel, name, value)
         present = {m.agency_id for m in panel.members}
         for short, core in members:
             if agencies[short].id not in present:

@@ -2,7 +2,7 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, Time, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, Time, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
@@ -41,6 +41,7 @@ DEFAULT_CONFIDENTIALITY = (
     "people discussed, under the panel's information-sharing protocol. Do not pass it on except within your "
     "agency for that purpose, keep any notes secure, and do not contact the people discussed about what was "
     "shared without agreeing it with the panel.")
+DEFAULT_ATTENDANCE_THRESHOLD = 80
 DEFAULT_LAWFUL_BASIS = ("UK GDPR Art. 6(1)(e) public task; Art. 9(2)(g) and DPA 2018 Sch. 1 para. 18 "
                         "safeguarding; Art. 10 and DPA 2018 Sch. 1; Crime and Disorder Act 1998 s.115")
 
@@ -66,6 +67,16 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     confidentiality_statement: Mapped[str] = mapped_column(Text, nullable=False, default=DEFAULT_CONFIDENTIALITY)
     # Days a built meeting pack is kept (encrypted) before it is deleted.
     pack_retention_days: Mapped[int] = mapped_column(Integer, nullable=False, default=28)
+    # Statistics settings, set by the panel manager: the local population of women aged 16 and over
+    # (cases per 10,000), the attendance rate below which an agency is flagged (per cent), and the
+    # shares of the local population aged 16 and over in each diversity group (per cent, one decimal).
+    women_16_plus: Mapped[int | None] = mapped_column(Integer)
+    attendance_threshold: Mapped[int] = mapped_column(Integer, nullable=False, default=DEFAULT_ATTENDANCE_THRESHOLD)
+    local_minoritised_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    local_lgbt_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    local_disabled_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    local_male_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    local_aged_16_17_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
 
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
     roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")
@@ -126,6 +137,15 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     def is_manager(self, user):
         """Whether the user is a manager of this panel."""
         return Role.MANAGER in self.roles_of(user)
+
+    def can_view_statistics(self, user):
+        """Steering group members, the manager and the chair see the panel's statistics (aggregates
+        only); administrators without one of those roles do not."""
+        return bool(self.roles_of(user) & {Role.STEERING, Role.MANAGER, Role.CHAIR})
+
+    def can_edit_statistics_settings(self, user):
+        """The panel manager sets the population and thresholds the statistics use."""
+        return self.is_manager(user)
 
 
 class PanelMember(UUIDPrimaryKey, Timestamps, db.Model):
