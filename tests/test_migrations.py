@@ -46,7 +46,7 @@ def test_models_match_migrations(tmp_path):
 
 @pytest.mark.no_db_transaction
 def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
-    """Before 20261126_0009 a MACE and an ASB case at one address shared one location (the first
+    """Before 20261126_0010 a MACE and an ASB case at one address shared one location (the first
     referrer's description), and two MACE cases naming one adult shared one person (the first
     referrer's aliases). The revision gives each case its own rows, rebuilt from its own answers,
     deletes the shared ones and audits each case rebuilt; run again it changes nothing."""
@@ -68,7 +68,7 @@ def test_case_owned_records_split_the_rows_cases_shared(tmp_path):
     from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, UserFactory
     from tests.referrals import asb_form, mace_form
 
-    revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0009_case_owned_records.py"
+    revision = Path(__file__).resolve().parent.parent / "migrations/versions/20261126_0010_case_owned_records.py"
     before = runpy.run_path(str(revision))["down_revision"]
     url = scratch_database_url("records", tmp_path)
     app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})

@@ -5,8 +5,8 @@ diversity groups. Coded settings only: the figures themselves are computed from 
 On the wt-stats branch this revision follows 20261126_0004 (packs); in the merged tree it follows
 20261126_0008_sent_referral.
 
-Revision ID: 20261126_0009_statistics
-Revises: 20261126_0004
+Revision ID: 20261126_0009
+Revises: 20261126_0008
 Create Date: 2026-11-26
 """
 from alembic import op
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '20261126_0009_statistics'
-down_revision = '20261126_0004'
+revision = '20261126_0009'
+down_revision = '20261126_0008'
 branch_labels = None
 depends_on = None
 

@@ -18,8 +18,8 @@ Downgrade leaves the data as it is: the earlier code reads per-case rows correct
 reusing them for new referrals), and re-merging rows would bring back the very disclosure this
 revision removes; which rows were shared is not kept anywhere to merge them back from.
 
-Revision ID: 20261126_0009
-Revises: 20261126_0008 (last of its day: it rebuilds records through the app's models, so it must
+Revision ID: 20261126_0010
+Revises: 20261126_0009 (last of its day: it rebuilds records through the app's models, so it must
 run on a schema that already has every column those models map)
 Create Date: 2026-11-26
 """
@@ -28,8 +28,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '20261126_0009'
-down_revision = '20261126_0008'
+revision = '20261126_0010'
+down_revision = '20261126_0009'
 branch_labels = None
 depends_on = None
 
