@@ -26,6 +26,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import AnyConverter
 
 from marac.actions.models import ActionStatus, UpdateKind
 from marac.agencies.models import AgencyKind
@@ -137,6 +138,15 @@ def routes(app):
     return sorted(found, key=lambda r: (LAST.index(r[0]) if r[0] in LAST else -1, r[0], r[2]))
 
 
+def given_values(rule, name):
+    """The values a parameter takes when the rule fixes them (`<any(csv, xlsx):fmt>`: any other value
+    is another URL, a 404 from the router), else the known values or a placeholder."""
+    converter = rule._converters.get(name)
+    if isinstance(converter, AnyConverter):
+        return sorted(converter.items)
+    return STRING_PARAMETERS.get(name, ["x"])
+
+
 def build_url(app, rule, params):
     with app.test_request_context():
         return rule.build(params, append_unknown=False)[1]
@@ -146,7 +156,7 @@ def urls(app, rule, ids, most=6):
     """The rule's URL with real ids (or known values) for its parameters: the first with the first of
     each, then others, up to `most`."""
     choices = [[(name, value) for value in (ids[name] or [uuid.uuid4()])] if name in ids
-               else [(name, value) for value in STRING_PARAMETERS.get(name, ["x"])]
+               else [(name, value) for value in given_values(rule, name)]
                for name in sorted(rule.arguments)]
     return [build_url(app, rule, dict(combination))
             for combination in itertools.islice(itertools.product(*choices), most)]
@@ -229,6 +239,8 @@ def requests(draw, app, rule, method, ids, names, world_values):
     for name in rule.arguments:
         if name in ids:
             params[name] = draw(st.sampled_from([*ids[name], uuid.uuid4()]))
+        elif isinstance(rule._converters.get(name), AnyConverter):
+            params[name] = draw(st.sampled_from(given_values(rule, name)))
         else:
             params[name] = draw(st.one_of(st.sampled_from(STRING_PARAMETERS.get(name, ["x"])),
                                           st.text(string.ascii_letters + string.digits + "-_.", min_size=1,

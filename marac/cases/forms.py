@@ -331,7 +331,7 @@ RUN_HEADINGS = {"referrer_name": "The referral", "victim_aware": "Knowledge and 
                 "concerns": "The concerns", "categories": "The behaviour",
                 "needs": "Needs, interventions and the behaviour"}
 NOT_GIVEN = "Not given"
-_NOT_ANSWERS = {"csrf_token", "version", "action", "add"}
+_NOT_ANSWERS = {"csrf_token", "form_token", "version", "action", "add"}
 
 
 def _answer(field):

@@ -3,11 +3,10 @@ statistics settings."""
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import Field, SelectField
 from wtforms.validators import InputRequired, NumberRange, Optional, ValidationError
 
-from marac.core.forms import DateInputField, RadiosField, WholeNumberField
+from marac.core.forms import AppForm, DateInputField, RadiosField, WholeNumberField
 from marac.stats import figures
 from marac.stats.models import PeriodKind
 
@@ -15,7 +14,7 @@ LONGEST_RANGE_DAYS = 3653  # ten years
 EARLIEST = dt.date(2000, 1, 1)
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(AppForm):
     """Which period the page covers: a quarter (the last complete one unless chosen), the last 12
     months, a financial year, or dates chosen with GOV.UK date inputs. Codes and dates only."""
 
@@ -137,7 +136,7 @@ class PercentField(Field):
         self.data = float(value)
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """The panel manager's statistics settings."""
 
     women_16_plus = WholeNumberField(

@@ -2,9 +2,6 @@
 attendance threshold below which an agency is flagged, and the local population shares of the
 diversity groups. Coded settings only: the figures themselves are computed from existing plain columns.
 
-On the wt-stats branch this revision follows 20261126_0004 (packs); in the merged tree it follows
-20261126_0008_sent_referral.
-
 Revision ID: 20261126_0009
 Revises: 20261126_0008
 Create Date: 2026-11-26
@@ -32,8 +29,9 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table('panels', schema=None) as batch_op:
-        for name in reversed(SHARES):
-            batch_op.drop_column(name)
-        batch_op.drop_column('attendance_threshold')
-        batch_op.drop_column('women_16_plus')
+    # Plain ALTER TABLE (SQLite 3.35+ drops a column in place): a batch copy would drop `panels`, which
+    # every case, meeting and role refers to, and fails on a database that holds any.
+    for name in reversed(SHARES):
+        op.drop_column('panels', name)
+    op.drop_column('panels', 'attendance_threshold')
+    op.drop_column('panels', 'women_16_plus')
