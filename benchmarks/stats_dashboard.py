@@ -204,6 +204,7 @@ def main():
     measure("page, last 12 months", base + "?period=12_months")
     measure("page, five years (130 meetings)", base + five_years)
     measure("SafeLives return (CSV), last 12 months", base + "/safelives-return.csv?period=12_months", runs=3)
+    measure("SafeLives return (CSV), five years", base + "/safelives-return.csv" + five_years, runs=1)
     measure("every table (XLSX), last 12 months", base + "/all-tables.xlsx?period=12_months", runs=3)
     measure("steering group report (PDF), last 12 months", base + "/report.pdf?period=12_months", runs=3)
     print("load average (1, 5, 15 minutes): " + ", ".join(f"{n:.1f}" for n in os.getloadavg()))

@@ -26,9 +26,12 @@ The attacker assumed: knows every shown figure and every total, that a "fewer th
 1 to 4, and that a "not shown" cell is a count (0 or more).
 """
 import dataclasses
+import logging
 from collections import defaultdict
 
 from marac.core.enums import Labelled
+
+log = logging.getLogger("marac.stats")
 
 THRESHOLD = 5  # counts of people from 1 to THRESHOLD - 1 are suppressed
 MIN_BASE = 10  # no percentage (or median) on a base under this
@@ -240,6 +243,7 @@ class _Protector:
         for index, (_parts, _total, coefficients) in enumerate(self.lines):
             for key in coefficients:
                 self.lines_of[key].append(index)
+        self.given_up = set()
         self.status = _Statuses(self)
         self._version = 0
         self._unknowns_cache = {}
@@ -285,7 +289,7 @@ class _Protector:
             pinned = self._pinned_by_ranges()
             exposed = []
             for key in self.values:
-                if not self.sensitive(key) or key in safe:
+                if not self.sensitive(key) or key in safe or key in self.given_up:
                     continue
                 if key not in pinned and self._can_change(key):
                     safe.add(key)
@@ -330,14 +334,16 @@ class _Protector:
         around = [k for index in self._reach(key) for k in self.lines[index][2]
                   if k not in self.frozen and self.status[k] in (CellStatus.SHOWN, CellStatus.PRIMARY)]
         if not around:
-            # Only counts that cannot change are around it: its value follows from what is shown
-            # already, so hiding it hides nothing (a zero under a total of zero). A count from 1 to 4
-            # cannot follow from shown counts alone (their total would be under 5 too, and hidden).
-            if is_small(self.values[key]):  # pragma: no cover
-                raise RuntimeError("no count left to suppress")
-            self.status[key] = CellStatus.SHOWN
-            self.frozen[key] = CellStatus.SHOWN  # and it stays shown
-            return key
+            if key in pinned_now(self) and not is_small(self.values[key]):
+                # What is shown already fixes it (a zero under a total of zero): hiding it hides nothing.
+                self.status[key] = CellStatus.SHOWN
+                self.frozen[key] = CellStatus.SHOWN  # and it stays shown
+                return key
+            # Every count around it is hidden already and the search found no other value for it
+            # within its limit: it stays hidden, and the search stops looking (the page still loads).
+            log.warning("statistics: a suppressed count could not be shown to be protected")
+            self.given_up.add(key)
+            return None
         for other in around:
             self.status[other] = CellStatus.SECONDARY
         return around[0]
