@@ -212,3 +212,21 @@ def test_no_template_reads_a_derived_value_but_through_case_derived():
             if pattern.search(line):
                 offenders.append(f"{path}:{number}: {line.strip()[:120]}")
     assert not offenders, "\n".join(offenders)
+
+
+def test_the_repeat_tag_is_withheld_with_identity(app, world):
+    """A repeat is found by name and date of birth: an agency from whom identity is withheld is not
+    told that a case repeats another, though it may open both."""
+    repeat = CaseFactory(panel=world.panel, referrer=world.users["chair"], is_repeat=True,
+                         repeat_of_id=world.accepted.id)
+    url = f"/panels/{world.panel.id}/cases"
+
+    def tagged(client):
+        row = next(tr for tr in soup(client.get(url)).select("tbody tr") if tr.find("a", string=repeat.reference))
+        return "Repeat" in row.get_text()
+
+    rep = signed_in(app, world.users["representative"])
+    assert tagged(rep)
+    withhold(world, AgencyKind.IDVA, Category.IDENTITY)
+    assert not tagged(rep) and world.accepted.reference not in page_text(rep.get(f"/cases/{repeat.id}"))
+    assert tagged(signed_in(app, world.users["manager"]))

@@ -194,11 +194,16 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         """The earlier case this one repeats, when the user may be told of it (they may see the
         earlier case), else None. Every page that shows the repeat flag, the earlier reference or
         anything else learnt from the earlier case asks this, never is_repeat or repeat_of: a
-        referrer with no role on the panel must not learn that someone they named was referred before."""
+        referrer with no role on the panel must not learn that someone they named was referred before.
+        A repeat is found by name and date of birth, so it is identity: withheld with it."""
+        from marac.sharing.services import visible_categories  # services of a lower layer, for one rule
+
         if not (self.is_repeat and self.repeat_of_id):
             return None
         earlier = self.repeat_of
-        return earlier if earlier is not None and earlier.can_view(user) else None
+        if earlier is None or not earlier.can_view(user) or Category.IDENTITY not in visible_categories(self, user):
+            return None
+        return earlier
 
     def edits_record(self, user):
         """Whether the user's edit form starts from the panel's record (the manager's) rather than

@@ -1,4 +1,5 @@
 """Need-to-know rules and the sharing log."""
+from flask import g, has_request_context
 from sqlalchemy import select
 
 from marac.agencies.models import AgencyKind
@@ -10,7 +11,15 @@ from marac.sharing.models import DEFAULT_RULES, Category, SharingRecord, Sharing
 
 
 def rules_for(panel):
-    """{agency kind: set of categories} for the panel: its own rules, else the defaults."""
+    """{agency kind: set of categories} for the panel: its own rules, else the defaults. Read once per
+    panel in a request (a list page asks for every row), and handed out as a copy."""
+    cache = g.setdefault("_sharing_rules", {}) if has_request_context() else {}
+    if panel.id not in cache:
+        cache[panel.id] = _stored_rules(panel)
+    return {kind: set(categories) for kind, categories in cache[panel.id].items()}
+
+
+def _stored_rules(panel):
     rows = db.session.execute(select(SharingRule).where(SharingRule.panel_id == panel.id)).scalars().all()
     if not rows:
         return {kind: set(categories) for kind, categories in DEFAULT_RULES.items()}
@@ -40,6 +49,8 @@ def set_rules(actor, panel, allowed):
             else:
                 row.is_allowed = is_allowed
     db.session.flush()
+    if has_request_context():
+        g.get("_sharing_rules", {}).pop(panel.id, None)
     record("sharing.rules_changed", actor, panel, detail={"changes": changed})
     return changed
 
