@@ -1,6 +1,6 @@
 """Import every model module so that the metadata (and Alembic) sees all tables."""
 from marac.agencies.models import Agency  # noqa: F401
-from marac.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef  # noqa: F401
 from marac.core.forms import SpentFormToken  # noqa: F401
 from marac.auth.models import UserSession  # noqa: F401
 from marac.keys.models import DataKey  # noqa: F401
