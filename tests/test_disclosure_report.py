@@ -249,8 +249,9 @@ def person_world(app, world):
 
 def find(client, name=NAME, dob=DOB):
     year, month, day = dob.split("-")
-    return post_form(client, "/disclosures/people", {"name": name, "date_of_birth-day": day,
-                                                     "date_of_birth-month": month, "date_of_birth-year": year})
+    return post_form(client, "/disclosures", {"person-name": name, "person-date_of_birth-day": day,
+                                              "person-date_of_birth-month": month,
+                                              "person-date_of_birth-year": year})
 
 
 def test_person_report_across_the_cases_the_manager_may_report_on(app, world):
@@ -291,7 +292,7 @@ def test_a_person_on_no_case_of_the_actor_reads_as_no_match(app, world):
     for kind in ("representative", "chair", "steering", "admin"):
         other = app.test_client()
         sign_in(other, world.users[kind])
-        assert other.get("/disclosures/people").status_code == 403, kind
+        assert other.get("/disclosures").status_code == 403, kind
 
 
 def test_audit_refs_name_every_id_an_event_names(app, world):
@@ -300,3 +301,18 @@ def test_audit_refs_name_every_id_an_event_names(app, world):
                    detail={"case_id": str(a), "cases": [str(b), str(c)], "count": 3, "note": "x" * 36})
     refs = set(db.session.execute(select(AuditEventRef.ref_id).where(AuditEventRef.seq == event.seq)).scalars())
     assert refs == {world.accepted.id, a, b, c}
+
+
+def test_a_case_is_found_by_reference_for_its_report(app, world):
+    client = app.test_client()
+    sign_in(client, world.users["manager"])
+    assert "/disclosures" in client.get("/").get_data(as_text=True)
+    found = post_form(client, "/disclosures", {"case-reference": world.accepted.reference.lower()})
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/cases/{world.accepted.id}/disclosures")
+    mace = another_panel(world, kind=PanelKind.MACE, roles=())
+    mace_case = CaseFactory(panel=mace, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
+    missed = post_form(client, "/disclosures", {"case-reference": mace_case.reference})
+    assert missed.status_code == 200 and "no case with this reference that you may report on" in page_text(missed)
+    bad = post_form(client, "/disclosures", {"case-reference": "MARAC 2026/1"})
+    assert "Enter a case reference like MARAC-2026-0042" in page_text(bad)
+    assert page_text(bad).count("There is a problem") == 1

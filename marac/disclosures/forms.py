@@ -5,6 +5,7 @@ import uuid
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
+from marac.cases.forms import REFERENCE_RE
 from marac.core.forms import AppForm, DateInputField, Required
 
 
@@ -60,3 +61,17 @@ class PersonReportForm(AppForm):
                        filters=[_strip], validators=[Required("Enter the person's full name"),
                                                     Length(max=200, message="Full name must be 200 characters or fewer")])
     date_of_birth = DateInputField("Date of birth", validators=[Required("Enter the person's date of birth")])
+
+
+class CaseReportForm(AppForm):
+    """Find a case by its reference, for its disclosure report (a data protection officer has no case
+    page to start from)."""
+
+    reference = StringField("Case reference", description="For example MARAC-2026-0042", filters=[_strip],
+                            validators=[Required("Enter the case reference"),
+                                        Length(max=32, message="Case reference must be 32 characters or fewer")])
+
+    def validate_reference(self, field):
+        """Letters, digits and hyphens only: nothing else can match."""
+        if field.data and not REFERENCE_RE.fullmatch(field.data):
+            raise ValidationError("Enter a case reference like MARAC-2026-0042")

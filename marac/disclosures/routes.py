@@ -10,7 +10,7 @@ from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.timeutil import utcnow
 from marac.disclosures import services
-from marac.disclosures.forms import PersonReportForm, ReportFilterForm
+from marac.disclosures.forms import CaseReportForm, PersonReportForm, ReportFilterForm
 
 bp = Blueprint("disclosures", __name__)
 
@@ -55,19 +55,27 @@ def case_export(case_id):
     return _csv(services.case_export(current_user, case, form.filters(), form.names()), case.panel.kind)
 
 
-@bp.route("/disclosures/people", methods=["GET", "POST"])
+@bp.route("/disclosures", methods=["GET", "POST"])
 @access("signed_in")
-def person_search():
-    """Find a person by name and date of birth (by POST) for their disclosure report."""
+def index():
+    """Find a case by reference, or a person by name and date of birth, for their disclosure report
+    (by POST, so that nothing personal enters a URL)."""
     require(services.may_report_on_people(current_user))
-    form = PersonReportForm()
-    searched = False
-    if form.validate_on_submit():
-        parties = services.person_cases(current_user, form.name.data, form.date_of_birth.data)
+    case_form, person_form = CaseReportForm(prefix="case"), PersonReportForm(prefix="person")
+    missed = None
+    if request.method == "POST" and "case-reference" in request.form:
+        if case_form.validate_on_submit():
+            case = services.case_by_reference(current_user, case_form.reference.data)
+            if case is not None:
+                return redirect(url_for("disclosures.case_report", case_id=case.id))
+            missed = "case"
+    elif person_form.validate_on_submit():
+        parties = services.person_cases(current_user, person_form.name.data, person_form.date_of_birth.data)
         if parties:
             return redirect(url_for("disclosures.person_report", person=[str(p.person_id) for p in parties]))
-        searched = True
-    return render_template("disclosures/person_search.html", form=form, searched=searched)
+        missed = "person"
+    return render_template("disclosures/index.html", case_form=case_form, person_form=person_form, missed=missed,
+                           other_form_errors=case_form.errors or person_form.errors)
 
 
 def _parties():

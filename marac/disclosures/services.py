@@ -12,7 +12,7 @@ import uuid
 from collections import namedtuple
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import BigInteger, String, cast, literal, null, select, union_all
+from sqlalchemy import BigInteger, String, cast, func, literal, null, select, union_all
 from sqlalchemy.orm import selectinload
 
 from marac.actions.models import Action
@@ -74,6 +74,13 @@ def person_cases(actor, name, date_of_birth):
             .options(selectinload(CaseParty.case).selectinload(Case.panel)))
     parties = db.session.execute(stmt).unique().scalars().all()
     return [p for p in parties if p.case.can_view_disclosures(actor)][:MAX_PEOPLE]
+
+
+def case_by_reference(actor, reference):
+    """The case with this reference, if the actor may report on it (Case.can_view_disclosures), else None."""
+    case = db.session.execute(select(Case).where(func.upper(Case.reference) == reference.strip().upper())
+                              ).scalar_one_or_none()
+    return case if case is not None and case.can_view_disclosures(actor) else None
 
 
 def parties_of(person_ids):

@@ -4,6 +4,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from marac.core.permissions import access
+from marac.disclosures.services import may_report_on_people
 from marac.packs.services import packs_for_user
 from marac.panels.services import panels_for, referrable_panels
 
@@ -15,4 +16,5 @@ bp = Blueprint("home", __name__)
 def index():
     """The signed-in user's home page."""
     return render_template("home/index.html", panels=panels_for(current_user),
-                           referrable=referrable_panels(current_user), packs=packs_for_user(current_user))
+                           referrable=referrable_panels(current_user), packs=packs_for_user(current_user),
+                           reports=may_report_on_people(current_user))
