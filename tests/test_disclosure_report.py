@@ -316,3 +316,41 @@ def test_a_case_is_found_by_reference_for_its_report(app, world):
     bad = post_form(client, "/disclosures", {"case-reference": "MARAC 2026/1"})
     assert "Enter a case reference like MARAC-2026-0042" in page_text(bad)
     assert page_text(bad).count("There is a problem") == 1
+
+
+# --- the records of processing (docs/data-protection.md) ----------------------------------------
+
+def test_the_records_of_processing_match_what_the_models_declare(app):
+    from marac.core.crypto import Encrypted
+    from marac.disclosures.processing import DOCUMENT, document_text
+
+    text = DOCUMENT.read_text()
+    assert document_text(text) == text, "docs/data-protection.md is out of date: run `flask docs data-protection`"
+    for model, name in Encrypted.registry:
+        assert f"`{model.__table__.name}.{name}`" in text
+    assert "72 hours" in text and "flask audit verify" in text
+    result = app.test_cli_runner().invoke(args=["docs", "data-protection", "--check"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_new_encrypted_attribute_or_answer_without_a_declaration_stops_the_generator(monkeypatch):
+    import pytest
+
+    from marac.core.crypto import Encrypted
+    from marac.disclosures import processing
+
+    class Notes:
+        __tablename__ = "case_notes"
+        __table__ = type("T", (), {"name": "case_notes"})
+
+    monkeypatch.setattr(Encrypted, "registry", [*Encrypted.registry, (Notes, "secret")])
+    with pytest.raises(processing.MissingDeclaration, match="case_notes.secret"):
+        processing.generated()
+    monkeypatch.undo()
+    monkeypatch.setattr(processing, "ANSWERS", {k: v for k, v in processing.ANSWERS.items() if k != "history"})
+    with pytest.raises(processing.MissingDeclaration, match="history"):
+        processing.generated()
+    monkeypatch.undo()
+    monkeypatch.setitem(processing.ANSWERS, "police_incidents", Category.NARRATIVE)
+    with pytest.raises(processing.MissingDeclaration, match="DERIVED_FROM"):
+        processing.generated()
