@@ -354,3 +354,25 @@ def test_a_new_encrypted_attribute_or_answer_without_a_declaration_stops_the_gen
     monkeypatch.setitem(processing.ANSWERS, "police_incidents", Category.NARRATIVE)
     with pytest.raises(processing.MissingDeclaration, match="DERIVED_FROM"):
         processing.generated()
+
+
+def world_agency(panel):
+    return panel.members[0].agency
+
+
+def test_the_demo_managers_report_shows_cases_shared_with_two_agencies(app):
+    from marac.demo.services import seed
+    from marac.panels.models import Panel
+
+    seed()
+    db.session.commit()
+    panel = db.session.execute(select(Panel).where(Panel.name == "Camden MARAC")).scalar_one()
+    viewed = db.session.execute(select(SharingRecord.case_id).join(SharingRecord.case)
+                                .where(SharingRecord.purpose == "case page viewed")
+                                .where(SharingRecord.case.has(panel_id=panel.id))).scalars().first()
+    manager = UserFactory(agency=world_agency(panel))
+    PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+    client = app.test_client()
+    sign_in(client, manager)
+    _, rows = csv_rows(client.get(f"/cases/{viewed}/disclosures.csv"))
+    assert len({row[5] for row in rows if row[1] == "Shared"}) >= 2
