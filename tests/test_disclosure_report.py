@@ -376,3 +376,27 @@ def test_the_demo_managers_report_shows_cases_shared_with_two_agencies(app):
     sign_in(client, manager)
     _, rows = csv_rows(client.get(f"/cases/{viewed}/disclosures.csv"))
     assert len({row[5] for row in rows if row[1] == "Shared"}) >= 2
+
+
+def test_the_data_protection_officer_reports_on_every_panel_without_seeing_case_content(app, world):
+    first, second, on_mace, second_case, mace_case, stranger_case, _ = person_world(app, world)
+    dpo = UserFactory(agency=world.agencies.outsider, is_dpo=True)  # no panel role, a non-member agency
+    client = app.test_client()
+    sign_in(client, dpo)
+    assert "/disclosures" in client.get("/").get_data(as_text=True)
+    assert "every panel" in page_text(client.get("/disclosures"))
+    for case in (world.accepted, mace_case):
+        assert client.get(f"/cases/{case.id}/disclosures").status_code == 200
+        assert client.get(f"/cases/{case.id}/disclosures.csv").status_code == 200
+        assert client.get(f"/cases/{case.id}").status_code == 403  # the report, not the case
+    found = find(client)
+    assert found.status_code == 302
+    for party in (first, second, on_mace):
+        assert str(party.person_id) in found.headers["Location"]
+    text = page_text(client.get(found.headers["Location"]))
+    assert all(c.reference in text for c in (world.accepted, second_case, mace_case))
+    assert stranger_case.reference not in text and "Fakeperson" not in text and "ZZ9" not in text
+    assert audit_events("disclosures.person_viewed")[-1].actor_user_id == dpo.id
+    # a draft stays its referrer's alone
+    draft = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.DRAFT)
+    assert client.get(f"/cases/{draft.id}/disclosures").status_code == 403

@@ -93,7 +93,7 @@ def parties_of(person_ids):
 
 def may_report_on_people(actor):
     """Whether the actor may ask for a person report: a data protection officer, or a manager of a panel."""
-    return bool(getattr(actor, "is_dpo", False)) or any(r.is_manager for r in actor.panel_roles)
+    return actor.is_dpo or any(r.is_manager for r in actor.panel_roles)
 
 
 def _bounds(date_from, date_to):
