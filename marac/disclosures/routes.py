@@ -39,7 +39,7 @@ def case_report(case_id):
     pagination = services.case_report(current_user, case, form.filters(), form.names(),
                                       page_number(request)) if valid else None
     return render_template("disclosures/case.html", case=case, form=form, pagination=pagination,
-                           args={**(form.args() if valid else {}), "case_id": case.id}), 200 if valid else 400
+                           args={**(form.args() if valid else {}), "case_id": case.id})
 
 
 @bp.route("/cases/<uuid:case_id>/disclosures.csv")
@@ -106,8 +106,7 @@ def person_report():
                                                 page_number(request)) if valid else (None, None))
     person = [str(p.person_id) for p in parties]
     return render_template("disclosures/person.html", parties=parties, form=form, pagination=pagination,
-                           person=person, args={**(form.args() if valid else {}), "person": person}), \
-        200 if valid else 400
+                           person=person, args={**(form.args() if valid else {}), "person": person})
 
 
 @bp.route("/disclosures/people/report.csv")

@@ -138,6 +138,8 @@ def _rows(scope, tokens):
             named.setdefault(seq, set()).add(scope.owner[ref].reference or "")
     user_ids = {e.actor_user_id for e in events.values() if e.actor_user_id}
     agency_ids = {e.actor_agency_id for e in events.values() if e.actor_agency_id}
+    agency_ids |= {_as_uuid(v) for e in events.values() for k, v in (e.detail or {}).items()
+                   if k.endswith("agency_id") and _as_uuid(v)}
     users = dict(db.session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids))).all()) \
         if user_ids else {}
     agencies = dict(db.session.execute(select(Agency.id, Agency.name).where(Agency.id.in_(agency_ids))).all()) \
@@ -155,16 +157,26 @@ def _rows(scope, tokens):
                             ", ".join(sorted(named.get(e.seq, ()))), e.action,
                             users.get(e.actor_user_id, "Unknown") if e.actor_user_id else "System",
                             agencies.get(e.actor_agency_id, "") if e.actor_agency_id else "",
-                            e.purpose or "", _detail(e)))
+                            e.purpose or "", _detail(e, agencies)))
     return rows
 
 
-def _detail(event):
-    """An event's detail as one line: codes and counts as they are, a list of ids as its length."""
+def _as_uuid(value):
+    try:
+        return uuid.UUID(value) if isinstance(value, str) and len(value) == 36 else None
+    except ValueError:
+        return None
+
+
+def _detail(event, agencies):
+    """An event's detail as one line, after its number in the trail: codes and counts as they are, an
+    agency by its name, a list of ids by its length."""
     parts = [f"#{event.seq}"]
     for key, value in sorted((event.detail or {}).items()):
         if isinstance(value, list):
             value = ", ".join(str(v) for v in value) if key == "categories" else f"{len(value)} ids"
+        elif key.endswith("agency_id") and _as_uuid(value) in agencies:
+            key, value = key.removesuffix("_id"), agencies[_as_uuid(value)]
         parts.append(f"{key}: {value}")
     return "; ".join(parts)
 
