@@ -16,6 +16,7 @@ from marac.audit.services import record
 from marac.cases.models import Case, CaseLocation, CaseParty, CaseStatus, PartyRole
 from marac.cases.services import record_view
 from marac.core.timeutil import today
+from marac.disclosures.models import ReportRowKind
 from marac.extensions import db
 from marac.panels.models import PanelKind, Role
 from marac.people.services import build_person
@@ -25,6 +26,7 @@ from tests.factories import CaseFactory, PanelRoleFactory, UserFactory
 from tests.helpers import another_panel, fresh, audit_events, page_text, post_form, sign_in, soup
 
 NAME, DOB = "Testina Fakeperson", "1990-01-01"
+SHARED, EVENT = ReportRowKind.SHARED.label, ReportRowKind.EVENT.label  # the Kind column, as people read it
 
 
 def add_victim(case, last_name="Fakeperson", dob=DOB):
@@ -83,7 +85,7 @@ def events_naming(ids):
 
 
 def seqs_in(rows):
-    return {int(row[7].split(";")[0].lstrip("#")) for row in rows if row[1] == "Event"}
+    return {int(row[7].split(";")[0].lstrip("#")) for row in rows if row[1] == EVENT}
 
 
 def case_ids(world, case):
@@ -112,7 +114,7 @@ def test_case_report_lists_every_sharing_record_and_event_of_the_case_and_none_o
     sign_in(client, world.users["manager"])
     header, rows = csv_rows(client.get(f"/cases/{case.id}/disclosures.csv"))
     assert header[:4] == ["When (UTC)", "Kind", "Case", "What"]
-    shared = [row for row in rows if row[1] == "Shared"]
+    shared = [row for row in rows if row[1] == SHARED]
     assert len(shared) == len(expected_records)
     assert sorted((row[3], row[4], row[5]) for row in shared) == sorted(
         (Category(r.category).short_label, r.user.full_name, r.agency.name) for r in expected_records)
@@ -121,7 +123,7 @@ def test_case_report_lists_every_sharing_record_and_event_of_the_case_and_none_o
     assert {row[2] for row in rows} == {case.reference}
     assert other.reference not in page_text(client.get(f"/cases/{case.id}/disclosures"))
     # the events include the views by both agencies and the agenda listing of the fixture
-    actions = {row[3] for row in rows if row[1] == "Event"}
+    actions = {row[3] for row in rows if row[1] == EVENT}
     assert {"case.viewed", "agenda.case_listed"} <= actions
 
 
@@ -186,7 +188,7 @@ def test_date_filters_use_gov_uk_date_inputs_and_keep_what_was_typed(app, world)
     assert soup(bad).find("input", attrs={"name": "date_from-day"})["value"] == "31"
     now = today()
     kept = client.get(f"{base}?date_from-day={now.day}&date_from-month={now.month}&date_from-year={now.year}")
-    assert kept.status_code == 200 and "Shared" in page_text(kept)
+    assert kept.status_code == 200 and SHARED in page_text(kept)
     reversed_ = client.get(f"{base}?date_from-day={now.day}&date_from-month={now.month}&date_from-year={now.year}"
                            f"&date_to-day=1&date_to-month=1&date_to-year=2020")
     assert "The end date must be the same as or after the start date" in page_text(reversed_)
@@ -272,7 +274,7 @@ def test_person_report_across_the_cases_the_manager_may_report_on(app, world):
     # every event about either case (the page view just audited included), and no other
     expected = events_naming(case_ids(world, world.accepted) | case_ids(world, second_case))
     _, rows = csv_rows(client.get(location.replace("/report?", "/report.csv?")))
-    assert {row[2] for row in rows if row[1] == "Shared"} == {world.accepted.reference, second_case.reference}
+    assert {row[2] for row in rows if row[1] == SHARED} == {world.accepted.reference, second_case.reference}
     assert seqs_in(rows) == expected
     assert audit_events("disclosures.person_viewed") and audit_events("disclosures.person_exported")
     # a MACE person record is refused to the MARAC manager even by its id
@@ -375,7 +377,7 @@ def test_the_demo_managers_report_shows_cases_shared_with_two_agencies(app):
     client = app.test_client()
     sign_in(client, manager)
     _, rows = csv_rows(client.get(f"/cases/{viewed}/disclosures.csv"))
-    assert len({row[5] for row in rows if row[1] == "Shared"}) >= 2
+    assert len({row[5] for row in rows if row[1] == SHARED}) >= 2
 
 
 def test_the_data_protection_officer_reports_on_every_panel_without_seeing_case_content(app, world):

@@ -21,6 +21,7 @@ from marac.audit.models import AuditEvent, AuditEventRef
 from marac.audit.services import record_read
 from marac.cases.models import Case, CaseLocation, CaseParty, CaseStatus
 from marac.core.formatting import format_date
+from marac.disclosures.models import ReportRowKind
 from marac.extensions import db
 from marac.meetings.models import AgendaItem
 from marac.people.models import PersonName
@@ -31,13 +32,6 @@ from marac.users.models import User
 PER_PAGE = 50
 EXPORT_LIMIT = 100_000
 MAX_PEOPLE = 200  # person records in one person report (one per case the person is named in)
-
-
-class ReportKind:
-    """The two kinds of row of the report, as the page and the CSV name them."""
-
-    SHARED = "Shared"
-    EVENT = "Event"
 
 
 # One row of the report, as the page shows it and the CSV holds it (every field already text).
@@ -148,12 +142,12 @@ def _rows(scope, tokens):
     for token in tokens:
         if token.startswith("s:"):
             r = records[uuid.UUID(token[2:])]
-            rows.append(Row(format_date(r.shared_at, "seconds"), ReportKind.SHARED, r.case.reference or "",
+            rows.append(Row(format_date(r.shared_at, "seconds"), ReportRowKind.SHARED, r.case.reference or "",
                             Category(r.category).short_label, r.user.full_name, r.agency.name,
                             f"{r.purpose}; {r.lawful_basis}", ""))
         else:
             e = events[int(token[2:])]
-            rows.append(Row(format_date(e.occurred_at, "seconds"), ReportKind.EVENT,
+            rows.append(Row(format_date(e.occurred_at, "seconds"), ReportRowKind.EVENT,
                             ", ".join(sorted(named.get(e.seq, ()))), e.action,
                             users.get(e.actor_user_id, "Unknown") if e.actor_user_id else "System",
                             agencies.get(e.actor_agency_id, "") if e.actor_agency_id else "",
@@ -203,7 +197,7 @@ def as_csv(rows):
     writer = csv.writer(out)
     writer.writerow(CSV_HEADER)
     for row in rows:
-        writer.writerow([_cell(value) for value in row])
+        writer.writerow([_cell(row.kind.label if field == "kind" else value) for field, value in zip(Row._fields, row)])
     return out.getvalue()
 
 
