@@ -402,3 +402,28 @@ def test_the_data_protection_officer_reports_on_every_panel_without_seeing_case_
     # a draft stays its referrer's alone
     draft = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.DRAFT)
     assert client.get(f"/cases/{draft.id}/disclosures").status_code == 403
+
+
+def test_searches_for_a_report_are_audited_without_what_was_searched_for(app, world):
+    person_world(app, world)
+    client = app.test_client()
+    sign_in(client, world.users["manager"])
+    find(client)
+    find(client, name="Testina Nobody")
+    post_form(client, "/disclosures", {"case-reference": world.accepted.reference})
+    events = audit_events("disclosures.searched")
+    assert [(e.detail["by"], e.detail["results"]) for e in events] == [("name_dob", 2), ("name_dob", 0),
+                                                                       ("reference", 1)]
+    assert events[2].object_id == str(world.accepted.id)
+    for e in events:
+        assert "Testina" not in json.dumps(e.detail) and world.accepted.reference not in json.dumps(e.detail)
+
+
+def test_the_auditor_finds_the_events_that_name_an_object_in_their_detail(app, world):
+    viewed_by_two_agencies(app, world)
+    admin = app.test_client()
+    sign_in(admin, world.users["admin"])
+    page = admin.get(f"/admin/audit/?object_id={world.accepted.id}")
+    assert page.status_code == 200
+    # the agenda listing names the case in its detail (its object is the meeting)
+    assert "agenda.case_listed" in page_text(page) and "case.viewed" in page_text(page)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from marac.actions.models import Action
 from marac.agencies.models import Agency
 from marac.audit.models import AuditEvent, AuditEventRef
-from marac.audit.services import record_read
+from marac.audit.services import record, record_read
 from marac.cases.models import Case, CaseLocation, CaseParty, CaseStatus
 from marac.core.formatting import format_date
 from marac.disclosures.models import ReportRowKind
@@ -61,20 +61,28 @@ class Scope:
 
 def person_cases(actor, name, date_of_birth):
     """The person records (one per case) whose name or alias and date of birth match, on the cases the
-    actor may report on (Case.can_view_disclosures): blind index only, never decrypting a table."""
+    actor may report on (Case.can_view_disclosures): blind index only, never decrypting a table. The
+    search is audited (how many it found, never what was searched for)."""
     stmt = (select(CaseParty).join(PersonName, PersonName.person_id == CaseParty.person_id)
             .join(Case, Case.id == CaseParty.case_id)
             .where(name_dob_condition(name, date_of_birth), Case.status != CaseStatus.DRAFT)
             .options(selectinload(CaseParty.case).selectinload(Case.panel)))
     parties = db.session.execute(stmt).unique().scalars().all()
-    return [p for p in parties if p.case.can_view_disclosures(actor)][:MAX_PEOPLE]
+    found = [p for p in parties if p.case.can_view_disclosures(actor)][:MAX_PEOPLE]
+    record("disclosures.searched", actor, object_type="disclosure_report",
+           detail={"by": "name_dob", "results": len(found), "people": [str(p.person_id) for p in found]})
+    return found
 
 
 def case_by_reference(actor, reference):
-    """The case with this reference, if the actor may report on it (Case.can_view_disclosures), else None."""
+    """The case with this reference, if the actor may report on it (Case.can_view_disclosures), else
+    None; the search is audited (whether it found one, never the reference asked for)."""
     case = db.session.execute(select(Case).where(func.upper(Case.reference) == reference.strip().upper())
                               ).scalar_one_or_none()
-    return case if case is not None and case.can_view_disclosures(actor) else None
+    case = case if case is not None and case.can_view_disclosures(actor) else None
+    record("disclosures.searched", actor, case, object_type=None if case else "disclosure_report",
+           detail={"by": "reference", "results": int(case is not None)})
+    return case
 
 
 def parties_of(person_ids):
