@@ -128,6 +128,7 @@ def register_blueprints(app):
     from marac.auditor.routes import bp as auditor
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
+    from marac.disclosures.routes import bp as disclosures
     from marac.home.routes import bp as home
     from marac.meetings.routes import bp as meetings
     from marac.packs.routes import bp as packs
@@ -136,7 +137,8 @@ def register_blueprints(app):
     from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor,
+                      disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -1,6 +1,6 @@
 """Import every model module so that the metadata (and Alembic) sees all tables."""
 from marac.agencies.models import Agency  # noqa: F401
-from marac.audit.models import AuditChainHead, AuditEvent  # noqa: F401
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef  # noqa: F401
 from marac.core.forms import SpentFormToken  # noqa: F401
 from marac.auth.models import UserSession  # noqa: F401
 from marac.keys.models import DataKey  # noqa: F401
@@ -13,3 +13,4 @@ from marac.actions.models import Action, ActionUpdate  # noqa: F401
 from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
 import marac.stats.models  # noqa: F401,E402  (the statistics' vocabularies; no tables)
+import marac.disclosures.models  # noqa: F401,E402  (the disclosure report's vocabulary; no tables)

@@ -93,6 +93,22 @@ def final_meeting_of(world):
     return world.final_meeting
 
 
+def person_of(world):
+    """The id of a fake victim on the world's accepted case (made on first use), for a person's
+    disclosure report."""
+    from marac.cases.models import CaseParty, PartyRole
+    from marac.extensions import db
+    from marac.people.services import build_person
+
+    if not hasattr(world, "person"):
+        party = CaseParty(case_id=world.accepted.id, role=PartyRole.VICTIM, person=build_person(
+            {"first_names": "Testina", "last_name": "Fakeperson", "date_of_birth": "1990-01-01"}))
+        db.session.add(party)
+        db.session.commit()
+        world.person = party.person_id
+    return world.person
+
+
 def closed_case_of(world):
     """An accepted case of the world's panel, closed by its manager (made on first use)."""
     from marac.cases.models import CaseStatus, ClosureOutcome
@@ -171,6 +187,14 @@ MATRIX = {
     "cases.reopen": ("GET", lambda w: f"/cases/{closed_case_of(w)}/reopen", MANAGER_ONLY),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
+    # The disclosure report: the panel's manager (and a data protection officer, tests/test_disclosure_report.py).
+    "disclosures.case_report": ("GET", lambda w: f"/cases/{w.accepted.id}/disclosures", MANAGER_ONLY),
+    "disclosures.case_export": ("GET", lambda w: f"/cases/{w.accepted.id}/disclosures.csv", MANAGER_ONLY),
+    "disclosures.index": ("GET", lambda w: "/disclosures", MANAGER_ONLY),
+    "disclosures.person_report": ("GET", lambda w: f"/disclosures/people/report?person={person_of(w)}",
+                                  MANAGER_ONLY),
+    "disclosures.person_export": ("GET", lambda w: f"/disclosures/people/report.csv?person={person_of(w)}",
+                                  MANAGER_ONLY),
     "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),
     "meetings.schedule": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/schedule", MANAGER_ONLY),
     "meetings.new": ("GET", lambda w: f"/panels/{w.panel.id}/meetings/new", MANAGER_ONLY),

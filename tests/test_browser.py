@@ -799,3 +799,36 @@ def test_statistics_charts_have_text_alternatives_and_forms_with_errors_are_acce
     manager.get_by_label("Attendance threshold (per cent)").fill("")
     submit_empty(manager, "Save the settings")
     assert_accessible(manager, "the statistics settings with errors")
+
+
+# --- the disclosure report ---------------------------------------------------------------------------
+
+def test_disclosure_reports_are_accessible(live, manager):
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    visit(manager, "/disclosures")
+    assert_accessible(manager, "the disclosure reports page")
+    manager.get_by_label("Case reference").fill(live.meetings.research_case)
+    manager.get_by_role("button", name="Show the case's report").click()
+    expect_heading(manager, f"Disclosure report of {live.meetings.research_case}")
+    expect(manager.locator("table.govuk-table")).to_contain_text("research.shared")
+    assert_accessible(manager, "a case's disclosure report")
+    manager.screenshot(path=str(SCREENS / "disclosure-report.png"), full_page=True)
+    # a date that cannot be: the filter keeps what was typed and says why
+    manager.locator("#date_from-day").fill("31")
+    manager.locator("#date_from-month").fill("2")
+    manager.locator("#date_from-year").fill("2026")
+    manager.get_by_role("button", name="Filter").click()
+    expect(manager.locator(".govuk-error-summary")).to_contain_text("From must be a real date")
+    assert_accessible(manager, "a disclosure report with errors")
+    # a person on none of the manager's cases reads as no match
+    visit(manager, "/disclosures")
+    manager.get_by_label("Full name").fill("Testina Nobody")
+    manager.locator("#person-date_of_birth-day").fill("1")
+    manager.locator("#person-date_of_birth-month").fill("1")
+    manager.locator("#person-date_of_birth-year").fill("1990")
+    manager.get_by_role("button", name="Show the person's report").click()
+    expect(manager.locator("#no-match")).to_be_visible()
+    assert_accessible(manager, "the disclosure reports page, no match")
+    visit(manager, "/disclosures")
+    submit_empty(manager, "Show the person's report")
+    assert_accessible(manager, "the disclosure reports page with errors")

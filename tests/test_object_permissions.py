@@ -12,7 +12,7 @@ from sqlalchemy import select
 from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.agencies.models import Agency, AgencyKind
-from marac.audit.models import AuditChainHead, AuditEvent
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.auth.models import UserSession
 from marac.cases import services as cases
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter,
@@ -66,6 +66,7 @@ ROOTS = {
     DataKey: "keys, wrapped by the KEK, never shown",
     AuditEvent: "the trail, read by administrators through the auditor's pages",
     AuditChainHead: "the trail's head, never shown",
+    AuditEventRef: "an index of the objects each event names, read through the disclosure report",
     ReferenceCounter: "a counter behind case references, never shown",
     Person: "shown only through its CaseParty, which defers to the case",
     PersonName: "a name of a Person, shown only through its CaseParty",

@@ -2,7 +2,7 @@
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Integer, String, Uuid
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from marac.core.db import UTCDateTime
@@ -39,3 +39,17 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class AuditEventRef(db.Model):
+    """An object an event names: its target, or an id in its detail (a case among the fifty a list
+    showed, the case an agenda change was about). Written with the event and never changed, so that
+    the events about a case or a person are found by index (the primary key starts with the id),
+    not by reading every event's detail. An index of the chain, not part of it: what it says can be
+    recomputed from the events (audit.services.refs_of)."""
+
+    __tablename__ = "audit_event_refs"
+
+    ref_id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), ForeignKey("audit_events.seq"),
+                                     primary_key=True)

@@ -8,12 +8,13 @@ are BEGIN IMMEDIATE, so the writer already holds the database lock).
 import hashlib
 import hmac
 import json
+import uuid
 
 from flask import current_app, g, has_request_context
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
-from marac.audit.models import AuditChainHead, AuditEvent
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.core.disclosure import declare
 from marac.core.timeutil import utcnow
 from marac.extensions import db
@@ -89,7 +90,25 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
     head.seq, head.hash = event.seq, event.hash
     db.session.add(event)
     db.session.flush()
+    refs = refs_of(event.object_id, event.detail)
+    if refs:
+        db.session.execute(insert(AuditEventRef), [{"ref_id": ref, "seq": event.seq} for ref in sorted(refs)])
     return event
+
+
+def refs_of(object_id, detail):
+    """The ids of the objects an event names (AuditEventRef): its object id, and every id in its
+    detail, whether a value or in a list. An id is a UUID in its canonical 36-character form, as
+    events write them (str(uuid))."""
+    found = set()
+    for value in [object_id, *(detail or {}).values()]:
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str) and len(item) == 36:
+                try:
+                    found.add(uuid.UUID(item))
+                except ValueError:
+                    continue
+    return found
 
 
 def record_read(action, actor, target=None, **fields):

@@ -17,7 +17,8 @@ class AuditFilterForm(AppForm):
     agency_id = SelectField("Agency", validators=[Optional()])
     action = StringField("Action", description="For example auth.sign_in, or auth. for all sign-in events",
                          validators=[Optional(), Length(max=64)])
-    object_id = StringField("Object id", validators=[Optional(), Length(max=64)])
+    object_id = StringField("Object id", description="An event's object, or an id its detail names",
+                            validators=[Optional(), Length(max=64)])
     date_from = DateField("From (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
     date_to = DateField("To (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
 

@@ -5,11 +5,11 @@ import json
 import uuid
 from datetime import datetime, time, timedelta, timezone
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from marac.agencies.models import Agency
-from marac.audit.models import AuditEvent
-from marac.audit.services import record
+from marac.audit.models import AuditEvent, AuditEventRef
+from marac.audit.services import record, refs_of
 from marac.extensions import db
 from marac.users.models import User
 
@@ -30,7 +30,9 @@ def agency_names():
 
 
 def filtered(user_id=None, agency_id=None, action=None, object_id=None, date_from=None, date_to=None):
-    """The events matching the filters, newest first. An action ending in "." matches every action under it."""
+    """The events matching the filters, newest first. An action ending in "." matches every action under it;
+    an object id matches the events about the object and those that name it in their detail (a case
+    among those a list showed), through audit_event_refs."""
     stmt = select(AuditEvent).order_by(AuditEvent.seq.desc())
     if user_id:
         stmt = stmt.where(AuditEvent.actor_user_id == uuid.UUID(user_id))
@@ -41,7 +43,11 @@ def filtered(user_id=None, agency_id=None, action=None, object_id=None, date_fro
         stmt = stmt.where(AuditEvent.action.startswith(action) if action.endswith(".")
                           else AuditEvent.action == action)
     if object_id:
-        stmt = stmt.where(AuditEvent.object_id == object_id.strip())
+        object_id = object_id.strip()
+        named = refs_of(None, {"id": object_id})  # a UUID also finds the events that name it in their detail
+        stmt = stmt.where(or_(AuditEvent.object_id == object_id,
+                              AuditEvent.seq.in_(select(AuditEventRef.seq).where(AuditEventRef.ref_id.in_(named))))
+                          if named else AuditEvent.object_id == object_id)
     if date_from:
         stmt = stmt.where(AuditEvent.occurred_at >= datetime.combine(date_from, time(), timezone.utc))
     if date_to:

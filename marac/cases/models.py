@@ -247,6 +247,14 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         """Reopen a closed case (with a reason): the panel manager."""
         return self.can_view_record(user) and self.status == CaseStatus.CLOSED and self.panel.is_manager(user)
 
+    def can_view_disclosures(self, user):
+        """The disclosure report (who saw what of the case, and every event about it): the panel's
+        manager, and a data protection officer (User.is_dpo, an account-level role across every
+        panel). The report names categories, agencies, users and events, never the case's content."""
+        if self.status == CaseStatus.DRAFT or user is None or not getattr(user, "is_authenticated", False):
+            return False
+        return user.is_dpo or self.can_view_sharing_log(user)
+
     def derived(self, name, categories):
         """A derived value (DERIVED_FROM: a column, else a key of codes) for a viewer who may see
         `categories`: the value, or WITHHELD when its category is not among them."""

@@ -185,7 +185,8 @@ def detail(case_id):
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            can_close=case.can_close(current_user), can_reopen=case.can_reopen(current_user),
-                           is_manager=case.panel.is_manager(current_user))
+                           is_manager=case.panel.is_manager(current_user),
+                           can_report=case.can_view_disclosures(current_user))
 
 
 @bp.route("/cases/<uuid:case_id>/screen", methods=["GET", "POST"])

@@ -164,3 +164,29 @@ def seed_cases(panels, users, seed=2026):
             if added % 100 == 0:
                 db.session.flush()
     return added
+
+
+def seed_case_views(panels, users, cases_per_panel=5):
+    """The five latest accepted cases of each demo panel opened by its manager, chair and representative,
+    as they would before a meeting, so that each case's disclosure report (and the sharing log) has records
+    from more than one agency to show. Only on a panel with no sharing records yet (idempotent)."""
+    from marac.sharing.models import SharingRecord
+
+    roles = {kind: tuple(f"{prefix}.{role}@example.org" for role in ("manager", "chair", "rep"))
+             for kind, prefix in ((PanelKind.MARAC, "marac"), (PanelKind.MACE, "mace"), (PanelKind.ASB, "asb"))}
+    added = 0
+    for panel in panels.values():
+        viewers = [users[email] for email in roles.get(panel.kind, ()) if email in users]
+        shared = db.session.execute(select(func.count()).select_from(SharingRecord).join(Case)
+                                    .where(Case.panel_id == panel.id)).scalar_one()
+        if shared or not viewers:
+            continue
+        latest = db.session.execute(select(Case).where(Case.panel_id == panel.id,
+                                                       Case.status == CaseStatus.ACCEPTED)
+                                    .order_by(Case.referred_on.desc()).limit(cases_per_panel)).scalars().all()
+        for case in latest:
+            for viewer in viewers:
+                if case.can_view(viewer):
+                    services.record_view(viewer, case)
+                    added += 1
+    return added

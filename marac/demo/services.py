@@ -72,7 +72,11 @@ USERS = [
     ("asb.rep@example.org", "Rowan Housing-Rep-Demo", "Housing", False, ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
     ("asb.steering@example.org", "Sasha Asb-Steering-Demo", "Council", False, ("Camden ASB Taskforce", Role.STEERING)),
     ("nonmember.rep@example.org", "Nico Fire-Rep-Demo", "Fire", False, None),
+    # The council's data protection officer: no panel role; reads every panel's disclosure reports.
+    ("dpo@example.org", "Dana Dpo-Demo", "Council", False, None),
 ]
+# The demo accounts that are data protection officers (User.is_dpo).
+DPO_EMAILS = {"dpo@example.org"}
 
 
 def _demo_agencies():
@@ -124,7 +128,7 @@ def seed():
         if user is None:
             password_hash = password_hash or hash_password(DEMO_PASSWORD)
             user = User(email=email, full_name=full_name, agency_id=agencies[short].id, is_admin=is_admin,
-                        password_hash=password_hash, must_change_password=False)
+                        is_dpo=email in DPO_EMAILS, password_hash=password_hash, must_change_password=False)
             db.session.add(user)
             added += 1
         db.session.flush()
@@ -134,12 +138,13 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
-    from marac.demo.cases import seed_cases
+    from marac.demo.cases import seed_case_views, seed_cases
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)
     added += seed_meetings(panels, all_users)
+    added += seed_case_views(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
     return added

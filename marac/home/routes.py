@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from marac.core.permissions import access
 from marac.core.timeutil import today
+from marac.disclosures.services import may_report_on_people
 from marac.home import services
 from marac.packs.services import packs_for_user
 from marac.panels.models import Role
@@ -25,4 +26,4 @@ def index():
                if roles & {Role.REPRESENTATIVE, Role.MANAGER, Role.CHAIR}}
     return render_template("home/index.html", panels=panels, today=on, managing=managing, researching=researching,
                            minutes=minutes, referrable=referrable_panels(current_user),
-                           packs=packs_for_user(current_user))
+                           packs=packs_for_user(current_user), reports=may_report_on_people(current_user))
