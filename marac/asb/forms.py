@@ -195,15 +195,15 @@ class YearForm(AppForm):
     class Meta:
         csrf = False
 
-    year = SelectField("Financial year", coerce=_number, validate_choice=False)
+    review_year = SelectField("Financial year", coerce=_number, validate_choice=False)
 
     def __init__(self, formdata, today):
         super().__init__(formdata)
         first = today.year if today.month >= 4 else today.year - 1
-        self.year.choices = [(str(y), f"April {y} to March {y + 1}") for y in range(first, first - 6, -1)]
-        if self.year.data not in [int(v) for v, _ in self.year.choices]:
-            self.year.data = first - 1  # the last complete year, the one a council publishes
+        self.review_year.choices = [(str(y), f"April {y} to March {y + 1}") for y in range(first, first - 6, -1)]
+        if self.review_year.data not in [int(v) for v, _ in self.review_year.choices]:
+            self.review_year.data = first - 1  # the last complete year, the one a council publishes
 
     def chosen(self):
         """The year chosen (one of the choices)."""
-        return self.year.data
+        return self.review_year.data

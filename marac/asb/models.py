@@ -224,8 +224,9 @@ def can_apply(panel, user):
 
 
 def can_list_reviews(panel, user):
-    """The applications' list: the same people (the chair of the review sees it through the manager)."""
-    return can_apply(panel, user)
+    """The applications and their pages: whoever sees the ASB panel's cases (manager, chair, and
+    representatives of member agencies)."""
+    return panel.kind == PanelKind.ASB and panel.can_list_cases(user)
 
 
 class CaseReviewApplication(UUIDPrimaryKey, Timestamps, db.Model):
@@ -311,7 +312,7 @@ class CaseReviewApplication(UUIDPrimaryKey, Timestamps, db.Model):
         return late
 
     def can_view(self, user):
-        """Of those who may know of the panel: its manager, and representatives of member agencies."""
+        """Whoever sees the panel's cases (can_list_reviews)."""
         return can_list_reviews(self.panel, user)
 
     def can_update(self, user):

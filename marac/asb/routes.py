@@ -202,8 +202,10 @@ def settings(panel_id):
 
 @bp.app_context_processor
 def ladder_helpers():
-    """For the case page's include (asb/_ladder.html): the cases package sits below this one, so the
-    ladder reaches its page through these, asked for the signed-in user."""
+    """For the case page's include (asb/_ladder.html) and the home page's link to Case Reviews: the
+    cases package sits below this one, so the ladder reaches its page through these, asked for the
+    signed-in user."""
     return {"asb_ladder": lambda case: services.ladder_for(current_user, case),
             "asb_can_record": lambda case: can_record_intervention(case, current_user),
+            "asb_lists_reviews": lambda panel: can_list_reviews(panel, current_user),
             "asb_today": today}
