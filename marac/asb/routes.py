@@ -6,7 +6,7 @@ from flask_login import current_user
 from marac.asb import services
 from marac.asb.forms import (AcknowledgeForm, AppealForm, ApplicationForm, DecisionForm, ReviewForm, SettingsForm,
                              intervention_form, recommendation_form)
-from marac.asb.models import CaseReviewApplication, Intervention, can_apply, can_list_reviews, can_record_intervention
+from marac.asb.models import AppealOutcome, CaseReviewApplication, Intervention, can_apply, can_list_reviews, can_record_intervention
 from marac.audit.services import record_read
 from marac.cases.models import Case
 from marac.core.pagination import page_number
@@ -100,15 +100,22 @@ def apply(panel_id):
 def _review_page(application, forms=None, stale=False, status=200):
     """The application with the manager's forms; the one posted keeps what was typed."""
     forms = dict(forms or {})
-    defaults = {"acknowledge": lambda: AcknowledgeForm(prefix="acknowledge", formdata=None),
-                "decision": lambda: DecisionForm(prefix="decision", formdata=None),
-                "review": lambda: ReviewForm(prefix="review", formdata=None),
-                "appeal": lambda: AppealForm(prefix="appeal", formdata=None)}
+    a = application
+    # Each form starts from what is on record (a step recorded before can be corrected), else today.
+    defaults = {
+        "acknowledge": lambda: AcknowledgeForm(prefix="acknowledge", formdata=None,
+                                               data={"on": a.acknowledged_on or today()}),
+        "decision": lambda: DecisionForm(prefix="decision", formdata=None, data={
+            "decision": a.decision, "reason": a.decision_reason, "on": a.decided_on or today()}),
+        "review": lambda: ReviewForm(prefix="review", formdata=None,
+                                     data={"held_on": a.review_held_on, "notes": a.review_notes}),
+        "appeal": lambda: AppealForm(prefix="appeal", formdata=None, data={
+            "received_on": a.appeal_received_on, "outcome": a.appeal_outcome or AppealOutcome.PENDING,
+            "decided_on": a.appeal_decided_on, "notes": a.appeal_notes}),
+    }
     for name, make in defaults.items():
         if name not in forms:
             forms[name] = make()
-            if hasattr(forms[name], "on") and not forms[name].on.data:
-                forms[name].on.process(None, today())
         if stale or not forms[name].version.data:
             forms[name].version.data = str(application.version)
     forms.setdefault("recommendation", recommendation_form(application.panel))
