@@ -363,7 +363,8 @@ def test_the_four_published_figures_from_a_hand_built_year(app, taskforce):
     assert "Applications for an ASB Case Review received 5" in section
     assert "ASB Case Reviews that led to recommendations 2" in section
     download = steering.get(f"/panels/{t.panel.id}/statistics/case-reviews.csv?review_year=2026")
-    assert download.status_code == 200 and "2026-2027" in download.headers["Content-Disposition"]
+    assert download.status_code == 200 and "OFFICIAL_ASB_case-reviews_2026-04-01_to_2027-03-31.csv" in (
+        download.headers["Content-Disposition"])
     rows = list(csv.reader(io.StringIO(download.get_data(as_text=True))))
     assert [row[2:] for row in rows[1:]] == [[label, str(n)] for (_, label), n in zip(asb.FIGURES, (5, 2, 3, 2))]
     assert audit_events("case_review.figures_exported")

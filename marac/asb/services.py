@@ -351,7 +351,8 @@ def statutory_figures(panel, start, end):
 
 
 def figures_csv(actor, panel, year):
-    """(file name, CSV bytes) of the four figures of the financial year (audited)."""
+    """(file name, CSV bytes) of the four figures of the financial year, as the council publishes them
+    (audited)."""
     start, end, label = financial_year(year)
     figures = statutory_figures(panel, start, end)
     out = io.StringIO()
@@ -360,4 +361,5 @@ def figures_csv(actor, panel, year):
     for key, figure in FIGURES:
         writer.writerow([panel.name, label, figure, figures[key]])
     record("case_review.figures_exported", actor, panel, detail={"year": year})
-    return f"asb-case-reviews-{year}-{year + 1}.csv", out.getvalue().encode("utf-8")
+    # Marked OFFICIAL, not OFFICIAL-SENSITIVE: these four counts are for publication.
+    return f"OFFICIAL_ASB_case-reviews_{start.isoformat()}_to_{end.isoformat()}.csv", out.getvalue().encode("utf-8")
