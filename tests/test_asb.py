@@ -407,3 +407,54 @@ def test_the_case_review_pages_declare_what_they_show_and_withhold_contact_by_th
     assert "Compa Fakeneighbour" in text and "Invented phone 0000" not in text and "Contact Withheld" in text
     assert signed_in(app, t.users["steering"]).get(f"/case-reviews/{applied.id}").status_code == 403
     assert signed_in(app, t.users["chair"]).get(f"/panels/{t.panel.id}/case-reviews/new").status_code == 403
+
+
+# --- the migration ------------------------------------------------------------------------------
+
+@pytest.mark.no_db_transaction
+def test_the_migration_works_out_the_response_date_of_the_asb_cases_held(tmp_path):
+    """ASB cases saved before 20261206_0016 have a response time but no date: the revision adds the
+    date in working days from the referral (and downgrade takes it out again); other panels' cases and
+    cases without a referral date are left as they are."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from config import TestConfig
+    from marac import create_app
+    from marac.keys.services import init_keys
+    from tests.helpers import reset_schema, scratch_database_url
+
+    url = scratch_database_url("asbmigration", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade(revision="20261126_0010")
+        init_keys()
+        db.session.commit()
+        police = AgencyFactory(kind=AgencyKind.POLICE)
+        user = UserFactory(agency=police)
+        panel, marac = PanelFactory(kind=PanelKind.ASB), PanelFactory()
+        for p in (panel, marac):
+            PanelMemberFactory(panel=p, agency=police)
+        held = asb_case(user, panel, on=dt.date(2026, 8, 28), yes=8)  # before the August bank holiday
+        undated = cases.new_case(user, panel)
+        cases.save_answers(user, undated, {"complainant": {"first_names": "Nodate"}}, submit=False)
+        db.session.commit()
+        ids = held.id, undated.id
+        # As the code before this revision saved them: no date among the codes.
+        for case in (held, undated):
+            case.codes = {k: v for k, v in (case.codes or {}).items() if k != "response_due_on"}
+        db.session.commit()
+        db.session.remove()
+
+        flask_migrate.upgrade()
+        held, undated = (db.session.get(Case, i) for i in ids)
+        assert held.codes["response_due_on"] == "2026-09-01" and held.response_due_on == dt.date(2026, 9, 1)
+        assert "response_due_on" not in (undated.codes or {})
+        db.session.remove()
+        flask_migrate.downgrade(revision="20261126_0010")
+        with db.engine.connect() as conn:
+            codes = conn.execute(text("SELECT codes FROM cases WHERE id = :id"),
+                                 {"id": ids[0] if db.engine.dialect.name == "postgresql" else ids[0].hex}).scalar_one()
+        assert "response_due_on" not in str(codes) and "response_days" in str(codes)
+        db.engine.dispose()
