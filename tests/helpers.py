@@ -322,7 +322,8 @@ def pdf_ua_failures(pdf_bytes):
 
 # --- the ASB taskforce's work ----------------------------------------------------------------
 
-def asb_answers(first="Compa", last="Fakeneighbour", dob="1950-03-04", on=None, respondents=("Noisy",), yes=8):
+def asb_answers(first="Compa", last="Fakeneighbour", dob="1950-03-04", on=None, respondents=("Noisy",), yes=8,
+                aliases=""):
     """The answers of an ASB referral (as the referral form gives them): a complainant, respondents
     named "<first> Fakerespondent", an address, and `yes` vulnerability answers of yes (8: high
     priority, 1 working day; 4: medium, 3; fewer: standard, 10)."""
@@ -334,7 +335,8 @@ def asb_answers(first="Compa", last="Fakeneighbour", dob="1950-03-04", on=None, 
     return {
         "referrer_name": "Rita Referrer-Test", "referrer_role": "Housing officer", "referrer_contact": "0207 000 0001",
         "referred_on": on.isoformat(),
-        "complainant": {"first_names": first, "last_name": last, "date_of_birth": dob, "postcode": "ZZ4 4ZZ"},
+        "complainant": {"first_names": first, "last_name": last, "aliases": aliases, "date_of_birth": dob,
+                        "postcode": "ZZ4 4ZZ"},
         "respondents": [{"first_names": name, "last_name": "Fakerespondent"} for name in respondents],
         "locations": [{"kind": LocationKind.ADDRESS, "address": "Flat 2, Pretend House", "postcode": "ZZ5 5ZZ"}],
         "categories": [questions.AsbCategory.NOISE], "description": "Invented behaviour for testing.",

@@ -268,6 +268,11 @@ def test_two_complaints_do_not_meet_the_threshold_and_three_do(taskforce):
     assert (hate.threshold, hate.meets_threshold) == (1, True)
     stranger = application(manager, t.panel, dt.date(2026, 7, 5), name="Nobody Fakeperson")
     assert stranger.complaints_found == 0
+    # A referral that names the complainant by another name they are known by counts as theirs; the
+    # same name with another date of birth is someone else.
+    asb_case(police, t.panel, first="Compy", last="Othername", aliases="Compa Fakeneighbour", on=dt.date(2026, 3, 3))
+    asb_case(police, t.panel, dob="1951-03-04", on=dt.date(2026, 3, 4))
+    assert application(manager, t.panel, dt.date(2026, 7, 5)).complaints_found == 3
     assert audit_events("case_review.applied") and "Compa" not in str([e.detail for e in
                                                                        audit_events("case_review.applied")])
 
