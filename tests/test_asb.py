@@ -416,50 +416,33 @@ def test_the_case_review_pages_declare_what_they_show_and_withhold_contact_by_th
 
 # --- the migration ------------------------------------------------------------------------------
 
-@pytest.mark.no_db_transaction
-def test_the_migration_works_out_the_response_date_of_the_asb_cases_held(tmp_path):
-    """ASB cases saved before 20261206_0016 have a response time but no date: the revision adds the
-    date in working days from the referral (and downgrade takes it out again); other panels' cases and
-    cases without a referral date are left as they are."""
-    import flask_migrate
-    from sqlalchemy import text
+def test_the_migration_works_out_the_response_date_of_the_asb_cases_held(taskforce):
+    """ASB cases saved before 20261206_0016 have a response time but no date: the revision's data step
+    adds the date in working days from the referral, and its downgrade takes it out again; a case
+    without a referral date is left as it is. (The schema's upgrade and downgrade are
+    test_migrations'; the data step runs here in an Alembic context on the test's own connection.)"""
+    import runpy
+    from pathlib import Path
 
-    from config import TestConfig
-    from marac import create_app
-    from marac.keys.services import init_keys
-    from tests.helpers import reset_schema, scratch_database_url
+    from alembic.migration import MigrationContext
+    from alembic.operations import Operations
 
-    url = scratch_database_url("asbmigration", tmp_path)
-    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        reset_schema(db.engine)
-        flask_migrate.upgrade(revision="20261126_0010")
-        init_keys()
-        db.session.commit()
-        police = AgencyFactory(kind=AgencyKind.POLICE)
-        user = UserFactory(agency=police)
-        panel, marac = PanelFactory(kind=PanelKind.ASB), PanelFactory()
-        for p in (panel, marac):
-            PanelMemberFactory(panel=p, agency=police)
-        held = asb_case(user, panel, on=dt.date(2026, 8, 28), yes=8)  # before the August bank holiday
-        undated = cases.new_case(user, panel)
-        cases.save_answers(user, undated, {"complainant": {"first_names": "Nodate"}}, submit=False)
-        db.session.commit()
-        ids = held.id, undated.id
-        # As the code before this revision saved them: no date among the codes.
-        for case in (held, undated):
-            case.codes = {k: v for k, v in (case.codes or {}).items() if k != "response_due_on"}
-        db.session.commit()
-        db.session.remove()
+    step_of = runpy.run_path(str(Path(__file__).resolve().parent.parent /
+                                 "migrations/versions/20261206_0016_asb.py"))["_set_response_due_on"]
+    police = taskforce.users["police"]
+    held = asb_case(police, taskforce.panel, on=dt.date(2026, 8, 28), yes=8)  # before the August bank holiday
+    undated = cases.new_case(police, taskforce.panel)
+    cases.save_answers(police, undated, {"complainant": {"first_names": "Nodate"}}, submit=False)
+    db.session.flush()
 
-        flask_migrate.upgrade()
-        held, undated = (db.session.get(Case, i) for i in ids)
-        assert held.codes["response_due_on"] == "2026-09-01" and held.response_due_on == dt.date(2026, 9, 1)
-        assert "response_due_on" not in (undated.codes or {})
-        db.session.remove()
-        flask_migrate.downgrade(revision="20261126_0010")
-        with db.engine.connect() as conn:
-            codes = conn.execute(text("SELECT codes FROM cases WHERE id = :id"),
-                                 {"id": ids[0] if db.engine.dialect.name == "postgresql" else ids[0].hex}).scalar_one()
-        assert "response_due_on" not in str(codes) and "response_days" in str(codes)
-        db.engine.dispose()
+    def run(fill):
+        with Operations.context(MigrationContext.configure(db.session.connection())):
+            step_of(fill=fill)
+        db.session.expire_all()
+
+    run(fill=False)  # as the code before this revision saved it
+    assert "response_due_on" not in held.codes and held.codes["response_days"] == 1
+    assert held.response_due_on is None
+    run(fill=True)
+    assert held.codes["response_due_on"] == "2026-09-01" and held.response_due_on == dt.date(2026, 9, 1)
+    assert undated.response_due_on is None and (undated.codes or {}).get("response_due_on") is None
