@@ -23,7 +23,7 @@ LAYERS = [
     {"cases"},
     {"meetings", "actions"},
     {"packs", "jobs"},
-    {"auditor", "home", "stats"},
+    {"auditor", "home", "stats", "retention"},
     {"demo"},
     {"cli", "models", "__init__"},
 ]

@@ -9,6 +9,7 @@ referrer sent (Case.sent_referral) is kept beside the record: it is what the ref
 case, and what they edit until screening; their changes are carried into the record.
 """
 import datetime as dt
+import uuid
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -16,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from marac.audit.services import record
 from marac.cases import questions
 from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, ClosureOutcome, PartyRole, ReferenceCounter, RiskLevel,
+                                ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter, RiskLevel,
                                 ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.steps import StepRefused, check_version
@@ -384,6 +385,45 @@ def reopen_case(actor, case, reason, expected_version=None):
     _history(case, actor, ChangeAction.REOPENED, ["status"], old, note=reason)
     db.session.flush()
     record("case.reopened", actor, case)
+
+
+def place_hold(actor, case, reason):
+    """Place a legal hold on the case (the manager, with a reason, kept encrypted): while it is in force
+    the case is never deleted under the retention schedule. One hold at a time."""
+    if not case.can_hold(actor):
+        raise StepRefused("Only the panel manager can place a legal hold on this case.")
+    if case.active_hold is not None:
+        raise StepRefused("The case is already under a legal hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepRefused("Give the reason for the legal hold", field="reason")
+    hold = LegalHold(id=uuid.uuid4(), case=case, placed_by_id=actor.id, placed_at=utcnow())
+    hold.reason = reason
+    db.session.add(hold)
+    db.session.flush()
+    record("case.hold_placed", actor, case, detail={"hold": str(hold.id)})
+    return hold
+
+
+def lift_hold(actor, hold, reason):
+    """Lift a legal hold (the manager, with a reason, kept encrypted): the case follows its retention
+    schedule again. The hold stays in the case's record, lifted."""
+    if not hold.can_update(actor):
+        raise StepRefused("This legal hold has been lifted already, or you cannot lift it.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepRefused("Give the reason for lifting the legal hold", field="reason")
+    hold.lifted_at, hold.lifted_by_id = utcnow(), actor.id
+    hold.lift_reason = reason
+    db.session.flush()
+    record("case.hold_lifted", actor, hold.case, detail={"hold": str(hold.id)})
+
+
+def holds_of(panel, page, per_page=50):
+    """The legal holds in force on the panel's cases, oldest first, a page at a time (the manager's list)."""
+    stmt = (select(LegalHold).join(Case, Case.id == LegalHold.case_id)
+            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def record_view(actor, case):
