@@ -363,8 +363,9 @@ def delete_cases(actor, case_ids, now=None):
         db.session.execute(update(tables["cases"]).where(tables["cases"].c.id == case_id).values(
             status=CaseStatus.DELETED.value, deleted_at=now, codes=kept))
     if meetings:
-        packs = db.session.execute(update(PackRender).where(
-            PackRender.meeting_id.in_(meetings), PackRender.deleted_at.is_(None)).values(pdf=None, deleted_at=now))
+        renders = PackRender.__table__
+        packs = db.session.execute(update(renders).where(
+            renders.c.meeting_id.in_(meetings), renders.c.deleted_at.is_(None)).values(pdf=None, deleted_at=now))
         if packs.rowcount:
             touched.append("pack_renders")
     db.session.expire_all()
