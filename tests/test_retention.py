@@ -508,3 +508,21 @@ def test_deleted_values_are_gone_from_the_database_files(tmp_path):
                 assert secret.encode() not in raw
         db.session.remove()
         db.engine.dispose()
+
+
+def test_the_demo_has_old_cases_past_retention_and_one_under_a_legal_hold(app):
+    from marac.demo.cases import seed_old_cases
+
+    panel, users, _ = build_panel()
+    asb = PanelFactory(kind=PanelKind.ASB)
+    PanelMemberFactory(panel=asb, agency=users["chair"].agency)
+    PanelRoleFactory(panel=asb, user=users["manager"], role=Role.MANAGER)
+    panels = {"marac": panel, "asb": asb}
+    assert seed_old_cases(panels, users) == 5
+    assert seed_old_cases(panels, users) == 0  # idempotent
+    due = retention.due_cases()
+    assert len(due) == 5 and sum(d.held for d in due) == 1
+    assert all(d.reference for d in due)
+    result = retention.run()
+    assert len(result.deleted) == 4
+    assert seed_old_cases(panels, users) == 0  # the tombstones stay: the demo does not bring them back
