@@ -15,7 +15,7 @@ from sqlalchemy import Column, ForeignKey, LargeBinary, MetaData, Table, Uuid, s
 from config import TestConfig
 from marac import create_app
 from marac.actions import services as actions
-from marac.actions.models import UpdateKind
+from marac.actions.models import Action, UpdateKind
 from marac.agencies.models import AgencyKind
 from marac.audit.services import verify
 from marac.cases import services as cases
@@ -526,3 +526,25 @@ def test_the_demo_has_old_cases_past_retention_and_one_under_a_legal_hold(app):
     result = retention.run()
     assert len(result.deleted) == 4
     assert seed_old_cases(panels, users) == 0  # the tombstones stay: the demo does not bring them back
+
+
+def test_a_tombstone_is_on_no_list_and_its_pages_are_closed(app):
+    panel, users, idva = build_panel()
+    case, meeting = full_case(panel, users, idva)
+    action_id = db.session.execute(select(Action.id).where(Action.case_id == case.id)).scalar()
+    reference, case_id = case.reference, case.id
+    manager, rep = signed_in(app, users["manager"]), signed_in(app, users["representative"])
+    assert reference in page_text(manager.get(f"/panels/{panel.id}/cases?status=closed"))
+    assert reference in page_text(rep.get("/actions"))
+    retention.delete_cases(None, [case_id])
+    db.session.commit()
+    assert reference not in page_text(manager.get(f"/panels/{panel.id}/cases"))
+    assert reference not in page_text(post_form(manager, f"/panels/{panel.id}/cases/search", {"reference": reference},
+                                                token_from=f"/panels/{panel.id}/cases"))
+    assert reference not in page_text(manager.get(f"/panels/{panel.id}/actions"))
+    assert reference not in page_text(rep.get("/actions"))
+    assert reference not in page_text(signed_in(app, users["referrer"]).get("/referrals/mine"))
+    assert manager.get(f"/cases/{case_id}").status_code == 403
+    assert rep.get(f"/actions/{action_id}").status_code == 403
+    # the meeting it was heard at still opens, for its other records
+    assert manager.get(f"/meetings/{meeting.id}").status_code == 200

@@ -469,7 +469,7 @@ def referral_as_sent(actor, case):
 
 def referrals_of(actor, page, per_page=50):
     """One page of the actor's own referrals, drafts first, newest first."""
-    stmt = (select(Case).where(Case.referrer_user_id == actor.id)
+    stmt = (select(Case).where(Case.referrer_user_id == actor.id, Case.status != CaseStatus.DELETED)
             .order_by(Case.status != CaseStatus.DRAFT, Case.created_at.desc()))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -489,7 +489,7 @@ SORTS = {
 
 def case_list(panel, filters, sort, page, per_page=50):
     """One page of the panel's cases, filtered on plain columns only (no decryption needed)."""
-    stmt = select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT)
+    stmt = select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
     if filters.get("status"):
         stmt = stmt.where(Case.status == filters["status"])
     if filters.get("risk_level"):
@@ -534,7 +534,7 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
         conditions.append(or_(*by_postcode))
     if not conditions:
         return []
-    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT, and_(*conditions))
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), and_(*conditions))
             .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
     return db.session.execute(stmt).scalars().all()
 
