@@ -67,11 +67,12 @@ def secure_delete_costs(app, panel_id, case_id):
             dbapi_connection.execute(f"PRAGMA secure_delete={setting}")
 
         with app.app_context():
-            event.listen(db.engine, "connect", pragma)
-            db.engine.dispose()  # every connection from now on has the setting
-            results[setting] = (median_ms(case_list), median_ms(write, runs=40))
-            event.remove(db.engine, "connect", pragma)
-            db.engine.dispose()
+            engine = db.engine
+        event.listen(engine, "connect", pragma)
+        engine.dispose()  # every connection from now on has the setting
+        results[setting] = (median_ms(case_list), median_ms(write, runs=40))
+        event.remove(engine, "connect", pragma)
+        engine.dispose()
     for setting, (listing, writing) in results.items():
         print(f"secure_delete={setting}: case list (50 of 600) median {listing:.0f} ms; "
               f"a write (referral re-encrypted, committed) median {writing:.1f} ms")
@@ -101,7 +102,7 @@ def grow_to(target):
                     if column in row and name not in ("people", "locations"):
                         row[column] = new(row[column])
                 if name == "cases":
-                    row["repeat_of_id"] = new(row["repeat_of_id"]) if row["repeat_of_id"] else None
+                    row["repeat_of_id"] = None  # (a copy repeats nothing: the copies are inserted in batches)
                     row["reference"] = f"{row['reference']}-{copy}" if row["reference"] else None
                 batch.append(row)
             if name == "cases":
