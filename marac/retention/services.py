@@ -371,7 +371,7 @@ def delete_cases(actor, case_ids, now=None):
     db.session.expire_all()
     for case_id in case_ids:
         record("retention.case_deleted", actor, object_type="cases", object_id=str(case_id),
-               detail={"rows": sum(len(doomed[name]) for name in order)})
+               detail={"cases_in_step": len(case_ids), "tables": len(touched)})
     return touched
 
 
