@@ -492,7 +492,9 @@ def test_deleted_values_are_gone_from_the_database_files(tmp_path):
         assert case.reference in result.output and "Deleted 1 case(s)" in result.output
         db.session.remove()
         assert db.session.get(Case, case.id).status == CaseStatus.DELETED
-        verify()
+        db.session.commit()
+        verified = app.test_cli_runner().invoke(args=["audit", "verify"])
+        assert verified.exit_code == 0 and verified.output.startswith("OK"), verified.output
         stored = every_stored_value()
         db.session.commit()
         assert not blobs & stored and not tags & stored
