@@ -82,7 +82,7 @@ def engine_options(url):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """SQLite: WAL, foreign keys on, and transactions begun by SQLAlchemy (see _sqlite_begin)."""
+    """SQLite: WAL, foreign keys on, secure delete, and transactions begun by SQLAlchemy (see _sqlite_begin)."""
     import sqlite3
 
     if isinstance(dbapi_connection, sqlite3.Connection):
@@ -91,6 +91,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=15000")
+        # Deleted and overwritten records are zeroed as their space is freed: a case deleted under the
+        # retention schedule leaves no ciphertext in the file's free space (retention.services.scrub_files).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
 
@@ -134,12 +137,13 @@ def register_blueprints(app):
     from marac.meetings.routes import bp as meetings
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
+    from marac.retention.routes import bp as retention
     from marac.sharing.routes import bp as sharing
     from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
     for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, packs, stats,
-                      auditor, disclosures):
+                      retention, auditor, disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -125,6 +125,20 @@ def closed_case_of(world):
     return world.closed_case
 
 
+def hold_of(world):
+    """A legal hold in force on the world's accepted case, placed by its manager (made on first use)."""
+    from marac.cases.models import Case
+    from marac.cases.services import place_hold
+    from marac.extensions import db
+    from marac.users.models import User
+
+    if not hasattr(world, "hold"):
+        manager = db.session.get(User, world.users["manager"].id)
+        world.hold = place_hold(manager, db.session.get(Case, world.accepted.id), "Invented: proceedings").id
+        db.session.commit()
+    return world.hold
+
+
 # Packs: the manager and the chair get the full pack, a representative their member agency's.
 PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
                    for kind in KINDS}
@@ -186,6 +200,11 @@ MATRIX = {
     # The listed case is accepted: its manager may close it (the step itself waits until it is heard).
     "cases.close": ("GET", lambda w: f"/cases/{w.item.case_id}/close", MANAGER_ONLY),
     "cases.reopen": ("GET", lambda w: f"/cases/{closed_case_of(w)}/reopen", MANAGER_ONLY),
+    "cases.place_hold": ("GET", lambda w: f"/cases/{w.accepted.id}/hold", MANAGER_ONLY),
+    "cases.lift_hold": ("GET", lambda w: f"/holds/{hold_of(w)}/lift", MANAGER_ONLY),
+    "cases.holds": ("GET", lambda w: f"/panels/{w.panel.id}/holds", MANAGER_ONLY),
+    "retention.index": ("GET", lambda w: "/admin/retention", admin_only()),
+    "retention.schedule": ("GET", lambda w: f"/admin/retention/panels/{w.panel.id}", admin_only()),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     # The disclosure report: the panel's manager (and a data protection officer, tests/test_disclosure_report.py).

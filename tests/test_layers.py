@@ -23,7 +23,7 @@ LAYERS = [
     {"cases"},
     {"meetings", "actions", "asb"},
     {"packs", "jobs"},
-    {"auditor", "disclosures", "home", "stats"},
+    {"auditor", "disclosures", "home", "retention", "stats"},
     {"demo"},
     {"cli", "models", "__init__"},
 ]

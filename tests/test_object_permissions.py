@@ -18,7 +18,7 @@ from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.auth.models import UserSession
 from marac.cases import services as cases
-from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter,
+from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, LegalHold, ReferenceCounter,
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS
 from marac.core.forms import SpentFormToken
@@ -31,6 +31,8 @@ from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus,
 from marac.packs import services as packs
 from marac.packs.models import PackBuild, PackIssue, PackKind, PackRender
 from marac.panels.models import Panel, PanelKind, PanelMember, PanelRole, Role
+from marac.retention.models import RetentionSchedule
+from marac.retention.services import update_schedule
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
@@ -63,6 +65,8 @@ PARENTS = {
     CaseReviewSettings: ("panel",),
     CaseReviewApplication: ("panel",),
     Recommendation: ("application",),
+    LegalHold: ("case",),
+    RetentionSchedule: ("panel",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -123,7 +127,8 @@ def build_roles_world():
     a referrer without a role, and one with), and a row of every model: a draft, a referral awaiting
     screening, a case heard at a held meeting with finalised (and amended) minutes, research shared
     and not, an action with an update, the register, a pack built and handed out, sharing rules and
-    sharing records, and a second case listed at a meeting whose agenda is not published."""
+    sharing records, a second case listed at a meeting whose agenda is not published and under a legal
+    hold, and the panel's retention schedule."""
     police, idva = AgencyFactory(kind=AgencyKind.POLICE), AgencyFactory(kind=AgencyKind.IDVA)
     housing = AgencyFactory(kind=AgencyKind.HOUSING)
     council, outsider = AgencyFactory(kind=AgencyKind.OTHER), AgencyFactory(kind=AgencyKind.OTHER)
@@ -185,6 +190,8 @@ def build_roles_world():
     unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
     meetings.list_case(manager, unpublished, later)
     asb_rows = _asb_rows(users, (police, idva, housing))
+    cases.place_hold(manager, later, "Invented: proceedings pending")
+    update_schedule(users["administrator"], panel, 7)
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
                 item=item, action=action, build=build, unpublished=unpublished, **asb_rows)

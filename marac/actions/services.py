@@ -8,7 +8,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from marac.actions.models import OVERDUE, Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases import services as case_services
-from marac.cases.models import Case, CaseStatus
+from marac.cases.models import VISIBLE_TO_PANEL, Case
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
@@ -50,14 +50,15 @@ def agency_actions(user, page, filters=None, per_page=50):
         Case.panel_id.in_(own_roles.join(PanelMember, PanelMember.panel_id == PanelRole.panel_id)
                           .where(PanelRole.role == Role.REPRESENTATIVE, PanelMember.agency_id == user.agency_id)))
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Action.owner_agency_id == user.agency_id, Case.status != CaseStatus.DRAFT, panels)
+            .where(Action.owner_agency_id == user.agency_id, Case.status.in_(VISIBLE_TO_PANEL), panels)
             .options(selectinload(Action.case).selectinload(Case.panel)))
     return _listed(stmt, filters or {}, page, per_page)
 
 
 def panel_actions(panel, page, filters=None, per_page=50):
     """The actions on the panel's cases, for its manager: open ones first, the most overdue first."""
-    stmt = (select(Action).join(Case, Case.id == Action.case_id).where(Case.panel_id == panel.id)
+    stmt = (select(Action).join(Case, Case.id == Action.case_id)
+            .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
             .options(selectinload(Action.case)))
     return _listed(stmt, filters or {}, page, per_page)
 
@@ -85,7 +86,8 @@ def open_actions_for(case, item=None):
     """Open actions of the case and of the earlier case it repeats: reviewed at this hearing.
     Actions agreed at this hearing itself (`item`) are not earlier ones and are left out."""
     case_ids = [case.id] + ([case.repeat_of_id] if case.repeat_of_id else [])
-    stmt = select(Action).where(Action.case_id.in_(case_ids), Action.status == ActionStatus.OPEN)
+    stmt = (select(Action).join(Case, Case.id == Action.case_id)
+            .where(Action.case_id.in_(case_ids), Action.status == ActionStatus.OPEN, Case.status.in_(VISIBLE_TO_PANEL)))
     if item is not None:
         stmt = stmt.where(Action.agenda_item_id != item.id)
     return db.session.execute(stmt.order_by(Action.due_on)).scalars().all()

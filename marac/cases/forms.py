@@ -421,6 +421,20 @@ class ReopenCaseForm(AppForm):
                        max_length=MEDIUM * 4)
 
 
+class HoldForm(AppForm):
+    """The panel manager places a legal hold on a case, saying why."""
+
+    reason = long_text("Why must the case be kept?", required="Give the reason for the legal hold",
+                       max_length=MEDIUM * 4)
+
+
+class LiftHoldForm(AppForm):
+    """The panel manager lifts a legal hold, saying why."""
+
+    reason = long_text("Why can the hold be lifted?", required="Give the reason for lifting the legal hold",
+                       max_length=MEDIUM * 4)
+
+
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 

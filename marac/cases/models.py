@@ -24,10 +24,13 @@ class CaseStatus(Labelled):
     ACCEPTED = "accepted", "Accepted"
     SCREENED_OUT = "screened_out", "Screened out"
     CLOSED = "closed", "Closed"
+    # A tombstone (retention.services.delete_cases): reference, panel, dates and the coded values the
+    # statistics count; nothing personal is left and nobody opens it.
+    DELETED = "deleted", "Deleted under the retention schedule"
 
 
-# Every status but draft: the cases the panel sees, lists, searches and checks for repeats.
-VISIBLE_TO_PANEL = tuple(status for status in CaseStatus if status != CaseStatus.DRAFT)
+# Every status but draft and deleted: the cases the panel sees, lists, searches and checks for repeats.
+VISIBLE_TO_PANEL = tuple(status for status in CaseStatus if status not in (CaseStatus.DRAFT, CaseStatus.DELETED))
 
 
 class Criterion(Labelled):
@@ -175,6 +178,8 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closure_outcome: Mapped[str | None] = mapped_column(String(32))
     closure_reason = Encrypted(str)
+    # When the case was deleted under the retention schedule (CaseStatus.DELETED): a tombstone since.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -186,6 +191,7 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     parties = relationship("CaseParty", back_populates="case", cascade="all, delete-orphan",
                            order_by="CaseParty.position")
     locations = relationship("CaseLocation", back_populates="case", cascade="all, delete-orphan")
+    holds = relationship("LegalHold", back_populates="case", order_by="LegalHold.placed_at.desc()")
 
     def is_referrer(self, user):
         """Whether the user made this referral."""
@@ -195,12 +201,12 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         """Whether the user sees the case as the panel holds it (edits, hearings, actions, research
         included), as far as the sharing rules let their role: once submitted, whoever may see the
         panel's cases. Making the referral grants none of it."""
-        return self.status != CaseStatus.DRAFT and self.panel.can_list_cases(user)
+        return self.status in VISIBLE_TO_PANEL and self.panel.can_list_cases(user)
 
     def can_view_sent(self, user):
         """Whether the user sees the referral as they sent it (Case.sent_referral; their draft before
         that): the referrer, while they may know of the panel."""
-        return self.is_referrer(user) and self.panel.can_view(user)
+        return self.status != CaseStatus.DELETED and self.is_referrer(user) and self.panel.can_view(user)
 
     def can_view(self, user):
         """The case page: the referrer (their referral as sent), and whoever sees the panel's record."""
@@ -257,6 +263,14 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         if self.status == CaseStatus.DRAFT or user is None or not getattr(user, "is_authenticated", False):
             return False
         return user.is_dpo or self.can_view_sharing_log(user)
+    def can_hold(self, user):
+        """Place a legal hold on the case, or lift one (with a reason): the panel manager."""
+        return self.can_view_record(user) and self.panel.is_manager(user)
+
+    @property
+    def active_hold(self):
+        """The legal hold in force on the case (it is never deleted while one is), or None."""
+        return next((hold for hold in self.holds if hold.lifted_at is None), None)
 
     def derived(self, name, categories):
         """A derived value (DERIVED_FROM: a column, else a key of codes) for a viewer who may see
@@ -363,6 +377,35 @@ class CaseChange(UUIDPrimaryKey, db.Model):
         if not self.case.can_view(user):
             return False
         return self.case.can_view_record(user) or self.user_id == user.id
+
+
+class LegalHold(UUIDPrimaryKey, db.Model):
+    """A legal hold on a case (proceedings, an inquiry, a complaint): while it is in force (not lifted)
+    the case is never deleted, whatever its retention date. Both reasons are encrypted."""
+
+    __tablename__ = "legal_holds"
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id", ondelete="CASCADE"), nullable=False,
+                                               index=True)
+    placed_by_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    reason = Encrypted(str)
+    lifted_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("users.id"))
+    lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    lift_reason = Encrypted(str)
+
+    case = relationship("Case", back_populates="holds")
+    placed_by = relationship("User", foreign_keys=[placed_by_id])
+    lifted_by = relationship("User", foreign_keys=[lifted_by_id])
+
+    def can_view(self, user):
+        """The panel's record viewers see that a hold is in force; its reasons are the manager's
+        (can_update)."""
+        return self.case.can_view_record(user)
+
+    def can_update(self, user):
+        """Lift the hold, read its reasons: the panel manager, while it is in force."""
+        return self.case.can_hold(user) and self.lifted_at is None
 
 
 class ReferenceCounter(db.Model):

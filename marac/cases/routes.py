@@ -4,9 +4,10 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marac.cases import questions, services
-from marac.cases.forms import (CaseFilterForm, CloseCaseForm, ReopenCaseForm, ScreeningForm, SearchForm, referral_form,
-                               referral_summary)
-from marac.cases.models import Case, CaseStatus
+from marac.audit.services import record_read
+from marac.cases.forms import (CaseFilterForm, CloseCaseForm, HoldForm, LiftHoldForm, ReopenCaseForm, ScreeningForm,
+                               SearchForm, referral_form, referral_summary)
+from marac.cases.models import Case, CaseStatus, LegalHold
 from marac.core.errors import render_error
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
@@ -186,7 +187,7 @@ def detail(case_id):
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            can_close=case.can_close(current_user), can_reopen=case.can_reopen(current_user),
-                           is_manager=case.panel.is_manager(current_user),
+                           can_hold=case.can_hold(current_user), is_manager=case.panel.is_manager(current_user),
                            can_report=case.can_view_disclosures(current_user))
 
 
@@ -235,6 +236,43 @@ def reopen(case_id):
         return redirect(url_for("cases.detail", case_id=case.id))
     categories = services.record_form_view(current_user, case, "case.reopen_viewed", "reopening page viewed")
     return render_template("cases/reopen.html", case=case, form=form, categories=categories)
+
+
+@bp.route("/cases/<uuid:case_id>/hold", methods=["GET", "POST"])
+@access("signed_in")
+def place_hold(case_id):
+    """The panel manager places a legal hold on a case, with the reason (the page shows no personal data)."""
+    case = get_or_404(Case, case_id)
+    require(case.can_hold(current_user))
+    form = HoldForm()
+    if form.validate_on_submit() and attempt(services.place_hold, current_user, case, form.reason.data, form=form):
+        flash(f"{case.reference} is under a legal hold: it will not be deleted until the hold is lifted.")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    return render_template("cases/hold.html", case=case, form=form)
+
+
+@bp.route("/holds/<uuid:hold_id>/lift", methods=["GET", "POST"])
+@access("signed_in")
+def lift_hold(hold_id):
+    """The panel manager lifts a legal hold, with the reason; the page shows why it was placed."""
+    hold = get_or_404(LegalHold, hold_id)
+    require(hold.can_update(current_user))
+    case = hold.case
+    form = LiftHoldForm()
+    if form.validate_on_submit() and attempt(services.lift_hold, current_user, hold, form.reason.data, form=form):
+        flash(f"The legal hold on {case.reference} is lifted: the case follows its panel's retention schedule again.")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    record_read("case.hold_viewed", current_user, case, purpose="legal hold reviewed")
+    return render_template("cases/lift_hold.html", case=case, hold=hold, form=form)
+
+
+@bp.route("/panels/<uuid:panel_id>/holds")
+@access("signed_in")
+def holds(panel_id):
+    """The legal holds in force on the panel's cases: the manager's list (references, dates, who placed them)."""
+    panel = get_or_404(Panel, panel_id)
+    require(panel.is_manager(current_user))
+    return render_template("cases/holds.html", panel=panel, pagination=services.holds_of(panel, page_number(request)))
 
 
 @bp.route("/cases/<uuid:case_id>/sharing")

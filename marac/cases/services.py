@@ -9,6 +9,7 @@ referrer sent (Case.sent_referral) is kept beside the record: it is what the ref
 case, and what they edit until screening; their changes are carried into the record.
 """
 import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 
 from sqlalchemy import Date, String, and_, cast, func, or_, select
@@ -17,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from marac.audit.services import record
 from marac.cases import questions
 from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, ClosureOutcome, PartyRole, ReferenceCounter, RiskLevel,
+                                ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter, RiskLevel,
                                 ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.steps import StepRefused, check_version
@@ -444,6 +445,43 @@ def chronology(case, viewer, categories):
     for source in chronology_sources:
         entries.extend(source(case, viewer, categories))
     return sorted(entries, key=lambda e: e.at)
+def place_hold(actor, case, reason):
+    """Place a legal hold on the case (the manager, with a reason, kept encrypted): while it is in force
+    the case is never deleted under the retention schedule. One hold at a time."""
+    if not case.can_hold(actor):
+        raise StepRefused("Only the panel manager can place a legal hold on this case.")
+    if case.active_hold is not None:
+        raise StepRefused("The case is already under a legal hold.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepRefused("Give the reason for the legal hold", field="reason")
+    hold = LegalHold(id=uuid.uuid4(), case=case, placed_by_id=actor.id, placed_at=utcnow())
+    hold.reason = reason
+    db.session.add(hold)
+    db.session.flush()
+    record("case.hold_placed", actor, case, detail={"hold": str(hold.id)})
+    return hold
+
+
+def lift_hold(actor, hold, reason):
+    """Lift a legal hold (the manager, with a reason, kept encrypted): the case follows its retention
+    schedule again. The hold stays in the case's record, lifted."""
+    if not hold.can_update(actor):
+        raise StepRefused("This legal hold has been lifted already, or you cannot lift it.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepRefused("Give the reason for lifting the legal hold", field="reason")
+    hold.lifted_at, hold.lifted_by_id = utcnow(), actor.id
+    hold.lift_reason = reason
+    db.session.flush()
+    record("case.hold_lifted", actor, hold.case, detail={"hold": str(hold.id)})
+
+
+def holds_of(panel, page, per_page=50):
+    """The legal holds in force on the panel's cases, oldest first, a page at a time (the manager's list)."""
+    stmt = (select(LegalHold).join(Case, Case.id == LegalHold.case_id)
+            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
 
 def record_view(actor, case):
@@ -489,7 +527,7 @@ def referral_as_sent(actor, case):
 
 def referrals_of(actor, page, per_page=50):
     """One page of the actor's own referrals, drafts first, newest first."""
-    stmt = (select(Case).where(Case.referrer_user_id == actor.id)
+    stmt = (select(Case).where(Case.referrer_user_id == actor.id, Case.status != CaseStatus.DELETED)
             .order_by(Case.status != CaseStatus.DRAFT, Case.created_at.desc()))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 
@@ -509,7 +547,7 @@ SORTS = {
 
 def case_list(panel, filters, sort, page, per_page=50):
     """One page of the panel's cases, filtered on plain columns only (no decryption needed)."""
-    stmt = select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT)
+    stmt = select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
     if filters.get("status"):
         stmt = stmt.where(Case.status == filters["status"])
     if filters.get("risk_level"):
@@ -567,7 +605,7 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
         conditions.append(or_(*by_postcode))
     if not conditions:
         return []
-    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status != CaseStatus.DRAFT, and_(*conditions))
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), and_(*conditions))
             .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
     return db.session.execute(stmt).scalars().all()
 

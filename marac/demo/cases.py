@@ -190,3 +190,48 @@ def seed_case_views(panels, users, cases_per_panel=5):
                     services.record_view(viewer, case)
                     added += 1
     return added
+
+
+# Old closed cases past their panel's retention schedule, so that the retention page and the dry run
+# have something to show; the first of the MARAC ones is under a legal hold.
+OLD_CASES = {PanelKind.MARAC: 3, PanelKind.ASB: 2}
+OLD_YEARS = 8
+
+
+def seed_old_cases(panels, users, seed=2019):
+    """Add a few cases referred and closed about eight years ago (past retention) to the MARAC and ASB demo
+    panels that have none that old; the first MARAC one gets a legal hold. Returns how many were added."""
+    rng = random.Random(seed)
+    today = today_()
+    added = 0
+    for panel in panels.values():
+        count = OLD_CASES.get(panel.kind)
+        cutoff = today - dt.timedelta(days=365 * (OLD_YEARS - 1))
+        if not count or db.session.execute(select(func.count()).select_from(Case).where(
+                Case.panel_id == panel.id, Case.referred_on < cutoff)).scalar():
+            continue
+        referrers = [u for u in users.values() if panel.can_refer(u)]
+        manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
+        if manager is None or not referrers:
+            continue
+        locations = [{"kind": LocationKind.ADDRESS, "description": "Demo location (old case)",
+                      "address": f"{n} {rng.choice(STREETS)}", "postcode": _postcode(rng)} for n in range(1, 4)]
+        for n in range(count):
+            on = today - dt.timedelta(days=365 * OLD_YEARS + 30 * n)
+            subject = {**_person(rng, on, FIRST, *AGES[panel.kind]), "postcode": _postcode(rng)}
+            answers = (_marac_answers(rng, subject, on) if panel.kind == PanelKind.MARAC
+                       else _asb_answers(rng, subject, on, locations))
+            referrer = rng.choice(referrers)
+            case = services.new_case(referrer, panel)
+            when = dt.datetime.combine(on, dt.time(10, 0), tzinfo=dt.timezone.utc)
+            services.save_answers(referrer, case, answers, submit=True, now=when)
+            services.screen(manager, case, ScreeningDecision.ACCEPT, "", confirm_repeat=True,
+                            expected_version=case.version)
+            services.close_case(manager, case, ClosureOutcome.RISK_REDUCED, "")
+            case.screened_at = when + dt.timedelta(days=1)
+            case.closed_at = when + dt.timedelta(days=90)
+            if panel.kind == PanelKind.MARAC and n == 0:
+                services.place_hold(manager, case, "Demo: civil proceedings about this family are still open")
+            added += 1
+        db.session.flush()
+    return added

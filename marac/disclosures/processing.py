@@ -42,6 +42,8 @@ ENCRYPTED_FIELDS = {
                                "panel manager only"),
     ("case_changes", "old_values"): ("The values an edit replaced (the case's history)", "by answer, below"),
     ("users", "totp_secret"): ("A user's authenticator seed (a secret, not data about a person)", "never shown"),
+    ("legal_holds", "reason"): ("Why the manager placed a legal hold on a case", "panel manager only"),
+    ("legal_holds", "lift_reason"): ("Why the manager lifted a legal hold", "panel manager only"),
     ("asb_interventions", "note"): ("A note on a step of a respondent's interventions ladder (ASB)",
                                     C.CRIMINAL_JUSTICE.short_label),
     ("asb_case_reviews", "complainant_name"): ("The name of the complainant applying for an ASB Case Review",
