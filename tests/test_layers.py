@@ -23,7 +23,7 @@ LAYERS = [
     {"cases"},
     {"meetings", "actions"},
     {"packs", "jobs"},
-    {"auditor", "home", "stats"},
+    {"auditor", "home", "stats", "subjects"},
     {"demo"},
     {"cli", "models", "__init__"},
 ]
@@ -38,6 +38,7 @@ EXTRA_MODULES = {
     "keys": {"keyring.py", "rotation.py"},
     "demo": {"cases.py", "meetings.py", "people.py"},
     "stats": {"figures.py", "suppression.py", "charts.py", "exports.py"},
+    "subjects": {"content.py"},
 }
 
 
