@@ -11,7 +11,7 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.cases.models import Case, CaseStatus
@@ -20,7 +20,7 @@ from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
 from marac.core.enums import Labelled
 from marac.core.workdays import is_working_day
 from marac.extensions import db
-from marac.panels.models import Role
+from marac.panels.models import PanelRole, Role
 
 # A request may be extended by up to two further months (UK GDPR Art. 12(3)).
 MAX_EXTENSION_MONTHS = 2
@@ -98,7 +98,8 @@ def managed_panel_ids(user):
     """The ids of the panels the user manages."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
-    return {r.panel_id for r in user.panel_roles if r.role == Role.MANAGER}
+    return set(db.session.execute(select(PanelRole.panel_id).where(
+        PanelRole.user_id == user.id, PanelRole.role == Role.MANAGER)).scalars())
 
 
 def can_handle_requests(user):

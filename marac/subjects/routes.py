@@ -48,7 +48,7 @@ def new():
     return render_template("subjects/new.html", form=form)
 
 
-def _detail_page(subject_request, status_form=None, extend_form=None, status=200):
+def _detail_page(subject_request, status_form=None, extend_form=None):
     links = services.links_for(current_user, subject_request)
     services.request_viewed(current_user, subject_request, links)
     version = subject_request.version
@@ -59,7 +59,7 @@ def _detail_page(subject_request, status_form=None, extend_form=None, status=200
                            responses=responses, status_form=status_form, extend_form=extend_form,
                            button=ConfirmForm(formdata=None), today=today(),
                            other_form_errors=bool(status_form.errors or extend_form.errors),
-                           caution=services.CAUTION_ROLES), status
+                           caution=services.CAUTION_ROLES)
 
 
 @bp.route("/subject-requests/<uuid:request_id>")
@@ -80,7 +80,7 @@ def set_status(request_id):
                                              form.reason.data, form.version.data, form=form):
         flash("Status recorded.")
         return redirect(url_for("subjects.detail", request_id=subject_request.id))
-    return _detail_page(subject_request, status_form=form, status=400)
+    return _detail_page(subject_request, status_form=form)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/extend", methods=["POST"])
@@ -95,7 +95,7 @@ def extend(request_id):
                                              form.reason.data, form.version.data, form=form):
         flash("Deadline extended.")
         return redirect(url_for("subjects.detail", request_id=subject_request.id))
-    return _detail_page(subject_request, extend_form=form, status=400)
+    return _detail_page(subject_request, extend_form=form)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/matches", methods=["GET", "POST"])
@@ -117,7 +117,7 @@ def matches(request_id):
                            if (case.id, party.position) in confirmed]
     return render_template("subjects/matches.html", subject_request=subject_request, form=form,
                            found=[(case, party, services.match_key(case, party)) for case, party in found],
-                           caution=services.CAUTION_ROLES), 200 if request.method == "GET" or not form.errors else 400
+                           caution=services.CAUTION_ROLES)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/responses", methods=["POST"])
@@ -176,4 +176,4 @@ def rectify(request_id):
     rows = services.current_details(current_user, subject_request)
     services.rectify_viewed(current_user, subject_request, [link for link, _ in rows])
     return render_template("subjects/rectify.html", subject_request=subject_request, form=form, rows=rows,
-                           fields=services.RECTIFIABLE), 200 if request.method == "GET" else 400
+                           fields=services.RECTIFIABLE)
