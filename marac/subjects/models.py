@@ -91,7 +91,7 @@ def response_deadline(received_on, extension_months=0):
 
 def is_dpo(user):
     """Whether the user is the Data Protection Officer (an account-level role, across all panels)."""
-    return bool(user is not None and getattr(user, "is_authenticated", False) and getattr(user, "is_dpo", False))
+    return bool(user is not None and getattr(user, "is_authenticated", False) and user.is_dpo)
 
 
 def managed_panel_ids(user):

@@ -4,7 +4,7 @@ SHA-256) and the corrections made (subject_rectifications: the reason encrypted;
 kept in each case's history, case_changes).
 
 Revision ID: 20261206_0013
-Revises: 20261126_0010
+Revises: 20261206_0011
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261206_0013'
-down_revision = '20261126_0010'
+down_revision = '20261206_0011'
 branch_labels = None
 depends_on = None
 
