@@ -369,3 +369,67 @@ def test_a_rectification_needs_a_reason_and_a_change(subject_world):
         subjects.rectify(w.users["manager"], w.request, {}, "A reason", None)
     with pytest.raises(subjects.StepRefused):
         subjects.rectify(w.users["manager"], w.request, {"last_name": "Fakeperson"}, "A reason", None)
+
+
+# --- the data protection officer -----------------------------------------------------------
+
+def mace_case_of(world, first="Testina", last="Fakeperson"):
+    """A MACE panel of its own manager, with a case about a young person of that name and DOB."""
+    mace = another_panel(world, kind=PanelKind.MACE, roles=())
+    manager = UserFactory(agency=world.agencies.police)
+    PanelRoleFactory(panel=mace, user=manager, role=Role.MANAGER)
+    case = cases.new_case(manager, mace)
+    cases.save_answers(manager, case, {
+        "referred_on": today().isoformat(), "concerns": "Invented: seen with Shady",
+        "young_person": {"first_names": first, "last_name": last, "date_of_birth": DOB.isoformat()},
+        "persons_of_concern": [{"first_names": "Shady", "last_name": "Fakeadult", "date_of_birth": "1995-07-08"}]},
+        submit=True)
+    db.session.commit()
+    return case, manager
+
+
+def test_the_dpo_works_across_every_panel(app, subject_world):
+    w = subject_world
+    dpo = UserFactory(agency=w.agencies.council, is_dpo=True)
+    mace_case, _ = mace_case_of(w)
+    draft = cases.new_case(w.users["representative"], w.panel)
+    cases.save_answers(w.users["representative"], draft, marac_answers(), submit=False)
+    db.session.commit()
+
+    assert w.request.can_view(dpo)  # recorded by the manager, handled by the DPO
+    found = subjects.find_matches(dpo, w.request)
+    assert {case.id for case, _ in found} == {w.first.id, w.second.id, mace_case.id}  # never the draft
+    subjects.confirm_cases(dpo, w.request, [subjects.match_key(c, p) for c, p in found], None)
+    built = subjects.build_response(dpo, w.request)
+    db.session.commit()
+    assert built.status == ResponseStatus.DONE and built.can_view(dpo)
+    assert not built.can_view(w.users["manager"])  # it covers a MACE case the MARAC manager may not reach
+    text = " ".join(pdf_text(built.pdf).split())
+    assert mace_case.reference in text and "Shady" not in text and Redaction.OTHER_PERSON.marker in text
+
+    client = signed_in(app, dpo)
+    assert "Subject access requests" in page_text(client.get("/"))
+    assert w.request.reference in page_text(client.get("/subject-requests/"))
+    assert client.get(f"/subject-responses/{built.id}/json").status_code == 200
+    manager = signed_in(app, w.users["manager"])
+    assert manager.get(f"/subject-responses/{built.id}/json").status_code == 403
+    detail = page_text(manager.get(f"/subject-requests/{w.request.id}"))
+    assert w.first.reference in detail and mace_case.reference not in detail
+
+
+def test_a_perpetrator_named_as_the_subject_is_flagged_for_the_exemptions(app, subject_world):
+    w = subject_world
+    request = subjects.record_request(w.users["manager"], today(), Requester.SUBJECT, True, PERPETRATOR,
+                                      dt.date(1985, 1, 2), None)
+    db.session.commit()
+    found = subjects.find_matches(w.users["manager"], request)
+    assert {party.role for _, party in found} == {PartyRole.PERPETRATOR}
+    page = page_text(signed_in(app, w.users["manager"]).get(f"/subject-requests/{request.id}/matches"))
+    assert "Check exemptions" in page
+    request = db.session.get(SubjectRequest, request.id)
+    subjects.confirm_cases(w.users["manager"], request, [subjects.match_key(*found[0])], None)
+    built = subjects.build_response(w.users["manager"], request)
+    doc = json.loads(built.json_document)
+    flat = json.dumps(doc, ensure_ascii=False)
+    assert "Fakeabuser" in flat and "Testina" not in flat and "1 Pretend Road" not in flat
+    assert Redaction.OTHER_PERSON.marker in flat

@@ -6,6 +6,7 @@ from flask_login import current_user
 from marac.core.permissions import access
 from marac.packs.services import packs_for_user
 from marac.panels.services import panels_for, referrable_panels
+from marac.subjects.models import can_handle_requests
 
 bp = Blueprint("home", __name__)
 
@@ -15,4 +16,5 @@ bp = Blueprint("home", __name__)
 def index():
     """The signed-in user's home page."""
     return render_template("home/index.html", panels=panels_for(current_user),
-                           referrable=referrable_panels(current_user), packs=packs_for_user(current_user))
+                           referrable=referrable_panels(current_user), packs=packs_for_user(current_user),
+                           handles_requests=can_handle_requests(current_user))
