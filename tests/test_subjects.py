@@ -433,3 +433,19 @@ def test_a_perpetrator_named_as_the_subject_is_flagged_for_the_exemptions(app, s
     flat = json.dumps(doc, ensure_ascii=False)
     assert "Fakeabuser" in flat and "Testina" not in flat and "1 Pretend Road" not in flat
     assert Redaction.OTHER_PERSON.marker in flat
+
+
+def test_the_log_is_paginated_and_each_handler_sees_only_their_requests(app, world):
+    manager = world.users["manager"]
+    for n in range(26):
+        subjects.record_request(manager, today() - dt.timedelta(days=n), Requester.SUBJECT, True,
+                                f"Testina Fakeperson{n}", DOB, None)
+    other = UserFactory(agency=world.agencies.police)
+    PanelRoleFactory(panel=another_panel(world, roles=()), user=other, role=Role.MANAGER)
+    db.session.commit()
+    client = signed_in(app, manager)
+    first = client.get("/subject-requests/")
+    assert "26 requests" in page_text(first) and soup(first).select("nav.govuk-pagination")
+    assert len(soup(first).select("tbody tr")) == 25
+    assert len(soup(client.get("/subject-requests/?page=2")).select("tbody tr")) == 1
+    assert "No subject access requests" in page_text(signed_in(app, other).get("/subject-requests/"))

@@ -353,9 +353,9 @@ def rectify(actor, request, changes, reason, expected_version):
     if not touched:
         raise StepRefused("Those are the details already recorded: nothing was changed.")
     if "first_names" in changes or "last_name" in changes:
-        first = changes.get("first_names") or (request.subject_name or "").rsplit(" ", 1)[0]
-        last = changes.get("last_name") or (request.subject_name or "").rsplit(" ", 1)[-1]
-        request.subject_name = f"{first} {last}".strip()
+        found = party_answers(links[0].case, links[0].position)
+        corrected = " ".join(part for part in (found[1].get("first_names"), found[1].get("last_name")) if part)
+        request.subject_name = corrected or request.subject_name
     if "date_of_birth" in changes:
         request.subject_date_of_birth = changes["date_of_birth"]
     correction = Rectification(request_id=request.id, user_id=actor.id, at=utcnow(), fields=sorted(fields),
