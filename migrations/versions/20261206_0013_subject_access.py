@@ -4,7 +4,7 @@ SHA-256) and the corrections made (subject_rectifications: the reason encrypted;
 kept in each case's history, case_changes).
 
 Revision ID: 20261206_0013
-Revises: 20261206_0011
+Revises: 20261206_0020
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261206_0013'
-down_revision = '20261206_0011'
+down_revision = '20261206_0020'
 branch_labels = None
 depends_on = None
 
