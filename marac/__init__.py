@@ -140,10 +140,11 @@ def register_blueprints(app):
     from marac.retention.routes import bp as retention
     from marac.sharing.routes import bp as sharing
     from marac.stats.routes import bp as stats
+    from marac.subjects.routes import bp as subjects
     from marac.users.routes import bp as users
 
     for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, packs, stats,
-                      retention, auditor, disclosures):
+                      retention, subjects, auditor, disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -14,5 +14,6 @@ from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, Min
 from marac.asb.models import CaseReviewApplication, CaseReviewSettings, Intervention, Recommendation  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
 from marac.retention.models import RetentionSchedule  # noqa: F401
+from marac.subjects.models import Rectification, SubjectCase, SubjectRequest, SubjectResponse  # noqa: F401
 import marac.stats.models  # noqa: F401,E402  (the statistics' vocabularies; no tables)
 import marac.disclosures.models  # noqa: F401,E402  (the disclosure report's vocabulary; no tables)

@@ -65,6 +65,36 @@ def approval_of(world):
     return world.approval
 
 
+def subject_request_of(world):
+    """A subject access request recorded by the world's manager, the accepted case confirmed as the
+    subject's and a response built (inline) over it (made on first use)."""
+    import datetime as dt
+
+    from marac.cases.models import PartyRole
+    from marac.core.timeutil import today
+    from marac.extensions import db
+    from marac.subjects import services as subjects
+    from marac.subjects.models import SubjectCase
+
+    if not hasattr(world, "subject_request"):
+        manager = world.users["manager"]
+        request = subjects.record_request(manager, today(), "subject", True, "Testina Fakeperson",
+                                          dt.date(1990, 1, 1), None)
+        request.cases.append(SubjectCase(case_id=world.accepted.id, role=PartyRole.VICTIM, position=0,
+                                         confirmed_by_id=manager.id))
+        db.session.flush()
+        world.subject_response = subjects.build_response(manager, request).id
+        world.subject_request = request.id
+        db.session.commit()
+    return world.subject_request
+
+
+def subject_response_of(world):
+    """The response built for the world's subject access request."""
+    subject_request_of(world)
+    return world.subject_response
+
+
 def final_meeting_of(world):
     """A held meeting of the world's panel with final minutes, where the police (the chair's agency) and the
     IDVA service (the representative's) were present and the world's accepted case was heard (made on first
@@ -285,6 +315,17 @@ MATRIX = {
     "asb.appeal": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/appeal", MANAGER_ONLY),
     "stats.case_review_figures": ("GET", lambda w: f"/panels/{asb_world_of(w).panel_id}/statistics/case-reviews.csv",
                                   STATS_READERS),
+    # Subject access: the data protection officer (no such user in this world) and panel managers.
+    "subjects.index": ("GET", lambda w: "/subject-requests/", MANAGER_ONLY),
+    "subjects.new": ("GET", lambda w: "/subject-requests/new", MANAGER_ONLY),
+    "subjects.detail": ("GET", lambda w: f"/subject-requests/{subject_request_of(w)}", MANAGER_ONLY),
+    "subjects.matches": ("GET", lambda w: f"/subject-requests/{subject_request_of(w)}/matches", MANAGER_ONLY),
+    "subjects.rectify": ("GET", lambda w: f"/subject-requests/{subject_request_of(w)}/rectify", MANAGER_ONLY),
+    "subjects.response": ("GET", lambda w: f"/subject-responses/{subject_response_of(w)}", MANAGER_ONLY),
+    "subjects.download": ("GET", lambda w: f"/subject-responses/{subject_response_of(w)}/pdf", MANAGER_ONLY),
+    "subjects.set_status": ("POST", lambda w: f"/subject-requests/{subject_request_of(w)}/status", MANAGER_ONLY),
+    "subjects.extend": ("POST", lambda w: f"/subject-requests/{subject_request_of(w)}/extend", MANAGER_ONLY),
+    "subjects.build": ("POST", lambda w: f"/subject-requests/{subject_request_of(w)}/responses", MANAGER_STEP),
     "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

@@ -4,6 +4,7 @@ from sqlalchemy import select
 
 from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditEvent
+from marac.core.timeutil import today
 from marac.extensions import db
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.users.models import ApprovalKind, ApprovalRequest, ApprovalStatus, User
@@ -207,6 +208,13 @@ def test_demo_seed_is_idempotent(app):
     admin = db.session.execute(select(User).where(User.email == "admin@example.org")).scalar_one()
     assert admin.is_admin and not admin.must_change_password
     assert PASSWORD not in admin.password_hash
+    from marac.subjects.models import SubjectRequest
+
+    dpo = db.session.execute(select(User).where(User.email == "dpo@example.org")).scalar_one()
+    assert dpo.is_dpo and not dpo.is_admin and not dpo.panel_roles
+    requests = db.session.execute(select(SubjectRequest).order_by(SubjectRequest.received_on)).scalars().all()
+    assert len(requests) == 2 and requests[0].is_overdue(today()) and not requests[1].is_overdue(today())
+    assert requests[1].cases and not requests[0].cases
 
     police = db.session.execute(select(Agency).where(Agency.short_name == "Met Police")).scalar_one()
     theirs = PanelFactory(name="Harbour Road Pilot MARAC")  # no manager, no roles at all

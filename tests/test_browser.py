@@ -912,3 +912,72 @@ def test_asb_forms_with_errors_are_accessible(live, asb, manager):
     manager.screenshot(path=str(SCREENS / "asb-case-review.png"), full_page=True)
     visit(manager, f"/panels/{asb.panel_id}/case-reviews")
     manager.screenshot(path=str(SCREENS / "asb-case-reviews.png"), full_page=True)
+# --- subject access (last: it adds a case of its own to the panel) ---------------------------
+
+def test_the_manager_answers_a_subject_access_request(live, manager):
+    """The request log (empty, then with a request), the request form with its errors, the request,
+    the person's cases found and confirmed, the response built, and a correction: each page accessible."""
+    import datetime as dt
+
+    from marac.cases import services as cases
+    from marac.cases.models import ScreeningDecision
+    from marac.core.timeutil import today
+    from marac.extensions import db
+    from marac.users.models import User
+    from tests.test_subjects import marac_answers
+
+    page = manager
+    visit(page, "/subject-requests/")
+    expect(page.get_by_text("No subject access requests have been recorded")).to_be_visible()
+    assert_accessible(page, "the empty request log")
+    with live.app.app_context():
+        user = db.session.get(User, live.users.manager.id)
+        from marac.panels.models import Panel
+
+        case = cases.new_case(user, db.session.get(Panel, live.panel_id))
+        cases.save_answers(user, case, marac_answers(first="Browsa"), submit=True)
+        cases.screen(user, case, ScreeningDecision.ACCEPT, "", True, None)
+        reference = case.reference
+        db.session.commit()
+
+    page.get_by_role("link", name="Record a request").click()
+    submit_empty(page, "Record the request")
+    expect(page.locator(".govuk-error-summary")).to_contain_text("Enter the date the request was received")
+    assert_accessible(page, "the request form with errors")
+    received = today() - dt.timedelta(days=2)
+    page.locator("#received_on-day").fill(str(received.day))
+    page.locator("#received_on-month").fill(str(received.month))
+    page.locator("#received_on-year").fill(str(received.year))
+    page.get_by_label("The person themselves").check()
+    page.get_by_label("The requester's identity has been checked").check()
+    page.get_by_label("Full name of the person the request is about").fill("Browsa Fakeperson")
+    page.locator("#date_of_birth-day").fill("1")
+    page.locator("#date_of_birth-month").fill("4")
+    page.locator("#date_of_birth-year").fill("1990")
+    page.get_by_role("button", name="Record the request").click()
+    expect(page.locator("h1")).to_contain_text("SAR-")
+    assert_accessible(page, "a subject access request")
+
+    page.get_by_role("link", name="Find the person's cases").click()
+    expect(page.get_by_text(reference)).to_be_visible()
+    assert_accessible(page, "the person's cases found")
+    page.get_by_label(re.compile(reference)).check()
+    page.get_by_role("button", name="Confirm these cases").click()
+    expect(page.locator("table")).to_contain_text(reference)
+
+    page.get_by_role("button", name="Build the response").click()
+    expect(page.get_by_role("heading", name="Response built")).to_be_visible()
+    assert_accessible(page, "a response built")
+    page.get_by_role("link", name="Back to the request").click()
+
+    page.get_by_role("link", name="Correct their details").click()
+    assert_accessible(page, "the correction form")
+    page.get_by_label("Last name").fill("Fakecorrected")
+    page.get_by_label("Why the details are being corrected").fill("Invented: her passport was seen")
+    page.get_by_role("button", name="Correct the details on every case").click()
+    expect_banner(page, "Details corrected on 1 case.")
+    expect(page.get_by_text("Invented: her passport was seen")).to_be_visible()
+    page.screenshot(path=str(Path(os.environ.get("MARAC_SCREENSHOTS", "/tmp")) / "subject-request.png"), full_page=True)
+    visit(page, "/subject-requests/")
+    assert_accessible(page, "the request log")
+    assert not page.problems, "\n".join(page.problems)

@@ -23,7 +23,7 @@ LAYERS = [
     {"cases"},
     {"meetings", "actions", "asb"},
     {"packs", "jobs"},
-    {"auditor", "disclosures", "home", "retention", "stats"},
+    {"auditor", "disclosures", "home", "retention", "stats", "subjects"},
     {"demo"},
     {"cli", "models", "__init__"},
 ]
@@ -39,6 +39,7 @@ EXTRA_MODULES = {
     "demo": {"asb.py", "cases.py", "meetings.py", "people.py"},
     "disclosures": {"processing.py"},
     "stats": {"figures.py", "suppression.py", "charts.py", "exports.py"},
+    "subjects": {"content.py"},
 }
 
 

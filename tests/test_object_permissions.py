@@ -36,6 +36,8 @@ from marac.retention.services import update_schedule
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
+from marac.subjects import services as subject_access
+from marac.subjects.models import Rectification, Requester, SubjectCase, SubjectRequest, SubjectResponse
 from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
 from tests.helpers import pdf_text, post_form, sign_in
@@ -67,6 +69,9 @@ PARENTS = {
     Recommendation: ("application",),
     LegalHold: ("case",),
     RetentionSchedule: ("panel",),
+    SubjectCase: ("request",),
+    SubjectResponse: ("request",),
+    Rectification: ("request",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -84,6 +89,8 @@ ROOTS = {
     Location: "shown only through its CaseLocation, which defers to the case",
     ApprovalRequest: "an administrator's request awaiting a second administrator, on the administrators' page",
     SpentFormToken: "a spent one-time form token (a random id and when), never shown",
+    SubjectRequest: ("a subject access request, about a person across panels: the DPO's, and a panel manager's "
+                     "who recorded it or manages the panel of a case confirmed for it"),
 }
 
 RESEARCH_TEXT = "Invented: police call-outs for the object-permission world"
@@ -192,6 +199,13 @@ def build_roles_world():
     asb_rows = _asb_rows(users, (police, idva, housing))
     cases.place_hold(manager, later, "Invented: proceedings pending")
     update_schedule(users["administrator"], panel, 7)
+    access_request = subject_access.record_request(manager, day, Requester.SUBJECT, True, "Heardina Fakeperm",
+                                                   dt.date(1990, 1, 2), None)
+    subject_access.confirm_cases(manager, access_request, [subject_access.match_key(case, party) for case, party
+                                                           in subject_access.find_matches(manager, access_request)],
+                                 None)
+    subject_access.build_response(manager, access_request)
+    subject_access.rectify(manager, access_request, {"phone": "07700 900556"}, "Invented: phone corrected", None)
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
                 item=item, action=action, build=build, unpublished=unpublished, **asb_rows)

@@ -96,6 +96,7 @@ class ChangeAction(Labelled):
     EDITED = "edited", "Edited"
     ACCEPTED = "accepted", "Accepted"
     SCREENED_OUT = "screened_out", "Screened out"
+    RECTIFIED = "rectified", "Details corrected"
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
 

@@ -8,6 +8,7 @@ on another's case); cases naming the same person or address are linked by blind 
 referrer sent (Case.sent_referral) is kept beside the record: it is what the referrer sees of the
 case, and what they edit until screening; their changes are carried into the record.
 """
+import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass, field
@@ -215,6 +216,80 @@ def next_reference(kind, year):
     return f"{kind}-{year}-{counter.last:04d}"
 
 
+# The answers of each kind of referral that name a person, in the order rebuild_parties adds them
+# (so CaseParty.position is the index into party_slots): (role, key of the answers, whether the key
+# holds a list, the keys kept in Person.details).
+PARTY_ANSWERS = {
+    PanelKind.MARAC: ((PartyRole.VICTIM, "victim", False, ("safe_to_call", "language", "interpreter", "gp")),
+                      (PartyRole.PERPETRATOR, "perpetrators", True, ()),
+                      (PartyRole.CHILD, "children", True, ("lives_with",))),
+    PanelKind.MACE: ((PartyRole.YOUNG_PERSON, "young_person", False, ("school", "social_worker")),
+                     (PartyRole.PERSON_OF_CONCERN, "persons_of_concern", True, ())),
+    PanelKind.ASB: ((PartyRole.COMPLAINANT, "complainant", False, ()),
+                    (PartyRole.RESPONDENT, "respondents", True, ())),
+}
+
+
+def party_slots(kind, answers):
+    """[(role, key, index or None, detail keys)] of the people the answers name, in CaseParty.position
+    order: the subject's group (always present), then each entry of each list."""
+    slots = []
+    for role, key, is_list, detail_keys in PARTY_ANSWERS[kind]:
+        if not is_list:
+            slots.append((role, key, None, detail_keys))
+        else:
+            slots += [(role, key, index, detail_keys) for index in range(len(answers.get(key) or []))]
+    return slots
+
+
+def party_answers(case, position):
+    """(role, the answers about the person at this position of the case's record), or None."""
+    answers = case.referral or {}
+    slots = party_slots(case.panel.kind, answers)
+    if not 0 <= position < len(slots):
+        return None
+    role, key, index, _ = slots[position]
+    group = answers.get(key) if index is None else answers[key][index]
+    return role, dict(group or {})
+
+
+def _slot_path(key, index, field):
+    return f"{key}.{field}" if index is None else f"{key}.{index}.{field}"
+
+
+def rectify_party(actor, case, position, changes):
+    """Correct the details (`changes`: {answer key: new value}) of the person at this position of the
+    case's record, and of the referral as sent when it names them at the same place: the people and
+    their blind indexes are rebuilt, the old values kept encrypted in the case's history. Returns the
+    answer paths changed (none when nothing differed)."""
+    answers = copy.deepcopy(case.referral or {})
+    slots = party_slots(case.panel.kind, answers)
+    if not 0 <= position < len(slots):
+        raise StepRefused("This person is no longer on the case. Find them again.")
+    _, key, index, _ = slots[position]
+    group = answers[key] if index is None else answers[key][index]
+    old = {}
+    for field, value in changes.items():
+        if group.get(field) != value:
+            old[_slot_path(key, index, field)] = group.get(field)
+            group[field] = value
+    if not old:
+        return []
+    case.referral = answers
+    sent = copy.deepcopy(case.sent_referral or {})
+    entry = sent.get(key)
+    if index is not None:
+        entry = entry[index] if isinstance(entry, list) and index < len(entry) else None
+    if isinstance(entry, dict):
+        entry.update(changes)
+        case.sent_referral = sent
+    rebuild_parties(case, answers)
+    _history(case, actor, ChangeAction.RECTIFIED, old.keys(), old)
+    db.session.flush()
+    record("case.rectified", actor, case, detail={"fields": sorted(old)})
+    return sorted(old)
+
+
 def rebuild_parties(case, answers):
     """Replace the case's people and locations with new ones built from the answers. Every row is the
     case's own (none is shared with another case), so the old ones are simply deleted."""
@@ -234,20 +309,10 @@ def rebuild_parties(case, answers):
                                       position=position))
         position += 1
 
-    if kind == PanelKind.MARAC:
-        add(PartyRole.VICTIM, build_person(answers["victim"], on, ("safe_to_call", "language", "interpreter", "gp")))
-        for perpetrator in answers.get("perpetrators") or []:
-            add(PartyRole.PERPETRATOR, build_person(perpetrator, on), perpetrator.get("relationship") or None)
-        for child in answers.get("children") or []:
-            add(PartyRole.CHILD, build_person(child, on, ("lives_with",)))
-    elif kind == PanelKind.MACE:
-        add(PartyRole.YOUNG_PERSON, build_person(answers["young_person"], on, ("school", "social_worker")))
-        for poc in answers.get("persons_of_concern") or []:
-            add(PartyRole.PERSON_OF_CONCERN, build_person(poc, on))
-    else:
-        add(PartyRole.COMPLAINANT, build_person(answers["complainant"], on))
-        for respondent in answers.get("respondents") or []:
-            add(PartyRole.RESPONDENT, build_person(respondent, on))
+    for role, key, index, detail_keys in party_slots(kind, answers):
+        group = answers[key] if index is None else answers[key][index]
+        add(role, build_person(group, on, detail_keys),
+            (group.get("relationship") or None) if role == PartyRole.PERPETRATOR else None)
     default_kind = LocationKind.ADDRESS if kind == PanelKind.ASB else LocationKind.HOTSPOT
     for location_answers in answers.get("locations") or []:
         case.locations.append(CaseLocation(location=build_location(location_answers, default_kind)))

@@ -3,6 +3,8 @@
 Every account uses DEMO_PASSWORD and does not have to change it, so that a newcomer can try each
 role at once. `flask demo seed` refuses to run in production.
 """
+import datetime as dt
+
 from sqlalchemy import select
 
 from marac.agencies.models import Agency, AgencyKind
@@ -11,6 +13,10 @@ from marac.auth.passwords import hash_password
 from marac.extensions import db
 from marac.keys.services import init_keys
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
+from marac.cases.models import Case, CaseStatus, PartyRole
+from marac.core.timeutil import today
+from marac.subjects import services as subjects
+from marac.subjects.models import Requester, SubjectRequest
 from marac.users.models import User
 
 DEMO_PASSWORD = "demo-password-2026"
@@ -72,7 +78,8 @@ USERS = [
     ("asb.rep@example.org", "Rowan Housing-Rep-Demo", "Housing", False, ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
     ("asb.steering@example.org", "Sasha Asb-Steering-Demo", "Council", False, ("Camden ASB Taskforce", Role.STEERING)),
     ("nonmember.rep@example.org", "Nico Fire-Rep-Demo", "Fire", False, None),
-    # The council's data protection officer: no panel role; reads every panel's disclosure reports.
+    # The council's data protection officer: no panel role; subject access requests across every panel and
+    # every panel's disclosure reports.
     ("dpo@example.org", "Dana Dpo-Demo", "Council", False, None),
 ]
 # The demo accounts that are data protection officers (User.is_dpo).
@@ -148,6 +155,39 @@ def seed():
     added += seed_asb(panels, all_users)
     added += seed_old_cases(panels, all_users)
     added += seed_case_views(panels, all_users)
+    added += seed_subject_requests(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
+    return added
+
+
+def seed_subject_requests(panels, users):
+    """Two subject access requests in the DPO's log, once (none is added while any exists): a MARAC
+    victim's own, received 12 days ago, her cases found and confirmed (build the response from its
+    page); and one made for a MACE young person by someone on their behalf, 40 days ago and overdue."""
+    dpo = users.get("dpo@example.org")
+    if dpo is None or not dpo.is_dpo or db.session.execute(select(SubjectRequest.id).limit(1)).first():
+        return 0
+
+    def subject_of(panel):
+        case = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED)
+                                  .order_by(Case.referred_on, Case.reference).limit(1)).scalar_one_or_none()
+        return case.subject if case is not None else None
+
+    added, day = 0, today()
+    victim = subject_of(panels["Camden MARAC"])
+    if victim is not None:
+        request = subjects.record_request(dpo, day - dt.timedelta(days=12), Requester.SUBJECT, True, victim.full_name,
+                                          victim.date_of_birth, "Demo: by letter to the council, with a copy of "
+                                          "her passport.")
+        found = subjects.find_matches(dpo, request)
+        subjects.confirm_cases(dpo, request, [subjects.match_key(case, party) for case, party in found
+                                              if party.role == PartyRole.VICTIM], None)
+        added += 1
+    young = subject_of(panels["Camden MACE"])
+    if young is not None:
+        subjects.record_request(dpo, day - dt.timedelta(days=40), Requester.ON_BEHALF, False, young.full_name,
+                                young.date_of_birth, "Demo: from a solicitor for the young person; their "
+                                "signed authority has not arrived yet.")
+        added += 1
     return added

@@ -10,6 +10,7 @@ from marac.home import services
 from marac.packs.services import packs_for_user
 from marac.panels.models import Role
 from marac.panels.services import panels_for, referrable_panels
+from marac.subjects.models import can_handle_requests
 
 bp = Blueprint("home", __name__)
 
@@ -26,4 +27,5 @@ def index():
                if roles & {Role.REPRESENTATIVE, Role.MANAGER, Role.CHAIR}}
     return render_template("home/index.html", panels=panels, today=on, managing=managing, researching=researching,
                            minutes=minutes, referrable=referrable_panels(current_user),
-                           packs=packs_for_user(current_user), reports=may_report_on_people(current_user))
+                           packs=packs_for_user(current_user), reports=may_report_on_people(current_user),
+                           handles_requests=can_handle_requests(current_user))

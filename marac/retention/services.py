@@ -68,6 +68,12 @@ NOT_CASE_DATA = {
     # application is the council's statutory record of a complainant's request, not part of a case.
     "asb_case_reviews": "ASB Case Review applications: the council's statutory record, not a case's",
     "asb_review_recommendations": "the recommendations of an ASB Case Review, kept with its application",
+    # The DPO's record of a subject access request and its response outlive the cases they covered (a
+    # request's links to a deleted case go with it): they are kept under the council's own schedule for
+    # such records, not a panel's.
+    "subject_requests": "the DPO's log of subject access requests (not part of a case)",
+    "subject_responses": "the response sent for a subject access request, kept with the request",
+    "subject_rectifications": "the reason for a correction, kept with the request",
 }
 
 

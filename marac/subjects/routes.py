@@ -1,0 +1,179 @@
+"""Subject access: the request log, a request (its deadline, status, the cases found and confirmed,
+the responses built), the response's build and downloads, and the correction of the person's details.
+
+The data protection officer and panel managers (for their panels' cases) handle requests; everyone
+else gets 403. The person is searched for from the name and date of birth stored (encrypted) with the
+request, so nothing personal is ever in a URL."""
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from marac.core.forms import ConfirmForm
+from marac.core.permissions import access, get_or_404, require
+from marac.core.steps import attempt
+from marac.core.timeutil import today
+from marac.subjects import services
+from marac.subjects.forms import ConfirmCasesForm, ExtendForm, RectifyForm, RequestForm, StatusForm
+from marac.subjects.models import SubjectRequest, SubjectResponse, can_handle_requests
+
+bp = Blueprint("subjects", __name__)
+
+
+def _request(request_id):
+    subject_request = get_or_404(SubjectRequest, request_id)
+    require(subject_request.can_view(current_user))
+    return subject_request
+
+
+@bp.route("/subject-requests/")
+@access("signed_in")
+def index():
+    """The log of subject access requests: deadlines, status, overdue ones flagged."""
+    require(can_handle_requests(current_user))
+    page = services.request_log(current_user, request.args.get("page", 1, type=int))
+    services.log_viewed(current_user, page.items)
+    return render_template("subjects/index.html", page=page, today=today())
+
+
+@bp.route("/subject-requests/new", methods=["GET", "POST"])
+@access("signed_in")
+def new():
+    """Record a subject access request as received."""
+    require(can_handle_requests(current_user))
+    form = RequestForm()
+    if form.validate_on_submit() and (outcome := attempt(
+            services.record_request, current_user, form.received_on.data, form.requester.data,
+            form.identity_checked.data, form.subject_name.data, form.date_of_birth.data, form.notes.data, form=form)):
+        flash(f"Request {outcome.value.reference} recorded. Find the person's cases next.")
+        return redirect(url_for("subjects.detail", request_id=outcome.value.id))
+    return render_template("subjects/new.html", form=form)
+
+
+def _detail_page(subject_request, status_form=None, extend_form=None):
+    links = services.links_for(current_user, subject_request)
+    services.request_viewed(current_user, subject_request, links)
+    version = subject_request.version
+    status_form = status_form or StatusForm(formdata=None, version=version)
+    extend_form = extend_form or ExtendForm(formdata=None, version=version)
+    responses = [r for r in subject_request.responses if r.can_view(current_user)]
+    return render_template("subjects/detail.html", subject_request=subject_request, links=links,
+                           responses=responses, status_form=status_form, extend_form=extend_form,
+                           button=ConfirmForm(formdata=None), today=today(),
+                           other_form_errors=bool(status_form.errors or extend_form.errors),
+                           caution=services.CAUTION_ROLES)
+
+
+@bp.route("/subject-requests/<uuid:request_id>")
+@access("signed_in")
+def detail(request_id):
+    """A request: deadline, status, the subject's cases, the responses built and the corrections."""
+    return _detail_page(_request(request_id))
+
+
+@bp.route("/subject-requests/<uuid:request_id>/status", methods=["POST"])
+@access("signed_in")
+def set_status(request_id):
+    """Record where the request stands."""
+    subject_request = _request(request_id)
+    require(subject_request.can_update(current_user))
+    form = StatusForm()
+    if form.validate_on_submit() and attempt(services.set_status, current_user, subject_request, form.status.data,
+                                             form.reason.data, form.version.data, form=form):
+        flash("Status recorded.")
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    return _detail_page(subject_request, status_form=form)
+
+
+@bp.route("/subject-requests/<uuid:request_id>/extend", methods=["POST"])
+@access("signed_in")
+def extend(request_id):
+    """Extend the deadline, with the reason."""
+    subject_request = _request(request_id)
+    require(subject_request.can_update(current_user))
+    form = ExtendForm()
+    months = int(form.months.data) if (form.months.data or "").isdigit() else 0
+    if form.validate_on_submit() and attempt(services.extend, current_user, subject_request, months,
+                                             form.reason.data, form.version.data, form=form):
+        flash("Deadline extended.")
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    return _detail_page(subject_request, extend_form=form)
+
+
+@bp.route("/subject-requests/<uuid:request_id>/matches", methods=["GET", "POST"])
+@access("signed_in")
+def matches(request_id):
+    """The cases on which someone has the subject's name (or an alias) and date of birth, among those
+    the user may reach; the user confirms which are the subject."""
+    subject_request = _request(request_id)
+    require(subject_request.can_update(current_user))
+    form = ConfirmCasesForm(version=subject_request.version)
+    if request.method == "POST" and form.validate_on_submit() and attempt(
+            services.confirm_cases, current_user, subject_request, form.cases.data or [], form.version.data, form=form):
+        flash("The subject's cases are recorded.")
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    found = services.find_matches(current_user, subject_request)
+    confirmed = {(link.case_id, link.position) for link in subject_request.cases}
+    if request.method == "GET":
+        form.cases.data = [services.match_key(case, party) for case, party in found
+                           if (case.id, party.position) in confirmed]
+    return render_template("subjects/matches.html", subject_request=subject_request, form=form,
+                           found=[(case, party, services.match_key(case, party)) for case, party in found],
+                           caution=services.CAUTION_ROLES)
+
+
+@bp.route("/subject-requests/<uuid:request_id>/responses", methods=["POST"])
+@access("signed_in")
+def build(request_id):
+    """Build the response over the confirmed cases (a background job); then follow the build."""
+    subject_request = _request(request_id)
+    require(subject_request.can_update(current_user))
+    form = ConfirmForm()
+    if form.validate_on_submit() and (outcome := attempt(services.build_response, current_user, subject_request)):
+        return redirect(url_for("subjects.response", response_id=outcome.value.id))
+    return redirect(url_for("subjects.detail", request_id=subject_request.id))
+
+
+@bp.route("/subject-responses/<uuid:response_id>")
+@access("signed_in")
+def response(response_id):
+    """How the build of a response stands; the page refreshes itself until it has finished."""
+    built = get_or_404(SubjectResponse, response_id)
+    require(built.can_view(current_user))
+    return render_template("subjects/response.html", built=built, subject_request=built.request)
+
+
+@bp.route("/subject-responses/<uuid:response_id>/<fmt>")
+@access("signed_in")
+def download(response_id, fmt):
+    """The response as a PDF or as JSON (audited with its SHA-256)."""
+    built = get_or_404(SubjectResponse, response_id)
+    if fmt not in services.FORMATS:
+        abort(404)
+    require(built.can_view(current_user))
+    outcome = attempt(services.download, current_user, built, fmt)
+    if not outcome:
+        return redirect(url_for("subjects.response", response_id=built.id))
+    name, data, media_type = outcome.value
+    response_ = make_response(data)
+    response_.headers["Content-Type"] = media_type
+    response_.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response_.headers["X-Content-Type-Options"] = "nosniff"
+    response_.headers["Cache-Control"] = "no-store"
+    return response_
+
+
+@bp.route("/subject-requests/<uuid:request_id>/rectify", methods=["GET", "POST"])
+@access("signed_in")
+def rectify(request_id):
+    """Correct the person's details on every confirmed case in one step, with the reason."""
+    subject_request = _request(request_id)
+    require(subject_request.can_update(current_user))
+    form = RectifyForm(version=subject_request.version)
+    if request.method == "POST" and form.validate_on_submit() and (outcome := attempt(
+            services.rectify, current_user, subject_request, form.changes(), form.reason.data, form.version.data,
+            form=form)):
+        flash(f"Details corrected on {outcome.value.case_count} case{'s' if outcome.value.case_count != 1 else ''}.")
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    rows = services.current_details(current_user, subject_request)
+    services.rectify_viewed(current_user, subject_request, [link for link, _ in rows])
+    return render_template("subjects/rectify.html", subject_request=subject_request, form=form, rows=rows,
+                           fields=services.RECTIFIABLE)
