@@ -183,13 +183,30 @@ class MeetingFactory(Factory):
     @classmethod
     def _create(cls, model_class, *, panel, meets_on, starts_at, manager=None, cases=(), published=False):
         """Add, list and publish through the services, then commit."""
-        meeting = meetings.add_meeting(manager, panel, meets_on, starts_at)
+        # The test's date is its own choice (a weekend included): the working-day rule has its own tests.
+        meeting = meetings.add_meeting(manager, panel, meets_on, starts_at, anyway=True)
         for case in cases:
             meetings.list_case(manager, meeting, case)
         if published:
             meetings.publish(manager, meeting)
         db.session.commit()
         return meeting
+
+
+def open_on_its_day(actor, meeting):
+    """Open the meeting as its manager would on its day (a meeting cannot be opened earlier): the clock
+    is moved to that morning for the step, and back."""
+    from marac.core import timeutil
+
+    if timeutil.today() >= meeting.meets_on:
+        return meetings.open_meeting(actor, meeting)
+    before = timeutil._offset
+    morning = dt.datetime.combine(meeting.meets_on, dt.time(9, 30), tzinfo=dt.timezone.utc)
+    timeutil.set_offset(morning - dt.datetime.now(dt.timezone.utc))
+    try:
+        return meetings.open_meeting(actor, meeting)
+    finally:
+        timeutil.set_offset(before)
 
 
 class ActionFactory(Factory):

@@ -32,7 +32,7 @@ from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
 from marac.users.models import ApprovalRequest, User
-from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
+from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory, open_on_its_day
 from tests.helpers import pdf_text, post_form, sign_in
 
 # Each model with a parent, and the relationships that lead to its parents (the nearest first).
@@ -162,7 +162,7 @@ def build_roles_world():
                                        "withheld": "Invented: withheld", "withheld_reason": "Invented: why",
                                        "lawful_basis": LawfulBasis.PUBLIC_TASK})
     meetings.share_return(chair, item)
-    meetings.open_meeting(manager, held)
+    open_on_its_day(manager, held)
     attendee = meetings.add_attendee(manager, held, "Named for the IDVA", "", idva.id, False)
     meetings.agree_confidentiality(manager, held, attendee)
     action = actions.add_action(manager, item, idva.id, "Invented: safety plan", day + dt.timedelta(days=21), None)

@@ -26,7 +26,7 @@ from marac.packs import content
 from marac.packs.content import FULL, agenda_html, minutes_html, profiles
 from marac.sharing.models import DEFAULT_RULES, Category
 from marac.sharing.services import set_rules
-from tests.factories import AgencyFactory, CaseFactory, MeetingFactory, PanelMemberFactory, UserFactory
+from tests.factories import AgencyFactory, CaseFactory, MeetingFactory, PanelMemberFactory, UserFactory, open_on_its_day
 from tests.helpers import page_text, soup
 
 CSS = (Path(__file__).resolve().parent.parent / "assets" / "pdf" / "pack.css").read_text()
@@ -76,7 +76,7 @@ def packs(world):
         criterion=Criterion.VISIBLE_HIGH_RISK)
     # The world's meeting is held: its case is heard and the IDVA's action on it stays open.
     first = world.meeting
-    meetings.open_meeting(manager, first)
+    open_on_its_day(manager, first)
     attendee = meetings.add_attendee(manager, first, "Ivy Idva-Test", "IDVA", world.agencies.idva.id, False)
     meetings.agree_confidentiality(manager, first, attendee)
     meetings.record_hearing(manager, world.item, "Earlier risk", "Earlier minute", ItemStatus.HEARD, None)
@@ -101,7 +101,7 @@ def hold(packs, amend=True):
     """Run the packs' meeting: register, review the IDVA's earlier action as done, hear every case
     (a new housing action on the case with children), close, finalise, and amend one minute."""
     manager, meeting, world = packs.manager, packs.meeting, packs.world
-    meetings.open_meeting(manager, meeting)
+    open_on_its_day(manager, meeting)
     meetings.set_attendance(manager, meeting, {packs.education.id: AttendanceStatus.APOLOGIES_INFO})
     for name, agency in (("Ivy Idva-Test", world.agencies.idva), ("Pat Police-Test", world.agencies.police),
                          ("Hal Housing-Test", packs.housing)):

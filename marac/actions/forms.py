@@ -27,14 +27,15 @@ class ActionForm(OnceForm):
         Optional(), Length(max=120, message="Name must be 120 characters or fewer")])
 
 
-def action_form(meeting):
+def action_form(meeting, fresh=False):
     """The action form of a hearing at the meeting: a member agency of the panel owns the action,
-    due by default the panel's number of days after the meeting."""
+    due by default the panel's number of days after the meeting. `fresh`: empty, for the next action,
+    whatever was posted."""
     panel = meeting.panel
-    form = ActionForm(prefix="action")
+    form = ActionForm(prefix="action", **({"formdata": None} if fresh else {}))
     agencies = sorted((m.agency for m in panel.members), key=lambda a: a.name)
     form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in agencies]
-    if not form.is_submitted():
+    if fresh or not form.is_submitted():
         form.due_on.process(None, meeting.meets_on + dt.timedelta(days=panel.action_due_days))
     return form
 

@@ -8,6 +8,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases.models import Case, CaseStatus
+from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
 from marac.extensions import db
@@ -78,6 +79,9 @@ def add_action(actor, item, owner_agency_id, description, due_on, named_person):
     meetings.check_discussion(item.meeting)
     if not item.meeting.panel.is_member(owner_agency_id):
         raise StepRefused("The owner must be a member agency of the panel", field="owner_agency_id")
+    if due_on < item.meeting.meets_on:
+        raise StepRefused(f"The due date must be on or after the meeting ({format_date(item.meeting.meets_on)})",
+                          field="due_on")
     action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
                     named_person=(named_person or "").strip() or None, status=ActionStatus.OPEN)
     action.description = description.strip()
