@@ -152,7 +152,7 @@ def build_roles_world():
     for who in (manager, rep, users["referrer"], users["referrer with a role"]):
         cases.record_view(who, heard)
 
-    held = meetings.add_meeting(manager, panel, day - dt.timedelta(days=7), dt.time(10))
+    held = meetings.add_meeting(manager, panel, day - dt.timedelta(days=7), dt.time(10), anyway=True)
     item = meetings.list_case(manager, held, heard)
     meetings.publish(manager, held)
     meetings.save_return(rep, item, {"nothing_held": False, "relevant": UNSHARED_TEXT, "to_share": UNSHARED_TEXT,
@@ -174,7 +174,7 @@ def build_roles_world():
     build = packs.build_packs(manager, held, PackKind.AGENDA)
     packs.issue_pack(rep, packs.pack_for(rep, held, PackKind.AGENDA))
 
-    unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
+    unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10), anyway=True)
     meetings.list_case(manager, unpublished, later)
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,

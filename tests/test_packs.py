@@ -110,7 +110,7 @@ def test_a_running_build_page_refreshes_itself(app, pw):
 def test_packs_wait_for_the_published_agenda_and_the_final_minutes(app, pw):
     unpublished = meetings.add_meeting(pw.users["manager"], pw.panel, pw.meeting.meets_on.replace(day=1)
                                        if pw.meeting.meets_on.day > 1 else pw.meeting.meets_on.replace(day=2),
-                                       pw.meeting.starts_at)
+                                       pw.meeting.starts_at, anyway=True)
     db.session.commit()
     with pytest.raises(StepRefused, match="Publish the agenda"):
         packs.build_packs(pw.users["manager"], unpublished, PackKind.AGENDA)
