@@ -457,3 +457,22 @@ def test_no_template_labels_a_time_utc():
     offenders = [str(p.relative_to(ROOT)) for p in (ROOT / "templates").rglob("*.html")
                  if "UTC" in p.read_text() and "/pdf/" not in str(p)]
     assert not offenders, offenders
+
+
+def test_the_case_list_filters_by_gov_uk_date_inputs(app, client, world):
+    early = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED,
+                        referred_on=dt.date(2026, 1, 5), reference="MARAC-2026-0901")
+    late = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED,
+                       referred_on=dt.date(2026, 6, 5), reference="MARAC-2026-0902")
+    sign_in(client, world.users["manager"])
+    url = f"/panels/{world.panel.id}/cases"
+    page = page_of(client.get(url))
+    assert 'name="date_from-day"' in page and 'name="date_to-year"' in page and "govuk-date-input" in page
+    filtered = page_of(client.get(url, query_string={"date_from-day": "1", "date_from-month": "3",
+                                                     "date_from-year": "2026", "date_to-day": "30",
+                                                     "date_to-month": "6", "date_to-year": "2026"}))
+    assert late.reference in filtered and early.reference not in filtered
+    assert 'value="2026"' in filtered, "the dates typed stay in the boxes"
+    bad = page_of(client.get(url, query_string={"date_from-day": "31", "date_from-month": "2",
+                                                "date_from-year": "2026"}))
+    assert "Referred from must be a real date" in bad and early.reference in bad
