@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.actions import services as actions
+from marac.actions.models import ActionStatus
 from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import Case, CaseParty, CaseStatus
@@ -621,14 +622,14 @@ def check_discussion(meeting):
 
 def record_hearing(actor, item, risk_summary, minute, outcome, expected_version, reviews=()):
     """Save the risk summary and minute, with the reviews of earlier actions ((action, outcome, note);
-    an empty outcome keeps the action open); outcome heard, deferred or None (save only). A deferred
+    an empty outcome keeps the action open, and a note typed with it is recorded as a review); outcome heard, deferred or None (save only). A deferred
     case goes first on the next scheduled agenda."""
     meeting = item.meeting
     check_discussion(meeting)
     check_version(item, expected_version)
     for action, review, note in reviews:
-        if review:
-            actions.review_action(actor, action, review, note)
+        if review or (note or "").strip():  # a note with "Still open" is kept in the action's history
+            actions.review_action(actor, action, review or ActionStatus.OPEN, note)
     item.risk_summary = (risk_summary or "").strip() or None
     item.minute = (minute or "").strip() or None
     if outcome in (ItemStatus.HEARD, ItemStatus.DEFERRED):
