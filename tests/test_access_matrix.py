@@ -188,6 +188,8 @@ MATRIX = {
     "meetings.agree_all": ("POST", lambda w: f"/meetings/{w.meeting.id}/agree-all", RUNNER_STEP),
     # Nobody ticked: the register comes back with the error.
     "meetings.add_expected": ("POST", lambda w: f"/meetings/{w.meeting.id}/expected", RUNNERS),
+    "meetings.correct_action": ("GET", lambda w: f"/hearing-actions/{w.action.id}/correct", RUNNERS),
+    "meetings.remove_action": ("GET", lambda w: f"/hearing-actions/{w.action.id}/remove", RUNNERS),
     "meetings.correct_attendee": ("GET", lambda w: f"/attendees/{attendee_of(w).id}/correct", RUNNERS),
     "meetings.remove_attendee": ("GET", lambda w: f"/attendees/{attendee_of(w).id}/remove", RUNNERS),
     "meetings.unlist": ("POST", lambda w: f"/agenda-items/{w.item.id}/remove", MANAGER_STEP),

@@ -183,6 +183,8 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     services.open_meeting(manager, live)
     agreed = services.add_attendee(manager, live, "Rita Placeholder", "IDVA", idva.id, False)
     services.agree_confidentiality(manager, live, agreed)
+    live_action = actions.add_action(manager, live.items[0], idva.id, "Invented: agreed live, to correct",
+                                     today + 20 * day, None)
     services.add_attendee(manager, live, "Pat Placeholder", "DS", police.id, False)
     services.add_attendee(manager, live, "Olive Observer", "Student", None, True)
 
@@ -202,7 +204,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
         walk_waiting=walk2.reference, live=live.id, live_item=live.items[0].id, research=research.id,
         research_item=research_item.id, research_case=research_case.reference, overdue_action=overdue.id,
-        live_attendee=agreed.id, live_case=live_case.reference, typed_item=typed_item.id,
+        live_attendee=agreed.id, live_case=live_case.reference, live_action=live_action.id, typed_item=typed_item.id,
         soon_action=soon.id, rep_action=to_complete.id)
 
 
@@ -729,6 +731,8 @@ MANAGER_MEETING_PAGES = {
     "close-confirm": lambda s: f"/meetings/{s.meetings.live}/close",
     "register-correct": lambda s: f"/attendees/{s.meetings.live_attendee}/correct",
     "register-remove": lambda s: f"/attendees/{s.meetings.live_attendee}/remove",
+    "action-correct": lambda s: f"/hearing-actions/{s.meetings.live_action}/correct",
+    "action-remove": lambda s: f"/hearing-actions/{s.meetings.live_action}/remove",
     "amend": lambda s: f"/agenda-items/{s.meetings.past_item}/amend",
 }
 

@@ -476,3 +476,48 @@ def test_the_case_list_filters_by_gov_uk_date_inputs(app, client, world):
     bad = page_of(client.get(url, query_string={"date_from-day": "31", "date_from-month": "2",
                                                 "date_from-year": "2026"}))
     assert "Referred from must be a real date" in bad and early.reference in bad
+
+
+def test_actions_agreed_are_corrected_or_removed_with_a_reason_until_the_minutes_are_final(app, client, world):
+    from marac.actions import services as actions
+
+    meeting, item, _ = running_meeting(world, with_earlier_action=False)
+    manager = world.users["manager"]
+    kept = actions.add_action(manager, item, world.agencies.idva.id, "Invented: wrongly worded", today() + 7 * DAY,
+                              None)
+    twice = actions.add_action(manager, item, world.agencies.idva.id, "Invented: added twice", today() + 7 * DAY,
+                               None)
+    db.session.commit()
+    sign_in(client, world.users["chair"])
+    hearing = page_of(client.get(f"/agenda-items/{item.id}/hearing"))
+    assert f"/hearing-actions/{kept.id}/correct" in hearing and f"/hearing-actions/{twice.id}/remove" in hearing
+
+    url = f"/hearing-actions/{kept.id}/correct"
+    form = client.get(url)
+    assert "Invented: wrongly worded" in page_of(form)
+    data = {"version": version_in(form), "owner_agency_id": str(world.agencies.police.id),
+            "action-description": "", "description": "Invented: worded right", "named_person": "",
+            **date_parts("due_on", today() - DAY), "reason": "wording"}
+    early = post_form(client, url, data)
+    assert early.status_code == 200 and "The due date must be on or after the meeting" in page_of(early)
+    data.update(date_parts("due_on", today() + 14 * DAY))
+    assert post_form(client, url, data).status_code == 302
+    corrected = fresh(Action, kept.id)
+    assert (corrected.description, corrected.owner_agency_id) == ("Invented: worded right", world.agencies.police.id)
+    event = audit_events("action.corrected", kept.id)[-1]
+    assert event.detail == {"reason": "wording", "fields": ["description", "due_on", "owner_agency_id"]}
+
+    removal = f"/hearing-actions/{twice.id}/remove"
+    assert "Choose why you are removing the action" in page_of(post_form(client, removal, {}))
+    assert post_form(client, removal, {"reason": "duplicate"}).status_code == 302
+    assert db.session.get(Action, twice.id) is None
+    assert audit_events("action.removed", twice.id)[-1].detail["reason"] == "duplicate"
+
+    services.close_meeting(manager, fresh(Meeting, meeting.id))
+    services.finalise_minutes(manager, fresh(Meeting, meeting.id))
+    db.session.commit()
+    final = page_of(client.get(url))
+    assert "The minutes are final" in final and "Save the correction" not in final
+    assert "/correct" not in page_of(client.get(f"/agenda-items/{item.id}/hearing"))
+    refused = post_form(client, f"/hearing-actions/{kept.id}/remove", {"reason": "not_agreed"})
+    assert refused.status_code == 200 and db.session.get(Action, kept.id) is not None

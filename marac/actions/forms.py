@@ -5,8 +5,8 @@ import uuid
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from marac.actions.models import ActionStatus, UpdateKind
-from marac.core.forms import AppForm, DateInputField, OnceForm, Required, VersionField
+from marac.actions.models import ActionCorrection, ActionStatus, UpdateKind
+from marac.core.forms import AppForm, DateInputField, OnceForm, RadiosField, Required, VersionField, posted_text
 
 ALL = "all"  # the list filter's choice for every status
 
@@ -38,6 +38,38 @@ def action_form(meeting, fresh=False):
     if fresh or not form.is_submitted():
         form.due_on.process(None, meeting.meets_on + dt.timedelta(days=panel.action_due_days))
     return form
+
+
+class CorrectActionForm(AppForm):
+    """A correction to an action agreed at a hearing, with its reason (until the minutes are final)."""
+
+    version = VersionField()
+    owner_agency_id = ActionForm.owner_agency_id
+    description = ActionForm.description
+    due_on = ActionForm.due_on
+    named_person = ActionForm.named_person
+    reason = RadiosField("Why are you correcting it?", choices=ActionCorrection.choices(ActionCorrection.corrections()),
+                         validators=[Required("Choose why you are correcting the action")])
+
+
+def correct_action_form(action):
+    """The correction form, starting from the action as agreed."""
+    if posted_text():
+        form = CorrectActionForm()
+    else:
+        form = CorrectActionForm(data={"version": str(action.version), "owner_agency_id": action.owner_agency_id,
+                                       "description": action.description, "named_person": action.named_person,
+                                       "due_on": action.due_on})
+    agencies = sorted((m.agency for m in action.item.meeting.panel.members), key=lambda a: a.name)
+    form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in agencies]
+    return form
+
+
+class RemoveActionForm(AppForm):
+    """Removing an action agreed in error, with its reason."""
+
+    reason = RadiosField("Why are you removing it?", choices=ActionCorrection.choices(ActionCorrection.removals()),
+                         validators=[Required("Choose why you are removing the action")])
 
 
 class ActionUpdateForm(AppForm):

@@ -3,7 +3,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from marac.actions import services as actions
-from marac.actions.forms import action_form
+from marac.actions.forms import RemoveActionForm, action_form, correct_action_form
+from marac.actions.models import Action
 from marac.audit.services import record_read
 from marac.cases.models import Case
 from marac.core.formatting import format_date
@@ -545,6 +546,47 @@ def add_action(item_id):
         form.version.data = str(item.version)  # the draft saved moved the item on
         return _hearing_page(item, form, action_form(item.meeting, fresh=True))
     return _hearing_page(item, form, new_action)
+
+
+def _action_to_correct(action_id):
+    """An action agreed at a hearing, for whoever ran the hearing (404, 403)."""
+    action = get_or_404(Action, action_id)
+    require(action.can_correct(current_user))
+    return action
+
+
+def _action_correction_page(template, action, form):
+    record_read("action.correction_viewed", current_user, action, recipient_agency_id=current_user.agency_id)
+    return render_template(template, action=action, item=action.item, meeting=action.item.meeting, form=form,
+                           problem=actions.why_not_correct(action))
+
+
+@bp.route("/hearing-actions/<uuid:action_id>/correct", methods=["GET", "POST"])
+@access("signed_in")
+def correct_action(action_id):
+    """Correct an action agreed at a hearing, with a reason, until the minutes are final."""
+    action = _action_to_correct(action_id)
+    form = correct_action_form(action)
+    if form.validate_on_submit() and attempt(actions.correct_action, current_user, action, form.owner_agency_id.data,
+                                             form.description.data, form.due_on.data, form.named_person.data,
+                                             form.reason.data, form.version.data, form=form):
+        flash("Action corrected.")
+        return _to_hearing(action.item)
+    return _action_correction_page("meetings/correct_action.html", action, form)
+
+
+@bp.route("/hearing-actions/<uuid:action_id>/remove", methods=["GET", "POST"])
+@access("signed_in")
+def remove_action(action_id):
+    """Confirm and remove an action agreed in error, with a reason, until the minutes are final."""
+    action = _action_to_correct(action_id)
+    item = action.item
+    form = RemoveActionForm()
+    if form.validate_on_submit() and attempt(actions.remove_action, current_user, action, form.reason.data,
+                                             form=form):
+        flash("Action removed.")
+        return _to_hearing(item)
+    return _action_correction_page("meetings/remove_action.html", action, form)
 
 
 # --- minutes ---------------------------------------------------------------------------------
