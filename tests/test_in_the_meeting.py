@@ -13,7 +13,7 @@ from marac.core.timeutil import today
 from marac.core.workdays import add_working_days, is_working_day
 from marac.extensions import db
 from marac.meetings import services
-from marac.meetings.models import AgendaItem, Attendee, ItemStatus, Meeting, MeetingStatus, RegisterCorrection
+from marac.meetings.models import AgendaItem, AttendanceStatus, Attendee, ItemStatus, Meeting, MeetingStatus, RegisterCorrection
 from marac.panels.models import Role
 from tests.factories import (ActionFactory, AgendaItemFactory, CaseFactory, HeldMeetingFactory, MeetingFactory,
                              PanelRoleFactory, UserFactory, open_on_its_day)
@@ -269,7 +269,7 @@ def test_the_register_offers_each_member_agencys_representatives_and_everyone_ag
     stored = fresh(Meeting, meeting.id)
     assert sorted(a.name for a in stored.attendees) == sorted([world.users["representative"].full_name,
                                                                "Invented Police-Rep"])
-    assert {a.status for a in stored.attendances} == {"present"}
+    assert {a.status for a in stored.attendances} == {AttendanceStatus.PRESENT}
     assert "Invented Police-Rep" not in section_of(page_of(client.get(register)), "Representatives of")
     assert post_form(client, f"/meetings/{meeting.id}/agree-all", token_from=register).status_code == 302
     stored = fresh(Meeting, meeting.id)
@@ -311,7 +311,7 @@ def test_register_corrections_and_removals_are_audited_with_a_reason_until_the_m
     event = audit_events("meeting.attendee_removed", meeting.id)[-1]
     assert event.detail["reason"] == "added_in_error" and event.detail["attendee_id"] == str(extra.id)
     police = next(a for a in fresh(Meeting, meeting.id).attendances if a.agency_id == world.agencies.police.id)
-    assert police.status == "absent", "nobody else was there for the police"
+    assert police.status == AttendanceStatus.ABSENT, "nobody else was there for the police"
 
     # Closed: still correctable. Final: refused, and the pages say so.
     services.close_meeting(manager, fresh(Meeting, meeting.id))

@@ -192,7 +192,7 @@ def test_names_at_a_meeting_are_stored_encrypted(live_world, caplog):
             attendee = meetings.add_attendee(manager, meeting, MEETING_SECRETS["attendee"], MEETING_SECRETS["role"],
                                              agency_id, False)
             meetings.agree_confidentiality(manager, meeting, attendee)
-            action = actions.add_action(manager, meeting.items[0], agency_id, "Invented action", today(),
+            action = actions.add_action(manager, meeting.items[0], agency_id, "Invented action", meeting.meets_on,
                                         MEETING_SECRETS["named person"])
             db.session.commit()
             attendee_id, action_id = attendee.id, action.id
