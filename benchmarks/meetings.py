@@ -99,7 +99,7 @@ def time_agenda(app, ids, counter):
         panel = db.session.get(Panel, ids["panel"])
         for run in range(RUNS):
             meeting = services.add_meeting(manager, panel, timeutil.today() + dt.timedelta(days=7 * (run + 1)),
-                                           dt.time(10))
+                                           dt.time(10), anyway=True)
             db.session.commit()
             db.session.expire_all()
             meeting = db.session.get(Meeting, meeting.id)
@@ -135,7 +135,7 @@ def time_agenda(app, ids, counter):
         db.session.commit()
         # A published meeting with 5 cases: its pages should issue as many statements as with 25.
         small = services.add_meeting(manager, panel, timeutil.today() + dt.timedelta(days=7 * (RUNS + 1)),
-                                     dt.time(10))
+                                     dt.time(10), anyway=True)
         for case_id in ids["cases"][RUNS][:5]:
             case = db.session.get(Case, case_id)
             services.list_case(manager, small, case)

@@ -68,7 +68,7 @@ def build(app):
             db.session.add(person)
             db.session.add(CaseParty(case_id=case.id, person=person, role=PartyRole.VICTIM))
         db.session.commit()
-        meeting = meetings.add_meeting(manager, panel, today + dt.timedelta(days=14), dt.time(10))
+        meeting = meetings.add_meeting(manager, panel, today + dt.timedelta(days=14), dt.time(10), anyway=True)
         for case in cases:
             meetings.list_case(manager, meeting, case)
         meetings.publish(manager, meeting)

@@ -11,6 +11,7 @@ Encrypted attributes (`User.totp_secret`, `Case.referral`, `Action.description`)
 constructor arguments: the `init` event of UUIDPrimaryKey gives the row its id before any argument
 is set, so each value is encrypted bound to its own row.
 """
+import contextlib
 import datetime as dt
 
 import factory
@@ -183,13 +184,37 @@ class MeetingFactory(Factory):
     @classmethod
     def _create(cls, model_class, *, panel, meets_on, starts_at, manager=None, cases=(), published=False):
         """Add, list and publish through the services, then commit."""
-        meeting = meetings.add_meeting(manager, panel, meets_on, starts_at)
+        # The test's date is its own choice (a weekend included): the working-day rule has its own tests.
+        meeting = meetings.add_meeting(manager, panel, meets_on, starts_at, anyway=True)
         for case in cases:
             meetings.list_case(manager, meeting, case)
         if published:
             meetings.publish(manager, meeting)
         db.session.commit()
         return meeting
+
+
+@contextlib.contextmanager
+def on_its_day(meeting):
+    """The clock at 09:30 UTC on the meeting's day (when it is still to come) for the steps of the block,
+    and back afterwards: a meeting is opened, and held, on its day."""
+    from marac.core import timeutil
+
+    before = timeutil._offset
+    if timeutil.today() < meeting.meets_on:
+        morning = dt.datetime.combine(meeting.meets_on, dt.time(9, 30), tzinfo=dt.timezone.utc)
+        timeutil.set_offset(morning - dt.datetime.now(dt.timezone.utc))
+    try:
+        yield
+    finally:
+        timeutil.set_offset(before)
+
+
+def open_on_its_day(actor, meeting):
+    """Open the meeting as its manager would on its day (a meeting cannot be opened earlier): the clock
+    is moved to that morning for the step, and back."""
+    with on_its_day(meeting):
+        return meetings.open_meeting(actor, meeting)
 
 
 class ActionFactory(Factory):

@@ -1,5 +1,6 @@
 """Test helpers: scratch databases, the world the tests share, CSRF-aware form posts and signing in,
 reading pages with an HTML parser, and reading the database."""
+import datetime as dt
 import html
 import os
 from types import SimpleNamespace
@@ -158,6 +159,17 @@ def sign_in(client, user, password=PASSWORD):
         response = post_form(client, "/sign-in/code", {"code": next_code(user)})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
+
+
+def on_the_day(clock, day, *sessions):
+    """Move the clock to 09:30 UTC on `day` (a meeting cannot be opened before its day) and sign each
+    (client, user) in again, their sessions having timed out on the way."""
+    now = utcnow()
+    target = dt.datetime.combine(day, dt.time(9, 30), tzinfo=dt.timezone.utc)
+    if target > now:
+        clock(seconds=(target - now).total_seconds())
+    for client, user in sessions:
+        sign_in(client, user)
 
 
 def signed_in(app, user):

@@ -124,10 +124,11 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
 
     * past: held a fortnight ago, minutes final, with open actions (one overdue, one due soon, one on
       track, one for the representative to complete);
-    * walk: next week, two cases listed, agenda not published (the manager walks it in the browser);
-    * live: today, in progress, one attendee agreed and one not yet, an observer;
+    * walk: today, two cases listed, agenda not published (the manager walks it in the browser);
+    * live: yesterday, still in progress, one attendee agreed and one not yet, an observer;
     * research: in a fortnight, published, one case with the police's shared research;
-    and two accepted cases waiting (one a repeat)."""
+    * typed: in three weeks, published, a case for the representative to research;
+    and an accepted case waiting (a repeat)."""
     import datetime as dt
 
     from marac.actions import services as actions
@@ -146,8 +147,9 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
                            is_repeat=repeat_of is not None, repeat_of_id=repeat_of.id if repeat_of else None)
 
     walk1, walk2, live_case, research_case = case(101, 40), case(102, 20), case(103, 35), case(104, 30)
-    case(105, 10, repeat_of=walk2), case(106, 5)
-    past = services.add_meeting(manager, panel, today - 14 * day, dt.time(10))
+    case(105, 10, repeat_of=walk2)
+    typed_case = case(106, 5)
+    past = services.add_meeting(manager, panel, today - 14 * day, dt.time(10), anyway=True)
     for listed in (walk1, live_case, research_case):
         services.list_case(manager, past, listed)
     services.publish(manager, past)
@@ -171,20 +173,23 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     services.close_meeting(manager, past)
     services.finalise_minutes(manager, past)
 
-    walk = services.add_meeting(manager, panel, today + 7 * day, dt.time(10))
+    # The walk opens its meeting in the browser, which a meeting allows from its day: today.
+    walk = services.add_meeting(manager, panel, today, dt.time(10), anyway=True)
     services.list_case(manager, walk, walk1)
     services.list_case(manager, walk, walk2)
 
-    live = services.add_meeting(manager, panel, today, dt.time(10))
+    live = services.add_meeting(manager, panel, today - day, dt.time(10), anyway=True)
     services.list_case(manager, live, live_case)
     services.publish(manager, live)
     services.open_meeting(manager, live)
     agreed = services.add_attendee(manager, live, "Rita Placeholder", "IDVA", idva.id, False)
     services.agree_confidentiality(manager, live, agreed)
+    live_action = actions.add_action(manager, live.items[0], idva.id, "Invented: agreed live, to correct",
+                                     today + 20 * day, None)
     services.add_attendee(manager, live, "Pat Placeholder", "DS", police.id, False)
     services.add_attendee(manager, live, "Olive Observer", "Student", None, True)
 
-    research = services.add_meeting(manager, panel, today + 14 * day, dt.time(10))
+    research = services.add_meeting(manager, panel, today + 14 * day, dt.time(10), anyway=True)
     research_item = services.list_case(manager, research, research_case)
     services.publish(manager, research)
     police_return = services.save_return(police_rep, research_item, {
@@ -192,11 +197,15 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         "lawful_basis": LawfulBasis.PUBLIC_TASK, "withheld": "Invented: an intelligence report",
         "withheld_reason": "Invented: it would prejudice an investigation"})
     services.share_return(police_rep, research_item)
+    typed = services.add_meeting(manager, panel, today + 21 * day, dt.time(10), anyway=True)
+    typed_item = services.list_case(manager, typed, typed_case)
+    services.publish(manager, typed)
     db.session.commit()
     return SimpleNamespace(
         past=past.id, past_item=items[walk1.id].id, past_case=walk1.id, waiting_case=walk2.id, walk=walk.id, walk_case=walk1.reference,
         walk_waiting=walk2.reference, live=live.id, live_item=live.items[0].id, research=research.id,
         research_item=research_item.id, research_case=research_case.reference, overdue_action=overdue.id,
+        live_attendee=agreed.id, live_case=live_case.reference, live_action=live_action.id, typed_item=typed_item.id,
         soon_action=soon.id, rep_action=to_complete.id)
 
 
@@ -570,8 +579,8 @@ def test_manager_walks_a_whole_meeting(live, manager):
     visit(page, f"/panels/{live.panel_id}/meetings")
     from marac.core.timeutil import utcnow
 
-    next_week = utcnow().date() + timedelta(days=7)
-    page.get_by_role("link", name=next_week.strftime("%a %d %b %Y"), exact=True).click()
+    today = utcnow().date()
+    page.get_by_role("link", name=f"{today:%a} {today.day} {today:%b %Y}", exact=True).click()
     expect(page).to_have_url(f"{live.url}/meetings/{m.walk}")
 
     # The agenda: published for the member agencies.
@@ -620,9 +629,13 @@ def test_manager_walks_a_whole_meeting(live, manager):
     expect_banner(page, f"{m.walk_case} heard.")
     expect(page).to_have_url(f"{live.url}/meetings/{m.walk}")
 
-    # Close the meeting, then finalise the minutes.
+    # Close the meeting (confirmed), then finalise the minutes.
     page.get_by_role("link", name="Register and confidentiality").click()
+    page.get_by_role("link", name="Close the meeting").click()
+    assert_accessible(page, "the close confirmation")
     page.get_by_role("button", name="Close the meeting").click()
+    expect_banner(page, "Meeting closed.")
+    page.get_by_role("link", name="Register and confidentiality").click()
     expect(page.get_by_text(f"{live.idva_name}: Present")).to_be_visible()
     page.get_by_role("link", name="Back to the meeting").click()
     page.get_by_role("link", name="Finalise minutes").click()
@@ -716,6 +729,11 @@ MANAGER_MEETING_PAGES = {
     "meeting-move": lambda s: f"/meetings/{s.meetings.research}/edit",
     "meeting-cancel": lambda s: f"/meetings/{s.meetings.research}/cancel",
     "finalise-refused": lambda s: f"/meetings/{s.meetings.live}/finalise",
+    "close-confirm": lambda s: f"/meetings/{s.meetings.live}/close",
+    "register-correct": lambda s: f"/attendees/{s.meetings.live_attendee}/correct",
+    "register-remove": lambda s: f"/attendees/{s.meetings.live_attendee}/remove",
+    "action-correct": lambda s: f"/hearing-actions/{s.meetings.live_action}/correct",
+    "action-remove": lambda s: f"/hearing-actions/{s.meetings.live_action}/remove",
     "amend": lambda s: f"/agenda-items/{s.meetings.past_item}/amend",
     "minutes": lambda s: f"/meetings/{s.meetings.past}/minutes",
     "case-with-its-story": lambda s: f"/cases/{s.meetings.past_case}",
@@ -762,6 +780,102 @@ def test_meeting_forms_with_errors_are_accessible(live, manager):
     visit(manager, f"/meetings/{live.meetings.live}/register")
     submit_empty(manager, "Add to the register")
     assert_accessible(manager, "the register with errors")
+    visit(manager, f"/attendees/{live.meetings.live_attendee}/remove")
+    submit_empty(manager, "Remove from the register")
+    assert_accessible(manager, "the removal page with errors")
+    # A weekend date: the warning and the checkbox that confirms it.
+    from marac.core.timeutil import utcnow
+
+    saturday = utcnow().date() + timedelta(days=(5 - utcnow().date().weekday()) % 7 + 21)
+    visit(manager, f"/meetings/{live.meetings.research}/edit")
+    for part, value in (("day", saturday.day), ("month", saturday.month), ("year", saturday.year)):
+        manager.locator(f"#meets_on-{part}").fill(str(value))
+    manager.get_by_role("button", name="Save meeting").click()
+    expect(manager.get_by_label("Hold it on this date anyway")).to_be_visible()
+    assert_accessible(manager, "the move page with the weekend warning")
+
+
+# --- nothing typed is ever lost (issue 12) -------------------------------------------------------
+
+def test_nothing_typed_in_a_live_meeting_is_lost(live, manager):
+    """The manager types a minute, adds two actions and a review note on the hearing page, and finds all of
+    it still there; every other page with more than one button keeps what is typed too."""
+    m = live.meetings
+    page = manager
+
+    # The register: a name half typed survives "Everyone present agrees".
+    visit(page, f"/meetings/{m.live}/register")
+    page.get_by_label("Name", exact=True).fill("Invented Halfway-Typed")
+    page.get_by_role("button", name="Everyone present agrees").click()
+    expect(page.get_by_text("Everyone present has agreed to the confidentiality statement.").first).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Invented Halfway-Typed")
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "register-typed-name-kept.png"), full_page=True)
+    page.get_by_label("Name", exact=True).fill("")
+
+    # The hearing: a minute, a review note, two actions.
+    visit(page, f"/agenda-items/{m.live_item}/hearing")
+    page.get_by_label("Risk summary (agreed by the chair)").fill("Invented: risk high, refuge offered")
+    page.get_by_label("Minute").fill("Invented: the IDVA shared the refuge referral")
+    note = page.get_by_label("Note").first
+    note.fill("Invented: refuge has a space next week")
+    for text in ("Invented: first action typed live", "Invented: second action typed live"):
+        page.get_by_label("Owner agency").select_option(label=live.idva_name)
+        page.get_by_label("Action", exact=True).fill(text)
+        page.get_by_role("button", name="Add action").click()
+        expect_banner(page, "Action added.")
+        expect(page.get_by_label("Risk summary (agreed by the chair)")).to_have_value(
+            "Invented: risk high, refuge offered")
+        expect(page.get_by_label("Minute")).to_have_value("Invented: the IDVA shared the refuge referral")
+        expect(page.get_by_label("Note").first).to_have_value("Invented: refuge has a space next week")
+        expect(page.get_by_label("Action", exact=True)).to_have_value("")
+    agreed = page.locator("ul.govuk-list--bullet")
+    expect(agreed).to_contain_text("Invented: first action typed live")
+    expect(agreed).to_contain_text("Invented: second action typed live")
+    assert_accessible(page, "the hearing after adding actions")
+    SCREENS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENS / "hearing-after-two-actions.png"), full_page=True)
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect_banner(page, "Hearing saved.")
+    expect(page.get_by_label("Minute")).to_have_value("Invented: the IDVA shared the refuge referral")
+
+    # The action page: a progress note half typed survives "Record chase".
+    visit(page, f"/actions/{m.soon_action}")
+    page.get_by_label("Note", exact=True).fill("Invented: progress half written")
+    page.get_by_label("Chase note").fill("Invented: phoned the IDVA service")
+    page.get_by_role("button", name="Record chase").click()
+    expect_banner(page, "Chase recorded.")
+    expect(page.get_by_label("Note", exact=True)).to_have_value("Invented: progress half written")
+    expect(page.get_by_text("Invented: phoned the IDVA service")).to_be_visible()
+    assert not page.problems, "\n".join(page.problems)
+
+    from marac.actions.models import Action
+    from marac.extensions import db
+    from marac.meetings.models import AgendaItem
+
+    with live.app.app_context():
+        item = db.session.get(AgendaItem, m.live_item)
+        assert (item.risk_summary, item.minute) == ("Invented: risk high, refuge offered",
+                                                     "Invented: the IDVA shared the refuge referral")
+        descriptions = {a.description for a in db.session.execute(
+            db.select(Action).where(Action.agenda_item_id == item.id)).scalars()}
+        assert {"Invented: first action typed live", "Invented: second action typed live"} <= descriptions
+        notes = [u.note for a in db.session.execute(db.select(Action).where(Action.case_id == item.case_id))
+                 .scalars() for u in a.updates]
+        assert "Invented: refuge has a space next week" in notes
+        db.session.remove()
+
+
+def test_research_typed_then_shared_at_once_is_kept(live, context):
+    """The representative types research and presses "Share with the panel" without saving first."""
+    page = open_page(context)
+    sign_in(page, live.users.rep, code=unused_code(live, live.users.rep))
+    visit(page, f"/agenda-items/{live.meetings.typed_item}/research")
+    page.get_by_label("What we hold that is relevant to current risk").fill("Invented: typed and shared at once")
+    page.get_by_role("button", name="Share with the panel").click()
+    expect_banner(page, "Your research is now shared with the panel.")
+    expect(page.get_by_label("What we hold that is relevant to current risk")).to_have_value(
+        "Invented: typed and shared at once")
 
 
 # --- the steering group's statistics ---------------------------------------------------------------

@@ -23,7 +23,7 @@ from marac.core.timeutil import today
 from marac.extensions import db
 from marac.meetings import services as meetings
 from marac.meetings.models import Attendee, Meeting
-from tests.factories import CaseFactory, MeetingFactory
+from tests.factories import CaseFactory, MeetingFactory, open_on_its_day
 from tests.helpers import (form_tokens, input_value, page_of, post_form, row_count, sign_in, signed_in, text_by_id,
                            textarea_value)
 from tests.referrals import date_parts, marac_form
@@ -52,7 +52,7 @@ def running_meeting(world):
     case = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
     meeting = MeetingFactory(panel=world.panel, manager=manager, cases=[case], published=True,
                              meets_on=today() + 7 * DAY)
-    meetings.open_meeting(manager, meeting)
+    open_on_its_day(manager, meeting)
     attendee = meetings.add_attendee(manager, meeting, "Ida Idva-Test", "", world.agencies.idva.id, False)
     meetings.agree_confidentiality(manager, meeting, attendee)
     db.session.commit()

@@ -38,7 +38,7 @@ from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis
 from marac.packs.models import PackKind
 from marac.panels.models import Cadence, PanelKind, Role
 from marac.people.models import YesNoUnknown
-from tests.factories import CaseFactory, MeetingFactory
+from tests.factories import CaseFactory, MeetingFactory, open_on_its_day
 from tests.helpers import is_form_token, sign_in, soup
 from tests.test_access_matrix import agenda_build_of, attendee_of
 
@@ -99,7 +99,7 @@ def running_meeting(world):
     case = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
     meeting = MeetingFactory(panel=world.panel, manager=manager, cases=[case], published=True,
                              meets_on=today() + dt.timedelta(days=7))
-    meetings.open_meeting(manager, meeting)
+    open_on_its_day(manager, meeting)
     attendee = meetings.add_attendee(manager, meeting, "Fuzzy Attendee-Test", "DS", world.agencies.police.id, False)
     meetings.agree_confidentiality(manager, meeting, attendee)
     db.session.commit()

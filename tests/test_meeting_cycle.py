@@ -11,7 +11,7 @@ from marac.core.timeutil import today
 from marac.extensions import db
 from marac.meetings.models import ItemStatus, LawfulBasis, Meeting
 from tests.factories import CaseFactory
-from tests.helpers import links, post_form, sign_in, signed_in, version_in
+from tests.helpers import links, on_the_day, post_form, sign_in, signed_in, version_in
 from tests.referrals import date_parts
 
 
@@ -40,6 +40,7 @@ def test_full_cycle(app, client, world, clock):
     assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
     # The meeting: open, register, confidentiality, hearing.
     register = f"/meetings/{meeting.id}/register"
+    on_the_day(clock, meeting.meets_on, (client, manager), (rep_client, rep))
     post_form(client, f"/meetings/{meeting.id}/open", token_from=register)
     hearing = f"/agenda-items/{item_id}/hearing"
     blocked = post_form(client, hearing, {"risk_summary": "x", "minute": "y", "outcome": ItemStatus.HEARD,

@@ -17,6 +17,7 @@ from marac.cases.models import PartyRole
 from marac.extensions import db
 from marac.panels.models import PanelKind, Role
 from tests import helpers
+from tests.factories import open_on_its_day
 from tests.conftest import FreshContextClient
 from tests.referrals import asb_form, date_parts, mace_form, marac_form
 
@@ -186,12 +187,12 @@ def test_names_at_a_meeting_are_stored_encrypted(live_world, caplog):
         with app.app_context():
             manager = db.session.get(User, world.users["manager"].id)
             meeting = db.session.execute(select(Meeting).where(Meeting.panel_id == panel_id)).scalar_one()
-            meetings.open_meeting(manager, meeting)
+            open_on_its_day(manager, meeting)
             agency_id = meeting.panel.members[0].agency_id
             attendee = meetings.add_attendee(manager, meeting, MEETING_SECRETS["attendee"], MEETING_SECRETS["role"],
                                              agency_id, False)
             meetings.agree_confidentiality(manager, meeting, attendee)
-            action = actions.add_action(manager, meeting.items[0], agency_id, "Invented action", today(),
+            action = actions.add_action(manager, meeting.items[0], agency_id, "Invented action", meeting.meets_on,
                                         MEETING_SECRETS["named person"])
             db.session.commit()
             attendee_id, action_id = attendee.id, action.id

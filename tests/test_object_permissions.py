@@ -39,7 +39,7 @@ from marac.sharing.services import set_rules
 from marac.subjects import services as subject_access
 from marac.subjects.models import Rectification, Requester, SubjectCase, SubjectRequest, SubjectResponse
 from marac.users.models import ApprovalRequest, User
-from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
+from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory, open_on_its_day
 from tests.helpers import pdf_text, post_form, sign_in
 
 # Each model with a parent, and the relationships that lead to its parents (the nearest first).
@@ -172,7 +172,7 @@ def build_roles_world():
     for who in (manager, rep, users["referrer"], users["referrer with a role"]):
         cases.record_view(who, heard)
 
-    held = meetings.add_meeting(manager, panel, day - dt.timedelta(days=7), dt.time(10))
+    held = meetings.add_meeting(manager, panel, day - dt.timedelta(days=7), dt.time(10), anyway=True)
     item = meetings.list_case(manager, held, heard)
     meetings.publish(manager, held)
     meetings.save_return(rep, item, {"nothing_held": False, "relevant": UNSHARED_TEXT, "to_share": UNSHARED_TEXT,
@@ -182,7 +182,7 @@ def build_roles_world():
                                        "withheld": "Invented: withheld", "withheld_reason": "Invented: why",
                                        "lawful_basis": LawfulBasis.PUBLIC_TASK})
     meetings.share_return(chair, item)
-    meetings.open_meeting(manager, held)
+    open_on_its_day(manager, held)
     attendee = meetings.add_attendee(manager, held, "Named for the IDVA", "", idva.id, False)
     meetings.agree_confidentiality(manager, held, attendee)
     action = actions.add_action(manager, item, idva.id, "Invented: safety plan", day + dt.timedelta(days=21), None)
@@ -194,7 +194,7 @@ def build_roles_world():
     build = packs.build_packs(manager, held, PackKind.AGENDA)
     packs.issue_pack(rep, packs.pack_for(rep, held, PackKind.AGENDA))
 
-    unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
+    unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10), anyway=True)
     meetings.list_case(manager, unpublished, later)
     asb_rows = _asb_rows(users, (police, idva, housing))
     cases.place_hold(manager, later, "Invented: proceedings pending")

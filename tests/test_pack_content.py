@@ -26,7 +26,8 @@ from marac.packs import content
 from marac.packs.content import FULL, agenda_html, minutes_html, profiles
 from marac.sharing.models import DEFAULT_RULES, Category
 from marac.sharing.services import set_rules
-from tests.factories import AgencyFactory, CaseFactory, MeetingFactory, PanelMemberFactory, UserFactory
+from tests.factories import (AgencyFactory, CaseFactory, MeetingFactory, PanelMemberFactory, UserFactory, on_its_day,
+                             open_on_its_day)
 from tests.helpers import page_text, soup
 
 CSS = (Path(__file__).resolve().parent.parent / "assets" / "pdf" / "pack.css").read_text()
@@ -76,7 +77,7 @@ def packs(world):
         criterion=Criterion.VISIBLE_HIGH_RISK)
     # The world's meeting is held: its case is heard and the IDVA's action on it stays open.
     first = world.meeting
-    meetings.open_meeting(manager, first)
+    open_on_its_day(manager, first)
     attendee = meetings.add_attendee(manager, first, "Ivy Idva-Test", "IDVA", world.agencies.idva.id, False)
     meetings.agree_confidentiality(manager, first, attendee)
     meetings.record_hearing(manager, world.item, "Earlier risk", "Earlier minute", ItemStatus.HEARD, None)
@@ -101,25 +102,26 @@ def hold(packs, amend=True):
     """Run the packs' meeting: register, review the IDVA's earlier action as done, hear every case
     (a new housing action on the case with children), close, finalise, and amend one minute."""
     manager, meeting, world = packs.manager, packs.meeting, packs.world
-    meetings.open_meeting(manager, meeting)
-    meetings.set_attendance(manager, meeting, {packs.education.id: AttendanceStatus.APOLOGIES_INFO})
-    for name, agency in (("Ivy Idva-Test", world.agencies.idva), ("Pat Police-Test", world.agencies.police),
-                         ("Hal Housing-Test", packs.housing)):
-        attendee = meetings.add_attendee(manager, meeting, name, "Representative", agency.id, False)
-        meetings.agree_confidentiality(manager, meeting, attendee)
-    meetings.add_attendee(manager, meeting, "Olive Observer-Test", "Student social worker", None, True)
-    observer = meeting.attendees[-1]
-    meetings.agree_confidentiality(manager, meeting, observer)
-    for item in meeting.items:
-        reviews = [(world.action, ActionStatus.DONE, REVIEW_NOTE)] if item.case_id == packs.heard_before.id else []
-        if item.id == packs.item.id:
-            actions.add_action(manager, item, packs.housing.id, NEW_ACTION, today() + dt.timedelta(days=56),
-                               "Hal Housing-Test")
-        meetings.record_hearing(manager, item, RISK_SUMMARY if item.id == packs.item.id else "Invented risk",
-                                MINUTE if item.id == packs.item.id else "Invented minute", ItemStatus.HEARD,
-                                None, reviews=reviews)
-    meetings.close_meeting(manager, meeting)
-    meetings.finalise_minutes(manager, meeting)
+    with on_its_day(meeting):  # held on its day, as a real meeting is
+        meetings.open_meeting(manager, meeting)
+        meetings.set_attendance(manager, meeting, {packs.education.id: AttendanceStatus.APOLOGIES_INFO})
+        for name, agency in (("Ivy Idva-Test", world.agencies.idva), ("Pat Police-Test", world.agencies.police),
+                             ("Hal Housing-Test", packs.housing)):
+            attendee = meetings.add_attendee(manager, meeting, name, "Representative", agency.id, False)
+            meetings.agree_confidentiality(manager, meeting, attendee)
+        meetings.add_attendee(manager, meeting, "Olive Observer-Test", "Student social worker", None, True)
+        observer = meeting.attendees[-1]
+        meetings.agree_confidentiality(manager, meeting, observer)
+        for item in meeting.items:
+            reviews = [(world.action, ActionStatus.DONE, REVIEW_NOTE)] if item.case_id == packs.heard_before.id else []
+            if item.id == packs.item.id:
+                actions.add_action(manager, item, packs.housing.id, NEW_ACTION, today() + dt.timedelta(days=56),
+                                   "Hal Housing-Test")
+            meetings.record_hearing(manager, item, RISK_SUMMARY if item.id == packs.item.id else "Invented risk",
+                                    MINUTE if item.id == packs.item.id else "Invented minute", ItemStatus.HEARD,
+                                    None, reviews=reviews)
+        meetings.close_meeting(manager, meeting)
+        meetings.finalise_minutes(manager, meeting)
     if amend:
         meetings.amend_minute(manager, packs.item, MINUTE + " (corrected)", "Invented typo", None)
     db.session.commit()
@@ -178,7 +180,7 @@ def test_agencies_are_grouped_by_what_their_kind_may_see(packs):
 def test_full_and_police_agenda_packs_name_the_people(app, packs):
     for categories in (FULL, profile_of_kind(packs.meeting, AgencyKind.POLICE)):
         text = page_text(agenda_html(packs.meeting, categories, "Test Police"))
-        assert "Testina Fakeperson" in text and "01 April 1990" in text
+        assert "Testina Fakeperson" in text and "1 April 1990" in text
         assert "1 Pretend Road, Testtown, ZZ1 1ZZ" in text
         assert "Kiddo Fakeperson" in text
         assert "Perry Fakeabuser" in text
@@ -204,7 +206,7 @@ def test_a_profile_without_identity_or_children_sees_references_only(app, packs)
     set_rules(packs.manager, packs.panel, rules)
     categories = profile_of_kind(packs.meeting, AgencyKind.HOUSING)
     html = agenda_html(packs.meeting, categories, packs.housing.name)
-    for secret in ("Testina", "Kiddo", "Perry", "Repeata", "01 April 1990", packs.earlier.reference,
+    for secret in ("Testina", "Kiddo", "Perry", "Repeata", "1 April 1990", packs.earlier.reference,
                    "Invented action for tests", "children in the household", "12 months on"):
         assert secret not in html, secret
     text = page_text(html)

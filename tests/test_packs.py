@@ -22,7 +22,7 @@ from marac.panels.models import Role
 from marac.people.models import Person
 from marac.sharing.services import rules_for, set_rules
 from marac.users.models import User
-from tests.factories import AgencyFactory, CaseFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
+from tests.factories import AgencyFactory, CaseFactory, PanelMemberFactory, PanelRoleFactory, UserFactory, open_on_its_day
 from tests.helpers import (audit_events, fresh, page_of, page_text, pdf_ua_failures, post_form, row_count,
                            signed_in)
 
@@ -110,7 +110,7 @@ def test_a_running_build_page_refreshes_itself(app, pw):
 def test_packs_wait_for_the_published_agenda_and_the_final_minutes(app, pw):
     unpublished = meetings.add_meeting(pw.users["manager"], pw.panel, pw.meeting.meets_on.replace(day=1)
                                        if pw.meeting.meets_on.day > 1 else pw.meeting.meets_on.replace(day=2),
-                                       pw.meeting.starts_at)
+                                       pw.meeting.starts_at, anyway=True)
     db.session.commit()
     with pytest.raises(StepRefused, match="Publish the agenda"):
         packs.build_packs(pw.users["manager"], unpublished, PackKind.AGENDA)
@@ -288,7 +288,7 @@ def test_packs_go_out_of_date_when_the_sharing_rules_change(app, pw):
 
 def test_minutes_packs_after_the_minutes_are_final(app, pw):
     manager, meeting = pw.users["manager"], meeting_of(pw)
-    meetings.open_meeting(manager, meeting)
+    open_on_its_day(manager, meeting)
     meetings.close_meeting(manager, meeting)
     meetings.finalise_minutes(manager, meeting)
     db.session.commit()

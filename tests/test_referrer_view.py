@@ -29,7 +29,7 @@ from marac.panels.models import PanelKind, PanelMember, Role
 from marac.sharing.models import DEFAULT_RULES, Category
 from marac.sharing.services import visible_categories
 from tests.factories import (AgencyFactory, CaseFactory, MeetingFactory, PanelFactory, PanelMemberFactory,
-                             PanelRoleFactory, UserFactory)
+                             PanelRoleFactory, UserFactory, open_on_its_day)
 from tests.helpers import (another_panel, audit_events, fresh, page_of, page_text, post_form, reset_schema,
                            scratch_database_url, signed_in, textarea_value, version_in)
 from tests.referrals import asb_form, mace_form, marac_form
@@ -78,7 +78,7 @@ def hear(world, case):
                                      "withheld": None, "withheld_reason": None,
                                      "lawful_basis": LawfulBasis.PUBLIC_TASK})
     meetings.share_return(rep, item)
-    meetings.open_meeting(manager, meeting)
+    open_on_its_day(manager, meeting)
     attendee = meetings.add_attendee(manager, meeting, "Named for the IDVA", "", world.agencies.idva.id, False)
     meetings.agree_confidentiality(manager, meeting, attendee)
     actions.add_action(manager, item, world.agencies.idva.id, ACTION, meeting.meets_on + dt.timedelta(days=28), None)

@@ -123,7 +123,7 @@ def full_case(panel, users, idva, first=FIRST, last=LAST, dob=DOB, address=ADDRE
     cases.save_answers(users["referrer"], case, answers, submit=True)
     cases.screen(manager, case, ScreeningDecision.ACCEPT, "", True, None)
     cases.record_view(manager, case)
-    meeting = meetings.add_meeting(manager, panel, on + dt.timedelta(days=7), dt.time(10))
+    meeting = meetings.add_meeting(manager, panel, on + dt.timedelta(days=7), dt.time(10), anyway=True)
     item = meetings.list_case(manager, meeting, case)
     meetings.publish(manager, meeting)
     meetings.save_return(rep, item, {"nothing_held": False, "relevant": f"Invented: {first} known to the IDVA",

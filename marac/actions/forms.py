@@ -5,8 +5,9 @@ import uuid
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from marac.actions.models import OVERDUE, ActionStatus, UpdateKind
-from marac.core.forms import AppForm, ChosenIds, DateInputField, OnceForm, Required, VersionField
+from marac.actions.models import OVERDUE, ActionCorrection, ActionStatus, UpdateKind
+from marac.core.forms import (AppForm, ChosenIds, DateInputField, OnceForm, RadiosField, Required, VersionField,
+                              posted_text)
 
 ALL = "all"  # the list filter's choice for every status
 
@@ -27,16 +28,49 @@ class ActionForm(OnceForm):
         Optional(), Length(max=120, message="Name must be 120 characters or fewer")])
 
 
-def action_form(meeting):
+def action_form(meeting, fresh=False):
     """The action form of a hearing at the meeting: a member agency of the panel owns the action,
-    due by default the panel's number of days after the meeting."""
+    due by default the panel's number of days after the meeting. `fresh`: empty, for the next action,
+    whatever was posted."""
     panel = meeting.panel
-    form = ActionForm(prefix="action")
+    form = ActionForm(prefix="action", **({"formdata": None} if fresh else {}))
     agencies = sorted((m.agency for m in panel.members), key=lambda a: a.name)
     form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in agencies]
-    if not form.is_submitted():
+    if fresh or not form.is_submitted():
         form.due_on.process(None, meeting.meets_on + dt.timedelta(days=panel.action_due_days))
     return form
+
+
+class CorrectActionForm(AppForm):
+    """A correction to an action agreed at a hearing, with its reason (until the minutes are final)."""
+
+    version = VersionField()
+    owner_agency_id = ActionForm.owner_agency_id
+    description = ActionForm.description
+    due_on = ActionForm.due_on
+    named_person = ActionForm.named_person
+    reason = RadiosField("Why are you correcting it?", choices=ActionCorrection.choices(ActionCorrection.corrections()),
+                         validators=[Required("Choose why you are correcting the action")])
+
+
+def correct_action_form(action):
+    """The correction form, starting from the action as agreed."""
+    if posted_text():
+        form = CorrectActionForm()
+    else:
+        form = CorrectActionForm(data={"version": str(action.version), "owner_agency_id": action.owner_agency_id,
+                                       "description": action.description, "named_person": action.named_person,
+                                       "due_on": action.due_on})
+    agencies = sorted((m.agency for m in action.item.meeting.panel.members), key=lambda a: a.name)
+    form.owner_agency_id.choices = [("", "Choose")] + [(str(a.id), a.name) for a in agencies]
+    return form
+
+
+class RemoveActionForm(AppForm):
+    """Removing an action agreed in error, with its reason."""
+
+    reason = RadiosField("Why are you removing it?", choices=ActionCorrection.choices(ActionCorrection.removals()),
+                         validators=[Required("Choose why you are removing the action")])
 
 
 class ActionUpdateForm(AppForm):

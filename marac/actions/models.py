@@ -41,6 +41,27 @@ class UpdateKind(Labelled):
     REVIEW = "review", "Reviewed at meeting"
 
 
+class ActionCorrection(Labelled):
+    """Why an action agreed at a hearing is corrected or removed before the minutes are final (a code,
+    so that the audit trail holds no free text)."""
+
+    WORDING = "wording", "The action was written wrongly"
+    OWNER = "owner", "Another agency owns it"
+    DUE = "due", "The due date was wrong"
+    NOT_AGREED = "not_agreed", "It was not agreed (added in error)"
+    DUPLICATE = "duplicate", "It was added twice"
+
+    @classmethod
+    def corrections(cls):
+        """The reasons to correct an action."""
+        return [cls.WORDING, cls.OWNER, cls.DUE]
+
+    @classmethod
+    def removals(cls):
+        """The reasons to remove an action."""
+        return [cls.NOT_AGREED, cls.DUPLICATE]
+
+
 class Rag(Labelled):
     """Red, amber, green: how an open action stands against its due date. The label is the tag's text."""
 
@@ -95,6 +116,10 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
         if not self.can_view(user):
             return False
         return self.case.panel.is_manager(user) or user.agency_id == self.owner_agency_id
+
+    def can_correct(self, user):
+        """Correct or remove it (until the minutes are final): whoever ran the hearing it was agreed at."""
+        return self.can_view(user) and self.item.can_hear(user)
 
     def can_chase(self, user):
         """Chasing the owner agency is the panel manager's."""

@@ -67,8 +67,8 @@ def chase_several(panel_id):
 
 
 def _action_page(action, update=None, chase=None, stale=False):
-    """The action with its two forms. The one posted keeps what was typed; the other, and both after
-    a stale edit, carry the version now current."""
+    """The action with its two parts of one form (progress, and the manager's chase). What was typed in
+    either is shown again; the version is the one now current when the step was taken or went stale."""
     update = update or ActionUpdateForm(prefix="update", formdata=None)
     chase = chase or ChaseForm(prefix="chase", formdata=None)
     for form in (update, chase):
@@ -79,6 +79,21 @@ def _action_page(action, update=None, chase=None, stale=False):
                            can_chase=action.can_chase(current_user))
 
 
+def _typed(form):
+    """Whether the form's note box holds text (from the post)."""
+    return bool((form.note.data or "").strip())
+
+
+def _after_step(action, message, other):
+    """After one of the page's buttons: back to the page, and when the other part's box holds text, the
+    page is shown with it (at the version now current) rather than dropped by a redirect."""
+    flash(message)
+    if _typed(other):
+        other.version.data = str(action.version)
+        return _action_page(action, **({"chase": other} if isinstance(other, ChaseForm) else {"update": other}))
+    return redirect(url_for("actions.detail", action_id=action.id))
+
+
 @bp.route("/actions/<uuid:action_id>", methods=["GET", "POST"])
 @access("signed_in")
 def detail(action_id):
@@ -86,14 +101,15 @@ def detail(action_id):
     action = get_or_404(Action, action_id)
     require(action.can_update(current_user))
     form = ActionUpdateForm(prefix="update")
+    chase_form = ChaseForm(prefix="chase")
     outcome = None
     if form.validate_on_submit():
         outcome = attempt(services.update_action, current_user, action, form.kind.data, form.note.data,
                           form.version.data, form=form, stale=STALE_UPDATE)
         if outcome:
-            flash("Action updated.")
-            return redirect(url_for("actions.detail", action_id=action.id))
+            return _after_step(action, "Action updated.", chase_form)
     return _action_page(action, update=form if form.is_submitted() else None,
+                        chase=chase_form if form.is_submitted() and _typed(chase_form) else None,
                         stale=outcome is not None and outcome.stale)
 
 
@@ -104,11 +120,12 @@ def chase(action_id):
     action = get_or_404(Action, action_id)
     require(action.can_update(current_user) and action.can_chase(current_user))
     form = ChaseForm(prefix="chase")
+    update_form = ActionUpdateForm(prefix="update")
     outcome = None
     if form.validate_on_submit():
         outcome = attempt(services.update_action, current_user, action, UpdateKind.CHASE, form.note.data,
                           form.version.data, form=form, stale=STALE_UPDATE)
         if outcome:
-            flash("Chase recorded.")
-            return redirect(url_for("actions.detail", action_id=action.id))
-    return _action_page(action, chase=form, stale=outcome is not None and outcome.stale)
+            return _after_step(action, "Chase recorded.", update_form)
+    return _action_page(action, chase=form, update=update_form if _typed(update_form) else None,
+                        stale=outcome is not None and outcome.stale)

@@ -5,10 +5,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import OVERDUE, Action, ActionStatus, ActionUpdate, UpdateKind
+from marac.actions.models import OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases import services as case_services
-from marac.cases.models import VISIBLE_TO_PANEL, Case
+from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
@@ -144,6 +144,9 @@ def add_action(actor, item, owner_agency_id, description, due_on, named_person):
     meetings.check_discussion(item.meeting)
     if not item.meeting.panel.is_member(owner_agency_id):
         raise StepRefused("The owner must be a member agency of the panel", field="owner_agency_id")
+    if due_on < item.meeting.meets_on:
+        raise StepRefused(f"The due date must be on or after the meeting ({format_date(item.meeting.meets_on)})",
+                          field="due_on")
     action = Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner_agency_id, due_on=due_on,
                     named_person=(named_person or "").strip() or None, status=ActionStatus.OPEN)
     action.description = description.strip()
@@ -185,3 +188,56 @@ def update_action(actor, action, kind, note, expected_version):
     db.session.flush()
     record(f"action.{kind}", actor, action, detail={"status": action.status})
     return update
+
+
+# --- corrections before the minutes are final -------------------------------------------------
+
+def why_not_correct(action):
+    """Why the action cannot be corrected or removed (None when it can): until the minutes of the meeting
+    it was agreed at are final, and while nothing but its agreement is in its history."""
+    if action.item.meeting.minutes_locked:
+        return "The minutes are final, so this action can no longer be corrected or removed."
+    if any(u.kind != UpdateKind.CREATED for u in action.updates):
+        return "Progress has been recorded on this action, so it can no longer be corrected or removed."
+    return None
+
+
+def _refuse_correction(action, reason, allowed):
+    problem = why_not_correct(action)
+    if problem:
+        raise StepRefused(problem)
+    if reason not in allowed:
+        raise StepRefused("Choose the reason from the list", field="reason")
+
+
+def correct_action(actor, action, owner_agency_id, description, due_on, named_person, reason, expected_version):
+    """Correct an action agreed at a hearing (its wording, owner or due date) until the minutes are final;
+    the reason (a code) and the fields corrected are audited, never their values."""
+    _refuse_correction(action, reason, ActionCorrection.corrections())
+    check_version(action, expected_version)
+    meeting = action.item.meeting
+    if not meeting.panel.is_member(owner_agency_id):
+        raise StepRefused("The owner must be a member agency of the panel", field="owner_agency_id")
+    if due_on < meeting.meets_on:
+        raise StepRefused(f"The due date must be on or after the meeting ({format_date(meeting.meets_on)})",
+                          field="due_on")
+    before = {"owner_agency_id": action.owner_agency_id, "description": action.description, "due_on": action.due_on,
+              "named_person": action.named_person}
+    action.owner_agency_id, action.due_on = owner_agency_id, due_on
+    action.description, action.named_person = description.strip(), (named_person or "").strip() or None
+    changed = sorted(name for name, value in before.items() if value != getattr(action, name))
+    if not changed:
+        raise StepRefused("Nothing was changed. Correct the action, or go back to the hearing")
+    db.session.flush()
+    record("action.corrected", actor, action, detail={"reason": reason, "fields": changed})
+
+
+def remove_action(actor, action, reason):
+    """Remove an action agreed in error (or twice) until the minutes are final; the removal and its
+    reason (a code) are audited."""
+    _refuse_correction(action, reason, ActionCorrection.removals())
+    detail = {"reason": reason, "agenda_item_id": str(action.agenda_item_id),
+              "owner_agency_id": str(action.owner_agency_id)}
+    record("action.removed", actor, action, detail=detail)
+    db.session.delete(action)
+    db.session.flush()

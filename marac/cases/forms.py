@@ -470,7 +470,6 @@ class SearchForm(AppForm):
 
 
 
-DATES_MESSAGE = "Enter dates as YYYY-MM-DD, for example 2026-03-31"
 ANY = [("", "Any")]
 
 
@@ -484,8 +483,8 @@ class CaseFilterForm(Form):
     repeat = SelectField("Repeat", choices=ANY + [(YesNoUnknown.YES, "Repeats only"), (YesNoUnknown.NO, "Not repeats")],
                          validate_choice=False)
     response = SelectField("Response time", choices=ANY + [(YesNoUnknown.YES, "Missed only")], validate_choice=False)
-    date_from = StringField("Referred from (YYYY-MM-DD)")
-    date_to = StringField("Referred to (YYYY-MM-DD)")
+    date_from = DateInputField("Referred from", past=False)  # GOV.UK date inputs, as every date on the app
+    date_to = DateInputField("Referred to", past=False)
     sort = SelectField("Sort by", choices=CaseSort.choices(), default=CaseSort.REFERRED_DESC, validate_choice=False)
 
     def __init__(self, formdata, agencies, categories, panel_kind=None):
@@ -509,15 +508,6 @@ class CaseFilterForm(Form):
             except ValueError:
                 raise ValidationError("Choose an agency from the list") from None
 
-    def validate_date_from(self, field):
-        if field.data:
-            try:
-                dt.date.fromisoformat(field.data)
-            except ValueError:
-                raise ValidationError(DATES_MESSAGE) from None
-
-    validate_date_to = validate_date_from
-
     def filters(self):
         """{name: value} of the filters to apply (after validate): known values only, read as their types."""
         filters = {}
@@ -533,7 +523,7 @@ class CaseFilterForm(Form):
             filters["agency_id"] = uuid.UUID(self.agency_id.data)
         for field in (self.date_from, self.date_to):
             if field.data and not field.errors:
-                filters[field.name] = dt.date.fromisoformat(field.data)
+                filters[field.name] = field.data
         return filters
 
     def order(self):
@@ -542,4 +532,10 @@ class CaseFilterForm(Form):
 
     def query_args(self):
         """The query string's non-empty values, for the pagination links."""
-        return {field.name: field.raw_data[0] for field in self if field.raw_data and field.raw_data[0]}
+        args = {}
+        for field in self:
+            if isinstance(field, DateInputField):
+                args.update({f"{field.name}-{part}": value for part, value in field.parts.items() if value})
+            elif field.raw_data and field.raw_data[0]:
+                args[field.name] = field.raw_data[0]
+        return args

@@ -16,6 +16,17 @@ def is_working_day(day):
     return day.weekday() < 5 and day not in _bank_holidays(day.year)
 
 
+def why_not_a_working_day(day):
+    """Why the day is not a working day, in words ("a Saturday", "a bank holiday (Christmas Day)"), or
+    None for a working day."""
+    if day.weekday() >= 5:
+        return f"a {day.strftime('%A')}"
+    if day in _bank_holidays(day.year):
+        name = holidays.country_holidays("GB", subdiv="ENG", years=day.year).get(day)
+        return f"a bank holiday ({name})" if name else "a bank holiday"
+    return None
+
+
 def add_working_days(day, count):
     """The date `count` working days after `day` (before it when count is negative)."""
     step = 1 if count >= 0 else -1

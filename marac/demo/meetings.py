@@ -15,7 +15,7 @@ from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services
 from marac.meetings.models import ATTENDED, AttendanceStatus, ItemStatus, LawfulBasis, Meeting, ResearchReturn
-from marac.panels.models import Cadence, Role
+from marac.panels.models import Cadence, PanelKind, Role
 
 # How reliably each kind of agency attends (the rest: deputy, apologies or absent).
 ATTENDANCE_RATE = {AgencyKind.EDUCATION: 0.7, AgencyKind.PROBATION: 0.85, AgencyKind.SUBSTANCE_MISUSE: 0.8,
@@ -50,6 +50,7 @@ def _hold(rng, meeting, manager, chair, today):
         if case.referred_on <= meeting.meets_on - dt.timedelta(days=7) and len(meeting.items) < panel.capacity:
             services.list_case(manager, meeting, case)
     if not meeting.items:
+        services.cancel_meeting(manager, meeting)  # nothing to hear: called off, so not left "to be held"
         return 0
     services.publish(manager, meeting)
     _research(meeting, manager)
@@ -138,8 +139,26 @@ def seed_meetings(panels, users, seed=2027):
             if meeting.meets_on < today:
                 _hold(rng, meeting, manager, chair, today)
         upcoming = [m for m in sorted(meetings, key=lambda m: m.meets_on) if m.meets_on >= today]
+        if panel.kind == PanelKind.MARAC:
+            live = _running_today(panel, manager, chair, upcoming, today)
+            added += live not in meetings
+            upcoming = [m for m in upcoming if m is not live]
         if upcoming:  # the next agenda, partly built
             for case in services.waiting_cases(panel)[: max(1, panel.capacity // 2)]:
                 services.list_case(manager, upcoming[0], case)
         db.session.flush()
     return added
+
+
+def _running_today(panel, manager, chair, upcoming, today):
+    """A meeting of the panel today, opened, with two waiting cases listed: the register offers the member
+    agencies' representatives to tick, and the hearings are there to try (what nobody types is lost)."""
+    meeting = next((m for m in upcoming if m.meets_on == today), None)
+    if meeting is None:
+        meeting = services.add_meeting(manager, panel, today, panel.meeting_time, anyway=True)
+    for case in services.waiting_cases(panel)[:2]:
+        services.list_case(manager, meeting, case)
+    if meeting.items:
+        services.publish(manager, meeting)
+        services.open_meeting(chair, meeting)
+    return meeting

@@ -7,8 +7,9 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import Length, Optional, ValidationError
 
 from marac.actions.models import ActionStatus
-from marac.core.forms import AppForm, ChosenIds, DateInputField, OnceForm, Required, VersionField
-from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis
+from marac.core.forms import (AppForm, CheckboxesField, ChosenIds, DateInputField, OnceForm, RadiosField, Required,
+                              VersionField, posted_text)
+from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis, RegisterCorrection
 
 OBSERVER = "observer"  # the "Attending for" choice of someone who attends for no agency
 
@@ -42,11 +43,13 @@ class ScheduleForm(OnceForm):
 
 
 class MeetingForm(OnceForm):
-    """One meeting's date and time (adding one, or moving it)."""
+    """One meeting's date and time (adding one, or moving it). `anyway` confirms a weekend or a bank
+    holiday; the page shows it with the warning."""
 
     version = VersionField()
     meets_on = DateInputField("Date", past=False, validators=[Required("Enter the date of the meeting")])
     starts_at = TimeField("Start time", validators=[Required("Enter the start time, like 10:00")])
+    anyway = BooleanField("Hold it on this date anyway")
 
 
 class ResearchForm(AppForm):
@@ -108,10 +111,61 @@ class AttendeeForm(OnceForm):
 def attendee_form(meeting):
     """The attendee form, offering the agencies on the meeting's register and "observer"."""
     form = AttendeeForm()
-    form.agency_id.choices = ([("", "Choose")] + [(str(a.agency_id), a.agency.name) for a in
-                                                  sorted(meeting.attendances, key=lambda a: a.agency.name)]
-                              + [(OBSERVER, "Observer (no agency)")])
+    form.agency_id.choices = _agency_choices(meeting)
     return form
+
+
+def _agency_choices(meeting):
+    return ([("", "Choose")] + [(str(a.agency_id), a.agency.name) for a in
+                                sorted(meeting.attendances, key=lambda a: a.agency.name)]
+            + [(OBSERVER, "Observer (no agency)")])
+
+
+class ExpectedForm(AppForm):
+    """The member agencies' representatives not on the register yet: tick those who are here."""
+
+    expected = CheckboxesField("Representatives of the member agencies", choices=[])
+
+    def chosen(self):
+        """The ticked users' ids."""
+        return [uuid.UUID(value) for value in self.expected.data or ()]
+
+
+def expected_form(groups):
+    """The expected-representatives form for expected_representatives(meeting)'s groups."""
+    form = ExpectedForm()
+    form.expected.choices = [(str(u.id), u.full_name) for _, users in groups for u in users]
+    return form
+
+
+class CorrectAttendeeForm(AppForm):
+    """A correction to someone on the register, with its reason."""
+
+    name = StringField("Name", validators=[Required("Enter the attendee's name"),
+                                           Length(max=120, message="Name must be 120 characters or fewer")])
+    role = StringField("Role (optional)", validators=[Optional(), Length(max=120, message="Role is too long")])
+    agency_id = SelectField("Attending for", validators=[Required("Choose the agency, or observer")])
+    reason = RadiosField("Why are you correcting this?", choices=RegisterCorrection.choices(
+        RegisterCorrection.corrections()), validators=[Required("Choose why you are correcting this")])
+
+    is_observer = AttendeeForm.is_observer
+    chosen_agency_id = AttendeeForm.chosen_agency_id
+
+
+def correct_attendee_form(meeting, attendee):
+    """The correction form, starting from the attendee's details."""
+    form = CorrectAttendeeForm(data=None if posted_text() else {
+        "name": attendee.name, "role": attendee.role,
+        "agency_id": OBSERVER if attendee.is_observer else str(attendee.agency_id or "")})
+    form.agency_id.choices = _agency_choices(meeting)
+    return form
+
+
+class RemoveAttendeeForm(AppForm):
+    """Taking someone off the register, with its reason."""
+
+    reason = RadiosField("Why are you removing them?", choices=RegisterCorrection.choices(
+        RegisterCorrection.removals()), validators=[Required("Choose why you are removing them")])
 
 
 class AttendanceForm(AppForm):
@@ -160,6 +214,11 @@ class HearingForm(AppForm):
     def review_fields(self):
         """(action, outcome field, note field) for each open action from earlier hearings."""
         return [(action, self[f"review-{action.id}"], self[f"review-note-{action.id}"]) for action in self.open_actions]
+
+    def typed(self):
+        """Whether anything was typed in the form's text boxes (the risk summary, minute or a review note)."""
+        return any((f.data or "").strip() for f in (self.risk_summary, self.minute,
+                                                    *(note for _, _, note in self.review_fields())))
 
     def reviews(self):
         """(action, outcome, note) as answered: an empty outcome keeps the action open."""

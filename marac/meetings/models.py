@@ -37,6 +37,27 @@ class AttendanceStatus(Labelled):
 ATTENDED = frozenset({AttendanceStatus.PRESENT, AttendanceStatus.DEPUTY})
 
 
+class RegisterCorrection(Labelled):
+    """Why someone on the register is corrected or removed before the minutes are final (a code, so
+    that the audit trail holds no free text)."""
+
+    MISSPELT = "misspelt", "The name or role was written wrongly"
+    WRONG_AGENCY = "wrong_agency", "They attend for another agency (or as an observer)"
+    DID_NOT_ATTEND = "did_not_attend", "They did not attend"
+    ADDED_IN_ERROR = "added_in_error", "They were added in error"
+    DUPLICATE = "duplicate", "They are on the register twice"
+
+    @classmethod
+    def corrections(cls):
+        """The reasons to correct someone's details."""
+        return [cls.MISSPELT, cls.WRONG_AGENCY]
+
+    @classmethod
+    def removals(cls):
+        """The reasons to take someone off the register."""
+        return [cls.DID_NOT_ATTEND, cls.ADDED_IN_ERROR, cls.DUPLICATE]
+
+
 class ItemStatus(Labelled):
     """What became of a case listed on an agenda."""
 

@@ -3,7 +3,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from marac.actions import services as actions
-from marac.actions.forms import action_form
+from marac.actions.forms import RemoveActionForm, action_form, correct_action_form
+from marac.actions.models import Action
 from marac.audit.services import record_read
 from marac.core.formatting import format_date
 from marac.core.forms import ConfirmForm
@@ -11,8 +12,9 @@ from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
 from marac.meetings import services
-from marac.meetings.forms import (AmendForm, ListCasesForm, MeetingForm, ResearchForm, ScheduleForm, attendance_form,
-                                  attendee_form, hearing_form)
+from marac.meetings.forms import (AmendForm, ListCasesForm, MeetingForm, RemoveAttendeeForm, ResearchForm,
+                                  ScheduleForm, attendance_form, attendee_form, correct_attendee_form, expected_form,
+                                  hearing_form)
 from marac.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
 from marac.panels.models import Panel
 from marac.sharing.models import Category
@@ -90,10 +92,19 @@ def new(panel_id):
     if request.method == "GET":
         form.starts_at.process_data(panel.meeting_time)
     elif form.validate_on_submit() and (outcome := attempt(services.add_meeting, current_user, panel,
-                                                           form.meets_on.data, form.starts_at.time, form=form)):
+                                                           form.meets_on.data, form.starts_at.time,
+                                                           anyway=form.anyway.data, form=form)):
         flash("Meeting added.")
         return redirect(url_for("meetings.detail", meeting_id=outcome.value.id))
-    return render_template("meetings/form.html", panel=panel, form=form, meeting=None)
+    return _meeting_form(panel, form, None)
+
+
+def _meeting_form(panel, form, meeting):
+    """The add or move page; a weekend or bank-holiday date posted shows its warning and the checkbox
+    that confirms it."""
+    unusual = services.why_not_usual_day(form.meets_on.data) if form.is_submitted() and form.meets_on.data else None
+    return render_template("meetings/form.html", panel=panel, form=form, meeting=meeting,
+                           unusual_day=unusual)
 
 
 @bp.route("/meetings/<uuid:meeting_id>")
@@ -123,10 +134,11 @@ def edit(meeting_id):
         form.meets_on.process(None, meeting.meets_on)
         form.starts_at.process_data(meeting.starts_at)
     elif form.validate_on_submit() and attempt(services.move_meeting, current_user, meeting, form.meets_on.data,
-                                               form.starts_at.time, form.version.data, form=form):
-        flash("Meeting moved.")
+                                               form.starts_at.time, form.version.data, anyway=form.anyway.data,
+                                               form=form):
+        flash(f"Meeting moved. It is now on {format_date(meeting.meets_on, 'weekday')}; its listed cases moved with it.")
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
-    return render_template("meetings/form.html", panel=meeting.panel, form=form, meeting=meeting)
+    return _meeting_form(meeting.panel, form, meeting)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/cancel", methods=["GET", "POST"])
@@ -245,7 +257,6 @@ def research_grid(meeting_id):
 def research(item_id):
     """An agency's research for a listed case: recorded by its people, read by the manager once shared."""
     item = get_or_404(AgendaItem, item_id)
-    meeting = item.meeting
     require(item.can_research(current_user) if request.method == "POST" else item.can_view_research(current_user))
     mine = services.return_of(item, current_user.agency_id)
     form = ResearchForm(obj=mine if request.method == "GET" else None)
@@ -256,6 +267,12 @@ def research(item_id):
                                                form.version.data or None, form=form):
         flash("Research saved. It stays visible to your agency only until you share it.")
         return redirect(url_for("meetings.research", item_id=item.id))
+    return _research_page(item, form)
+
+
+def _research_page(item, form):
+    meeting = item.meeting
+    mine = services.return_of(item, current_user.agency_id)
     others = [r for r in services.visible_returns(item, current_user) if not r.is_ours(current_user)]
     categories = disclose(current_user, [item.case], {Category.IDENTITY}, action="research.viewed", target=item,
                           purpose="research page viewed")[item.case_id]
@@ -267,11 +284,20 @@ def research(item_id):
 @bp.route("/agenda-items/<uuid:item_id>/research/share", methods=["POST"])
 @access("signed_in")
 def share_research(item_id):
-    """Share the user's agency's research with the panel."""
+    """Share the user's agency's research with the panel: the button posts the research form, which is
+    saved first, so what was typed since the last save is shared rather than lost."""
     item = get_or_404(AgendaItem, item_id)
     require(item.can_research(current_user))
-    _button_step(services.share_return, item, done="Your research is now shared with the panel.")
-    return redirect(url_for("meetings.research", item_id=item.id))
+    form = ResearchForm()
+    if not any(name in request.form for name in ("relevant", "to_share", "nothing_held", "version")):
+        # The button posted alone (no research boxes in it): share what is saved.
+        _button_step(services.share_return, item, done="Your research is now shared with the panel.")
+        return redirect(url_for("meetings.research", item_id=item.id))
+    if form.validate_on_submit() and attempt(services.save_and_share, current_user, item, form.data,
+                                             form.version.data or None, form=form):
+        flash("Your research is now shared with the panel.")
+        return redirect(url_for("meetings.research", item_id=item.id))
+    return _research_page(item, form)
 
 
 # --- register and confidentiality ------------------------------------------------------------
@@ -283,16 +309,39 @@ def _run_meeting(meeting_id):
     return meeting
 
 
-def _register_page(meeting, attendee=None):
+def _register_page(meeting, attendee=None, expected=None):
+    groups = services.expected_representatives(meeting) if meeting.status == MeetingStatus.IN_PROGRESS else []
     record_read("meeting.register_viewed", current_user, meeting, detail={"attendees": len(meeting.attendees)})
     return render_template("meetings/register.html", meeting=meeting, form=ConfirmForm(),
                            attendee_form=attendee or attendee_form(meeting), attendance=attendance_form(meeting),
+                           expected=expected or expected_form(groups), groups=groups,
                            blockers=services.discussion_blockers(meeting),
+                           corrections_closed=services.why_register_locked(meeting),
                            attendances=sorted(meeting.attendances, key=lambda a: (not a.is_core, a.agency.name)))
 
 
 def _to_register(meeting):
     return redirect(url_for("meetings.register", meeting_id=meeting.id))
+
+
+def _save_shown_attendance(meeting, quiet=True):
+    """Every button of the register posts the whole page: the agencies' statuses as shown are saved
+    first (an event only when one changed), so that no choice made on the page is lost."""
+    form = attendance_form(meeting)
+    if meeting.status != MeetingStatus.IN_PROGRESS or not any(field.name in request.form for _, field in form.rows):
+        return
+    if not form.validate_on_submit():
+        abort(400)  # only a tampered post offers a status not in the list
+    attempt(services.set_attendance, current_user, meeting, form.statuses(), quiet=quiet)
+
+
+def _back_to_register(meeting):
+    """After a button of the register other than "Add to the register": what was typed in "Add someone"
+    is shown again (the page is rendered with it) rather than dropped by a redirect."""
+    typed = attendee_form(meeting)
+    if any((field.data or "").strip() for field in (typed.name, typed.role)):
+        return _register_page(meeting, typed)
+    return _to_register(meeting)
 
 
 @bp.route("/meetings/<uuid:meeting_id>/register")
@@ -316,6 +365,7 @@ def open_meeting(meeting_id):
 def add_attendee(meeting_id):
     """Name someone at the meeting, for an agency or as an observer."""
     meeting = _run_meeting(meeting_id)
+    _save_shown_attendance(meeting)
     form = attendee_form(meeting)
     if not form.validate_on_submit():
         return _register_page(meeting, form)
@@ -324,16 +374,27 @@ def add_attendee(meeting_id):
     return _to_register(meeting)
 
 
+@bp.route("/meetings/<uuid:meeting_id>/expected", methods=["POST"])
+@access("signed_in")
+def add_expected(meeting_id):
+    """Add the ticked representatives of the member agencies to the register."""
+    meeting = _run_meeting(meeting_id)
+    _save_shown_attendance(meeting)
+    form = expected_form(services.expected_representatives(meeting))
+    if form.validate_on_submit() and (outcome := attempt(services.add_expected, current_user, meeting,
+                                                         form.chosen(), form=form)):
+        flash(f"{outcome.value} {'person' if outcome.value == 1 else 'people'} added to the register.")
+        return _back_to_register(meeting)
+    return _register_page(meeting, attendee_form(meeting), form)
+
+
 @bp.route("/meetings/<uuid:meeting_id>/attendance", methods=["POST"])
 @access("signed_in")
 def record_attendance(meeting_id):
     """Record each member agency's attendance."""
     meeting = _run_meeting(meeting_id)
-    form = attendance_form(meeting)
-    if not form.validate_on_submit():
-        abort(400)  # only a tampered post offers a status not in the list
-    attempt(services.set_attendance, current_user, meeting, form.statuses())
-    return _to_register(meeting)
+    _save_shown_attendance(meeting, quiet=False)
+    return _back_to_register(meeting)
 
 
 @bp.route("/attendees/<uuid:attendee_id>/agree", methods=["POST"])
@@ -343,17 +404,72 @@ def agree_confidentiality(attendee_id):
     attendee = get_or_404(Attendee, attendee_id)
     require(attendee.can_update(current_user))
     meeting = attendee.meeting
+    _save_shown_attendance(meeting)
     _button_step(services.agree_confidentiality, meeting, attendee)
-    return _to_register(meeting)
+    return _back_to_register(meeting)
 
 
-@bp.route("/meetings/<uuid:meeting_id>/close", methods=["POST"])
+@bp.route("/meetings/<uuid:meeting_id>/agree-all", methods=["POST"])
+@access("signed_in")
+def agree_all(meeting_id):
+    """Everyone present agrees to the confidentiality statement, once it has been read."""
+    meeting = _run_meeting(meeting_id)
+    _save_shown_attendance(meeting)
+    _button_step(services.agree_all, meeting, done="Everyone present has agreed to the confidentiality statement.")
+    return _back_to_register(meeting)
+
+
+def _attendee_to_correct(attendee_id):
+    """The attendee, for whoever runs the meeting (404, 403)."""
+    attendee = get_or_404(Attendee, attendee_id)
+    require(attendee.can_update(current_user))
+    return attendee
+
+
+def _correction_page(template, attendee, form):
+    record_read("meeting.attendee_viewed", current_user, attendee.meeting, detail={"attendee_id": str(attendee.id)})
+    return render_template(template, meeting=attendee.meeting, attendee=attendee, form=form,
+                           problem=services.why_register_locked(attendee.meeting))
+
+
+@bp.route("/attendees/<uuid:attendee_id>/correct", methods=["GET", "POST"])
+@access("signed_in")
+def correct_attendee(attendee_id):
+    """Correct someone's details on the register, with a reason, until the minutes are final."""
+    attendee = _attendee_to_correct(attendee_id)
+    meeting = attendee.meeting
+    form = correct_attendee_form(meeting, attendee)
+    if form.validate_on_submit() and attempt(services.correct_attendee, current_user, attendee, form.name.data,
+                                             form.role.data, form.chosen_agency_id, form.is_observer,
+                                             form.reason.data, form=form):
+        flash("Register corrected.")
+        return _to_register(meeting)
+    return _correction_page("meetings/correct_attendee.html", attendee, form)
+
+
+@bp.route("/attendees/<uuid:attendee_id>/remove", methods=["GET", "POST"])
+@access("signed_in")
+def remove_attendee(attendee_id):
+    """Confirm and take someone off the register, with a reason, until the minutes are final."""
+    attendee = _attendee_to_correct(attendee_id)
+    meeting = attendee.meeting
+    form = RemoveAttendeeForm()
+    if form.validate_on_submit() and attempt(services.remove_attendee, current_user, attendee, form.reason.data,
+                                             form=form):
+        flash("Taken off the register.")
+        return _to_register(meeting)
+    return _correction_page("meetings/remove_attendee.html", attendee, form)
+
+
+@bp.route("/meetings/<uuid:meeting_id>/close", methods=["GET", "POST"])
 @access("signed_in")
 def close(meeting_id):
-    """Close the meeting."""
+    """Confirm and close the meeting; the page says what closing means and what comes next."""
     meeting = _run_meeting(meeting_id)
-    _button_step(services.close_meeting, meeting)
-    return _to_register(meeting)
+    return _confirmation(meeting, services.close_meeting, services.why_not_close, "meetings/close.html",
+                         "Meeting closed. The register and hearings are now read-only; the panel manager writes up "
+                         "and finalises the minutes next.",
+                         url_for("meetings.detail", meeting_id=meeting.id))
 
 
 # --- hearing ---------------------------------------------------------------------------------
@@ -380,40 +496,107 @@ def _to_hearing(item):
     return redirect(url_for("meetings.hearing", item_id=item.id))
 
 
+def _action_typed(form):
+    """Whether an action was typed in the hearing page's "Add an action" boxes."""
+    return any((field.data or "").strip() for field in (form.description, form.named_person))
+
+
 @bp.route("/agenda-items/<uuid:item_id>/hearing", methods=["GET", "POST"])
 @access("signed_in")
 def hearing(item_id):
-    """The hearing of a case: reviews of earlier actions, risk summary, minute and outcome."""
+    """The hearing of a case: reviews of earlier actions, risk summary, minute and outcome. The page is
+    one form: "Save" posts here; an action typed but not added is kept on the page, not dropped."""
     item = _hearing_of(item_id)
     meeting = item.meeting
     if request.method == "GET":
         return _hearing_page(item, hearing_form(actions.open_actions_for(item.case, item), item), action_form(meeting))
     if not attempt(services.check_hearing_open, meeting):
         return _to_hearing(item)
-    form = hearing_form(actions.open_actions_for(item.case, item))
+    form, new_action = hearing_form(actions.open_actions_for(item.case, item)), action_form(meeting)
     if form.validate_on_submit() and attempt(
             services.record_hearing, current_user, item, form.risk_summary.data, form.minute.data,
             form.outcome.data or None, form.version.data, reviews=form.reviews(), form=form):
         outcome = form.outcome.data
         flash(f"{item.case.reference} {outcome}." if outcome else "Hearing saved.")
+        if _action_typed(new_action):
+            # The hearing is saved; the action typed below it is not added yet: show it again, with the
+            # hearing as now saved, rather than lose it to a redirect.
+            new_action.description.errors = ["This action is not added yet: press “Add action” to add it, or "
+                                             "clear it"]
+            return _hearing_page(item, hearing_form(actions.open_actions_for(item.case, item), item), new_action)
         return redirect(url_for("meetings.detail", meeting_id=meeting.id)) if outcome else _to_hearing(item)
-    return _hearing_page(item, form, action_form(meeting))
+    return _hearing_page(item, form, new_action)
 
 
 @bp.route("/agenda-items/<uuid:item_id>/actions", methods=["POST"])
 @access("signed_in")
 def add_action(item_id):
-    """Agree an action at the hearing of a case."""
+    """Agree an action at the hearing of a case (the "Add action" button of the hearing page's one form):
+    the risk summary and minute typed are saved first, and the page comes back with everything typed
+    in it (reviews and outcome as chosen, the action boxes empty for the next one)."""
     item = _hearing_of(item_id)
     if not attempt(services.check_hearing_open, item.meeting):
         return _to_hearing(item)
-    form = action_form(item.meeting)
-    if not form.validate_on_submit():
-        return _hearing_page(item, hearing_form(actions.open_actions_for(item.case, item), item), form)
-    if attempt(actions.add_action, current_user, item, form.owner_agency_id.data, form.description.data,
-               form.due_on.data, form.named_person.data):
+    form = hearing_form(actions.open_actions_for(item.case, item))
+    new_action = action_form(item.meeting)
+    if not (form.validate() and new_action.validate_on_submit()):  # the action's token is spent last
+        return _hearing_page(item, form, new_action)
+    # A post of the action alone (no hearing boxes in it) has no draft to save.
+    draft = ((form.risk_summary.data, form.minute.data, form.version.data)
+             if any(name in request.form for name in ("risk_summary", "minute")) else None)
+    outcome = attempt(services.add_action_at_hearing, current_user, item, draft, new_action.owner_agency_id.data,
+                      new_action.description.data, new_action.due_on.data, new_action.named_person.data,
+                      form=new_action if draft is not None else None)
+    if draft is None:  # nothing typed to keep: back to the page, the refusal (if any) in a banner
+        if outcome:
+            flash("Action added.")
+        return _to_hearing(item)
+    if outcome:
         flash("Action added.")
-    return _to_hearing(item)
+        form.version.data = str(item.version)  # the draft saved moved the item on
+        return _hearing_page(item, form, action_form(item.meeting, fresh=True))
+    return _hearing_page(item, form, new_action)
+
+
+def _action_to_correct(action_id):
+    """An action agreed at a hearing, for whoever ran the hearing (404, 403)."""
+    action = get_or_404(Action, action_id)
+    require(action.can_correct(current_user))
+    return action
+
+
+def _action_correction_page(template, action, form):
+    record_read("action.correction_viewed", current_user, action, recipient_agency_id=current_user.agency_id)
+    return render_template(template, action=action, item=action.item, meeting=action.item.meeting, form=form,
+                           problem=actions.why_not_correct(action))
+
+
+@bp.route("/hearing-actions/<uuid:action_id>/correct", methods=["GET", "POST"])
+@access("signed_in")
+def correct_action(action_id):
+    """Correct an action agreed at a hearing, with a reason, until the minutes are final."""
+    action = _action_to_correct(action_id)
+    form = correct_action_form(action)
+    if form.validate_on_submit() and attempt(actions.correct_action, current_user, action, form.owner_agency_id.data,
+                                             form.description.data, form.due_on.data, form.named_person.data,
+                                             form.reason.data, form.version.data, form=form):
+        flash("Action corrected.")
+        return _to_hearing(action.item)
+    return _action_correction_page("meetings/correct_action.html", action, form)
+
+
+@bp.route("/hearing-actions/<uuid:action_id>/remove", methods=["GET", "POST"])
+@access("signed_in")
+def remove_action(action_id):
+    """Confirm and remove an action agreed in error, with a reason, until the minutes are final."""
+    action = _action_to_correct(action_id)
+    item = action.item
+    form = RemoveActionForm()
+    if form.validate_on_submit() and attempt(actions.remove_action, current_user, action, form.reason.data,
+                                             form=form):
+        flash("Action removed.")
+        return _to_hearing(item)
+    return _action_correction_page("meetings/remove_action.html", action, form)
 
 
 # --- minutes ---------------------------------------------------------------------------------

@@ -8,16 +8,18 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.actions import services as actions
+from marac.actions.models import ActionStatus
 from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import Case, CaseParty, CaseStatus
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
+from marac.core.workdays import why_not_a_working_day
 from marac.extensions import db
 from marac.meetings.models import (ATTENDED, AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, Meeting,
-                                   MeetingStatus, MinuteAmendment, ResearchReturn)
-from marac.panels.models import Cadence
+                                   MeetingStatus, MinuteAmendment, RegisterCorrection, ResearchReturn)
+from marac.panels.models import Cadence, PanelRole, Role
 from marac.sharing.models import WITHHELD, Category
 
 SCHEDULE_HORIZON = dt.timedelta(days=183)
@@ -81,30 +83,52 @@ def _check_date_free(panel_id, meets_on, meeting_id=None):
     if meeting_id is not None:
         clash = clash.where(Meeting.id != meeting_id)
     if db.session.execute(clash).first():
-        raise StepRefused("The panel already has a meeting on that date", field="meets_on")
+        raise StepRefused(f"The panel already has a meeting on that date ({format_date(meets_on)}). Choose another date",
+                          field="meets_on")
 
 
-def add_meeting(actor, panel, meets_on, starts_at):
-    """Add one meeting outside the pattern, on a day the panel does not already meet."""
-    _check_date_free(panel.id, meets_on)
+def why_not_usual_day(meets_on):
+    """Why a date needs confirming before a meeting is held on it ("Saturday 5 December 2026 is a
+    Saturday", or a bank holiday), or None for a working day."""
+    why = why_not_a_working_day(meets_on)
+    return f"{format_date(meets_on, 'weekday')} is {why}" if why else None
+
+
+def _check_date(panel_id, meets_on, anyway, meeting_id=None):
+    """The date rules of a meeting: free for the panel, and a working day unless confirmed (`anyway`)."""
+    _check_date_free(panel_id, meets_on, meeting_id)
+    problem = why_not_usual_day(meets_on)
+    if problem and not anyway:
+        raise StepRefused(f"{problem}. Choose another date, or tick “Hold it on this date anyway”", field="meets_on")
+
+
+def add_meeting(actor, panel, meets_on, starts_at, anyway=False):
+    """Add one meeting outside the pattern, on a day the panel does not already meet; a weekend or a
+    bank holiday only when confirmed (`anyway`)."""
+    _check_date(panel.id, meets_on, anyway)
     meeting = Meeting(panel_id=panel.id, panel=panel, meets_on=meets_on, starts_at=starts_at,
-                              status=MeetingStatus.SCHEDULED)
+                      status=MeetingStatus.SCHEDULED)
     db.session.add(meeting)
     db.session.flush()
-    record("meeting.added", actor, meeting, detail={"meets_on": meets_on.isoformat()})
+    record("meeting.added", actor, meeting, detail={"meets_on": meets_on.isoformat(),
+                                                    "not_a_working_day": bool(why_not_usual_day(meets_on))})
     return meeting
 
 
-def move_meeting(actor, meeting, meets_on, starts_at, expected_version):
-    """Move a meeting that has not started to another free day or time; its agenda goes with it."""
+def move_meeting(actor, meeting, meets_on, starts_at, expected_version, anyway=False):
+    """Move a meeting that has not started to another free day or time, not in the past; a weekend or a
+    bank holiday only when confirmed (`anyway`). Its agenda goes with it."""
     check_version(meeting, expected_version)
     if meeting.status != MeetingStatus.SCHEDULED:
         raise StepRefused("Only a meeting that has not started can be moved")
-    _check_date_free(meeting.panel_id, meets_on, meeting.id)
+    if meets_on < today():
+        raise StepRefused("A meeting cannot be moved into the past. Choose today or a later date", field="meets_on")
+    _check_date(meeting.panel_id, meets_on, anyway, meeting.id)
     old = meeting.meets_on
     meeting.meets_on, meeting.starts_at = meets_on, starts_at
     db.session.flush()
-    record("meeting.moved", actor, meeting, detail={"from": old.isoformat(), "to": meets_on.isoformat()})
+    record("meeting.moved", actor, meeting, detail={"from": old.isoformat(), "to": meets_on.isoformat(),
+                                                    "not_a_working_day": bool(why_not_usual_day(meets_on))})
 
 
 def _refuse(problem):
@@ -138,11 +162,18 @@ def cancel_meeting(actor, meeting):
 
 
 def upcoming_and_recent(panel, recent=26):
-    """The panel's meetings from today on (soonest first), and the `recent` latest before today."""
+    """The panel's meetings still to come (soonest first) and the `recent` latest that are over. A meeting
+    still to be held (scheduled or running) is upcoming whatever its date, so that neither it nor the cases
+    listed at it ever drop out of sight; one over (held or cancelled) is recent once its day has passed."""
     meetings = db.session.execute(
         select(Meeting).where(Meeting.panel_id == panel.id).order_by(Meeting.meets_on.desc())).scalars().all()
     day = today()
-    return [m for m in reversed(meetings) if m.meets_on >= day], [m for m in meetings if m.meets_on < day][:recent]
+
+    def upcoming(meeting):
+        return meeting.status in _STILL_TO_HOLD or meeting.meets_on >= day
+
+    return ([m for m in reversed(meetings) if upcoming(m)],
+            [m for m in meetings if not upcoming(m)][:recent])
 
 
 def cases_per_meeting(panel):
@@ -387,6 +418,12 @@ def share_return(actor, item):
            recipient_agency_id=None, purpose=research.lawful_basis)
 
 
+def save_and_share(actor, item, values, expected_version=None):
+    """The research page's "Share with the panel": what is typed is saved first, then shared."""
+    save_return(actor, item, values, expected_version)
+    share_return(actor, item)
+
+
 def visible_returns(item, user):
     """The returns the user may read (ResearchReturn.can_view): their own agency's, and others' once
     shared. An unshared return is its agency's alone, the panel manager's neither."""
@@ -402,12 +439,20 @@ def research_grid(meeting):
 
 # --- register and confidentiality ------------------------------------------------------------
 
-def open_meeting(actor, meeting):
-    """Open a published meeting: the register starts with every member agency absent."""
+def why_not_open(meeting):
+    """Why the meeting cannot be opened (None when it can): once, published, and not before its day."""
     if meeting.status != MeetingStatus.SCHEDULED:
-        raise StepRefused("This meeting has already been opened")
+        return "This meeting has already been opened"
     if not meeting.is_published:
-        raise StepRefused("Publish the agenda before opening the meeting")
+        return "Publish the agenda before opening the meeting"
+    if today() < meeting.meets_on:
+        return f"The meeting is on {format_date(meeting.meets_on, 'weekday')}: it can be opened on that day"
+    return None
+
+
+def open_meeting(actor, meeting):
+    """Open a published meeting on (or after) its day: the register starts with every member agency absent."""
+    _refuse(why_not_open(meeting))
     meeting.status = MeetingStatus.IN_PROGRESS
     meeting.opened_at = utcnow()
     for member in meeting.panel.members:
@@ -422,9 +467,10 @@ def _running(meeting):
         raise StepRefused("The meeting is not in progress")
 
 
-def set_attendance(actor, meeting, statuses):
+def set_attendance(actor, meeting, statuses, quiet=False):
     """Record how each member agency attends. statuses: {agency id: status}; an agency left out (or
-    None) keeps its status."""
+    None) keeps its status. `quiet`: record an event only when something changed (the register's
+    other buttons save the agencies' statuses as shown, so that no choice made on the page is lost)."""
     _running(meeting)
     if any(status and status not in AttendanceStatus.values() for status in statuses.values()):
         raise StepRefused("Choose an attendance status from the list")
@@ -435,7 +481,8 @@ def set_attendance(actor, meeting, statuses):
             attendance.status = status
             changed += 1
     db.session.flush()
-    record("meeting.register_recorded", actor, meeting, detail={"changed": changed})
+    if changed or not quiet:
+        record("meeting.register_recorded", actor, meeting, detail={"changed": changed})
 
 
 def add_attendee(actor, meeting, name, role, agency_id, is_observer):
@@ -445,9 +492,7 @@ def add_attendee(actor, meeting, name, role, agency_id, is_observer):
                         agency_id=agency_id, is_observer=is_observer)
     meeting.attendees.append(attendee)
     if agency_id:
-        attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
-        if attendance is not None and attendance.status not in ATTENDED:
-            attendance.status = AttendanceStatus.PRESENT
+        _mark_present(meeting, agency_id)
     db.session.flush()
     record("meeting.attendee_added", actor, meeting, detail={"observer": is_observer,
                                                              "agency_id": str(agency_id) if agency_id else None})
@@ -460,6 +505,116 @@ def agree_confidentiality(actor, meeting, attendee):
     attendee.confidentiality_agreed_at = utcnow()
     db.session.flush()
     record("meeting.confidentiality_agreed", actor, meeting, detail={"attendee_id": str(attendee.id)})
+
+
+def agree_all(actor, meeting):
+    """After the chair reads the statement, everyone on the register agrees at once ("everyone present
+    agrees"): each attendee not yet recorded as agreeing is recorded now."""
+    _running(meeting)
+    waiting = [a for a in meeting.attendees if not a.confidentiality_agreed_at]
+    if not meeting.attendees:
+        raise StepRefused("Add the people here before recording their agreement")
+    now = utcnow()
+    for attendee in waiting:
+        attendee.confidentiality_agreed_at = now
+    db.session.flush()
+    record("meeting.confidentiality_agreed", actor, meeting,
+           detail={"attendee_ids": [str(a.id) for a in waiting], "everyone": True})
+    return len(waiting)
+
+
+def expected_representatives(meeting):
+    """[(agency, [users])]: each member agency's representatives on the panel (by agency name) who are
+    not on the register yet, to add with one tick. Names of staff are not a case's personal data."""
+    members = {m.agency_id: m.agency for m in meeting.panel.members}
+    on_register = {(a.agency_id, a.name) for a in meeting.attendees}
+    reps = db.session.execute(select(PanelRole).where(PanelRole.panel_id == meeting.panel_id,
+                                                      PanelRole.role == Role.REPRESENTATIVE)).scalars().all()
+    grouped = {}
+    for role in reps:
+        user = role.user
+        if user.agency_id in members and user.is_active and (user.agency_id, user.full_name) not in on_register:
+            grouped.setdefault(user.agency_id, []).append(user)
+    return [(members[agency_id], sorted(users, key=lambda u: u.full_name))
+            for agency_id, users in sorted(grouped.items(), key=lambda kv: members[kv[0]].name)]
+
+
+def add_expected(actor, meeting, user_ids):
+    """Add the ticked representatives (expected_representatives) to the register as present."""
+    _running(meeting)
+    expected = {u.id: u for _, users in expected_representatives(meeting) for u in users}
+    chosen = [expected[i] for i in user_ids if i in expected]
+    if not chosen:
+        raise StepRefused("Tick the representatives who are here", field="expected")
+    for user in chosen:
+        add_attendee(actor, meeting, user.full_name, None, user.agency_id, False)
+    return len(chosen)
+
+
+def why_register_locked(meeting):
+    """Why the people on the register cannot be corrected or removed (None while they can): from the
+    opening of the meeting until its minutes are final."""
+    if meeting.minutes_locked:
+        return "The minutes are final, so the register can no longer be corrected."
+    if meeting.status not in (MeetingStatus.IN_PROGRESS, MeetingStatus.HELD):
+        return "The meeting has not been opened, so there is no register to correct."
+    return None
+
+
+def _check_reason(reason, allowed):
+    if reason not in allowed:
+        raise StepRefused("Choose the reason from the list", field="reason")
+
+
+def correct_attendee(actor, attendee, name, role, agency_id, is_observer, reason):
+    """Correct someone on the register (a misspelt name, the wrong agency) until the minutes are final;
+    the reason (a code) is audited with the fields corrected, never their values."""
+    meeting = attendee.meeting
+    _refuse(why_register_locked(meeting))
+    _check_reason(reason, RegisterCorrection.corrections())
+    before = {"name": attendee.name, "role": attendee.role, "agency_id": attendee.agency_id,
+              "is_observer": attendee.is_observer}
+    attendee.name, attendee.role = name.strip(), (role or "").strip() or None
+    attendee.agency_id, attendee.is_observer = (None if is_observer else agency_id), is_observer
+    changed = sorted(k for k, v in before.items() if v != getattr(attendee, k))
+    if not changed:
+        raise StepRefused("Nothing was changed. Correct the details, or go back to the register")
+    if attendee.agency_id:
+        _mark_present(meeting, attendee.agency_id)
+    if before["agency_id"] and before["agency_id"] != attendee.agency_id:
+        _absent_if_nobody_named(meeting, before["agency_id"], attendee)
+    db.session.flush()
+    record("meeting.attendee_corrected", actor, meeting, detail={"attendee_id": str(attendee.id), "reason": reason,
+                                                                 "fields": changed})
+
+
+def remove_attendee(actor, attendee, reason):
+    """Take someone off the register (added in error, did not come) until the minutes are final; their
+    agency is absent again when nobody else is named for it. The reason (a code) is audited."""
+    meeting = attendee.meeting
+    _refuse(why_register_locked(meeting))
+    _check_reason(reason, RegisterCorrection.removals())
+    if attendee.agency_id:
+        _absent_if_nobody_named(meeting, attendee.agency_id, attendee)
+    meeting.attendees.remove(attendee)
+    db.session.flush()
+    record("meeting.attendee_removed", actor, meeting, detail={"attendee_id": str(attendee.id), "reason": reason,
+                                                               "agency_id": str(attendee.agency_id or "") or None})
+
+
+def _mark_present(meeting, agency_id):
+    attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
+    if attendance is not None and attendance.status not in ATTENDED:
+        attendance.status = AttendanceStatus.PRESENT
+
+
+def _absent_if_nobody_named(meeting, agency_id, leaving):
+    """The agency attended through the one leaving the register: nobody is there for it any more."""
+    if any(a.agency_id == agency_id for a in meeting.attendees if a is not leaving):
+        return
+    attendance = next((a for a in meeting.attendances if a.agency_id == agency_id), None)
+    if attendance is not None and attendance.status in ATTENDED:
+        attendance.status = AttendanceStatus.ABSENT
 
 
 def discussion_blockers(meeting):
@@ -484,9 +639,18 @@ def discussion_blockers(meeting):
 
 def why_hearing_locked(meeting):
     """Why the hearings of the meeting cannot be changed (None while they can): only while it runs,
-    before its minutes are final."""
-    if meeting.minutes_locked or meeting.status != MeetingStatus.IN_PROGRESS:
-        return "The meeting is not in progress, so the hearing cannot be changed here."
+    before its minutes are final. Each reason says what comes next."""
+    if meeting.minutes_locked:
+        return ("The minutes of this meeting are final, so the hearing cannot be changed here: it is read-only. "
+                "The panel manager corrects a minute as an amendment, from the meeting page.")
+    if meeting.status == MeetingStatus.HELD:
+        return ("The meeting is closed, so the hearing cannot be changed here: it is read-only. The panel manager "
+                "finalises the minutes next; the register can be corrected until then.")
+    if meeting.status == MeetingStatus.CANCELLED:
+        return "The meeting was cancelled, so the hearing cannot be changed here."
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return ("The meeting is not in progress, so the hearing cannot be changed here. Open it from the register on "
+                "its day to hear cases.")
     return None
 
 
@@ -506,14 +670,14 @@ def check_discussion(meeting):
 
 def record_hearing(actor, item, risk_summary, minute, outcome, expected_version, reviews=()):
     """Save the risk summary and minute, with the reviews of earlier actions ((action, outcome, note);
-    an empty outcome keeps the action open); outcome heard, deferred or None (save only). A deferred
+    an empty outcome keeps the action open, and a note typed with it is recorded as a review); outcome heard, deferred or None (save only). A deferred
     case goes first on the next scheduled agenda."""
     meeting = item.meeting
     check_discussion(meeting)
     check_version(item, expected_version)
     for action, review, note in reviews:
-        if review:
-            actions.review_action(actor, action, review, note)
+        if review or (note or "").strip():  # a note with "Still open" is kept in the action's history
+            actions.review_action(actor, action, review or ActionStatus.OPEN, note)
     item.risk_summary = (risk_summary or "").strip() or None
     item.minute = (minute or "").strip() or None
     if outcome in (ItemStatus.HEARD, ItemStatus.DEFERRED):
@@ -529,9 +693,38 @@ def record_hearing(actor, item, risk_summary, minute, outcome, expected_version,
             db.session.flush()
 
 
+def save_draft(actor, item, risk_summary, minute, expected_version):
+    """Save the risk summary and minute as typed (encrypted, as they are once final), without an
+    outcome: what every other button of the hearing page does first, so that nothing typed is lost."""
+    check_hearing_open(item.meeting)
+    check_version(item, expected_version)
+    risk_summary, minute = (risk_summary or "").strip() or None, (minute or "").strip() or None
+    if (risk_summary, minute) == (item.risk_summary, item.minute):
+        return False
+    item.risk_summary, item.minute = risk_summary, minute
+    db.session.flush()
+    record("agenda.case_draft_saved", actor, item.case, detail={"meeting_id": str(item.meeting_id)})
+    return True
+
+
+def add_action_at_hearing(actor, item, draft, owner_agency_id, description, due_on, named_person):
+    """The hearing page's "Add action": the typed risk summary and minute (draft: (risk summary, minute,
+    version), or None when the post carried none) are saved first (save_draft), then the action is agreed."""
+    if draft is not None:
+        save_draft(actor, item, *draft)
+    return actions.add_action(actor, item, owner_agency_id, description, due_on, named_person)
+
+
+def why_not_close(meeting):
+    """Why the meeting cannot be closed (None when it can): only one in progress."""
+    if meeting.status != MeetingStatus.IN_PROGRESS:
+        return "Only a meeting in progress can be closed."
+    return None
+
+
 def close_meeting(actor, meeting):
     """Close the meeting: the register and hearings are then read-only."""
-    _running(meeting)
+    _refuse(why_not_close(meeting))
     meeting.status = MeetingStatus.HELD
     meeting.closed_at = utcnow()
     db.session.flush()
