@@ -129,6 +129,7 @@ def register_blueprints(app):
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
+    from marac.mace.routes import bp as mace
     from marac.meetings.routes import bp as meetings
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
@@ -136,7 +137,8 @@ def register_blueprints(app):
     from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, mace, packs, stats,
+                      auditor):
         app.register_blueprint(blueprint)
 
 

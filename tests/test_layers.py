@@ -21,7 +21,7 @@ LAYERS = [
     {"people"},
     {"sharing"},
     {"cases"},
-    {"meetings", "actions"},
+    {"meetings", "actions", "mace"},
     {"packs", "jobs"},
     {"auditor", "home", "stats"},
     {"demo"},

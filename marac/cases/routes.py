@@ -143,7 +143,8 @@ def index(panel_id):
     """The panel's case list, filtered and sorted."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
-    filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user))
+    filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user),
+                                 panel.kind)
     filter_form.validate()
     pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), page_number(request))
     return render_template("cases/index.html", panel=panel, pagination=pagination, filter_form=filter_form,
@@ -183,7 +184,8 @@ def detail(case_id):
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            can_close=case.can_close(current_user), can_reopen=case.can_reopen(current_user),
-                           is_manager=case.panel.is_manager(current_user))
+                           is_manager=case.panel.is_manager(current_user),
+                           parts=services.case_page_context(current_user, case, categories))
 
 
 @bp.route("/cases/<uuid:case_id>/screen", methods=["GET", "POST"])

@@ -84,7 +84,7 @@ def _derive(case, answers):
         score = indicator_score(answers)
         case.risk_score = score
         case.risk_level = (RiskLevel.HIGH if score >= questions.MACE_HIGH_SCORE else
-                           RiskLevel.MEDIUM if score >= questions.MACE_MEDIUM_SCORE else RiskLevel.STANDARD)
+                           RiskLevel.MEDIUM if score >= questions.MACE_MEDIUM_SCORE else RiskLevel.LOW)
         case.codes = {"exploitation_types": sorted(answers.get("exploitation_types") or [])}
     else:
         score = vulnerability_score(answers)
@@ -384,6 +384,17 @@ def reopen_case(actor, case, reason, expected_version=None):
     _history(case, actor, ChangeAction.REOPENED, ["status"], old, note=reason)
     db.session.flush()
     record("case.reopened", actor, case)
+
+
+# Parts of the case page that higher layers add (MACE reviews, ...): name -> part(actor, case, categories),
+# which returns what its include (templates/<package>/_<name>.html) needs, or None when it shows nothing to
+# this viewer. Registered by those layers' services, so that this layer need not know them.
+case_page_parts = {}
+
+
+def case_page_context(actor, case, categories):
+    """{part name: its context or None} of the case page's added parts (case_page_parts)."""
+    return {name: part(actor, case, categories) for name, part in case_page_parts.items()}
 
 
 def record_view(actor, case):
