@@ -79,6 +79,24 @@ def closed_case_of(world):
     return world.closed_case
 
 
+def mace_of(world):
+    """A MACE panel of the world's agencies with the world's users in their roles, and an accepted
+    child's case naming a person and a location of concern (made on first use): (panel, case, the
+    person's register entry id, the location's)."""
+    from marac.extensions import db
+    from marac.panels.models import PanelKind, Role
+    from tests.helpers import another_panel
+    from tests.mace_cases import mace_case
+
+    if not hasattr(world, "mace"):
+        panel = another_panel(world, PanelKind.MACE, roles=tuple(Role))
+        case = mace_case(world.users["representative"], world.users["manager"], panel)
+        person = next(p.person for p in case.parties if p.role == "person_of_concern")
+        db.session.commit()
+        world.mace = (panel.id, case.id, person.names[0].id, case.locations[0].location_id)
+    return world.mace
+
+
 # Packs: the manager and the chair get the full pack, a representative their member agency's.
 PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
                    for kind in KINDS}
@@ -142,6 +160,15 @@ MATRIX = {
     # The listed case is accepted: its manager may close it (the step itself waits until it is heard).
     "cases.close": ("GET", lambda w: f"/cases/{w.item.case_id}/close", MANAGER_ONLY),
     "cases.reopen": ("GET", lambda w: f"/cases/{closed_case_of(w)}/reopen", MANAGER_ONLY),
+    # MACE: case readers see the reviews due and the registers; the manager and the chair record reviews and
+    # link or unlink cases; the manager sets the review interval.
+    "mace.reviews": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/reviews", CASE_READERS),
+    "mace.interval": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/reviews/interval", MANAGER_ONLY),
+    "mace.record_review": ("GET", lambda w: f"/cases/{mace_of(w)[1]}/reviews/new", RUNNERS),
+    "mace.register": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/persons", CASE_READERS),
+    "mace.entry": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/locations/{mace_of(w)[3]}", CASE_READERS),
+    "mace.unlink": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/persons/{mace_of(w)[2]}/cases/{mace_of(w)[1]}/unlink",
+                    RUNNERS),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),

@@ -22,18 +22,21 @@ from marac.core.forms import SpentFormToken
 from marac.core.timeutil import today
 from marac.extensions import db
 from marac.keys.models import DataKey
+from marac.mace import services as mace
+from marac.mace.models import ConcernKind, ConcernLink, DisruptionTactic, Review
 from marac.meetings import services as meetings
 from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MinuteAmendment, ResearchReturn)
 from marac.packs import services as packs
 from marac.packs.models import PackBuild, PackIssue, PackKind, PackRender
-from marac.panels.models import Panel, PanelMember, PanelRole, Role
+from marac.panels.models import Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
 from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
 from tests.helpers import pdf_text, post_form, sign_in
+from tests.mace_cases import mace_case
 
 # Each model with a parent, and the relationships that lead to its parents (the nearest first).
 PARENTS = {
@@ -56,6 +59,8 @@ PARENTS = {
     PackBuild: ("meeting",),
     PackRender: ("meeting",),
     PackIssue: ("render",),
+    Review: ("case",),
+    ConcernLink: ("case",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -176,6 +181,19 @@ def build_roles_world():
 
     unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
     meetings.list_case(manager, unpublished, later)
+
+    # A MACE panel of the same agencies and people: a child's case with a review, and a register link.
+    mace_panel = PanelFactory(kind=PanelKind.MACE)
+    for agency in (police, idva, housing):
+        PanelMemberFactory(panel=mace_panel, agency=agency)
+    for role in panel.roles:
+        PanelRoleFactory(panel=mace_panel, user=role.user, role=role.role)
+    child = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=30))
+    other = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=20), persons=())
+    mace.record_review(manager, child, day, "medium", "Invented: what changed", [DisruptionTactic.CAWN],
+                       "Invented: plan", True)
+    entry = mace._entries(manager, mace_panel, ConcernKind.PERSON)[0]
+    mace.link_case(manager, mace_panel, entry, other.reference, "Invented: seen together")
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
                 item=item, action=action, build=build, unpublished=unpublished)
