@@ -216,6 +216,7 @@ class Entry:
     cases: list = field(default_factory=list)  # LinkedCase, the viewer's only
     tactics: list = field(default_factory=list)
     categories: set = field(default_factory=set)  # what the viewer may see of the panel's cases
+    row_ids: set = field(default_factory=set)  # the rows naming it in cases the viewer may see (its addresses)
 
     @property
     def first_on(self):
@@ -274,9 +275,10 @@ def _entries(actor, panel, kind, only_index=None):
     for index, anchor, case in _named_rows(panel, kind):
         if only_index is not None and index != only_index:
             continue
-        group = groups.setdefault(index, {"anchor": None, "cases": {}})
-        if group["anchor"] is None and case.can_view_record(actor):
-            group["anchor"] = anchor
+        group = groups.setdefault(index, {"anchor": None, "cases": {}, "rows": set()})
+        if case.can_view_record(actor):
+            group["anchor"] = group["anchor"] or anchor
+            group["rows"].add(anchor.id)
         group["cases"].setdefault(case.id, LinkedCase(case, named=True))
     for link in _links(panel, kind, groups.keys()):
         cases = groups[link.match_index]["cases"]
@@ -290,7 +292,8 @@ def _entries(actor, panel, kind, only_index=None):
         shown = [lc for lc in group["cases"].values() if lc.case.can_view_record(actor)]
         if group["anchor"] is None or not shown:
             continue
-        entries.append(Entry(kind, index, group["anchor"], sorted(shown, key=_dated), categories=by_panel))
+        entries.append(Entry(kind, index, group["anchor"], sorted(shown, key=_dated), categories=by_panel,
+                             row_ids=group["rows"]))
     _add_tactics(entries, by_panel)
     return sorted(entries, key=lambda e: e.last_on, reverse=True)
 
@@ -339,7 +342,7 @@ def entry_for(actor, panel, kind, entry_id):
     index = getattr(anchor, "name_dob_index" if kind == ConcernKind.PERSON else "address_index", None)
     if anchor is None or index is None or (kind == ConcernKind.PERSON and anchor.is_alias):
         return None
-    entries = _entries(actor, panel, kind, only_index=index) or []
+    entries = [e for e in _entries(actor, panel, kind, only_index=index) or [] if entry_id in e.row_ids]
     return entries[0] if entries else None
 
 
