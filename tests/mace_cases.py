@@ -6,9 +6,10 @@ from marac.cases import services as cases
 from marac.cases.models import ScreeningDecision
 from marac.core.timeutil import today
 from marac.extensions import db
+from marac.people.models import LocationKind
 
 SHADY = {"first_names": "Shady", "last_name": "Fakeadult", "aliases": "", "date_of_birth": "1995-07-08"}
-PARADE = {"kind": "hotspot", "description": "Pretend chicken shop", "address": "9 Imaginary Parade", "postcode": "ZZ3 3ZZ"}
+PARADE = {"kind": LocationKind.HOTSPOT, "description": "Pretend chicken shop", "address": "9 Imaginary Parade", "postcode": "ZZ3 3ZZ"}
 
 
 def mace_answers(first="Youngo", last="Fakechild", dob=dt.date(2010, 2, 3), on=None, persons=(SHADY,),

@@ -84,6 +84,7 @@ def mace_of(world):
     child's case naming a person and a location of concern (made on first use): (panel, case, the
     person's register entry id, the location's)."""
     from marac.extensions import db
+    from marac.cases.models import PartyRole
     from marac.panels.models import PanelKind, Role
     from tests.helpers import another_panel
     from tests.mace_cases import mace_case
@@ -91,7 +92,7 @@ def mace_of(world):
     if not hasattr(world, "mace"):
         panel = another_panel(world, PanelKind.MACE, roles=tuple(Role))
         case = mace_case(world.users["representative"], world.users["manager"], panel)
-        person = next(p.person for p in case.parties if p.role == "person_of_concern")
+        person = next(p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN)
         db.session.commit()
         world.mace = (panel.id, case.id, person.names[0].id, case.locations[0].location_id)
     return world.mace

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from marac.agencies.models import AgencyKind
-from marac.cases.models import Case, CaseStatus, ClosureOutcome, RiskLevel, risk_label, risk_levels
+from marac.cases.models import ClosureOutcome, PartyRole, RiskLevel, risk_label, risk_levels
 from marac.cases.services import close_case
 from marac.core.timeutil import today
 from marac.extensions import db
@@ -14,11 +14,12 @@ from marac.mace import services as mace
 from marac.mace.models import ConcernKind, ConcernLink, DisruptionTactic, LinkAction, Review, ReviewState
 from marac.panels.models import PanelKind, Role
 from marac.sharing.models import DEFAULT_RULES, Category
+from marac.people.models import YesNoUnknown
 from marac.sharing.services import set_rules
 from tests.factories import UserFactory
 from tests.helpers import (another_panel, audit_events, fresh, links, page_text, post_form, row_count, signed_in,
                            soup)
-from tests.mace_cases import PARADE, SHADY, mace_case
+from tests.mace_cases import SHADY, mace_case
 from tests.referrals import date_parts
 
 MARAC_ONLY_LEVELS = [level.label for level in RiskLevel if level not in risk_levels(PanelKind.MACE)]
@@ -154,7 +155,7 @@ def test_the_manager_sets_the_interval(app, world, panel):
 def review_form(on, **extra):
     return {**date_parts("reviewed_on", on), "risk_level": RiskLevel.HIGH, "what_changed": "Invented: went missing twice",
             "tactics": [DisruptionTactic.CAWN, DisruptionTactic.NRM], "disruption_plan": "Invented: CAWN served",
-            "stays_in_scope": "yes", **extra}
+            "stays_in_scope": YesNoUnknown.YES, **extra}
 
 
 def test_the_chair_records_a_review_and_the_case_page_shows_it(app, world, panel):
@@ -208,7 +209,7 @@ def test_a_young_person_turning_25_cannot_stay_in_scope(app, world, panel):
     # The day before their birthday they are 24 and may stay.
     assert post_form(manager, url, review_form(day - dt.timedelta(days=1)), token_from=url).status_code == 302
     # Leaving scope leads to closing the case with its outcome.
-    left = post_form(manager, url, review_form(day, stays_in_scope="no"), token_from=url)
+    left = post_form(manager, url, review_form(day, stays_in_scope=YesNoUnknown.NO), token_from=url)
     assert left.status_code == 302 and left.headers["Location"].endswith(f"/cases/{case.id}/close")
     assert "no longer in the panel's scope" in page_text(manager.get(f"/cases/{case.id}"))
     close = manager.get(f"/cases/{case.id}/close")
@@ -275,10 +276,10 @@ def test_registers_stay_within_their_panel(app, world, panel):
     text = page_text(mine.get(f"/panels/{other_panel.id}/persons"))
     assert elsewhere.reference in text and case.reference not in text
     assert mine.get(f"/panels/{panel.id}/persons").status_code == 403
-    person_name = next(p.person for p in case.parties if p.role == "person_of_concern").names[0]
+    person_name = next(p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN).names[0]
     assert mine.get(f"/panels/{panel.id}/persons/{person_name.id}").status_code == 403
     # Another panel's entry id through this panel's address: not found.
-    their_name = next(p.person for p in elsewhere.parties if p.role == "person_of_concern").names[0]
+    their_name = next(p.person for p in elsewhere.parties if p.role == PartyRole.PERSON_OF_CONCERN).names[0]
     manager = signed_in(app, world.users["manager"])
     assert manager.get(f"/panels/{panel.id}/persons/{their_name.id}").status_code == 404
 
@@ -289,7 +290,7 @@ def test_a_representative_whose_agency_may_not_see_identity_sees_no_names(app, w
     set_rules(world.users["manager"], panel, rules)
     case = accepted(world, panel, today())
     rep = signed_in(app, world.users["representative"])
-    for register in ("persons", "locations"):
+    for register in ConcernKind:
         text = page_text(rep.get(f"/panels/{panel.id}/{register}"))
         assert "not shown to you" in text
         for secret in ("Shady", "Fakeadult", "Imaginary Parade", "ZZ3 3ZZ", case.reference):
@@ -337,7 +338,7 @@ def test_linking_and_unlinking_with_a_reason(app, world, panel):
 
 def test_an_entry_whose_cases_are_all_unlinked_is_not_listed(world, panel):
     case = accepted(world, panel, today(), locations=())
-    entry = mace._entries(world.users["manager"], panel, ConcernKind.PERSON)[0]
+    entry = mace.register_entries(world.users["manager"], panel, ConcernKind.PERSON)[0]
     mace.unlink_case(world.users["manager"], panel, entry, case, "Invented: not the same man")
     db.session.commit()
     assert mace.register_page(world.users["manager"], panel, ConcernKind.PERSON, 1).total == 0
@@ -354,3 +355,24 @@ def test_register_pages_declare_what_they_show(app, world, panel):
     assert row_count(SharingRecord, SharingRecord.case_id == case.id) > before
     assert Category.IDENTITY in categories
     assert audit_events("mace.persons_viewed")
+
+
+# --- demo ------------------------------------------------------------------------------------------
+
+def test_the_demo_gives_the_mace_panel_reviews_due_and_overdue_and_register_links(world, panel):
+    from marac.demo.cases import seed_mace
+
+    for weeks in (3, 11, 13, 25, 26, 38, 40, 51):
+        accepted(world, panel, today() - dt.timedelta(weeks=weeks), first=f"Demo{weeks}")
+    accepted(world, panel, today(), first="Unnamed", persons=(), locations=())
+    users = {u.email: u for u in world.users.values()}
+    added = seed_mace({panel.name: panel}, users)
+    db.session.commit()
+    assert added > 0 and row_count(Review) > 0
+    states = {d.state for d in mace.reviews_due(panel, 1).items}
+    assert states == {ReviewState.OVERDUE, ReviewState.DUE}
+    assert {link.action for link in db.session.query(ConcernLink)} == {LinkAction.LINKED}
+    for kind in ConcernKind:
+        [entry] = mace.register_entries(world.users["manager"], panel, kind)
+        assert len(entry.cases) == 9  # eight naming it, and the one the manager linked
+    assert seed_mace({panel.name: panel}, users) == 0  # idempotent

@@ -15,7 +15,7 @@ from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditChainHead, AuditEvent
 from marac.auth.models import UserSession
 from marac.cases import services as cases
-from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter,
+from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, ReferenceCounter, RiskLevel,
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS
 from marac.core.forms import SpentFormToken
@@ -190,9 +190,9 @@ def build_roles_world():
         PanelRoleFactory(panel=mace_panel, user=role.user, role=role.role)
     child = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=30))
     other = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=20), persons=())
-    mace.record_review(manager, child, day, "medium", "Invented: what changed", [DisruptionTactic.CAWN],
+    mace.record_review(manager, child, day, RiskLevel.MEDIUM, "Invented: what changed", [DisruptionTactic.CAWN],
                        "Invented: plan", True)
-    entry = mace._entries(manager, mace_panel, ConcernKind.PERSON)[0]
+    entry = mace.register_entries(manager, mace_panel, ConcernKind.PERSON)[0]
     mace.link_case(manager, mace_panel, entry, other.reference, "Invented: seen together")
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,

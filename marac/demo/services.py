@@ -134,12 +134,13 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
-    from marac.demo.cases import seed_cases
+    from marac.demo.cases import seed_cases, seed_mace
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)
     added += seed_meetings(panels, all_users)
+    added += seed_mace(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
     return added

@@ -11,7 +11,6 @@ from marac.core.steps import attempt
 from marac.core.timeutil import today
 from marac.mace import services
 from marac.mace.forms import IntervalForm, LinkForm, ReviewForm, UnlinkForm
-from marac.mace.models import ConcernKind
 from marac.panels.models import Panel
 
 bp = Blueprint("mace", __name__)

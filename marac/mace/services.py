@@ -263,7 +263,7 @@ def _links(panel, kind, indexes=None):
     return db.session.execute(stmt.order_by(ConcernLink.at)).scalars().all()
 
 
-def _entries(actor, panel, kind, only_index=None):
+def register_entries(actor, panel, kind, only_index=None):
     """The register's entries the actor may be shown: grouped by blind index, the referrals' naming
     with the panel's links and unlinks applied (the latest change for a case wins), each keeping only
     the cases the actor may see; an entry with none of those (or none naming it that they may see, to
@@ -317,7 +317,7 @@ def _add_tactics(entries, by_panel):
 def register_page(actor, panel, kind, page, per_page=25):
     """One page of a register (None when the actor's role may not see its category), declared: the
     sharing records say which cases' persons or locations were shown."""
-    entries = _entries(actor, panel, kind)
+    entries = register_entries(actor, panel, kind)
     if entries is None:
         return None
     listing = ListPage(entries, page, per_page)
@@ -342,7 +342,7 @@ def entry_for(actor, panel, kind, entry_id):
     index = getattr(anchor, "name_dob_index" if kind == ConcernKind.PERSON else "address_index", None)
     if anchor is None or index is None or (kind == ConcernKind.PERSON and anchor.is_alias):
         return None
-    entries = [e for e in _entries(actor, panel, kind, only_index=index) or [] if entry_id in e.row_ids]
+    entries = [e for e in register_entries(actor, panel, kind, only_index=index) or [] if entry_id in e.row_ids]
     return entries[0] if entries else None
 
 

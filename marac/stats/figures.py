@@ -787,8 +787,8 @@ class _Builder:
         risk = self._breakdown("mace-risk", "Children and young people heard, by risk level at referral",
                                "Risk level at referral", [(level.label, ("risk", level)) for level in risk_levels(PanelKind.MACE)]
                                + [("All heard", "heard")], shares=False,
-                               note="Risk at the latest review joins these figures when MACE risk reviews are "
-                                    "recorded; the system does not record them yet.")
+                               note="The risk at referral. The risk found at each 12-weekly review is recorded "
+                                    "with the review; it is not counted here yet.")
         links = self._breakdown("mace-links", "Persons and locations of concern", "Figure",
                                 [("Persons of concern linked to children heard", "persons"),
                                  ("Locations of concern linked to children heard", "locations"),
