@@ -851,7 +851,7 @@ def test_mace_review_with_errors_is_accessible_and_screenshot(live, mace_panel, 
     submit_empty(manager, "Record the review")
     assert_accessible(manager, "the review form with errors")
     visit(manager, f"/panels/{mace_panel.id}/reviews")
-    expect(manager.get_by_text("Overdue")).to_be_visible()
+    expect(manager.get_by_text("Overdue", exact=True)).to_be_visible()
     Path("/tmp/screens").mkdir(exist_ok=True)
     manager.screenshot(path="/tmp/screens/mace-reviews.png", full_page=True)
     visit(manager, f"/panels/{mace_panel.id}/persons")

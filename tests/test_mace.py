@@ -376,3 +376,14 @@ def test_the_demo_gives_the_mace_panel_reviews_due_and_overdue_and_register_link
         [entry] = mace.register_entries(world.users["manager"], panel, kind)
         assert len(entry.cases) == 9  # eight naming it, and the one the manager linked
     assert seed_mace({panel.name: panel}, users) == 0  # idempotent
+
+
+def test_the_reviews_list_names_a_child_only_to_an_agency_that_may_see_children(app, world, panel):
+    rules = {kind: set(cats) for kind, cats in DEFAULT_RULES.items()}
+    rules[AgencyKind.IDVA] -= {Category.CHILDREN}
+    set_rules(world.users["manager"], panel, rules)
+    case = accepted(world, panel, today() - dt.timedelta(weeks=13), first="Namey")
+    rep_text = page_text(signed_in(app, world.users["representative"]).get(f"/panels/{panel.id}/reviews"))
+    assert case.reference in rep_text and "Namey" not in rep_text and "Withheld" in rep_text
+    chair_text = page_text(signed_in(app, world.users["chair"]).get(f"/panels/{panel.id}/reviews"))  # police
+    assert "Namey Fakechild" in chair_text

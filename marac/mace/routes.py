@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from marac.cases.models import Case
-from marac.cases.services import list_disclosed, record_form_view
+from marac.cases.services import record_form_view
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
@@ -30,10 +30,10 @@ def reviews(panel_id):
     """The panel's reviews overdue and due in the next two weeks, the most overdue first."""
     panel = _panel(panel_id, services.can_read)
     pagination = services.reviews_due(panel, page_number(request))
-    shown = list_disclosed(current_user, panel, [d.case for d in pagination.items], "mace.reviews_listed",
-                           "reviews due listed")
+    shown = services.declare_reviews_list(current_user, panel, pagination.items)
     return render_template("mace/reviews.html", panel=panel, pagination=pagination, shown=shown, today=today(),
-                           window=services.DUE_WINDOW, can_set=services.can_set_interval(current_user, panel))
+                           window=services.DUE_WINDOW, can_set=services.can_set_interval(current_user, panel),
+                           shows_name=services.shows_name)
 
 
 @bp.route("/cases/<uuid:case_id>/reviews/new", methods=["GET", "POST"])

@@ -123,6 +123,22 @@ def reviews_due(panel, page, on=None, per_page=50):
     return ListPage(due, page, per_page)
 
 
+# What the list of reviews shows of each case: the young person's name (identity, and children: the
+# subject of a MACE case is a child or young person, cases.models.ROLE_CATEGORIES) and the risk at referral.
+REVIEW_LIST_SHOWS = {Category.IDENTITY, Category.CHILDREN, Category.RISK_CHECKLIST}
+
+
+def declare_reviews_list(actor, panel, due):
+    """Declare a page of the reviews list; returns {case id: the categories shown}."""
+    return disclose(actor, [d.case for d in due], REVIEW_LIST_SHOWS, action="mace.reviews_listed", target=panel,
+                    purpose="reviews due listed")
+
+
+def shows_name(shown):
+    """Whether a list may name a MACE case's young person, given the categories shown of the case."""
+    return {Category.IDENTITY, Category.CHILDREN} <= set(shown)
+
+
 def age_on(date_of_birth, on):
     """Whole years of age on a date."""
     return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
