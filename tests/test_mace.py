@@ -387,3 +387,23 @@ def test_the_reviews_list_names_a_child_only_to_an_agency_that_may_see_children(
     assert case.reference in rep_text and "Namey" not in rep_text and "Withheld" in rep_text
     chair_text = page_text(signed_in(app, world.users["chair"]).get(f"/panels/{panel.id}/reviews"))  # police
     assert "Namey Fakechild" in chair_text
+
+
+def test_a_mace_pack_names_risk_on_the_mace_scale(world, panel):
+    from marac.packs.content import case_rows
+    from tests.factories import MeetingFactory
+
+    case = accepted(world, panel, today(), indicator="0")
+    meeting = MeetingFactory(panel=panel, manager=world.users["manager"], cases=[case])
+    rows = dict(case_rows(case, set(Category), meeting))
+    assert rows["Risk level"] == "Low"
+    assert not any(label in str(value) for value in rows.values() for label in MARAC_ONLY_LEVELS)
+
+
+def test_the_reviews_list_shows_the_last_review_and_its_risk(app, world, panel):
+    case = accepted(world, panel, today() - dt.timedelta(weeks=26), indicator="3")
+    review(world, case, today() - dt.timedelta(weeks=13), level=RiskLevel.LOW)
+    [due] = mace.reviews_due(panel, 1).items
+    assert due.state == ReviewState.OVERDUE and due.last.risk_level == RiskLevel.LOW
+    row = [r for r in soup(signed_in(app, world.users["manager"]).get(f"/panels/{panel.id}/reviews")).select("tbody tr")]
+    assert len(row) == 1 and ": Low" in row[0].get_text() and "High" in row[0].get_text()  # now, and at referral

@@ -91,10 +91,13 @@ def reviews_of(case):
 
 
 def _last_reviews(case_ids):
-    if not case_ids:
-        return {}
-    return dict(db.session.execute(select(Review.case_id, func.max(Review.reviewed_on))
-                                   .where(Review.case_id.in_(case_ids)).group_by(Review.case_id)).all())
+    """{case id: its latest Review} of these cases."""
+    latest = {}
+    if case_ids:
+        for review in db.session.execute(select(Review).where(Review.case_id.in_(case_ids))
+                                          .order_by(Review.reviewed_on, Review.created_at)).scalars():
+            latest[review.case_id] = review
+    return latest
 
 
 @dataclass
@@ -104,7 +107,7 @@ class DueReview:
     case: Case
     due_on: dt.date
     state: str
-    last_reviewed_on: dt.date | None
+    last: Review | None
 
 
 def reviews_due(panel, page, on=None, per_page=50):
@@ -116,9 +119,10 @@ def reviews_due(panel, page, on=None, per_page=50):
     last = _last_reviews([c.id for c in cases])
     due = []
     for case in cases:
-        due_on = review_due_on(case, last.get(case.id), panel.review_interval_weeks)
+        latest = last.get(case.id)
+        due_on = review_due_on(case, latest.reviewed_on if latest else None, panel.review_interval_weeks)
         if due_on is not None and review_state(due_on, on) != ReviewState.ON_TRACK:
-            due.append(DueReview(case, due_on, review_state(due_on, on), last.get(case.id)))
+            due.append(DueReview(case, due_on, review_state(due_on, on), latest))
     due.sort(key=lambda d: (d.due_on, d.case.reference or ""))
     return ListPage(due, page, per_page)
 
