@@ -260,8 +260,9 @@ def _dated(linked):
     return linked.case.referred_on or linked.case.created_at.date()
 
 
-def _named_rows(panel, kind):
-    """(index, anchor row, case) of everything the panel's referrals name in this register."""
+def _named_rows(panel, kind, only_index=None):
+    """(index, anchor row, case) of everything the panel's referrals name in this register (with this
+    blind index only, when given)."""
     visible = (Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
     if kind == ConcernKind.PERSON:
         stmt = (select(PersonName.name_dob_index, PersonName, Case)
@@ -272,6 +273,9 @@ def _named_rows(panel, kind):
         stmt = (select(Location.address_index, Location, Case)
                 .join(CaseLocation, CaseLocation.location_id == Location.id).join(Case, Case.id == CaseLocation.case_id)
                 .where(Location.address_index.is_not(None), *visible))
+    if only_index is not None:
+        stmt = stmt.where((PersonName.name_dob_index if kind == ConcernKind.PERSON else Location.address_index)
+                          == only_index)
     return db.session.execute(stmt.order_by(Case.referred_on, Case.reference)).all()
 
 
@@ -292,9 +296,7 @@ def register_entries(actor, panel, kind, only_index=None):
     if REGISTER_CATEGORY[kind] not in by_panel:
         return None
     groups = {}
-    for index, anchor, case in _named_rows(panel, kind):
-        if only_index is not None and index != only_index:
-            continue
+    for index, anchor, case in _named_rows(panel, kind, only_index):
         group = groups.setdefault(index, {"anchor": None, "cases": {}, "rows": set()})
         if case.can_view_record(actor):
             group["anchor"] = group["anchor"] or anchor
