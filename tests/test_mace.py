@@ -407,3 +407,39 @@ def test_the_reviews_list_shows_the_last_review_and_its_risk(app, world, panel):
     assert due.state == ReviewState.OVERDUE and due.last.risk_level == RiskLevel.LOW
     row = [r for r in soup(signed_in(app, world.users["manager"]).get(f"/panels/{panel.id}/reviews")).select("tbody tr")]
     assert len(row) == 1 and ": Low" in row[0].get_text() and "High" in row[0].get_text()  # now, and at referral
+
+
+@pytest.mark.no_db_transaction
+def test_the_migration_moves_mace_cases_to_low_and_back(tmp_path):
+    """Migration 0015 with rows present: a MACE case assessed "standard" before it is "low" after it (and
+    "standard" again on downgrade); an ASB case keeps "standard" both ways."""
+    import flask_migrate
+    from sqlalchemy import text
+
+    from config import TestConfig
+    from marac import create_app
+    from marac.keys.services import init_keys
+    from tests.factories import CaseFactory, PanelFactory
+    from tests.helpers import reset_schema, scratch_database_url
+
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": scratch_database_url("mace_low", tmp_path)})
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        init_keys()
+        mace_case_ = CaseFactory(panel=PanelFactory(kind=PanelKind.MACE), risk_level=RiskLevel.LOW)
+        asb_case = CaseFactory(panel=PanelFactory(kind=PanelKind.ASB), risk_level=RiskLevel.STANDARD)
+        ids = {"mace": mace_case_.id, "asb": asb_case.id}
+        db.session.commit()
+        db.session.remove()
+
+        def levels():
+            with db.engine.connect() as conn:
+                found = dict(conn.execute(text("SELECT id, risk_level FROM cases")).all())
+            return {name: found.get(case_id, found.get(str(case_id), found.get(case_id.hex))) for name, case_id in ids.items()}
+
+        flask_migrate.downgrade(revision="20261206_0011")
+        assert levels() == {"mace": RiskLevel.STANDARD, "asb": RiskLevel.STANDARD}
+        flask_migrate.upgrade()
+        assert levels() == {"mace": RiskLevel.LOW, "asb": RiskLevel.STANDARD}
+        db.engine.dispose()
