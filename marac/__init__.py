@@ -134,6 +134,7 @@ def register_blueprints(app):
     from marac.cases.routes import bp as cases
     from marac.disclosures.routes import bp as disclosures
     from marac.home.routes import bp as home
+    from marac.mace.routes import bp as mace
     from marac.meetings.routes import bp as meetings
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
@@ -143,7 +144,7 @@ def register_blueprints(app):
     from marac.subjects.routes import bp as subjects
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, packs, stats,
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, mace, packs, stats,
                       retention, subjects, auditor, disclosures):
         app.register_blueprint(blueprint)
 

@@ -12,6 +12,7 @@ from marac.sharing.models import SharingRecord, SharingRule  # noqa: F401
 from marac.actions.models import Action, ActionUpdate  # noqa: F401
 from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn  # noqa: F401
 from marac.asb.models import CaseReviewApplication, CaseReviewSettings, Intervention, Recommendation  # noqa: F401
+from marac.mace.models import ConcernLink, Review  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
 from marac.retention.models import RetentionSchedule  # noqa: F401
 from marac.subjects.models import Rectification, SubjectCase, SubjectRequest, SubjectResponse  # noqa: F401

@@ -170,6 +170,23 @@ def hold_of(world):
         world.hold = place_hold(manager, db.session.get(Case, world.accepted.id), "Invented: proceedings").id
         db.session.commit()
     return world.hold
+def mace_of(world):
+    """A MACE panel of the world's agencies with the world's users in their roles, and an accepted
+    child's case naming a person and a location of concern (made on first use): (panel, case, the
+    person's register entry id, the location's)."""
+    from marac.extensions import db
+    from marac.cases.models import PartyRole
+    from marac.panels.models import PanelKind, Role
+    from tests.helpers import another_panel
+    from tests.mace_cases import mace_case
+
+    if not hasattr(world, "mace"):
+        panel = another_panel(world, PanelKind.MACE, roles=tuple(Role))
+        case = mace_case(world.users["representative"], world.users["manager"], panel)
+        person = next(p.person for p in case.parties if p.role == PartyRole.PERSON_OF_CONCERN)
+        db.session.commit()
+        world.mace = (panel.id, case.id, person.names[0].id, case.locations[0].location_id)
+    return world.mace
 
 
 # Packs: the manager and the chair get the full pack, a representative their member agency's.
@@ -238,6 +255,15 @@ MATRIX = {
     "cases.holds": ("GET", lambda w: f"/panels/{w.panel.id}/holds", MANAGER_ONLY),
     "retention.index": ("GET", lambda w: "/admin/retention", admin_only()),
     "retention.schedule": ("GET", lambda w: f"/admin/retention/panels/{w.panel.id}", admin_only()),
+    # MACE: case readers see the reviews due and the registers; the manager and the chair record reviews and
+    # link or unlink cases; the manager sets the review interval.
+    "mace.reviews": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/reviews", CASE_READERS),
+    "mace.interval": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/reviews/interval", MANAGER_ONLY),
+    "mace.record_review": ("GET", lambda w: f"/cases/{mace_of(w)[1]}/reviews/new", RUNNERS),
+    "mace.register": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/persons", CASE_READERS),
+    "mace.entry": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/locations/{mace_of(w)[3]}", CASE_READERS),
+    "mace.unlink": ("GET", lambda w: f"/panels/{mace_of(w)[0]}/persons/{mace_of(w)[2]}/cases/{mace_of(w)[1]}/unlink",
+                    RUNNERS),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     # The disclosure report: the panel's manager (and a data protection officer, tests/test_disclosure_report.py).

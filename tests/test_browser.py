@@ -1095,3 +1095,68 @@ def test_the_manager_answers_a_subject_access_request(live, manager):
     visit(page, "/subject-requests/")
     assert_accessible(page, "the request log")
     assert not page.problems, "\n".join(page.problems)
+# --- MACE: reviews and the registers of persons and locations of concern ----------------------------
+
+@pytest.fixture(scope="module")
+def mace_panel(live):
+    """A MACE panel the manager manages (made on first use, after the other tests' pages): children's
+    cases naming the same person and location of concern, one overdue for review, one reviewed."""
+    from marac.agencies.models import AgencyKind
+    from marac.core.timeutil import today
+    from marac.extensions import db
+    from marac.mace import services as mace
+    from marac.cases.models import RiskLevel
+    from marac.mace.models import ConcernKind, DisruptionTactic
+    from marac.panels.models import PanelKind, Role
+    from marac.users.models import User
+    from tests.mace_cases import mace_case
+
+    with live.app.app_context():
+        manager = db.session.get(User, live.users.manager.id)
+        panel = PanelFactory(kind=PanelKind.MACE, name="Testborough MACE")
+        PanelMemberFactory(panel=panel, agency=AgencyFactory(kind=AgencyKind.POLICE))
+        PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+        day = today()
+        overdue = mace_case(manager, manager, panel, day - timedelta(weeks=14))
+        reviewed = mace_case(manager, manager, panel, day - timedelta(weeks=13), first="Kiddo")
+        mace.record_review(manager, reviewed, day - timedelta(days=2), RiskLevel.HIGH, "Invented: two missing episodes",
+                           [DisruptionTactic.CAWN, DisruptionTactic.RETURN_HOME_INTERVIEW], "Invented: CAWN served",
+                           True)
+        entry = mace.register_entries(manager, panel, ConcernKind.PERSON)[0]
+        db.session.commit()
+        return SimpleNamespace(id=panel.id, overdue=overdue.id, reviewed=reviewed.id,
+                               person=entry.entry_id, location=overdue.locations[0].location_id)
+
+
+MACE_PAGES = {
+    "mace-reviews": lambda p: f"/panels/{p.id}/reviews",
+    "mace-interval": lambda p: f"/panels/{p.id}/reviews/interval",
+    "mace-case": lambda p: f"/cases/{p.reviewed}",
+    "mace-review": lambda p: f"/cases/{p.overdue}/reviews/new",
+    "mace-persons": lambda p: f"/panels/{p.id}/persons",
+    "mace-locations": lambda p: f"/panels/{p.id}/locations",
+    "mace-person": lambda p: f"/panels/{p.id}/persons/{p.person}",
+    "mace-location": lambda p: f"/panels/{p.id}/locations/{p.location}",
+    "mace-unlink": lambda p: f"/panels/{p.id}/persons/{p.person}/cases/{p.overdue}/unlink",
+}
+
+
+@pytest.mark.parametrize("name", list(MACE_PAGES))
+def test_mace_pages_are_accessible(live, mace_panel, manager, name):
+    visit(manager, MACE_PAGES[name](mace_panel))
+    assert_accessible(manager, name)
+
+
+def test_mace_review_with_errors_is_accessible_and_screenshot(live, mace_panel, manager):
+    visit(manager, f"/cases/{mace_panel.overdue}/reviews/new")
+    manager.locator("#reviewed_on-day").fill("")
+    submit_empty(manager, "Record the review")
+    assert_accessible(manager, "the review form with errors")
+    visit(manager, f"/panels/{mace_panel.id}/reviews")
+    expect(manager.get_by_text("Overdue", exact=True)).to_be_visible()
+    Path("/tmp/screens").mkdir(exist_ok=True)
+    manager.screenshot(path="/tmp/screens/mace-reviews.png", full_page=True)
+    visit(manager, f"/panels/{mace_panel.id}/persons")
+    manager.screenshot(path="/tmp/screens/mace-persons.png", full_page=True)
+    visit(manager, f"/cases/{mace_panel.reviewed}")
+    manager.screenshot(path="/tmp/screens/mace-case.png", full_page=True)

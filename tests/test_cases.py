@@ -734,7 +734,7 @@ def test_editing_a_mace_referral_keeps_one_person_of_concern(app, world, rep):
     assert row_count(PersonName, PersonName.name_dob_index == index) == 1
 
 
-@pytest.mark.parametrize("indicator,level", [(MaceScore.NONE, RiskLevel.STANDARD), (MaceScore.SOME, RiskLevel.MEDIUM),
+@pytest.mark.parametrize("indicator,level", [(MaceScore.NONE, RiskLevel.LOW), (MaceScore.SOME, RiskLevel.MEDIUM),
                                              (MaceScore.MODERATE, RiskLevel.HIGH)])
 def test_mace_risk_levels(world, rep, indicator, level):
     panel = another_panel(world, PanelKind.MACE)

@@ -21,7 +21,7 @@ LAYERS = [
     {"people"},
     {"sharing"},
     {"cases"},
-    {"meetings", "actions", "asb"},
+    {"meetings", "actions", "asb", "mace"},
     {"packs", "jobs"},
     {"auditor", "disclosures", "home", "retention", "stats", "subjects"},
     {"demo"},

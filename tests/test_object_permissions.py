@@ -19,12 +19,15 @@ from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.auth.models import UserSession
 from marac.cases import services as cases
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, Criterion, LegalHold, ReferenceCounter,
+                                RiskLevel,
                                 ScreeningDecision)
 from marac.cases.questions import DASH_QUESTIONS
 from marac.core.forms import SpentFormToken
 from marac.core.timeutil import today
 from marac.extensions import db
 from marac.keys.models import DataKey
+from marac.mace import services as mace
+from marac.mace.models import ConcernKind, ConcernLink, DisruptionTactic, Review
 from marac.meetings import services as meetings
 from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MinuteAmendment, ResearchReturn)
@@ -41,6 +44,7 @@ from marac.subjects.models import Rectification, Requester, SubjectCase, Subject
 from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory, open_on_its_day
 from tests.helpers import pdf_text, post_form, sign_in
+from tests.mace_cases import mace_case
 
 # Each model with a parent, and the relationships that lead to its parents (the nearest first).
 PARENTS = {
@@ -72,6 +76,8 @@ PARENTS = {
     SubjectCase: ("request",),
     SubjectResponse: ("request",),
     Rectification: ("request",),
+    Review: ("case",),
+    ConcernLink: ("case",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -206,6 +212,19 @@ def build_roles_world():
                                  None)
     subject_access.build_response(manager, access_request)
     subject_access.rectify(manager, access_request, {"phone": "07700 900556"}, "Invented: phone corrected", None)
+
+    # A MACE panel of the same agencies and people: a child's case with a review, and a register link.
+    mace_panel = PanelFactory(kind=PanelKind.MACE)
+    for agency in (police, idva, housing):
+        PanelMemberFactory(panel=mace_panel, agency=agency)
+    for role in panel.roles:
+        PanelRoleFactory(panel=mace_panel, user=role.user, role=role.role)
+    child = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=30))
+    other = mace_case(users["referrer"], manager, mace_panel, day - dt.timedelta(days=20), persons=())
+    mace.record_review(manager, child, day, RiskLevel.MEDIUM, "Invented: what changed", [DisruptionTactic.CAWN],
+                       "Invented: plan", True)
+    entry = mace.register_entries(manager, mace_panel, ConcernKind.PERSON)[0]
+    mace.link_case(manager, mace_panel, entry, other.reference, "Invented: seen together")
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
                 item=item, action=action, build=build, unpublished=unpublished, **asb_rows)

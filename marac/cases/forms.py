@@ -9,8 +9,8 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Radi
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import questions
-from marac.cases.models import (DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel,
-                                ScreeningDecision, closure_outcomes)
+from marac.cases.models import (DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion,
+                                ScreeningDecision, closure_outcomes, risk_levels)
 from marac.core.formatting import format_date
 from marac.core.forms import (AppForm, CheckboxesField, DateInputField, EntryList, OnceForm, Postcode, RadiosField,
                               Required, VersionField, WholeNumberField)
@@ -478,7 +478,7 @@ class CaseFilterForm(Form):
     left out; an agency or a date that cannot be read is an error on its field."""
 
     status = SelectField("Status", choices=ANY + CaseStatus.choices(VISIBLE_TO_PANEL), validate_choice=False)
-    risk_level = SelectField("Risk level", choices=ANY + RiskLevel.choices(), validate_choice=False)
+    risk_level = SelectField("Risk level", validate_choice=False)
     agency_id = SelectField("Referring agency", validate_choice=False)
     repeat = SelectField("Repeat", choices=ANY + [(YesNoUnknown.YES, "Repeats only"), (YesNoUnknown.NO, "Not repeats")],
                          validate_choice=False)
@@ -487,10 +487,12 @@ class CaseFilterForm(Form):
     date_to = DateInputField("Referred to", past=False)
     sort = SelectField("Sort by", choices=CaseSort.choices(), default=CaseSort.REFERRED_DESC, validate_choice=False)
 
-    def __init__(self, formdata, agencies, categories, panel_kind=None):
+    def __init__(self, formdata, agencies, categories, kind):
         """`categories`: what the viewer may see of the panel's cases. A filter or order on a value derived
-        from a category they may not see is left out (an order or a filter would disclose it)."""
+        from a category they may not see is left out (an order or a filter would disclose it). `kind`:
+        the panel's kind, whose risk scale the risk filter offers (RISK_SCALES)."""
         super().__init__(formdata)
+        self.risk_level.choices = ANY + [(level.value, level.label) for level in risk_levels(kind)]
         self.agency_id.choices = ANY + [(str(agency.id), agency.short_name) for agency in agencies]
         if DERIVED_FROM["risk_level"] not in categories:
             del self.risk_level
@@ -498,7 +500,7 @@ class CaseFilterForm(Form):
             self.sort.choices = [(value, label) for value, label in self.sort.choices if value != CaseSort.RISK]
         if Category.IDENTITY not in categories:  # a repeat is found by name and date of birth
             del self.repeat
-        if panel_kind != PanelKind.ASB or DERIVED_FROM["response_missed"] not in categories:
+        if kind != PanelKind.ASB or DERIVED_FROM["response_missed"] not in categories:
             del self.response
 
     def validate_agency_id(self, field):
@@ -513,7 +515,7 @@ class CaseFilterForm(Form):
         filters = {}
         if self.status.data in VISIBLE_TO_PANEL:
             filters["status"] = self.status.data
-        if self.risk_level and self.risk_level.data in RiskLevel.values():
+        if self.risk_level and self.risk_level.data in dict(self.risk_level.choices) and self.risk_level.data:
             filters["risk_level"] = self.risk_level.data
         if self.repeat and self.repeat.data in (YesNoUnknown.YES, YesNoUnknown.NO):
             filters["repeat"] = self.repeat.data == YesNoUnknown.YES

@@ -44,9 +44,11 @@ class Criterion(Labelled):
 
 
 class RiskLevel(Labelled):
-    """The risk level a referral is assessed at."""
+    """The risk level a referral (or a MACE review) is assessed at. Each kind of panel grades on its own
+    scale (RISK_SCALES): a page, a filter or a figure names only the levels of its panel's scale."""
 
     STANDARD = "standard", "Standard"
+    LOW = "low", "Low"
     MEDIUM = "medium", "Medium"
     HIGH = "high", "High"
 
@@ -79,6 +81,26 @@ def roles_visible(detail, categories):
 # The role of a case's subject (its main person) by the kind of panel.
 SUBJECT_ROLE = {PanelKind.MARAC: PartyRole.VICTIM, PanelKind.MACE: PartyRole.YOUNG_PERSON,
                 PanelKind.ASB: PartyRole.COMPLAINANT}
+
+
+# The risk scale of each kind of panel, lowest first: MARAC and the ASB taskforce grade standard / medium /
+# high (MARAC hears the high ones); MACE grades low / medium / high.
+RISK_SCALES = {PanelKind.MARAC: (RiskLevel.STANDARD, RiskLevel.MEDIUM, RiskLevel.HIGH),
+               PanelKind.MACE: (RiskLevel.LOW, RiskLevel.MEDIUM, RiskLevel.HIGH),
+               PanelKind.ASB: (RiskLevel.STANDARD, RiskLevel.MEDIUM, RiskLevel.HIGH)}
+
+
+def risk_levels(kind):
+    """The levels of the panel kind's risk scale, lowest first (RISK_SCALES)."""
+    return list(RISK_SCALES[kind])
+
+
+def risk_label(kind, level):
+    """A risk level as a panel of this kind names it; a code outside the kind's scale is a fault, not a
+    label (so no page can show one panel's vocabulary on another's case)."""
+    if level not in RISK_SCALES[kind]:
+        raise ValueError(f"risk level {level!r} is not on the {kind} scale")
+    return RiskLevel.label_of(level)
 
 
 class ScreeningDecision(Labelled):
@@ -298,6 +320,14 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
             return False
         responded = as_utc(self.screened_at).date() if self.screened_at else None
         return (responded or today()) > self.response_due_on
+
+    def risk_label(self, categories):
+        """The risk level at referral in the words of the panel's own scale (risk_label) for a viewer who
+        may see `categories`: WITHHELD without the risk category, None when not assessed."""
+        level = self.derived("risk_level", categories)
+        if level is WITHHELD or level is None:
+            return level
+        return risk_label(self.panel.kind, level)
 
     @property
     def status_label(self):

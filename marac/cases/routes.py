@@ -188,7 +188,8 @@ def detail(case_id):
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
                            can_close=case.can_close(current_user), can_reopen=case.can_reopen(current_user),
                            can_hold=case.can_hold(current_user), is_manager=case.panel.is_manager(current_user),
-                           can_report=case.can_view_disclosures(current_user))
+                           can_report=case.can_view_disclosures(current_user),
+                           parts=services.case_page_context(current_user, case, categories))
 
 
 @bp.route("/cases/<uuid:case_id>/screen", methods=["GET", "POST"])

@@ -88,7 +88,7 @@ def _derive(case, answers):
         score = indicator_score(answers)
         case.risk_score = score
         case.risk_level = (RiskLevel.HIGH if score >= questions.MACE_HIGH_SCORE else
-                           RiskLevel.MEDIUM if score >= questions.MACE_MEDIUM_SCORE else RiskLevel.STANDARD)
+                           RiskLevel.MEDIUM if score >= questions.MACE_MEDIUM_SCORE else RiskLevel.LOW)
         case.codes = {"exploitation_types": sorted(answers.get("exploitation_types") or [])}
     else:
         score = vulnerability_score(answers)
@@ -547,6 +547,15 @@ def holds_of(panel, page, per_page=50):
     stmt = (select(LegalHold).join(Case, Case.id == LegalHold.case_id)
             .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+# Parts of the case page that higher layers add (MACE reviews, ...): name -> part(actor, case, categories),
+# which returns what its include (templates/<package>/_<name>.html) needs, or None when it shows nothing to
+# this viewer. Registered by those layers' services, so that this layer need not know them.
+case_page_parts = {}
+
+
+def case_page_context(actor, case, categories):
+    """{part name: its context or None} of the case page's added parts (case_page_parts)."""
+    return {name: part(actor, case, categories) for name, part in case_page_parts.items()}
 
 
 def record_view(actor, case):

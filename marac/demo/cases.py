@@ -235,3 +235,54 @@ def seed_old_cases(panels, users, seed=2019):
             added += 1
         db.session.flush()
     return added
+
+
+def seed_mace(panels, users, seed=2026):
+    """The MACE panel's 12-weekly reviews and register links, for a panel with no review yet: each open
+    case reviewed on time since acceptance, but every fourth one late with its last review (overdue),
+    and a few accepted recently (due soon or not yet); the person and the location of concern named in
+    the most cases each get one more case linked by the manager. Returns how many records were added."""
+    from marac.mace import services as mace
+    from marac.mace.models import ConcernKind, DisruptionTactic, Review
+
+    rng = random.Random(seed + 14)
+    day = today_()
+    added = 0
+    for panel in panels.values():
+        manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
+        if panel.kind != PanelKind.MACE or manager is None:
+            continue
+        if db.session.execute(select(func.count()).select_from(Review).join(Case, Case.id == Review.case_id)
+                              .where(Case.panel_id == panel.id)).scalar():
+            continue
+        open_cases = db.session.execute(select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED)
+                                        .order_by(Case.reference)).scalars().all()
+        for number, case in enumerate(open_cases):
+            dates, last = [], None
+            while True:
+                due = mace.review_due_on(case, last, panel.review_interval_weeks)
+                if due is None or due > day:
+                    break
+                last = min(day, due + dt.timedelta(days=rng.randint(0, 3)))
+                dates.append(last)
+            if number % 4 == 0 and dates:
+                dates.pop()  # the last review not held: overdue
+            born = case.subject.date_of_birth if case.subject else None
+            for on in dates:
+                stays = born is None or mace.age_on(born, on) < mace.SCOPE_AGE_LIMIT
+                mace.record_review(manager, case, on, rng.choice(mace.risk_levels(panel.kind)),
+                                   "Demo: fewer missing episodes; still seen with older peers.",
+                                   rng.sample(list(DisruptionTactic), rng.randint(1, 3)),
+                                   "Demo: disruption visits weekly; return-home interviews after each episode.", stays)
+                added += 1
+        for kind in (ConcernKind.PERSON, ConcernKind.LOCATION):
+            entries = sorted(mace.register_entries(manager, panel, kind) or [], key=lambda e: -len(e.cases))
+            if not entries:
+                continue
+            linked = {lc.case.id for lc in entries[0].cases}
+            other = next((c for c in open_cases if c.id not in linked), None)
+            if other is not None:
+                mace.link_case(manager, panel, entries[0], other.reference,
+                               "Demo: seen together by the police disruption team.")
+                added += 1
+    return added

@@ -146,13 +146,14 @@ def seed():
                 added += 1
     db.session.flush()
     from marac.demo.asb import seed_asb
-    from marac.demo.cases import seed_case_views, seed_cases, seed_old_cases
+    from marac.demo.cases import seed_case_views, seed_cases, seed_mace, seed_old_cases
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)
     added += seed_meetings(panels, all_users)
     added += seed_asb(panels, all_users)
+    added += seed_mace(panels, all_users)
     added += seed_old_cases(panels, all_users)
     added += seed_case_views(panels, all_users)
     added += seed_subject_requests(panels, all_users)

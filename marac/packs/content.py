@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from marac.actions.models import Action, ActionStatus, UpdateKind
-from marac.cases.models import Case, CaseParty, Criterion, PartyRole, RiskLevel
+from marac.cases.models import Case, CaseParty, Criterion, PartyRole, risk_label
 from marac.core.formatting import format_date
 from marac.extensions import db
 from marac.meetings.models import AgendaItem, AttendanceStatus, ItemStatus
@@ -186,7 +186,7 @@ def case_rows(case, categories, meeting):
     for role in dict.fromkeys(p.role for p in others) if identity else ():
         rows.append((PartyRole.label_of(role), [_named(p.person, on) for p in others if p.role == role]))
     rows.append(("Risk level", _shown(Category.RISK_CHECKLIST, categories,
-                                      RiskLevel.label_of(case.risk_level) if case.risk_level else "Not assessed")))
+                                      risk_label(case.panel.kind, case.risk_level) if case.risk_level else "Not assessed")))
     rows.append(("Criterion", _shown(Category.RISK_CHECKLIST, categories,
                                      Criterion.label_of(case.criterion) if case.criterion else "Not given")))
     if case.is_repeat and case.repeat_of is not None:

@@ -77,6 +77,8 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
     local_disabled_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
     local_male_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
     local_aged_16_17_share: Mapped[float | None] = mapped_column(Numeric(4, 1, asdecimal=False))
+    # MACE: weeks between a child's risk reviews (from acceptance, then from the last review), set by the manager.
+    review_interval_weeks: Mapped[int] = mapped_column(Integer, nullable=False, default=12)
 
     members = relationship("PanelMember", back_populates="panel", cascade="all, delete-orphan")
     roles = relationship("PanelRole", back_populates="panel", cascade="all, delete-orphan")

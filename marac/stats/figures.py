@@ -28,7 +28,7 @@ from collections import defaultdict
 
 from marac.actions.models import ActionStatus
 from marac.agencies.models import AgencyKind
-from marac.cases.models import RiskLevel
+from marac.cases.models import risk_levels
 from marac.cases.questions import AsbCategory, ExploitationType
 from marac.core.formatting import format_date
 from marac.core.workdays import is_working_day, working_days_between
@@ -437,14 +437,14 @@ class _Builder:
                 for kind in ExploitationType:
                     self._binary(("type", kind), window, self.total(window, self.l.categories, ("type", kind)), heard)
                 self._partition("risk", [(level, self.total(window, self.l.categories, ("risk", level)))
-                                         for level in RiskLevel], window, heard)
+                                         for level in risk_levels(PanelKind.MACE)], window, heard)
                 links = self.l.links.get(window.key, {})
                 self.count("persons", window, links.get("persons", 0))
                 self.count("locations", window, links.get("locations", 0))
                 self._binary("linked", window, links.get("linked", 0), heard)
             else:
                 self._partition("priority", [(level, self.total(window, self.l.categories, ("priority", level)))
-                                             for level in RiskLevel], window, heard)
+                                             for level in risk_levels(PanelKind.ASB)], window, heard)
                 for category in AsbCategory:
                     self._binary(("asb", category), window,
                                  self.total(window, self.l.categories, ("asb", category)), heard)
@@ -785,10 +785,10 @@ class _Builder:
                                 note="A child may be at risk of more than one type, so the types add up to more than "
                                      "the children heard.")
         risk = self._breakdown("mace-risk", "Children and young people heard, by risk level at referral",
-                               "Risk level at referral", [(level.label, ("risk", level)) for level in RiskLevel]
+                               "Risk level at referral", [(level.label, ("risk", level)) for level in risk_levels(PanelKind.MACE)]
                                + [("All heard", "heard")], shares=False,
-                               note="Risk at the latest review joins these figures when MACE risk reviews are "
-                                    "recorded; the system does not record them yet.")
+                               note="The risk at referral. The risk found at each 12-weekly review is recorded "
+                                    "with the review; it is not counted here yet.")
         links = self._breakdown("mace-links", "Persons and locations of concern", "Figure",
                                 [("Persons of concern linked to children heard", "persons"),
                                  ("Locations of concern linked to children heard", "locations"),
@@ -800,7 +800,7 @@ class _Builder:
 
     def _asb_tables(self):
         priority = self._breakdown("asb-priority", "Cases heard, by priority", "Priority",
-                                   [(level.label, ("priority", level)) for level in RiskLevel]
+                                   [(level.label, ("priority", level)) for level in risk_levels(PanelKind.ASB)]
                                    + [("All heard", "heard")], shares=False,
                                    note="The priority the victim's vulnerability assessment set at referral.")
         kinds = self._breakdown("asb-kinds", "Cases heard, by kind of anti-social behaviour", "Kind",
