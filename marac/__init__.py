@@ -130,13 +130,15 @@ def register_blueprints(app):
     from marac.cases.routes import bp as cases
     from marac.home.routes import bp as home
     from marac.meetings.routes import bp as meetings
+    from marac.notifications.routes import bp as notifications
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
     from marac.sharing.routes import bp as sharing
     from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor):
+    for blueprint in (home, auth, agencies, users, notifications, panels, cases, sharing, meetings, actions, packs,
+                      stats, auditor):
         app.register_blueprint(blueprint)
 
 

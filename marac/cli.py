@@ -1,15 +1,17 @@
 """The flask command groups, each declared in its package's cli.py: users, demo, keys, audit, sessions,
-packs and jobs."""
+packs, jobs and reminders."""
 from marac.audit.cli import audit_cli
 from marac.auth.cli import sessions_cli
 from marac.demo.cli import demo_cli
 from marac.jobs.cli import jobs_cli
 from marac.keys.cli import keys_cli
+from marac.meetings.cli import reminders_cli
 from marac.packs.cli import packs_cli
 from marac.users.cli import users_cli
 
 
 def register(app):
     """Add every command group to the app's `flask` command."""
-    for group in (users_cli, demo_cli, keys_cli, audit_cli, sessions_cli, packs_cli, jobs_cli):
+    for group in (users_cli, demo_cli, keys_cli, audit_cli, sessions_cli, packs_cli, jobs_cli,
+                  reminders_cli):
         app.cli.add_command(group)

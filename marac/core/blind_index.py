@@ -19,7 +19,8 @@ import re
 import unicodedata
 from collections import namedtuple
 
-from sqlalchemy import String, false
+from doublemetaphone import doublemetaphone
+from sqlalchemy import String, false, or_
 from sqlalchemy.orm import mapped_column
 
 from marac.core.crypto import keyring
@@ -120,3 +121,63 @@ def matching(model_column, name, *parts):
     if not keys:
         return false()
     return model_column.in_([tag(key, data) for _, key, _ in keys])
+
+
+# What "sounds like" and "starts with" compare: a name's first and last words (a middle name is
+# often left out or added), each as its Double Metaphone code or its first letters.
+PREFIX_LETTERS = (1, 3)  # the first name's first letter, the last name's first three
+
+
+def name_words(value):
+    """The words of a name, each normalised ("Mary-Jane  O'Brien" -> ["maryjane", "obrien"])."""
+    return [word for word in (normalise_text(part) for part in (value or "").split()) if word]
+
+
+def sound_codes(value):
+    """The (primary, alternate) Double Metaphone codes of a name's first and last words:
+    [(first primary, first alternate), (last primary, last alternate)], or None for one word."""
+    words = name_words(value)
+    if len(words) < 2:
+        return None
+    codes = []
+    for word in (words[0], words[-1]):
+        primary, alternate = doublemetaphone(word)
+        codes.append((primary or None, alternate or primary or None))
+    return codes
+
+
+def sound_parts(value, year, alternate=False):
+    """The parts of a name's sound-alike index: each word's primary (or alternate) code and the year
+    of birth; None parts (not indexed) without two words or a year."""
+    codes = sound_codes(value)
+    if codes is None or year is None:
+        return (None,)
+    which = 1 if alternate else 0
+    return codes[0][which], codes[1][which], str(year)
+
+
+def prefix_parts(value, year):
+    """The parts of a name's first-letters index: the first name's first letter, the last name's first
+    three letters (all of a shorter one) and the year of birth."""
+    words = name_words(value)
+    if len(words) < 2 or year is None:
+        return (None,)
+    return words[0][:PREFIX_LETTERS[0]], words[-1][:PREFIX_LETTERS[1]], str(year)
+
+
+def sound_alike_condition(model_columns, name, value, year):
+    """A condition: one of the columns (the primary and alternate sound-alike indexes) holds the value
+    of any mix of the primary and alternate codes of the searched name's words, with the year."""
+    codes = sound_codes(value)
+    if codes is None or year is None:
+        return false()
+    combos = {(first, last) for first in codes[0] for last in codes[1] if first and last}
+    tags = set()
+    keys = keyring().index_keys(check_name(name))
+    for first, last in combos:
+        data = message(first, last, str(year))
+        if data is not None:
+            tags.update(tag(key, data) for _, key, _ in keys)
+    if not tags:
+        return false()
+    return or_(*(column.in_(sorted(tags)) for column in model_columns))
