@@ -25,6 +25,7 @@ from marac.keys.models import DataKey
 from marac.meetings import services as meetings
 from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MinuteAmendment, ResearchReturn)
+from marac.notifications.models import EmailOptOut, SentReminder
 from marac.packs import services as packs
 from marac.packs.models import PackBuild, PackIssue, PackKind, PackRender
 from marac.panels.models import Panel, PanelMember, PanelRole, Role
@@ -72,6 +73,8 @@ ROOTS = {
     Location: "shown only through its CaseLocation, which defers to the case",
     ApprovalRequest: "an administrator's request awaiting a second administrator, on the administrators' page",
     SpentFormToken: "a spent one-time form token (a random id and when), never shown",
+    EmailOptOut: "an optional kind of email a user turned off, shown only to that user on their account page",
+    SentReminder: "a note that a scheduled reminder went to a user (kind, meeting or agency, period), never shown",
 }
 
 RESEARCH_TEXT = "Invented: police call-outs for the object-permission world"
