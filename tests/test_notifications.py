@@ -273,3 +273,13 @@ def test_development_prints_emails_to_the_log(app, world, caplog):
         send_overdue_digests()
         db.session.commit()
     assert any("Overdue actions this week" in r.getMessage() for r in caplog.records)
+
+
+def test_the_demo_data_tells_nobody_of_its_past_meetings(app, inbox):
+    """Seeding the demo publishes agendas and finalises minutes of meetings long past: no email goes,
+    and none is recorded."""
+    from marac.demo.services import seed
+
+    seed()
+    db.session.commit()
+    assert not inbox.messages and not audit_events("email.sent")

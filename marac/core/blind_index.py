@@ -11,6 +11,12 @@ Declare one in a model and compute it with the one helper:
 
 and query with the other: ``select(Person).where(matching(Person.name_dob_index, "person_name_dob",
 name, dob))``. `flask keys reindex` recomputes every declared column under a new key.
+
+Coarse indexes for "sounds like" search hash less precise parts on purpose: the Double Metaphone
+codes of a name's first and last words (sound_parts) or their first letters (prefix_parts), with the
+year of birth. Each tag then stands for a bucket of people whose names sound or start alike and who
+were born in one year: a lookup returns candidates for a person to check, and the tag, even to someone
+holding the table, says only which rows share a bucket, never what the bucket is.
 """
 import datetime as dt
 import hashlib

@@ -13,6 +13,7 @@ MAIL_FROM) or, with MAIL_BACKEND "log" (development, and tests that do not liste
 """
 import smtplib
 import ssl
+from contextlib import contextmanager
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -27,6 +28,7 @@ from marac.jobs.services import enqueue_after_commit
 from marac.notifications.models import OPTIONAL_KINDS, EmailKind, EmailOptOut, SentReminder
 
 SEND = "marac.notifications.services:send_emails"
+_QUIET = "marac_without_emails"
 
 SUBJECTS = {
     EmailKind.AGENDA_PUBLISHED: "Agenda published: {panel}",
@@ -99,8 +101,23 @@ def recipients_for(kind, users):
     return chosen
 
 
+@contextmanager
+def without_emails():
+    """Make history without telling anyone: inside, notify() sends and records nothing (the demo
+    data's past meetings, whose emails would tell of what happened long ago)."""
+    session = db.session()
+    previous = session.info.get(_QUIET)
+    session.info[_QUIET] = True
+    try:
+        yield
+    finally:
+        session.info[_QUIET] = previous
+
+
 def notify(kind, users, link, panel, on=None, count=None, actor=None):
     """Email this kind to the users (recipients_for) after the commit; audit each. Returns the users."""
+    if db.session().info.get(_QUIET):
+        return []
     chosen = recipients_for(kind, users)
     if not chosen:
         return []
