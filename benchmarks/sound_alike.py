@@ -62,6 +62,7 @@ def print_buckets(title):
     print(title)
     for label, column in (("sound (primary codes) + year", PersonName.sound_year_index),
                           ("sound (alternate codes) + year", PersonName.sound_alt_year_index),
+                          ("sound (primary, alternate) + year", PersonName.sound_pa_year_index),
                           ("first letters + year", PersonName.prefix_year_index),
                           ("exact name + date of birth", PersonName.name_dob_index)):
         print(f"  {label}: {buckets(column)}")
@@ -77,7 +78,8 @@ def measure(rng, people, slips, label):
     per_search = []
     for person_id, first, last, year in rng.sample(people, SOUGHT):
         typed = f"{slipped(rng, first, slips)} {slipped(rng, last, slips)}"
-        rows = db.session.execute(select(PersonName.person_id).where(sounds_like_condition(typed, year))).scalars().all()
+        rows = db.session.execute(
+            select(PersonName.person_id).where(sounds_like_condition(typed, year))).scalars().all()
         returned += len(rows)
         others += sum(1 for r in rows if r != person_id)
         hits += person_id in rows

@@ -4,7 +4,7 @@ surnames, combined at random (no real person is meant), and the misspellings peo
 `misspellings(word)` lists (kind, spelling) of the slips a phonetic index is built to absorb: a
 doubled consonant written once or a single one doubled, a vowel written as another, ph for f and f
 for ph, y for i and i for y. `any_slips(word)` adds those that change how the word sounds (a vowel
-that softens a c or g, "gh" after another vowel, a consonant doubled beside another): the benchmark
+that softens or hardens a c or g, a vowel before "gh", a consonant doubled beside another): the benchmark
 reports how many of those are still found.
 """
 VOWELS = "aeiou"
@@ -55,7 +55,11 @@ def _slips(word, sound_preserving):
                 found.append(("doubled", low[:i] + c + low[i:]))
         if nxt == c:
             found.append(("undoubled", low[:i] + low[i + 1:]))
-        if c in VOWELS and (not sound_preserving or (prev not in "cg" and low[i + 1:i + 3] != "gh")):
+        # A vowel after c or g (or ch, gh) decides how they sound: "Cathy" and "Cethy", "Chambers"
+        # and "Chembers" (as in chemist); before "gh" it decides whether the gh is heard.
+        near = low[max(0, i - 2):i]
+        if c in VOWELS and (not sound_preserving or ("c" not in near and "g" not in near
+                                                     and low[i + 1:i + 3] != "gh")):
             found.extend(("vowel", low[:i] + v + low[i + 1:]) for v in VOWELS if v != c)
         if c == "y":
             found.append(("y for i", low[:i] + "i" + low[i + 1:]))

@@ -228,7 +228,7 @@ def test_sound_alike_indexes_are_built_for_existing_names(tmp_path):
 
     url = scratch_database_url("sound_alike", tmp_path)
     app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
-    columns = "sound_year_index, sound_alt_year_index, prefix_year_index"
+    columns = "sound_year_index, sound_alt_year_index, sound_pa_year_index, sound_ap_year_index, prefix_year_index"
     with app.app_context():
         reset_schema(db.engine)
         flask_migrate.upgrade()

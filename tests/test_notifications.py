@@ -31,6 +31,11 @@ PERSONAL = ["Testina", "Fakeperson", "Perry", "Fakeabuser", "Kiddo", "1 Pretend 
             "1 April 1990", "01/04/1990", "07700 900123", "Sentinel-narrative"]
 
 
+def in_3_weeks():
+    """A meeting day free on the world's panel (its own meeting is in 14 days)."""
+    return timeutil.today() + dt.timedelta(days=21)
+
+
 class Inbox:
     """The aiosmtpd handler: keeps each message received."""
 
@@ -104,9 +109,11 @@ def representatives(world):
 def test_publishing_an_agenda_emails_each_member_agencys_representatives(app, world, inbox, named_case):
     reps = representatives(world)
     manager = signed_in(app, world.users["manager"])
-    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=timeutil.today() + dt.timedelta(days=21), cases=[named_case])
+    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=in_3_weeks(),
+                             cases=[named_case])
     inbox.clear()
-    response = post_form(manager, f"/meetings/{meeting.id}/publish", {}, token_from=f"/meetings/{meeting.id}/agenda")
+    response = post_form(manager, f"/meetings/{meeting.id}/publish", {},
+                         token_from=f"/meetings/{meeting.id}/agenda")
     assert response.status_code == 302
     assert sorted(m["to"][0] for m in inbox.messages) == sorted(u.email for u in reps)
     message = inbox.to(reps[0])[0]
@@ -125,7 +132,8 @@ def test_publishing_an_agenda_emails_each_member_agencys_representatives(app, wo
 
 def test_nothing_is_sent_when_the_step_rolls_back(app, world, inbox, named_case):
     representatives(world)
-    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=timeutil.today() + dt.timedelta(days=21), cases=[named_case])
+    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=in_3_weeks(),
+                             cases=[named_case])
     inbox.clear()
     before = len(audit_events("email.sent"))  # the world's own meeting was published as it was built
     meetings.publish(world.users["manager"], fresh(Meeting, meeting.id))
@@ -141,7 +149,8 @@ def test_nothing_is_sent_when_the_step_rolls_back(app, world, inbox, named_case)
 def test_a_refused_request_sends_nothing(app, world, inbox):
     """Publishing an agenda with no case is refused: no email goes, though the route ran the step."""
     representatives(world)
-    empty = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=timeutil.today() + dt.timedelta(days=30))
+    empty = MeetingFactory(panel=world.panel, manager=world.users["manager"],
+                           meets_on=timeutil.today() + dt.timedelta(days=30))
     manager = signed_in(app, world.users["manager"])
     inbox.clear()
     post_form(manager, f"/meetings/{empty.id}/publish", {}, token_from=f"/meetings/{empty.id}/agenda")
@@ -211,7 +220,8 @@ def test_opting_out_stops_the_optional_emails_only(app, world, inbox):
 
 def test_missing_research_is_reminded_two_working_days_before_it_is_due_once(app, world, inbox, named_case):
     reps = representatives(world)
-    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=timeutil.today() + dt.timedelta(days=21), cases=[named_case], published=True)
+    meeting = MeetingFactory(panel=world.panel, manager=world.users["manager"], meets_on=in_3_weeks(),
+                             cases=[named_case], published=True)
     meeting = fresh(Meeting, meeting.id)
     day = research_reminder_day(meeting)
     assert day < meeting.research_deadline

@@ -19,7 +19,8 @@ from tests.names import FIRST_NAMES, LAST_NAMES, misspellings
 from tests.referrals import date_parts, marac_form
 from tests.test_cases import case_of, found, normalised, refer, representative_of
 
-INDEX_COLUMNS = ("sound_year_index", "sound_alt_year_index", "prefix_year_index")
+INDEX_COLUMNS = ("sound_year_index", "sound_alt_year_index", "sound_pa_year_index", "sound_ap_year_index",
+                 "prefix_year_index")
 
 
 def matches(name, year):

@@ -466,8 +466,8 @@ class SearchForm(AppForm):
                 target = self.date_of_birth if self.name.data else self.name
                 target.errors.append("Search by name needs both the full name and the date of birth")
             else:
-                self.reference.errors.append("Enter a case reference, a name with date of birth, a name that sounds "
-                                              "like it with a year of birth, or a postcode")
+                self.reference.errors.append("Enter a case reference, a name with date of birth, or a postcode; or "
+                                              "a name as it sounds with a year of birth")
             return False
         return valid
 

@@ -152,14 +152,15 @@ def sound_codes(value):
     return codes
 
 
-def sound_parts(value, year, alternate=False):
-    """The parts of a name's sound-alike index: each word's primary (or alternate) code and the year
-    of birth; None parts (not indexed) without two words or a year."""
+def sound_parts(value, year, first=0, last=0):
+    """The parts of a name's sound-alike index: the first word's code and the last word's code (0:
+    primary, 1: alternate; a name is indexed under each of the four pairs, so that a slip that keeps
+    only one word's alternate code still meets the other word's primary) and the year of birth;
+    None parts (not indexed) without two words or a year."""
     codes = sound_codes(value)
     if codes is None or year is None:
         return (None,)
-    which = 1 if alternate else 0
-    return codes[0][which], codes[1][which], str(year)
+    return codes[0][first], codes[1][last], str(year)
 
 
 def prefix_parts(value, year):
@@ -172,8 +173,8 @@ def prefix_parts(value, year):
 
 
 def sound_alike_condition(model_columns, name, value, year):
-    """A condition: one of the columns (the primary and alternate sound-alike indexes) holds the value
-    of any mix of the primary and alternate codes of the searched name's words, with the year."""
+    """A condition: one of the columns (the name's four pairs of codes) holds the value of any pair of
+    the primary and alternate codes of the searched name's words, with the year."""
     codes = sound_codes(value)
     if codes is None or year is None:
         return false()

@@ -73,7 +73,8 @@ def compose(kind, link, panel, on=None, count=None):
              "This email holds no details of any case: they are in the case system only, for those "
              "who may see them."]
     if kind in OPTIONAL_KINDS:
-        lines += ["", f"You can turn off emails like this on your account page: {absolute_link('notifications.preferences')}"]
+        lines += ["", "You can turn off emails like this on your account page: "
+                  + absolute_link("notifications.preferences")]
     lines += ["", organisation]
     return SUBJECTS[kind].format(panel=panel), "\n".join(lines) + "\n"
 

@@ -218,8 +218,9 @@ def run_build(build_id):
     db.session.flush()
     record("packs.build_finished", actor, build, detail={"kind": str(kind), "renders": build.done,
                                                          "superseded": len(earlier)})
-    notify(EmailKind.PACK_READY, representatives(meeting.panel), absolute_link("meetings.detail", meeting_id=meeting_id),
-           meeting.panel.name, on=meeting.meets_on, actor=actor)
+    notify(EmailKind.PACK_READY, representatives(meeting.panel),
+           absolute_link("meetings.detail", meeting_id=meeting_id), meeting.panel.name, on=meeting.meets_on,
+           actor=actor)
     checkpoint()
     return build
 

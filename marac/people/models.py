@@ -105,8 +105,9 @@ def _birth_year(person):
 class PersonName(UUIDPrimaryKey, db.Model):
     """One name of a person (their name, or an alias), with the blind index of name + date of birth
     that repeat detection and search use, and the coarse ones of "sounds like" search: the Double
-    Metaphone codes (primary, and alternate) of the first and last words with the year of birth, and
-    the first letters of those words with the year (core.blind_index.sound_parts, prefix_parts)."""
+    Metaphone codes (primary and alternate, in their four pairs) of the first and last words with the
+    year of birth, and the first letters of those words with the year (core.blind_index.sound_parts,
+    prefix_parts)."""
 
     __tablename__ = "person_names"
 
@@ -115,10 +116,16 @@ class PersonName(UUIDPrimaryKey, db.Model):
     is_alias: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     full_name = Encrypted(str)
     name_dob_index = BlindIndex("person_name_dob", lambda name: (name.full_name, name.person.date_of_birth))
+    # The name's four pairs of (first word, last word) Double Metaphone codes: primary and primary,
+    # alternate and alternate, and the two mixed pairs (for most names all four are the same).
     sound_year_index = BlindIndex(
-        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person)))
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 0, 0))
     sound_alt_year_index = BlindIndex(
-        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), alternate=True))
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 1, 1))
+    sound_pa_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 0, 1))
+    sound_ap_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 1, 0))
     prefix_year_index = BlindIndex(
         "person_prefix_year", lambda name: prefix_parts(name.full_name, _birth_year(name.person)))
 

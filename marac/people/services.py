@@ -68,7 +68,8 @@ def sounds_like_condition(name, year):
     """Rows of person_names whose name sounds like this one (Double Metaphone of the first and last
     words) or starts with the same letters (the first name's first, the last name's first three), with
     this year of birth: coarse buckets that hold other people too, found without decrypting."""
-    return or_(sound_alike_condition([PersonName.sound_year_index, PersonName.sound_alt_year_index],
+    return or_(sound_alike_condition([PersonName.sound_year_index, PersonName.sound_alt_year_index,
+                                      PersonName.sound_pa_year_index, PersonName.sound_ap_year_index],
                                      "person_sound_year", name, year),
                matching(PersonName.prefix_year_index, "person_prefix_year", *prefix_parts(name, year)))
 

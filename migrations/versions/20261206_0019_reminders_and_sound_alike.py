@@ -4,9 +4,9 @@ Email: the kinds of optional email each account has turned off (email_opt_outs),
 reminders already sent (sent_reminders: what, about which meeting or agency, for which period, to
 whom), so that `flask reminders send` never sends one twice. Neither holds any personal data.
 
-Search: three blind indexes on person_names (core.blind_index): the Double Metaphone codes of the
-name's first and last words with the year of birth (primary codes, and alternate codes), and the
-first letters of those words with the year. Existing names are indexed here: each name and date of
+Search: five blind indexes on person_names (core.blind_index): the Double Metaphone codes of the
+name's first and last words with the year of birth (in their four pairs of primary and alternate
+codes), and the first letters of those words with the year. Existing names are indexed here: each name and date of
 birth is decrypted with the live data keys (unwrapped by the application's key ring, read through this
 migration's own connection: on SQLite a second connection would wait for the write lock this migration
 holds), and the indexes' keys are read the same way. When a name needs indexing and an index has no
@@ -36,14 +36,20 @@ down_revision = '20261206_0011'
 branch_labels = None
 depends_on = None
 
-INDEX_COLUMNS = [('sound_year_index', 'person_sound_year'), ('sound_alt_year_index', 'person_sound_year'),
-                 ('prefix_year_index', 'person_prefix_year')]
+# (column, index name, code pair): the four pairs of the first and last words' Double Metaphone codes
+# (0 primary, 1 alternate), and the first letters.
+INDEX_COLUMNS = [('sound_year_index', 'person_sound_year', (0, 0)),
+                 ('sound_alt_year_index', 'person_sound_year', (1, 1)),
+                 ('sound_pa_year_index', 'person_sound_year', (0, 1)),
+                 ('sound_ap_year_index', 'person_sound_year', (1, 0)),
+                 ('prefix_year_index', 'person_prefix_year', None)]
 KEYS = sa.table('data_keys', sa.column('id', sa.Uuid()), sa.column('purpose', sa.String()),
                 sa.column('wrapped_key', sa.LargeBinary()), sa.column('kek_id', sa.String()),
                 sa.column('is_primary', sa.Boolean()), sa.column('created_at', sa.DateTime(timezone=True)),
                 sa.column('retired_at', sa.DateTime(timezone=True)))
 NAMES = sa.table('person_names', sa.column('id', sa.Uuid()), sa.column('person_id', sa.Uuid()),
-                 sa.column('full_name', sa.LargeBinary()), *(sa.column(c, sa.String()) for c, _ in INDEX_COLUMNS))
+                 sa.column('full_name', sa.LargeBinary()),
+                 *(sa.column(column, sa.String()) for column, _, _ in INDEX_COLUMNS))
 PEOPLE = sa.table('people', sa.column('id', sa.Uuid()), sa.column('date_of_birth', sa.LargeBinary()))
 
 
@@ -98,12 +104,13 @@ def upgrade():
     sa.Column('sent_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_sent_reminders_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sent_reminders')),
-    sa.UniqueConstraint('kind', 'about_id', 'period', 'user_id', name=op.f('uq_sent_reminders_kind_about_id_period_user_id'))
+    sa.UniqueConstraint('kind', 'about_id', 'period', 'user_id',
+                        name=op.f('uq_sent_reminders_kind_about_id_period_user_id'))
     )
     op.create_index(op.f('ix_sent_reminders_user_id'), 'sent_reminders', ['user_id'], unique=False)
 
     # Plain ADD COLUMN: a batch on SQLite would copy person_names.
-    for column, _ in INDEX_COLUMNS:
+    for column, _, _ in INDEX_COLUMNS:
         op.add_column('person_names', sa.Column(column, sa.String(length=16), nullable=True))
         op.create_index(op.f(f'ix_person_names_{column}'), 'person_names', [column], unique=False)
     connection = op.get_bind()
@@ -112,7 +119,7 @@ def upgrade():
     if not names:
         return
     ring = MigrationKeys(connection)
-    index_keys = {name: _index_key(connection, name) for name in {n for _, n in INDEX_COLUMNS}}
+    index_keys = {name: _index_key(connection, name) for name in sorted({n for _, n, _ in INDEX_COLUMNS})}
     births = {}
     for person_id, blob in connection.execute(sa.select(PEOPLE.c.id, PEOPLE.c.date_of_birth)
                                               .where(PEOPLE.c.date_of_birth.is_not(None))):
@@ -120,19 +127,16 @@ def upgrade():
     for name_id, person_id, blob in names:
         full_name = decrypt_value(bytes(blob), 'person_names', 'full_name', name_id, ring=ring)
         year = births.get(person_id)
-        parts = {'sound_year_index': sound_parts(full_name, year),
-                 'sound_alt_year_index': sound_parts(full_name, year, alternate=True),
-                 'prefix_year_index': prefix_parts(full_name, year)}
         values = {}
-        for column, index_name in INDEX_COLUMNS:
-            data = message(*parts[column])
+        for column, index_name, pair in INDEX_COLUMNS:
+            data = message(*(sound_parts(full_name, year, *pair) if pair else prefix_parts(full_name, year)))
             values[column] = tag(index_keys[index_name], data) if data is not None else None
         connection.execute(NAMES.update().where(NAMES.c.id == name_id).values(values))
 
 
 def downgrade():
     # Plain DROP COLUMN (SQLite 3.35+ drops a column in place), each index first.
-    for column, _ in reversed(INDEX_COLUMNS):
+    for column, _, _ in reversed(INDEX_COLUMNS):
         op.drop_index(op.f(f'ix_person_names_{column}'), table_name='person_names')
         op.drop_column('person_names', column)
     op.drop_index(op.f('ix_sent_reminders_user_id'), table_name='sent_reminders')
