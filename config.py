@@ -108,6 +108,15 @@ class BaseConfig:
     ORGANISATION_NAME = os.environ.get("MARAC_ORGANISATION_NAME", "Camden Safeguarding Partnership")
     PAGE_SIZE = 50
     TESTING = False
+    # Where the links in emails point (the address people sign in at).
+    BASE_URL = os.environ.get("MARAC_BASE_URL", "http://localhost:5000")
+    # Emails (marac/notifications): "smtp" sends through MAIL_SERVER; "log" writes them to the log.
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "smtp")
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = env_int("MAIL_PORT", 587)
+    MAIL_TLS = os.environ.get("MAIL_TLS", "starttls")  # "starttls", "ssl" (implicit TLS) or "none"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "marac-no-reply@localhost")
 
     @classmethod
     def database_url(cls):
@@ -122,6 +131,9 @@ class BaseConfig:
         else:
             settings["RATELIMIT_STORAGE_URI"] = "memory://"
         settings["TRUSTED_PROXIES"] = trusted_proxies(settings["TRUSTED_PROXIES"])
+        settings["MAIL_PASSWORD"] = read_secret("MAIL_PASSWORD")
+        if settings["MAIL_TLS"] not in {"starttls", "ssl", "none"}:
+            raise ConfigError("MAIL_TLS must be starttls, ssl or none")
         return settings
 
 
@@ -150,6 +162,8 @@ class DevelopmentConfig(BaseConfig):
     # `make run` lets a newcomer try the demo without an authenticator app; set MARAC_MFA_REQUIRED=1
     # to practise the production sign-in. A user who has enrolled is always asked for a code.
     MFA_REQUIRED = env_flag("MARAC_MFA_REQUIRED", False)
+    # `make run` prints emails to the log instead of sending them (MAIL_BACKEND=smtp to send).
+    MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
 
     @classmethod
     def load(cls):
@@ -176,6 +190,8 @@ class TestConfig(BaseConfig):
     PACKS_RENDER_PROCESSES = 1
     # A view that shows personal data without declaring the disclosure fails (core.disclosure).
     DISCLOSURE_STRICT = True
+    # Emails go to the log unless a test starts its own SMTP server (tests/test_notifications.py).
+    MAIL_BACKEND = "log"
 
     @classmethod
     def load(cls):

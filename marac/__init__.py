@@ -136,6 +136,7 @@ def register_blueprints(app):
     from marac.home.routes import bp as home
     from marac.mace.routes import bp as mace
     from marac.meetings.routes import bp as meetings
+    from marac.notifications.routes import bp as notifications
     from marac.packs.routes import bp as packs
     from marac.panels.routes import bp as panels
     from marac.retention.routes import bp as retention
@@ -144,8 +145,8 @@ def register_blueprints(app):
     from marac.subjects.routes import bp as subjects
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, mace, packs, stats,
-                      retention, subjects, auditor, disclosures):
+    for blueprint in (home, auth, agencies, users, notifications, panels, cases, sharing, meetings, actions, asb, mace,
+                      packs, stats, retention, subjects, auditor, disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -13,6 +13,7 @@ from marac.actions.models import Action, ActionUpdate  # noqa: F401
 from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn  # noqa: F401
 from marac.asb.models import CaseReviewApplication, CaseReviewSettings, Intervention, Recommendation  # noqa: F401
 from marac.mace.models import ConcernLink, Review  # noqa: F401
+from marac.notifications.models import EmailOptOut, SentReminder  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
 from marac.retention.models import RetentionSchedule  # noqa: F401
 from marac.subjects.models import Rectification, SubjectCase, SubjectRequest, SubjectResponse  # noqa: F401

@@ -211,6 +211,7 @@ MATRIX = {
     "auth.account_enrol": ("GET", lambda w: "/account/authenticator", everyone(302)),  # all have MFA here
     "auth.change_password": ("GET", lambda w: "/account/password", everyone(200)),
     "auth.end_session": ("POST", lambda w: f"/account/sessions/{uuid.uuid4()}/end", everyone(404)),
+    "notifications.preferences": ("GET", lambda w: "/account/emails", everyone(200)),
     "agencies.index": ("GET", lambda w: "/admin/agencies/", admin_only()),
     "agencies.new": ("GET", lambda w: "/admin/agencies/new", admin_only()),
     "agencies.edit": ("GET", lambda w: f"/admin/agencies/{w.agencies.police.id}/edit", admin_only()),

@@ -490,6 +490,7 @@ ADMIN_PAGES = {
     "audit-bad-dates": lambda s: "/admin/audit/?date_from=2024-02-01&date_to=2024-01-01",
     "account": lambda s: "/account",
     "account-password": lambda s: "/account/password",
+    "account-emails": lambda s: "/account/emails",
 }
 
 

@@ -79,6 +79,18 @@ def test_referral_screening_list_and_search(live, browser):
         expect(manager.get_by_role("link", name=reference)).to_be_visible()
         assert "Brauzina" not in manager.url and "1991" not in manager.url  # searched by POST
         assert_accessible(manager, "the search results")
+
+        # Search by how the name sounds, with the year of birth only.
+        manager.get_by_label("Full name").fill("")
+        for part in ("day", "month", "year"):
+            manager.locator(f"#date_of_birth-{part}").fill("")
+        manager.get_by_label("Name sounds like").fill("Brauzeena Fakepersun-Browser")
+        manager.get_by_label("Year of birth").fill("1991")
+        manager.get_by_role("button", name="Search").click()
+        expect(manager.locator("h2", has_text="result")).to_have_text("1 result")
+        expect(manager.get_by_role("link", name=reference)).to_be_visible()
+        expect(manager.locator(".govuk-inset-text")).to_contain_text("check that each case")
+        assert_accessible(manager, "the sound-alike search results")
     finally:
         rep_context.close()
         manager_context.close()

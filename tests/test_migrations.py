@@ -1,7 +1,7 @@
 """Every revision upgrades and downgrades: empty -> head -> base -> head, on SQLite and PostgreSQL."""
 import flask_migrate
 import pytest
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from config import TestConfig
 from marac import create_app
@@ -208,3 +208,55 @@ def test_encrypting_names_converts_existing_rows_both_ways(tmp_path):
         assert db.session.execute(text("SELECT count(*) FROM action_updates")).scalar() == 1
         db.session.remove()
         db.engine.dispose()
+
+
+SOUND_ALIKE = "20261206_0019"
+
+
+@pytest.mark.no_db_transaction
+def test_sound_alike_indexes_are_built_for_existing_names(tmp_path):
+    """Migration 0019 with names present: upgrading indexes each existing name (decrypted with the app's
+    keys through the migration's connection) exactly as the app does at write time; with no key yet
+    for an index, the migration makes one, and the app's search finds the people under it."""
+    import datetime as dt
+
+    from alembic.script import ScriptDirectory
+
+    from marac.keys.services import init_keys
+    from marac.people.models import PersonName
+    from marac.people.services import build_person, sounds_like_condition
+
+    url = scratch_database_url("sound_alike", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    columns = "sound_year_index, sound_alt_year_index, sound_pa_year_index, sound_ap_year_index, prefix_year_index"
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        init_keys()
+        for first, last, dob in (("Testina", "Fakeperson", dt.date(1990, 4, 1)), ("Alias", "Onlyname", None)):
+            db.session.add(build_person({"first_names": first, "last_name": last, "date_of_birth": dob}))
+        db.session.commit()
+        with db.engine.connect() as conn:
+            written = sorted(conn.execute(text(f"SELECT id, {columns} FROM person_names")).all())
+        assert any(row[1] for row in written) and any(row[1] is None for row in written)  # no year: no index
+        db.session.remove()
+        before = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()) \
+            .get_revision(SOUND_ALIKE).down_revision
+
+        flask_migrate.downgrade(revision=before)
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            assert sorted(conn.execute(text(f"SELECT id, {columns} FROM person_names")).all()) == written
+
+        flask_migrate.downgrade(revision=before)
+        with db.engine.begin() as conn:
+            conn.execute(text("DELETE FROM data_keys WHERE purpose IN "
+                              "('index:person_sound_year', 'index:person_prefix_year')"))
+        flask_migrate.upgrade()
+        app.extensions["marac_keyring"].forget()
+        found = db.session.execute(select(PersonName.person_id).where(
+            sounds_like_condition("Testeena Fakepersun", 1990))).scalars().all()
+        assert len(found) == 1
+        assert db.session.execute(text("SELECT COUNT(*) FROM data_keys WHERE purpose = 'index:person_sound_year'")
+                                  ).scalar() == 1
+        db.session.remove()

@@ -31,6 +31,7 @@ from marac.mace.models import ConcernKind, ConcernLink, DisruptionTactic, Review
 from marac.meetings import services as meetings
 from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MinuteAmendment, ResearchReturn)
+from marac.notifications.models import EmailOptOut, SentReminder
 from marac.packs import services as packs
 from marac.packs.models import PackBuild, PackIssue, PackKind, PackRender
 from marac.panels.models import Panel, PanelKind, PanelMember, PanelRole, Role
@@ -97,6 +98,8 @@ ROOTS = {
     SpentFormToken: "a spent one-time form token (a random id and when), never shown",
     SubjectRequest: ("a subject access request, about a person across panels: the DPO's, and a panel manager's "
                      "who recorded it or manages the panel of a case confirmed for it"),
+    EmailOptOut: "an optional kind of email a user turned off, shown only to that user on their account page",
+    SentReminder: "a note that a scheduled reminder went to a user (kind, meeting or agency, period), never shown",
 }
 
 RESEARCH_TEXT = "Invented: police call-outs for the object-permission world"

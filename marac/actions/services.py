@@ -1,7 +1,7 @@
 """Every write to an action: agreed at a hearing, reviewed at a later one, progress, completion and
 chases; and the lists of actions (the agency's, the manager's, a case's open ones)."""
 from sqlalchemy import case as sql_case
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
@@ -14,6 +14,8 @@ from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
 from marac.extensions import db
 from marac.meetings import services as meetings
+from marac.notifications.models import EmailKind
+from marac.notifications.services import absolute_link, notify, remind_once
 from marac.panels.models import PanelMember, PanelRole, Role
 from marac.sharing.models import WITHHELD, Category
 
@@ -187,6 +189,9 @@ def update_action(actor, action, kind, note, expected_version):
     flag_modified(action, "due_on")  # write the row even for a note, so that its version moves on
     db.session.flush()
     record(f"action.{kind}", actor, action, detail={"status": action.status})
+    if kind == UpdateKind.CHASE:
+        notify(EmailKind.ACTION_CHASED, meetings.representatives(action.case.panel, action.owner_agency_id),
+               absolute_link("actions.detail", action_id=action.id), action.case.panel.name, actor=actor)
     return update
 
 
@@ -241,3 +246,23 @@ def remove_action(actor, action, reason):
     record("action.removed", actor, action, detail=detail)
     db.session.delete(action)
     db.session.flush()
+def send_overdue_digests(on=None):
+    """Email each member agency's representatives, once a week (ISO week), how many of the agency's
+    open actions on the panel are overdue: one digest per agency and panel, never one per action.
+    Returns the number of emails sent."""
+    day = on or today()
+    week = "{0}-W{1:02d}".format(*day.isocalendar()[:2])
+    counts = db.session.execute(
+        select(Case.panel_id, Action.owner_agency_id, func.count()).join(Case, Case.id == Action.case_id)
+        .where(Action.status == ActionStatus.OPEN, Action.due_on < day, Case.status.in_(VISIBLE_TO_PANEL))
+        .group_by(Case.panel_id, Action.owner_agency_id)).all()
+    sent = 0
+    for panel_id, agency_id, count in counts:
+        member = db.session.execute(select(PanelMember).where(
+            PanelMember.panel_id == panel_id, PanelMember.agency_id == agency_id)).scalar_one_or_none()
+        if member is None:
+            continue
+        sent += len(remind_once(EmailKind.ACTIONS_OVERDUE, member.id, week,
+                                meetings.representatives(member.panel, agency_id),
+                                absolute_link("actions.mine"), member.panel.name, count=count))
+    return sent

@@ -448,8 +448,18 @@ class SearchForm(AppForm):
     name = text("Full name", max_length=MEDIUM, description="First and last name, exactly as recorded",
                 filters=[_strip])
     date_of_birth = DateInputField("Date of birth")
+    sounds_like = text("Name sounds like", max_length=MEDIUM, filters=[_strip],
+                       description="First and last name as you heard or remember them, for example Jon Smyth; "
+                                   "or their first letters, for example J Smi")
+    birth_year = WholeNumberField("Year of birth", validators=[
+        Optional(), NumberRange(min=1900, max=2100, message="Enter a year of birth like 1985")])
     postcode = text("Postcode", max_length=10, filters=[_strip])
     validate_postcode = validate_postcode
+
+    def validate_sounds_like(self, field):
+        # The indexes compare the first and last words: one word alone cannot be looked up.
+        if field.data and len(field.data.split()) < 2:
+            raise ValidationError("Enter a first name and a last name, or their first letters")
 
     def validate_reference(self, field):
         # Letters, digits and hyphens only: nothing else can match, and PostgreSQL refuses NUL characters.
@@ -457,14 +467,21 @@ class SearchForm(AppForm):
             raise ValidationError("Enter a case reference like MARAC-2026-0042")
 
     def validate(self, extra_validators=None):
-        """Valid only with a reference, a postcode, or a name with a date of birth."""
+        """Valid only with a reference, a postcode, a name with a date of birth, or a sound-alike name
+        with a year of birth."""
         valid = super().validate(extra_validators)
-        if valid and not (self.reference.data or self.postcode.data or (self.name.data and self.date_of_birth.data)):
+        if valid and bool(self.sounds_like.data) != (self.birth_year.data is not None):
+            target = self.birth_year if self.sounds_like.data else self.sounds_like
+            target.errors.append("Search by how a name sounds needs both the name and the year of birth")
+            return False
+        if valid and not (self.reference.data or self.postcode.data or self.sounds_like.data
+                          or (self.name.data and self.date_of_birth.data)):
             if self.name.data or self.date_of_birth.data:
                 target = self.date_of_birth if self.name.data else self.name
                 target.errors.append("Search by name needs both the full name and the date of birth")
             else:
-                self.reference.errors.append("Enter a case reference, a name with date of birth, or a postcode")
+                self.reference.errors.append("Enter a case reference, a name with date of birth, or a postcode; or "
+                                              "a name as it sounds with a year of birth")
             return False
         return valid
 

@@ -164,7 +164,8 @@ def search(panel_id):
     results, shown = None, {}
     if form.validate():
         results, shown = services.search_visible(current_user, panel, form.reference.data, form.name.data,
-                                                          form.date_of_birth.data, form.postcode.data)
+                                                 form.date_of_birth.data, form.postcode.data,
+                                                 form.sounds_like.data, form.birth_year.data)
     return render_template("cases/search.html", panel=panel, form=form, results=results,
                            shown=shown)
 

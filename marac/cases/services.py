@@ -28,7 +28,8 @@ from marac.core.workdays import add_working_days
 from marac.extensions import db
 from marac.panels.models import PanelKind
 from marac.people.models import Location, LocationKind, Person, PersonName, YesNoUnknown
-from marac.people.services import build_location, build_person, name_dob_condition, name_indexes
+from marac.people.services import (build_location, build_person, name_dob_condition, name_indexes,
+                                   sounds_like_condition)
 from marac.sharing.models import Category
 from marac.sharing.services import disclose, panel_categories, visible_categories
 
@@ -653,9 +654,10 @@ def response_missed_condition(on):
 
 
 def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,
-           categories=frozenset(Category)):
-    """Cases of the panel matching a reference, a name (or alias) with date of birth, or a postcode
-    of anyone in the case or of one of its locations; blind indexes only. A person counts only when
+           categories=frozenset(Category), sounds_like=None, birth_year=None):
+    """Cases of the panel matching a reference, a name (or alias) with date of birth, a name that
+    sounds like (or starts like) one with a year of birth, or a postcode of anyone in the case or of
+    one of its locations; blind indexes only. A person counts only when
     `categories` hold the category of what was searched by and those their role adds (roles_visible:
     a child's name needs `children` as well as `identity`); a location's postcode needs `contact`.
     The filter is part of the query, so a match that may not be told is exactly a miss."""
@@ -667,6 +669,11 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
             select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
             .where(CaseParty.role.in_(roles_visible(Category.IDENTITY, categories)),
                    name_dob_condition(name, date_of_birth))))
+    if sounds_like and birth_year:
+        conditions.append(Case.id.in_(
+            select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)
+            .where(CaseParty.role.in_(roles_visible(Category.IDENTITY, categories)),
+                   sounds_like_condition(sounds_like, birth_year))))
     if postcode:
         by_postcode = [Case.id.in_(
             select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
@@ -684,7 +691,8 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
     return db.session.execute(stmt).scalars().all()
 
 
-def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None):
+def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None,
+                   sounds_like=None, birth_year=None):
     """search() for the actor: a person (or location) matched counts only where the actor's role on the
     panel lets them see its category (identity for a name, contact for a postcode, and children as
     well for a child's), so that a hit they may not be told of gives the same page as a miss. Search is
@@ -692,9 +700,10 @@ def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, 
     are in "Your referrals"). Of the matches, only the cases the actor may see are kept. Records the
     search (what it was by and how many results, never what was searched for) and what its results
     disclose. Returns (results, {case id: the categories shown})."""
-    results = search(panel, reference, name, date_of_birth, postcode, categories=panel_categories(panel, actor))
+    results = search(panel, reference, name, date_of_birth, postcode, categories=panel_categories(panel, actor),
+                     sounds_like=sounds_like, birth_year=birth_year)
     results = [c for c in results if c.can_view(actor)]
-    by = "reference" if reference else "name_dob" if name else "postcode"
+    by = ("reference" if reference else "name_dob" if name else "sounds_like" if sounds_like else "postcode")
     return results, list_disclosed(actor, panel, results, "case.searched", "case search",
                                    detail={"by": by, "results": len(results)})
 

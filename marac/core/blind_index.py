@@ -11,6 +11,12 @@ Declare one in a model and compute it with the one helper:
 
 and query with the other: ``select(Person).where(matching(Person.name_dob_index, "person_name_dob",
 name, dob))``. `flask keys reindex` recomputes every declared column under a new key.
+
+Coarse indexes for "sounds like" search hash less precise parts on purpose: the Double Metaphone
+codes of a name's first and last words (sound_parts) or their first letters (prefix_parts), with the
+year of birth. Each tag then stands for a bucket of people whose names sound or start alike and who
+were born in one year: a lookup returns candidates for a person to check, and the tag, even to someone
+holding the table, says only which rows share a bucket, never what the bucket is.
 """
 import datetime as dt
 import hashlib
@@ -19,7 +25,8 @@ import re
 import unicodedata
 from collections import namedtuple
 
-from sqlalchemy import String, false
+from doublemetaphone import doublemetaphone
+from sqlalchemy import String, false, or_
 from sqlalchemy.orm import mapped_column
 
 from marac.core.crypto import keyring
@@ -120,3 +127,64 @@ def matching(model_column, name, *parts):
     if not keys:
         return false()
     return model_column.in_([tag(key, data) for _, key, _ in keys])
+
+
+# What "sounds like" and "starts with" compare: a name's first and last words (a middle name is
+# often left out or added), each as its Double Metaphone code or its first letters.
+PREFIX_LETTERS = (1, 3)  # the first name's first letter, the last name's first three
+
+
+def name_words(value):
+    """The words of a name, each normalised ("Mary-Jane  O'Brien" -> ["maryjane", "obrien"])."""
+    return [word for word in (normalise_text(part) for part in (value or "").split()) if word]
+
+
+def sound_codes(value):
+    """The (primary, alternate) Double Metaphone codes of a name's first and last words:
+    [(first primary, first alternate), (last primary, last alternate)], or None for one word."""
+    words = name_words(value)
+    if len(words) < 2:
+        return None
+    codes = []
+    for word in (words[0], words[-1]):
+        primary, alternate = doublemetaphone(word)
+        codes.append((primary or None, alternate or primary or None))
+    return codes
+
+
+def sound_parts(value, year, first=0, last=0):
+    """The parts of a name's sound-alike index: the first word's code and the last word's code (0:
+    primary, 1: alternate; a name is indexed under each of the four pairs, so that a slip that keeps
+    only one word's alternate code still meets the other word's primary) and the year of birth;
+    None parts (not indexed) without two words or a year."""
+    codes = sound_codes(value)
+    if codes is None or year is None:
+        return (None,)
+    return codes[0][first], codes[1][last], str(year)
+
+
+def prefix_parts(value, year):
+    """The parts of a name's first-letters index: the first name's first letter, the last name's first
+    three letters (all of a shorter one) and the year of birth."""
+    words = name_words(value)
+    if len(words) < 2 or year is None:
+        return (None,)
+    return words[0][:PREFIX_LETTERS[0]], words[-1][:PREFIX_LETTERS[1]], str(year)
+
+
+def sound_alike_condition(model_columns, name, value, year):
+    """A condition: one of the columns (the name's four pairs of codes) holds the value of any pair of
+    the primary and alternate codes of the searched name's words, with the year."""
+    codes = sound_codes(value)
+    if codes is None or year is None:
+        return false()
+    combos = {(first, last) for first in codes[0] for last in codes[1] if first and last}
+    tags = set()
+    keys = keyring().index_keys(check_name(name))
+    for first, last in combos:
+        data = message(first, last, str(year))
+        if data is not None:
+            tags.update(tag(key, data) for _, key, _ in keys)
+    if not tags:
+        return false()
+    return or_(*(column.in_(sorted(tags)) for column in model_columns))

@@ -12,6 +12,7 @@ from marac.audit.services import record
 from marac.auth.passwords import hash_password
 from marac.extensions import db
 from marac.keys.services import init_keys
+from marac.notifications.services import without_emails
 from marac.panels.models import Cadence, Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.cases.models import Case, CaseStatus, PartyRole
 from marac.core.timeutil import today
@@ -150,13 +151,14 @@ def seed():
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
-    added += seed_cases(panels, all_users)
-    added += seed_meetings(panels, all_users)
-    added += seed_asb(panels, all_users)
-    added += seed_mace(panels, all_users)
-    added += seed_old_cases(panels, all_users)
-    added += seed_case_views(panels, all_users)
-    added += seed_subject_requests(panels, all_users)
+    with without_emails():  # past meetings: nobody is told of them now
+        added += seed_cases(panels, all_users)
+        added += seed_meetings(panels, all_users)
+        added += seed_asb(panels, all_users)
+        added += seed_mace(panels, all_users)
+        added += seed_old_cases(panels, all_users)
+        added += seed_case_views(panels, all_users)
+        added += seed_subject_requests(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
     return added

@@ -44,6 +44,26 @@ def enqueue(func_path, *args):
     return None
 
 
+def enqueue_after_commit(func_path, *args):
+    """Like enqueue, but the job never runs in the caller's transaction: it starts after the commit
+    (and not at all on a rollback) in every mode; inline (the tests), it runs in the committing
+    thread, so it must not use the database (an email to send, say). An inline failure is logged by
+    the exception's class, never raised into the commit."""
+    resolve(func_path)
+    app = current_app._get_current_object()
+    if not app.config.get("JOBS_INLINE"):
+        return enqueue(func_path, *args)
+
+    def run_now():
+        try:
+            resolve(func_path)(*args)
+        except Exception as error:
+            app.logger.error("job %s failed: %s", func_path, type(error).__name__)
+
+    after_commit(run_now)
+    return None
+
+
 def after_commit(callback):
     """Call `callback()` once, after the current session's transaction commits; forget it on a
     rollback. The callback must not use the session (the transaction is over)."""

@@ -15,12 +15,15 @@ from marac.cases.models import Case, CaseParty, CaseStatus
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
-from marac.core.workdays import why_not_a_working_day
+from marac.core.workdays import add_working_days, why_not_a_working_day
 from marac.extensions import db
 from marac.meetings.models import (ATTENDED, AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, Meeting,
                                    MeetingStatus, MinuteAmendment, RegisterCorrection, ResearchReturn)
-from marac.panels.models import Cadence, PanelRole, Role
+from marac.notifications.models import EmailKind
+from marac.notifications.services import absolute_link, notify, remind_once
+from marac.panels.models import Cadence, PanelMember, PanelRole, Role
 from marac.sharing.models import WITHHELD, Category
+from marac.users.models import User
 
 SCHEDULE_HORIZON = dt.timedelta(days=183)
 
@@ -350,6 +353,47 @@ def publish(actor, meeting):
     late = meeting.agenda_is_late(today())
     record("agenda.published", actor, meeting, detail={"cases": len(meeting.items), "late": late,
                                                        "over_capacity": len(meeting.items) > meeting.panel.capacity})
+    notify(EmailKind.AGENDA_PUBLISHED, representatives(meeting.panel), absolute_link("meetings.detail",
+           meeting_id=meeting.id), meeting.panel.name, on=meeting.meets_on, actor=actor)
+
+
+def representatives(panel, agency_id=None):
+    """The active users who represent a member agency of the panel (or this one member agency)."""
+    stmt = (select(User).join(PanelRole, PanelRole.user_id == User.id)
+            .join(PanelMember, (PanelMember.panel_id == PanelRole.panel_id) & (PanelMember.agency_id == User.agency_id))
+            .where(PanelRole.panel_id == panel.id, PanelRole.role == Role.REPRESENTATIVE, User.is_active.is_(True))
+            .order_by(User.email))
+    if agency_id is not None:
+        stmt = stmt.where(User.agency_id == agency_id)
+    return db.session.execute(stmt).scalars().unique().all()
+
+
+def research_reminder_day(meeting):
+    """The day a missing return is chased: two working days before research is due."""
+    return add_working_days(meeting.research_deadline, -2)
+
+
+def send_research_reminders(on=None):
+    """Email the representatives of each member agency whose research is missing (not shared) for any
+    case on a published agenda, once, from two working days before it is due until it is due.
+    Returns the number of emails sent."""
+    day = on or today()
+    sent = 0
+    meetings = db.session.execute(select(Meeting).where(
+        Meeting.status == MeetingStatus.SCHEDULED, Meeting.agenda_published_at.is_not(None),
+        Meeting.meets_on >= day).options(selectinload(Meeting.items).selectinload(AgendaItem.returns))).scalars()
+    for meeting in meetings:
+        if not research_reminder_day(meeting) <= day <= meeting.research_deadline:
+            continue
+        for member in meeting.panel.members:
+            missing = sum(1 for item in meeting.items
+                          if not any(r.agency_id == member.agency_id and r.is_shared for r in item.returns))
+            if missing:
+                sent += len(remind_once(EmailKind.RESEARCH_DUE, meeting.id, meeting.meets_on.isoformat(),
+                                        representatives(meeting.panel, member.agency_id),
+                                        absolute_link("meetings.research_grid", meeting_id=meeting.id),
+                                        meeting.panel.name, on=meeting.meets_on, count=missing))
+    return sent
 
 
 def carry_over(actor, meeting):
@@ -749,6 +793,8 @@ def finalise_minutes(actor, meeting):
     meeting.minutes_finalised_by_id = actor.id
     db.session.flush()
     record("minutes.finalised", actor, meeting)
+    notify(EmailKind.MINUTES_READY, representatives(meeting.panel), absolute_link("meetings.detail",
+           meeting_id=meeting.id), meeting.panel.name, on=meeting.meets_on, actor=actor)
 
 
 def amend_minute(actor, item, new_minute, reason, expected_version):

@@ -28,6 +28,9 @@ from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.jobs.services import checkpoint, enqueue
 from marac.meetings.models import Meeting
+from marac.meetings.services import representatives
+from marac.notifications.models import EmailKind
+from marac.notifications.services import absolute_link, notify
 from marac.packs import content
 from marac.packs.models import FULL_PROFILE, BuildStatus, PackBuild, PackIssue, PackKind, PackRender
 from marac.panels.models import PanelRole, Role
@@ -215,6 +218,9 @@ def run_build(build_id):
     db.session.flush()
     record("packs.build_finished", actor, build, detail={"kind": str(kind), "renders": build.done,
                                                          "superseded": len(earlier)})
+    notify(EmailKind.PACK_READY, representatives(meeting.panel),
+           absolute_link("meetings.detail", meeting_id=meeting_id), meeting.panel.name, on=meeting.meets_on,
+           actor=actor)
     checkpoint()
     return build
 

@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import Boolean, ForeignKey, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from marac.core.blind_index import BlindIndex
+from marac.core.blind_index import BlindIndex, prefix_parts, sound_parts
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UUIDPrimaryKey
 from marac.core.enums import Labelled
@@ -104,9 +104,16 @@ class Person(UUIDPrimaryKey, Timestamps, db.Model):
         return [n.full_name for n in self.names if n.is_alias]
 
 
+def _birth_year(person):
+    return person.date_of_birth.year if person.date_of_birth else None
+
+
 class PersonName(UUIDPrimaryKey, db.Model):
     """One name of a person (their name, or an alias), with the blind index of name + date of birth
-    that repeat detection and search use."""
+    that repeat detection and search use, and the coarse ones of "sounds like" search: the Double
+    Metaphone codes (primary and alternate, in their four pairs) of the first and last words with the
+    year of birth, and the first letters of those words with the year (core.blind_index.sound_parts,
+    prefix_parts)."""
 
     __tablename__ = "person_names"
 
@@ -115,6 +122,18 @@ class PersonName(UUIDPrimaryKey, db.Model):
     is_alias: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     full_name = Encrypted(str)
     name_dob_index = BlindIndex("person_name_dob", lambda name: (name.full_name, name.person.date_of_birth))
+    # The name's four pairs of (first word, last word) Double Metaphone codes: primary and primary,
+    # alternate and alternate, and the two mixed pairs (for most names all four are the same).
+    sound_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 0, 0))
+    sound_alt_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 1, 1))
+    sound_pa_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 0, 1))
+    sound_ap_year_index = BlindIndex(
+        "person_sound_year", lambda name: sound_parts(name.full_name, _birth_year(name.person), 1, 0))
+    prefix_year_index = BlindIndex(
+        "person_prefix_year", lambda name: prefix_parts(name.full_name, _birth_year(name.person)))
 
     person = relationship("Person", back_populates="names")
 

@@ -1,7 +1,9 @@
 """Building Person and Location records from referral answers, and finding them by blind index."""
 import datetime as dt
 
-from marac.core.blind_index import fill_indexes, matching
+from sqlalchemy import or_
+
+from marac.core.blind_index import fill_indexes, matching, prefix_parts, sound_alike_condition
 from marac.people.models import Location, Person, PersonName
 
 PERSON_FIELDS = ("first_names", "last_name", "address", "postcode", "phone")
@@ -60,6 +62,16 @@ def set_names(person, full_name, aliases):
 def name_dob_condition(name, date_of_birth):
     """Rows of person_names whose name (or alias) and date of birth match, without decrypting."""
     return matching(PersonName.name_dob_index, "person_name_dob", name, date_of_birth)
+
+
+def sounds_like_condition(name, year):
+    """Rows of person_names whose name sounds like this one (Double Metaphone of the first and last
+    words) or starts with the same letters (the first name's first, the last name's first three), with
+    this year of birth: coarse buckets that hold other people too, found without decrypting."""
+    return or_(sound_alike_condition([PersonName.sound_year_index, PersonName.sound_alt_year_index,
+                                      PersonName.sound_pa_year_index, PersonName.sound_ap_year_index],
+                                     "person_sound_year", name, year),
+               matching(PersonName.prefix_year_index, "person_prefix_year", *prefix_parts(name, year)))
 
 
 def name_indexes(person):
