@@ -15,7 +15,7 @@ as audit.services.refs_of: the object id and every canonical UUID in the detail,
 Downgrade drops the table; nothing else depends on it.
 
 Revision ID: 20261206_0014
-Revises: 20261206_0011 (20261126_0010 in the brief; re-chained after merging main, which brought 0011)
+Revises: 20261206_0020 (20261126_0010 in the brief; re-chained after merging main, which brought 0011 and 0020)
 Create Date: 2026-12-06
 """
 import json
@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261206_0014'
-down_revision = '20261206_0011'
+down_revision = '20261206_0020'
 branch_labels = None
 depends_on = None
 
