@@ -125,6 +125,7 @@ def register_security(app):
 def register_blueprints(app):
     from marac.actions.routes import bp as actions
     from marac.agencies.routes import bp as agencies
+    from marac.asb.routes import bp as asb
     from marac.auditor.routes import bp as auditor
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
@@ -137,8 +138,8 @@ def register_blueprints(app):
     from marac.stats.routes import bp as stats
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor,
-                      disclosures):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, asb, packs, stats,
+                      auditor, disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -318,3 +318,87 @@ def pdf_ua_failures(pdf_bytes):
     if not report.is_compliant and not failures:
         failures.append("not compliant (no failure listed)")
     return failures
+
+
+# --- the ASB taskforce's work ----------------------------------------------------------------
+
+def asb_answers(first="Compa", last="Fakeneighbour", dob="1950-03-04", on=None, respondents=("Noisy",), yes=8,
+                aliases=""):
+    """The answers of an ASB referral (as the referral form gives them): a complainant, respondents
+    named "<first> Fakerespondent", an address, and `yes` vulnerability answers of yes (8: high
+    priority, 1 working day; 4: medium, 3; fewer: standard, 10)."""
+    from marac.cases import questions
+    from marac.core.timeutil import today
+    from marac.people.models import LocationKind, YesNoUnknown
+
+    on = on or today()
+    return {
+        "referrer_name": "Rita Referrer-Test", "referrer_role": "Housing officer", "referrer_contact": "0207 000 0001",
+        "referred_on": on.isoformat(),
+        "complainant": {"first_names": first, "last_name": last, "aliases": aliases, "date_of_birth": dob,
+                        "postcode": "ZZ4 4ZZ"},
+        "respondents": [{"first_names": name, "last_name": "Fakerespondent"} for name in respondents],
+        "locations": [{"kind": LocationKind.ADDRESS, "address": "Flat 2, Pretend House", "postcode": "ZZ5 5ZZ"}],
+        "categories": [questions.AsbCategory.NOISE], "description": "Invented behaviour for testing.",
+        "vulnerability": {key: YesNoUnknown.YES if n < yes else YesNoUnknown.NO
+                          for n, (key, _) in enumerate(questions.ASB_QUESTIONS)},
+        "needs": [], "interventions": [], "complaints_6_months": 3,
+    }
+
+
+def asb_case(referrer, panel, manager=None, **answers):
+    """An ASB referral sent through the service (accepted by `manager` when one is given)."""
+    from marac.cases import services
+    from marac.cases.models import ScreeningDecision
+
+    case = services.new_case(referrer, panel)
+    services.save_answers(referrer, case, asb_answers(**answers), submit=True)
+    if manager is not None:
+        services.screen(manager, case, ScreeningDecision.ACCEPT, "", True, None)
+    return case
+
+
+def asb_world_of(world):
+    """The ids of the world's ASB taskforce (made on first use): the world's police and IDVA as members,
+    its users in every role, an accepted case with two respondents and a step of the ladder by the IDVA
+    (the representative's agency), and a Case Review application decided, reviewed, with a
+    recommendation, under saved settings."""
+    import datetime as dt
+
+    from marac.asb import services as asb
+    from marac.asb.models import Decision, InterventionOutcome, Rung
+    from marac.core.timeutil import today
+
+    from marac.agencies.models import Agency
+
+    if hasattr(world, "asb"):
+        return world.asb
+    # Read afresh: the world's objects may be detached by the requests made before this.
+    users = {kind: db.session.get(User, user.id) for kind, user in world.users.items()}
+    police, idva = (db.session.get(Agency, a.id) for a in (world.agencies.police, world.agencies.idva))
+    panel = PanelFactory(kind=PanelKind.ASB)
+    for agency in (police, idva):
+        PanelMemberFactory(panel=panel, agency=agency)
+    for role in Role:
+        PanelRoleFactory(panel=panel, user=users[role.value], role=role)
+    manager, rep = users["manager"], users["representative"]
+    case = asb_case(rep, panel, manager, respondents=("Noisy", "Rowdy"))
+    day = today()
+    step = asb.record_intervention(rep, case, {
+        "respondent_number": 1, "rung": Rung.CPW, "taken_on": day - dt.timedelta(days=10),
+        "agency_id": idva.id, "outcome": InterventionOutcome.IN_FORCE, "review_on": day,
+        "ends_on": None, "note": "Invented warning note"})
+    asb.update_settings(manager, panel, {"threshold": 3, "hate_threshold": 1, "window_months": 6,
+                                         "acknowledge_days": 5, "decision_days": 10, "review_days": 20})
+    application = asb.apply(manager, panel, {
+        "received_on": day - dt.timedelta(days=30), "complainant_name": "Compa Fakeneighbour",
+        "complainant_dob": dt.date(1950, 3, 4), "complainant_contact": "Invented contact", "applicant": None,
+        "summary": "Invented application", "is_hate": False, "other_complaints": 2})
+    asb.acknowledge(manager, application, day - dt.timedelta(days=28), None)
+    asb.decide(manager, application, Decision.MET, "Invented reason", day - dt.timedelta(days=25), None)
+    asb.record_review(manager, application, day - dt.timedelta(days=20), "Invented review notes", None)
+    asb.add_recommendation(manager, application, police.id, "Invented recommendation", None)
+    db.session.commit()
+    # Ids: the objects themselves are detached by the next request.
+    world.asb = SimpleNamespace(panel_id=panel.id, case_id=case.id, step_id=step.id, application_id=application.id)
+    return world.asb

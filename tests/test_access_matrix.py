@@ -3,7 +3,7 @@ import uuid
 
 import pytest
 
-from tests.helpers import csrf_from, sign_in
+from tests.helpers import asb_world_of, csrf_from, sign_in
 
 KINDS = ("anonymous", "admin", "manager", "chair", "representative", "steering", "nonmember")
 SIGN_IN = 302  # anonymous users are sent to the sign-in page
@@ -21,6 +21,7 @@ CASE_READERS = {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200
                 "steering": 403, "nonmember": 403}
 RUNNERS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200}.get(kind, 403) for kind in KINDS}
 MANAGER_ONLY = {kind: {"anonymous": SIGN_IN, "manager": 200}.get(kind, 403) for kind in KINDS}
+RECORDERS = {kind: {"anonymous": SIGN_IN, "manager": 200, "representative": 200}.get(kind, 403) for kind in KINDS}
 
 # A POSTed step redirects (302) whether it is taken or refused.
 MANAGER_STEP = {kind: {"anonymous": SIGN_IN, "manager": 302}.get(kind, 403) for kind in KINDS}
@@ -64,22 +65,6 @@ def approval_of(world):
     return world.approval
 
 
-def person_of(world):
-    """The id of a fake victim on the world's accepted case (made on first use), for a person's
-    disclosure report."""
-    from marac.cases.models import CaseParty, PartyRole
-    from marac.extensions import db
-    from marac.people.services import build_person
-
-    if not hasattr(world, "person"):
-        party = CaseParty(case_id=world.accepted.id, role=PartyRole.VICTIM, person=build_person(
-            {"first_names": "Testina", "last_name": "Fakeperson", "date_of_birth": "1990-01-01"}))
-        db.session.add(party)
-        db.session.commit()
-        world.person = party.person_id
-    return world.person
-
-
 def final_meeting_of(world):
     """A held meeting of the world's panel with final minutes, where the police (the chair's agency) and the
     IDVA service (the representative's) were present and the world's accepted case was heard (made on first
@@ -107,6 +92,22 @@ def final_meeting_of(world):
         db.session.commit()
         world.final_meeting = meeting.id
     return world.final_meeting
+
+
+def person_of(world):
+    """The id of a fake victim on the world's accepted case (made on first use), for a person's
+    disclosure report."""
+    from marac.cases.models import CaseParty, PartyRole
+    from marac.extensions import db
+    from marac.people.services import build_person
+
+    if not hasattr(world, "person"):
+        party = CaseParty(case_id=world.accepted.id, role=PartyRole.VICTIM, person=build_person(
+            {"first_names": "Testina", "last_name": "Fakeperson", "date_of_birth": "1990-01-01"}))
+        db.session.add(party)
+        db.session.commit()
+        world.person = party.person_id
+    return world.person
 
 
 def closed_case_of(world):
@@ -247,6 +248,24 @@ MATRIX = {
     "stats.export_return": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/safelives-return.csv", STATS_READERS),
     "stats.report": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/report.pdf", STATS_READERS),
     "stats.settings": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/settings", MANAGER_ONLY),
+    # The ASB taskforce's work, on the world's ASB panel (tests.helpers.asb_world_of): the ladder is
+    # recorded by the manager and representatives of member agencies (the chair, police, records none);
+    # the step below is the IDVA's, the representative's agency.
+    "asb.new_intervention": ("GET", lambda w: f"/cases/{asb_world_of(w).case_id}/interventions/new", RECORDERS),
+    "asb.edit_intervention": ("GET", lambda w: f"/interventions/{asb_world_of(w).step_id}/edit", RECORDERS),
+    "asb.reviews": ("GET", lambda w: f"/panels/{asb_world_of(w).panel_id}/case-reviews", CASE_READERS),
+    "asb.apply": ("GET", lambda w: f"/panels/{asb_world_of(w).panel_id}/case-reviews/new", RECORDERS),
+    "asb.review": ("GET", lambda w: f"/case-reviews/{asb_world_of(w).application_id}", CASE_READERS),
+    "asb.settings": ("GET", lambda w: f"/panels/{asb_world_of(w).panel_id}/case-reviews/settings", MANAGER_ONLY),
+    # The manager's steps, POSTed empty: the page again with the form's errors.
+    "asb.acknowledge": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/acknowledge", MANAGER_ONLY),
+    "asb.decide": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/decision", MANAGER_ONLY),
+    "asb.record_review": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/review", MANAGER_ONLY),
+    "asb.add_recommendation": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/recommendations",
+                               MANAGER_ONLY),
+    "asb.appeal": ("POST", lambda w: f"/case-reviews/{asb_world_of(w).application_id}/appeal", MANAGER_ONLY),
+    "stats.case_review_figures": ("GET", lambda w: f"/panels/{asb_world_of(w).panel_id}/statistics/case-reviews.csv",
+                                  STATS_READERS),
     "auditor.index": ("GET", lambda w: "/admin/audit/", admin_only()),
     "auditor.export": ("GET", lambda w: "/admin/audit/export.csv", admin_only()),
     # Last, because it ends the session.

@@ -832,3 +832,83 @@ def test_disclosure_reports_are_accessible(live, manager):
     visit(manager, "/disclosures")
     submit_empty(manager, "Show the person's report")
     assert_accessible(manager, "the disclosure reports page with errors")
+# --- The ASB taskforce's pages -----------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def asb(live):
+    """An ASB taskforce managed by the browser's manager (with the police and IDVA as members): an
+    accepted case with a step of its ladder, and a Case Review application decided and reviewed."""
+    import datetime as dt
+
+    from marac.agencies.models import Agency
+    from marac.asb import services as asb_services
+    from marac.asb.models import Decision, InterventionOutcome, Rung
+    from marac.core.timeutil import today
+    from marac.extensions import db
+    from marac.panels.models import PanelKind, Role
+    from marac.users.models import User
+
+    with live.app.app_context():
+        manager = db.session.get(User, live.users.manager.id)
+        police = db.session.get(Agency, live.police_id)
+        panel = PanelFactory(kind=PanelKind.ASB, name="Testborough ASB Taskforce")
+        PanelMemberFactory(panel=panel, agency=police)
+        PanelRoleFactory(panel=panel, user=manager, role=Role.MANAGER)
+        case = helpers.asb_case(manager, panel, manager, respondents=("Noisy", "Rowdy"))
+        day = today()
+        asb_services.record_intervention(manager, case, {
+            "respondent_number": 1, "rung": Rung.CLOSURE_ORDER, "taken_on": day - dt.timedelta(days=3),
+            "agency_id": police.id, "outcome": InterventionOutcome.IN_FORCE, "review_on": day + dt.timedelta(days=20),
+            "ends_on": day + dt.timedelta(days=60), "note": "Invented: the flat is closed"})
+        application = asb_services.apply(manager, panel, {
+            "received_on": day - dt.timedelta(days=20), "complainant_name": "Compa Fakeneighbour",
+            "complainant_dob": dt.date(1950, 3, 4), "complainant_contact": "Invented contact", "applicant": None,
+            "summary": "Invented application", "is_hate": False, "other_complaints": 2})
+        asb_services.acknowledge(manager, application, day - dt.timedelta(days=19), None)
+        asb_services.decide(manager, application, Decision.MET, "Invented reason", day - dt.timedelta(days=15), None)
+        asb_services.record_review(manager, application, day - dt.timedelta(days=2), "Invented notes", None)
+        unacknowledged = asb_services.apply(manager, panel, {
+            "received_on": day - dt.timedelta(days=20), "complainant_name": "Other Fakeneighbour",
+            "complainant_dob": dt.date(1960, 1, 1), "complainant_contact": None, "applicant": None,
+            "summary": None, "is_hate": True, "other_complaints": 0})
+        db.session.commit()
+        return SimpleNamespace(panel_id=panel.id, case_id=case.id, application_id=application.id,
+                               waiting_id=unacknowledged.id)
+
+
+ASB_PAGES = {
+    "the ASB case page with its ladder": lambda a: f"/cases/{a.case_id}",
+    "record an intervention": lambda a: f"/cases/{a.case_id}/interventions/new",
+    "Case Reviews": lambda a: f"/panels/{a.panel_id}/case-reviews",
+    "a Case Review application": lambda a: f"/panels/{a.panel_id}/case-reviews/new",
+    "a reviewed application": lambda a: f"/case-reviews/{a.application_id}",
+    "an application awaiting acknowledgement": lambda a: f"/case-reviews/{a.waiting_id}",
+    "Case Review settings": lambda a: f"/panels/{a.panel_id}/case-reviews/settings",
+    "the ASB statistics": lambda a: f"/panels/{a.panel_id}/statistics",
+}
+
+
+@pytest.mark.parametrize("name", list(ASB_PAGES))
+def test_asb_pages_are_accessible(live, asb, manager, name):
+    visit(manager, ASB_PAGES[name](asb))
+    assert_accessible(manager, name)
+
+
+def test_asb_forms_with_errors_are_accessible(live, asb, manager):
+    visit(manager, f"/cases/{asb.case_id}/interventions/new")
+    submit_empty(manager, "Record the intervention")
+    assert_accessible(manager, "the intervention form with errors")
+    visit(manager, f"/panels/{asb.panel_id}/case-reviews/new")
+    submit_empty(manager, "Record the application")
+    assert_accessible(manager, "the application form with errors")
+    visit(manager, f"/case-reviews/{asb.waiting_id}")
+    manager.locator("#acknowledge-on-day").fill("")
+    submit_empty(manager, "Record the acknowledgement")
+    assert_accessible(manager, "an application with an error")
+    SCREENS.mkdir(exist_ok=True)
+    visit(manager, f"/cases/{asb.case_id}")
+    manager.screenshot(path=str(SCREENS / "asb-case.png"), full_page=True)
+    visit(manager, f"/case-reviews/{asb.application_id}")
+    manager.screenshot(path=str(SCREENS / "asb-case-review.png"), full_page=True)
+    visit(manager, f"/panels/{asb.panel_id}/case-reviews")
+    manager.screenshot(path=str(SCREENS / "asb-case-reviews.png"), full_page=True)

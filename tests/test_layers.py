@@ -21,7 +21,7 @@ LAYERS = [
     {"people"},
     {"sharing"},
     {"cases"},
-    {"meetings", "actions"},
+    {"meetings", "actions", "asb"},
     {"packs", "jobs"},
     {"auditor", "disclosures", "home", "stats"},
     {"demo"},
@@ -36,7 +36,7 @@ EXTRA_MODULES = {
     "cases": {"questions.py"},
     "packs": {"content.py"},
     "keys": {"keyring.py", "rotation.py"},
-    "demo": {"cases.py", "meetings.py", "people.py"},
+    "demo": {"asb.py", "cases.py", "meetings.py", "people.py"},
     "disclosures": {"processing.py"},
     "stats": {"figures.py", "suppression.py", "charts.py", "exports.py"},
 }

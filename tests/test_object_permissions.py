@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
+from marac.asb import services as asb
+from marac.asb.models import (CaseReviewApplication, CaseReviewSettings, Decision, Intervention, InterventionOutcome,
+                              Recommendation, Rung)
 from marac.agencies.models import Agency, AgencyKind
 from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.auth.models import UserSession
@@ -27,7 +30,7 @@ from marac.meetings.models import (AgendaItem, Attendance, Attendee, ItemStatus,
                                    MinuteAmendment, ResearchReturn)
 from marac.packs import services as packs
 from marac.packs.models import PackBuild, PackIssue, PackKind, PackRender
-from marac.panels.models import Panel, PanelMember, PanelRole, Role
+from marac.panels.models import Panel, PanelKind, PanelMember, PanelRole, Role
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
@@ -56,6 +59,10 @@ PARENTS = {
     PackBuild: ("meeting",),
     PackRender: ("meeting",),
     PackIssue: ("render",),
+    Intervention: ("case",),
+    CaseReviewSettings: ("panel",),
+    CaseReviewApplication: ("panel",),
+    Recommendation: ("application",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -177,9 +184,41 @@ def build_roles_world():
 
     unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
     meetings.list_case(manager, unpublished, later)
+    asb_rows = _asb_rows(users, (police, idva, housing))
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
-                item=item, action=action, build=build, unpublished=unpublished)
+                item=item, action=action, build=build, unpublished=unpublished, **asb_rows)
+
+
+def _asb_rows(users, agencies):
+    """An ASB taskforce beside the MARAC panel, with the same agencies and the same people in the same
+    roles: an accepted case with a step of its ladder by the IDVA (taken by the representative), its
+    Case Review settings, and an application reviewed with a recommendation."""
+    from tests.helpers import asb_case
+
+    police, idva, housing = agencies
+    panel = PanelFactory(kind=PanelKind.ASB)
+    for agency in agencies:
+        PanelMemberFactory(panel=panel, agency=agency)
+    for name, role in (("representative", Role.REPRESENTATIVE), ("representative of a non-member", Role.REPRESENTATIVE),
+                       ("chair", Role.CHAIR), ("manager", Role.MANAGER), ("steering", Role.STEERING),
+                       ("referrer with a role", Role.REPRESENTATIVE)):
+        PanelRoleFactory(panel=panel, user=users[name], role=role)
+    manager, day = users["manager"], today()
+    case = asb_case(users["referrer"], panel, manager)
+    step = asb.record_intervention(users["representative"], case, {
+        "respondent_number": 1, "rung": Rung.WARNING_LETTER, "taken_on": day, "agency_id": idva.id,
+        "outcome": InterventionOutcome.IN_FORCE, "review_on": None, "ends_on": None, "note": "Invented note"})
+    asb.update_settings(manager, panel, {"threshold": 3, "hate_threshold": 1, "window_months": 6,
+                                         "acknowledge_days": 5, "decision_days": 10, "review_days": 20})
+    application = asb.apply(users["representative"], panel, {
+        "received_on": day, "complainant_name": "Compa Fakeneighbour", "complainant_dob": dt.date(1950, 3, 4),
+        "complainant_contact": None, "applicant": None, "summary": None, "is_hate": True, "other_complaints": 0})
+    asb.acknowledge(manager, application, day, None)
+    asb.decide(manager, application, Decision.MET, "Invented reason", day, None)
+    asb.record_review(manager, application, day, None, None)
+    asb.add_recommendation(manager, application, housing.id, "Invented recommendation", None)
+    return dict(asb_panel=panel, asb_case=case, asb_step=step, asb_application=application)
 
 
 @pytest.fixture
@@ -281,6 +320,9 @@ def test_a_child_page_opens_only_for_those_who_may_open_its_parents_page(app, ro
         f"/cases/{case.id}/sharing": [f"/cases/{case.id}"],
         f"/cases/{submitted.id}/edit": [f"/cases/{submitted.id}"],
         f"/cases/{submitted.id}/screen": [f"/cases/{submitted.id}"],
+        f"/interventions/{w['asb_step'].id}/edit": [f"/cases/{w['asb_case'].id}"],
+        f"/cases/{w['asb_case'].id}/interventions/new": [f"/cases/{w['asb_case'].id}"],
+        f"/case-reviews/{w['asb_application'].id}": [f"/panels/{w['asb_panel'].id}/case-reviews"],
     }
     failures, opened = [], set()
     for role, user in w["users"].items():

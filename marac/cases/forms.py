@@ -469,11 +469,12 @@ class CaseFilterForm(Form):
     agency_id = SelectField("Referring agency", validate_choice=False)
     repeat = SelectField("Repeat", choices=ANY + [(YesNoUnknown.YES, "Repeats only"), (YesNoUnknown.NO, "Not repeats")],
                          validate_choice=False)
+    response = SelectField("Response time", choices=ANY + [(YesNoUnknown.YES, "Missed only")], validate_choice=False)
     date_from = StringField("Referred from (YYYY-MM-DD)")
     date_to = StringField("Referred to (YYYY-MM-DD)")
     sort = SelectField("Sort by", choices=CaseSort.choices(), default=CaseSort.REFERRED_DESC, validate_choice=False)
 
-    def __init__(self, formdata, agencies, categories):
+    def __init__(self, formdata, agencies, categories, panel_kind=None):
         """`categories`: what the viewer may see of the panel's cases. A filter or order on a value derived
         from a category they may not see is left out (an order or a filter would disclose it)."""
         super().__init__(formdata)
@@ -484,6 +485,8 @@ class CaseFilterForm(Form):
             self.sort.choices = [(value, label) for value, label in self.sort.choices if value != CaseSort.RISK]
         if Category.IDENTITY not in categories:  # a repeat is found by name and date of birth
             del self.repeat
+        if panel_kind != PanelKind.ASB or DERIVED_FROM["response_missed"] not in categories:
+            del self.response
 
     def validate_agency_id(self, field):
         if field.data:
@@ -510,6 +513,8 @@ class CaseFilterForm(Form):
             filters["risk_level"] = self.risk_level.data
         if self.repeat and self.repeat.data in (YesNoUnknown.YES, YesNoUnknown.NO):
             filters["repeat"] = self.repeat.data == YesNoUnknown.YES
+        if self.response and self.response.data == YesNoUnknown.YES:
+            filters["response_missed"] = True
         if self.agency_id.data and not self.agency_id.errors:
             filters["agency_id"] = uuid.UUID(self.agency_id.data)
         for field in (self.date_from, self.date_to):

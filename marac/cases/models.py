@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
 from marac.core.enums import Labelled
+from marac.core.timeutil import as_utc, today
 from marac.extensions import db
 from marac.panels.models import PanelKind
 from marac.sharing.models import WITHHELD, Category
@@ -128,6 +129,8 @@ DERIVED_FROM = {
     "risk_score": Category.RISK_CHECKLIST,
     "risk_level": Category.RISK_CHECKLIST,
     "response_days": Category.RISK_CHECKLIST,  # from the ASB vulnerability score
+    "response_due_on": Category.RISK_CHECKLIST,  # the referral date plus the response time, in working days
+    "response_missed": Category.RISK_CHECKLIST,  # not screened by that date (Case.response_missed)
     "police_incidents": Category.CRIMINAL_JUSTICE,
     "interventions": Category.CRIMINAL_JUSTICE,
     "children": Category.CHILDREN,
@@ -260,7 +263,26 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         `categories`: the value, or WITHHELD when its category is not among them."""
         if DERIVED_FROM[name] not in categories:
             return WITHHELD
-        return getattr(self, name) if name in self.__mapper__.columns else (self.codes or {}).get(name)
+        if name in self.__mapper__.columns or isinstance(getattr(type(self), name, None), property):
+            return getattr(self, name)
+        return (self.codes or {}).get(name)
+
+    @property
+    def response_due_on(self):
+        """ASB: the day the panel must respond by (the vulnerability assessment's response time in
+        working days from the referral, kept in codes); the manager's screening is the response. A
+        derived value: read it through Case.derived."""
+        value = (self.codes or {}).get("response_due_on")
+        return dt.date.fromisoformat(value) if value else None
+
+    @property
+    def response_missed(self):
+        """Whether the ASB response time was missed: not screened by the end of its due day (today's
+        date by the app's clock while it waits). A derived value: read it through Case.derived."""
+        if self.response_due_on is None:
+            return False
+        responded = as_utc(self.screened_at).date() if self.screened_at else None
+        return (responded or today()) > self.response_due_on
 
     @property
     def status_label(self):

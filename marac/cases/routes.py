@@ -143,7 +143,8 @@ def index(panel_id):
     """The panel's case list, filtered and sorted."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
-    filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user))
+    filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user),
+                                 panel.kind)
     filter_form.validate()
     pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), page_number(request))
     return render_template("cases/index.html", panel=panel, pagination=pagination, filter_form=filter_form,

@@ -11,7 +11,7 @@ case, and what they edit until screening; their changes are carried into the rec
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Date, String, and_, cast, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from marac.audit.services import record
@@ -21,7 +21,8 @@ from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation
                                 ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.steps import StepRefused, check_version
-from marac.core.timeutil import utcnow
+from marac.core.timeutil import today, utcnow
+from marac.core.workdays import add_working_days
 from marac.extensions import db
 from marac.panels.models import PanelKind
 from marac.people.models import Location, LocationKind, Person, PersonName, YesNoUnknown
@@ -93,7 +94,9 @@ def _derive(case, answers):
         _, case.risk_level, days = next(p for p in questions.ASB_PRIORITIES if score >= p[0])
         case.codes = {"categories": sorted(answers.get("categories") or []), "needs": sorted(answers.get("needs") or []),
                       "interventions": sorted(answers.get("interventions") or []), "response_days": days,
-                      "complaints_6_months": answers.get("complaints_6_months")}
+                      "complaints_6_months": answers.get("complaints_6_months"),
+                      "response_due_on": add_working_days(case.referred_on, days).isoformat() if case.referred_on
+                      else None}
 
 
 def _changed_fields(old, new, prefix=""):
@@ -519,9 +522,22 @@ def case_list(panel, filters, sort, page, per_page=50):
         stmt = stmt.where(Case.referred_on <= filters["date_to"])
     if filters.get("repeat") is not None:
         stmt = stmt.where(Case.is_repeat.is_(filters["repeat"]))
+    if filters.get("response_missed"):
+        stmt = stmt.where(response_missed_condition(today()))
     stmt = stmt.order_by(*SORTS.get(sort, SORTS[CaseSort.REFERRED_DESC])).options(
         selectinload(Case.parties), selectinload(Case.referring_agency), selectinload(Case.repeat_of))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def response_missed_condition(on):
+    """Cases whose ASB response time was missed as of the day `on` (Case.response_missed in SQL): not
+    screened by the end of the due day, whether screened later or still waiting after it."""
+    due = Case.codes["response_due_on"].as_string()  # an ISO date: text compares as dates do
+    screened_on = (func.date(Case.screened_at) if db.session.get_bind().dialect.name == "sqlite"
+                   else cast(cast(Case.screened_at, Date), String))
+    return and_(due.is_not(None), or_(
+        and_(Case.screened_at.is_(None), due < on.isoformat()),
+        and_(Case.screened_at.is_not(None), screened_on > due)))
 
 
 def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,

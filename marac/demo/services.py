@@ -138,12 +138,14 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
+    from marac.demo.asb import seed_asb
     from marac.demo.cases import seed_case_views, seed_cases
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)
     added += seed_meetings(panels, all_users)
+    added += seed_asb(panels, all_users)
     added += seed_case_views(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})

@@ -6,6 +6,8 @@ The period is chosen in the query string (codes and dates, nothing personal)."""
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from marac.asb import services as asb
+from marac.asb.forms import YearForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
@@ -31,11 +33,20 @@ def _period():
     return form, form.chosen(), valid
 
 
+def _case_reviews(panel):
+    """An ASB panel's Case Review figures of the financial year chosen (?review_year=), else None."""
+    if panel.kind != PanelKind.ASB:
+        return None
+    form = YearForm(request.args, today())
+    start, end, label = asb.financial_year(form.chosen())
+    return {"form": form, "label": label, "figures": asb.statutory_figures(panel, start, end), "names": asb.FIGURES}
+
+
 def _page(panel, form, found, status=200):
     drawn = {key: charts.svg(chart) for key, chart in found.charts.items()}
     return render_template("stats/dashboard.html", panel=panel, form=form, figures=found, charts=drawn,
                            args=form.query_args(), can_edit=panel.can_edit_statistics_settings(current_user),
-                           is_marac=panel.kind == PanelKind.MARAC), status
+                           is_marac=panel.kind == PanelKind.MARAC, case_reviews=_case_reviews(panel)), status
 
 
 def _file(name, data, media_type):
@@ -99,6 +110,17 @@ def report(panel_id):
     """The steering group's report of the period as one PDF (audited)."""
     panel, found = _export(panel_id)
     return _file(*services.export_report(current_user, panel, found))
+
+
+@bp.route("/panels/<uuid:panel_id>/statistics/case-reviews.csv")
+@access("signed_in")
+def case_review_figures(panel_id):
+    """An ASB panel's four published Case Review figures of a financial year (?review_year=) as CSV (audited)."""
+    panel = _panel(panel_id)
+    if panel.kind != PanelKind.ASB:
+        abort(404)
+    year = YearForm(request.args, today()).chosen()
+    return _file(*asb.figures_csv(current_user, panel, year), "text/csv; charset=utf-8")
 
 
 @bp.route("/panels/<uuid:panel_id>/statistics/settings", methods=["GET", "POST"])

@@ -15,7 +15,7 @@ as audit.services.refs_of: the object id and every canonical UUID in the detail,
 Downgrade drops the table; nothing else depends on it.
 
 Revision ID: 20261206_0014
-Revises: 20261206_0020 (20261126_0010 in the brief; re-chained after merging main, which brought 0011 and 0020)
+Revises: 20261206_0020 (the revisions of 6 December were written side by side and chained in the order they landed)
 Create Date: 2026-12-06
 """
 import json
