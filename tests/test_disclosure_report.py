@@ -427,3 +427,17 @@ def test_the_auditor_finds_the_events_that_name_an_object_in_their_detail(app, w
     assert page.status_code == 200
     # the agenda listing names the case in its detail (its object is the meeting)
     assert "agenda.case_listed" in page_text(page) and "case.viewed" in page_text(page)
+
+
+def test_audit_verify_finds_an_event_reference_that_the_event_does_not_make(app, world):
+    import pytest
+    from sqlalchemy import insert
+
+    from marac.audit.services import ChainBroken, verify
+
+    verify()
+    event = record("test.refs", world.users["manager"], world.accepted)
+    db.session.execute(insert(AuditEventRef), [{"ref_id": world.case.id, "seq": event.seq}])
+    with pytest.raises(ChainBroken, match="audit_event_refs") as broken:
+        verify()
+    assert broken.value.seq == event.seq

@@ -143,6 +143,8 @@ class ChainBroken(Exception):
 
 def verify(head=None, batch_size=2000):
     """Recompute the chain; raise ChainBroken at the first bad event, else return (count, seq, hash).
+    Each event's references (audit_event_refs, which the disclosure report reads) must be exactly the
+    objects it names, so a reference added to draw an event into a report, or hidden, is found too.
 
     `head` is an externally kept (seq, hash): the chain must still reach it, which detects a
     truncated tail.
@@ -155,6 +157,10 @@ def verify(head=None, batch_size=2000):
         ).scalars().all()
         if not events:
             break
+        named = {}
+        for seq, ref in db.session.execute(select(AuditEventRef.seq, AuditEventRef.ref_id).where(
+                AuditEventRef.seq >= events[0].seq, AuditEventRef.seq <= events[-1].seq)):
+            named.setdefault(seq, set()).add(ref)
         for event in events:
             if event.seq != prev_seq + 1:
                 raise ChainBroken(prev_seq + 1, f"missing; the next event present is {event.seq}")
@@ -162,6 +168,8 @@ def verify(head=None, batch_size=2000):
                 raise ChainBroken(event.seq, "does not follow the event before it")
             if not hmac.compare_digest(event.hash, chain_hash(key, prev_hash, event)):
                 raise ChainBroken(event.seq, "its content does not match its hash")
+            if named.get(event.seq, set()) != refs_of(event.object_id, event.detail):
+                raise ChainBroken(event.seq, "the objects indexed as named by it (audit_event_refs) are not those it names")
             if head and event.seq == head[0] and event.hash != head[1]:
                 raise ChainBroken(event.seq, "differs from the recorded head")
             prev_seq, prev_hash, count = event.seq, event.hash, count + 1
