@@ -134,9 +134,11 @@ def register_blueprints(app):
     from marac.panels.routes import bp as panels
     from marac.sharing.routes import bp as sharing
     from marac.stats.routes import bp as stats
+    from marac.transfers.routes import bp as transfers
     from marac.users.routes import bp as users
 
-    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, stats, auditor):
+    for blueprint in (home, auth, agencies, users, panels, cases, sharing, meetings, actions, packs, transfers, stats,
+                      auditor):
         app.register_blueprint(blueprint)
 
 

@@ -12,4 +12,5 @@ from marac.sharing.models import SharingRecord, SharingRule  # noqa: F401
 from marac.actions.models import Action, ActionUpdate  # noqa: F401
 from marac.meetings.models import AgendaItem, Attendance, Attendee, Meeting, MinuteAmendment, ResearchReturn  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
+from marac.transfers.models import CaseTransfer  # noqa: F401
 import marac.stats.models  # noqa: F401,E402  (the statistics' vocabularies; no tables)

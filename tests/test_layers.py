@@ -22,7 +22,7 @@ LAYERS = [
     {"sharing"},
     {"cases"},
     {"meetings", "actions"},
-    {"packs", "jobs"},
+    {"packs", "jobs", "transfers"},
     {"auditor", "home", "stats"},
     {"demo"},
     {"cli", "models", "__init__"},

@@ -192,7 +192,20 @@ def save_answers(actor, case, answers, submit, expected_version=None, now=None):
         _history(case, actor, ChangeAction.DRAFT_SAVED)
         action = "referral.draft_saved"
     record(action, actor, case, detail={"status": case.status, "fields_changed": len(changed)})
+    if submitting and case.is_transfer_in and case.panel.is_manager(actor):
+        accept_transfer_in(actor, case)
     return case
+
+
+def accept_transfer_in(actor, case):
+    """A case received from another area's MARAC (transfers), sent by its manager: accepted as it is,
+    since the sending MARAC screened it; it then waits first for the next agenda."""
+    case.status = CaseStatus.ACCEPTED
+    case.screened_at = utcnow()
+    case.screened_by_id = actor.id
+    _history(case, actor, ChangeAction.TRANSFERRED_IN)
+    db.session.flush()
+    record("case.accepted", actor, case, detail={"transfer_in": True})
 
 
 def next_reference(kind, year):
@@ -334,6 +347,16 @@ def screen(actor, case, decision, reason, confirm_repeat, expected_version):
     db.session.flush()
     # No repeat flag in the event: administrators read the trail and may not see the earlier case.
     record(f"case.{case.status}", actor, case)
+
+
+def mark_transferred_out(actor, case):
+    """The case's status once it is sent to another area's MARAC (transfers.services.transfer_out, which
+    closes its actions and takes it off agendas): only an accepted case is transferred."""
+    if case.status != CaseStatus.ACCEPTED:
+        raise StepRefused("Only an accepted case can be transferred to another area.")
+    case.status = CaseStatus.TRANSFERRED_OUT
+    _history(case, actor, ChangeAction.TRANSFERRED_OUT)
+    db.session.flush()
 
 
 def record_view(actor, case):
