@@ -31,6 +31,8 @@ from marac.panels.models import Panel, PanelMember, PanelRole, Role
 from marac.people.models import Location, Person, PersonName, YesNoUnknown
 from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
+from marac.transfers import services as transfers
+from marac.transfers.models import CaseTransfer
 from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
 from tests.helpers import pdf_text, post_form, sign_in
@@ -56,6 +58,7 @@ PARENTS = {
     PackBuild: ("meeting",),
     PackRender: ("meeting",),
     PackIssue: ("render",),
+    CaseTransfer: ("case",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -176,9 +179,16 @@ def build_roles_world():
 
     unpublished = meetings.add_meeting(manager, panel, day + dt.timedelta(days=14), dt.time(10))
     meetings.list_case(manager, unpublished, later)
+    # A case sent to another area (its packet built inline), and one received from another area.
+    gone = refer(users["referrer"], panel, "Gonina", day)
+    cases.screen(manager, gone, ScreeningDecision.ACCEPT, "", True, None)
+    transfer = transfers.transfer_out(manager, gone, "Invented: Northtown MARAC", "Invented: coordinator", day, None)
+    arrived = transfers.receive_transfer(manager, panel, "Invented: Southvale MARAC", "", "SV-1", day)
+    cases.save_answers(manager, arrived, marac_answers("Arrivina", "Fakeperm", dt.date(1991, 1, 2), "A flat", day),
+                       submit=True)
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
-                item=item, action=action, build=build, unpublished=unpublished)
+                item=item, action=action, build=build, unpublished=unpublished, transfer=transfer, arrived=arrived)
 
 
 @pytest.fixture
@@ -276,6 +286,9 @@ def test_a_child_page_opens_only_for_those_who_may_open_its_parents_page(app, ro
         f"/cases/{case.id}/sharing": [f"/cases/{case.id}"],
         f"/cases/{submitted.id}/edit": [f"/cases/{submitted.id}"],
         f"/cases/{submitted.id}/screen": [f"/cases/{submitted.id}"],
+        f"/cases/{w['later'].id}/transfer": [f"/cases/{w['later'].id}"],
+        f"/transfers/{w['transfer'].id}": [f"/cases/{w['transfer'].case_id}"],
+        f"/transfers/{w['transfer'].id}/packet": [f"/cases/{w['transfer'].case_id}"],
     }
     failures, opened = [], set()
     for role, user in w["users"].items():

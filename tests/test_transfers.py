@@ -308,3 +308,27 @@ def test_family_links_take_one_query_however_many_people(app, world, two_panels,
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert found and len(statements) == 1
+
+
+# --- the demo --------------------------------------------------------------------------------
+
+def test_the_demo_has_a_transfer_each_way_and_a_family_across_panels(app):
+    from marac.demo.services import seed
+    from marac.panels.models import Panel
+
+    seed()
+    db.session.commit()
+    marac = db.session.execute(select(Panel).where(Panel.name == "Camden MARAC")).scalar_one()
+    out = db.session.execute(select(CaseTransfer).where(CaseTransfer.direction == TransferDirection.OUT)).scalar_one()
+    assert out.packet_status == PacketStatus.BUILT and out.case.status == CaseStatus.TRANSFERRED_OUT
+    received = db.session.execute(select(Case).where(Case.is_transfer_in.is_(True))).scalar_one()
+    assert received.status == CaseStatus.ACCEPTED and received.panel_id == marac.id
+    item = db.session.execute(select(AgendaItem).where(AgendaItem.case_id == received.id)).scalar_one()
+    assert item.position == 1
+    viewer = db.session.execute(select(User).where(User.email == "crosspanel.rep@example.org")).scalar_one()
+    assert len(viewer.panel_roles) == 3
+    family = cases.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14))[0]
+    links = transfers.family_links(viewer, family)
+    roles = sorted((str(party.role), other.panel.kind, str(role)) for party, found in links for other, role in found)
+    assert roles == [("child", "MACE", "young_person"), ("perpetrator", "ASB", "respondent")]
+    assert seed() == 0  # once

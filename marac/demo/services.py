@@ -72,6 +72,11 @@ USERS = [
     ("asb.rep@example.org", "Rowan Housing-Rep-Demo", "Housing", False, ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
     ("asb.steering@example.org", "Sasha Asb-Steering-Demo", "Council", False, ("Camden ASB Taskforce", Role.STEERING)),
     ("nonmember.rep@example.org", "Nico Fire-Rep-Demo", "Fire", False, None),
+    # A police officer on all three panels: sees the Crosspanel family across them (the demo's one family).
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False, ("Camden MARAC", Role.REPRESENTATIVE)),
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False, ("Camden MACE", Role.REPRESENTATIVE)),
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False,
+     ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
 ]
 
 
@@ -126,6 +131,7 @@ def seed():
             user = User(email=email, full_name=full_name, agency_id=agencies[short].id, is_admin=is_admin,
                         password_hash=password_hash, must_change_password=False)
             db.session.add(user)
+            users[email] = user  # an account with roles on several panels is listed once per role
             added += 1
         db.session.flush()
         if role:
@@ -134,12 +140,13 @@ def seed():
                 panel.roles.append(PanelRole(user_id=user.id, role=role[1]))
                 added += 1
     db.session.flush()
-    from marac.demo.cases import seed_cases
+    from marac.demo.cases import seed_cases, seed_transfers_and_family
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     added += seed_cases(panels, all_users)
     added += seed_meetings(panels, all_users)
+    added += seed_transfers_and_family(panels, all_users)
     if added:
         record("demo.seeded", detail={"added": added})
     return added
