@@ -81,6 +81,21 @@ def approval_of(world):
     return world.approval
 
 
+def closed_case_of(world):
+    """An accepted case of the world's panel, closed by its manager (made on first use)."""
+    from marac.cases.models import CaseStatus, ClosureOutcome
+    from marac.cases.services import close_case
+    from marac.extensions import db
+    from tests.factories import CaseFactory
+
+    if not hasattr(world, "closed_case"):
+        case = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
+        close_case(world.users["manager"], case, ClosureOutcome.RISK_REDUCED, "")
+        db.session.commit()
+        world.closed_case = case.id
+    return world.closed_case
+
+
 # Packs: the manager and the chair get the full pack, a representative their member agency's.
 PACK_RECIPIENTS = {kind: {"anonymous": SIGN_IN, "manager": 200, "chair": 200, "representative": 200}.get(kind, 403)
                    for kind in KINDS}
@@ -141,6 +156,9 @@ MATRIX = {
     "cases.search": ("POST", lambda w: f"/panels/{w.panel.id}/cases/search", CASE_READERS),
     "cases.detail": ("GET", lambda w: f"/cases/{w.case.id}", CASE_READERS),
     "cases.screen": ("GET", lambda w: f"/cases/{w.case.id}/screen", MANAGER_ONLY),
+    # The listed case is accepted: its manager may close it (the step itself waits until it is heard).
+    "cases.close": ("GET", lambda w: f"/cases/{w.item.case_id}/close", MANAGER_ONLY),
+    "cases.reopen": ("GET", lambda w: f"/cases/{closed_case_of(w)}/reopen", MANAGER_ONLY),
     "sharing.rules": ("GET", lambda w: f"/panels/{w.panel.id}/sharing-rules", MANAGER_ONLY),
     "cases.sharing_log": ("GET", lambda w: f"/cases/{w.case.id}/sharing", MANAGER_ONLY),
     "meetings.index": ("GET", lambda w: f"/panels/{w.panel.id}/meetings", CASE_READERS),

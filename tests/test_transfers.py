@@ -14,7 +14,7 @@ from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, UpdateKind
 from marac.cases import services as cases
 from marac.cases.forms import referral_form
-from marac.cases.models import Case, CaseStatus, ScreeningDecision
+from marac.cases.models import Case, CaseStatus, ClosureOutcome, ScreeningDecision
 from marac.core.steps import StepRefused
 from marac.core.timeutil import today
 from marac.extensions import db
@@ -89,6 +89,11 @@ def test_transfer_out_closes_the_case_here_and_builds_the_packet(app, world):
 
     case = db.session.get(Case, case.id)
     assert case.status == CaseStatus.TRANSFERRED_OUT
+    # Closed here for retention and the statistics, from the transfer; never reopened.
+    assert case.closed_at is not None and case.closure_outcome == ClosureOutcome.MOVED_AREA
+    assert not case.can_reopen(db.session.get(User, world.users["manager"].id))
+    with pytest.raises(StepRefused):
+        cases.reopen_case(db.session.get(User, world.users["manager"].id), case, "Invented reason", None)
     action = db.session.get(Action, action.id)
     assert action.status == ActionStatus.TRANSFERRED and action.closed_at is not None
     assert action.updates[-1].kind == UpdateKind.TRANSFERRED

@@ -9,7 +9,8 @@ from wtforms import (BooleanField, FieldList, Form, FormField, HiddenField, Radi
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from marac.cases import questions
-from marac.cases.models import DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel, ScreeningDecision
+from marac.cases.models import (DERIVED_FROM, VISIBLE_TO_PANEL, CaseSort, CaseStatus, Criterion, RiskLevel,
+                                ScreeningDecision, closure_outcomes)
 from marac.core.formatting import format_date
 from marac.core.forms import (AppForm, CheckboxesField, DateInputField, EntryList, OnceForm, Postcode, RadiosField,
                               Required, VersionField, WholeNumberField)
@@ -398,6 +399,26 @@ class ScreeningForm(AppForm):
     def validate_reason(self, field):
         if self.decision.data == ScreeningDecision.SCREEN_OUT and not (field.data or "").strip():
             raise ValidationError("Give the reason for screening the referral out")
+
+
+class CloseCaseForm(AppForm):
+    """The panel manager closes a case: the outcome, and the reason in words (required for "other")."""
+
+    version = VersionField()
+    outcome = RadiosField("Why is the case closing?", validators=[Required("Choose why the case is closing")])
+    reason = long_text("Reason", max_length=MEDIUM * 4)
+
+    def __init__(self, kind, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [(o.value, o.label) for o in closure_outcomes(kind)]
+
+
+class ReopenCaseForm(AppForm):
+    """The panel manager reopens a closed case, saying why."""
+
+    version = VersionField()
+    reason = long_text("Why is the case being reopened?", required="Give the reason for reopening the case",
+                       max_length=MEDIUM * 4)
 
 
 def _strip(value):

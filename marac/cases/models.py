@@ -94,8 +94,25 @@ class ChangeAction(Labelled):
     EDITED = "edited", "Edited"
     ACCEPTED = "accepted", "Accepted"
     SCREENED_OUT = "screened_out", "Screened out"
+    CLOSED = "closed", "Closed"
+    REOPENED = "reopened", "Reopened"
     TRANSFERRED_IN = "transferred_in", "Received from another area"
     TRANSFERRED_OUT = "transferred_out", "Transferred to another area"
+
+
+class ClosureOutcome(Labelled):
+    """Why a case was closed (the manager chooses one; "other" needs the reason in words)."""
+
+    RISK_REDUCED = "risk_reduced", "Risk reduced"
+    ACTIONS_COMPLETE = "actions_complete", "Actions complete: no further role for the panel"
+    MOVED_AREA = "moved_area", "Moved out of the area"
+    AGED_OUT = "aged_out", "Turned 18 (or 25 for a young adult kept in scope)"
+    OTHER = "other", "Other (give the reason)"
+
+
+def closure_outcomes(kind):
+    """The outcomes a panel of this kind closes a case with: turning 18 or 25 ends only a MACE case."""
+    return [o for o in ClosureOutcome if o != ClosureOutcome.AGED_OUT or kind == PanelKind.MACE]
 
 
 class CaseSort(Labelled):
@@ -158,6 +175,10 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     # The referral as the referrer sent it (and as they edited it until screening): what a referrer
     # without a role on the panel sees of the case. Written at submission, never by anyone else.
     sent_referral = Encrypted(dict)
+    # Closure (CaseStatus.CLOSED): when, the outcome (ClosureOutcome) and the manager's reason in words.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closure_outcome: Mapped[str | None] = mapped_column(String(32))
+    closure_reason = Encrypted(str)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -229,6 +250,14 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     def can_view_sharing_log(self, user):
         """What of the case was shown to whom: the panel manager."""
         return self.can_view_record(user) and self.panel.is_manager(user)
+
+    def can_close(self, user):
+        """Close an accepted case (with an outcome): the panel manager."""
+        return self.can_view_record(user) and self.status == CaseStatus.ACCEPTED and self.panel.is_manager(user)
+
+    def can_reopen(self, user):
+        """Reopen a closed case (with a reason): the panel manager."""
+        return self.can_view_record(user) and self.status == CaseStatus.CLOSED and self.panel.is_manager(user)
 
     def derived(self, name, categories):
         """A derived value (DERIVED_FROM: a column, else a key of codes) for a viewer who may see
@@ -305,6 +334,8 @@ class CaseChange(UUIDPrimaryKey, db.Model):
     status: Mapped[str | None] = mapped_column(String(16))
     fields: Mapped[list] = mapped_column(JSON, nullable=False, default=list)
     old_values = Encrypted(dict)
+    # The reason given for the step in words (why a case was reopened), when it asks for one.
+    note = Encrypted(str)
 
     case = relationship("Case")
     user = relationship("User")

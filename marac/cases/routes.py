@@ -4,7 +4,8 @@ from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
 from marac.cases import questions, services
-from marac.cases.forms import CaseFilterForm, ScreeningForm, SearchForm, referral_form, referral_summary
+from marac.cases.forms import (CaseFilterForm, CloseCaseForm, ReopenCaseForm, ScreeningForm, SearchForm, referral_form,
+                               referral_summary)
 from marac.cases.models import Case, CaseStatus
 from marac.core.errors import render_error
 from marac.core.pagination import page_number
@@ -20,6 +21,7 @@ bp = Blueprint("cases", __name__)
 STALE_REFERRAL = ("Someone else changed this case while you were editing it. Your changes have not been saved: "
                   "open the case again to see the latest version, then make your changes.")
 STALE_SCREENING = "The referral changed while you were screening it. Check it again."
+STALE_CASE = "Someone else changed this case while you were looking at it. Check it again, then try once more."
 THROTTLED = ("You have sent as many referrals as one person can in a short time ({limit}). This referral has not "
              "been sent: save it as a draft, and send it later.")
 
@@ -180,6 +182,7 @@ def detail(case_id):
                            earlier=services.earlier_cases_for(current_user, case),
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),
+                           can_close=case.can_close(current_user), can_reopen=case.can_reopen(current_user),
                            is_manager=case.panel.is_manager(current_user))
 
 
@@ -198,6 +201,36 @@ def screen(case_id):
     categories = services.record_form_view(current_user, case, "case.screening_viewed", "screening page viewed")
     return render_template("cases/screen.html", case=case, form=form, categories=categories,
                            earlier=services.earlier_cases_of_subject(case), window=services.REPEAT_WINDOW)
+
+
+@bp.route("/cases/<uuid:case_id>/close", methods=["GET", "POST"])
+@access("signed_in")
+def close(case_id):
+    """The panel manager closes a case with its outcome (the page asks for confirmation)."""
+    case = get_or_404(Case, case_id)
+    require(case.can_close(current_user))
+    form = CloseCaseForm(case.panel.kind, data={"version": str(case.version)})
+    if form.validate_on_submit() and attempt(services.close_case, current_user, case, form.outcome.data,
+                                             form.reason.data, form.version.data, form=form, stale=STALE_CASE):
+        flash(f"{case.reference} is closed. It has left the waiting list; you can reopen it from this page.")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    categories = services.record_form_view(current_user, case, "case.close_viewed", "closing page viewed")
+    return render_template("cases/close.html", case=case, form=form, categories=categories)
+
+
+@bp.route("/cases/<uuid:case_id>/reopen", methods=["GET", "POST"])
+@access("signed_in")
+def reopen(case_id):
+    """The panel manager reopens a closed case, saying why."""
+    case = get_or_404(Case, case_id)
+    require(case.can_reopen(current_user))
+    form = ReopenCaseForm(data={"version": str(case.version)})
+    if form.validate_on_submit() and attempt(services.reopen_case, current_user, case, form.reason.data,
+                                             form.version.data, form=form, stale=STALE_CASE):
+        flash(f"{case.reference} is open again and waits for a meeting.")
+        return redirect(url_for("cases.detail", case_id=case.id))
+    categories = services.record_form_view(current_user, case, "case.reopen_viewed", "reopening page viewed")
+    return render_template("cases/reopen.html", case=case, form=form, categories=categories)
 
 
 @bp.route("/cases/<uuid:case_id>/sharing")

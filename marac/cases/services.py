@@ -16,7 +16,8 @@ from sqlalchemy.orm import selectinload
 from marac.audit.services import record
 from marac.cases import questions
 from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, PartyRole, ReferenceCounter, RiskLevel, ScreeningDecision, roles_visible)
+                                ChangeAction, ClosureOutcome, PartyRole, ReferenceCounter, RiskLevel,
+                                ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import utcnow
@@ -123,11 +124,12 @@ def _carry(record, before, after):
     return carried
 
 
-def _history(case, actor, action, fields=(), old_values=None):
-    """Add an entry (ChangeAction) to the case's history."""
+def _history(case, actor, action, fields=(), old_values=None, note=None):
+    """Add an entry (ChangeAction) to the case's history, with the reason given for it (`note`)."""
     change = CaseChange(case_id=case.id, user_id=actor.id if actor else None, at=utcnow(), action=action,
                         status=case.status, fields=list(fields))
     change.old_values = old_values or None
+    change.note = note
     db.session.add(change)
 
 
@@ -349,12 +351,64 @@ def screen(actor, case, decision, reason, confirm_repeat, expected_version):
     record(f"case.{case.status}", actor, case)
 
 
+# Checks of higher layers that can stop a case from closing: each takes the case and returns the reason
+# it cannot close now, or None. Meetings adds one (a case listed at a meeting still to be held), so that
+# this layer need not know agendas.
+closure_blockers = []
+
+
+def close_case(actor, case, outcome, reason, expected_version=None):
+    """Close an accepted case with an outcome (ClosureOutcome; "other" needs the reason in words). A
+    closed case leaves the waiting list; its record, hearings and actions stay."""
+    check_version(case, expected_version)
+    if case.status != CaseStatus.ACCEPTED:
+        raise StepRefused("Only an accepted case can be closed.")
+    if outcome not in closure_outcomes(case.panel.kind):
+        raise StepRefused("Choose why the case is closing", field="outcome")
+    reason = (reason or "").strip() or None
+    if outcome == ClosureOutcome.OTHER and not reason:
+        raise StepRefused("Give the reason for closing the case", field="reason")
+    for blocker in closure_blockers:
+        why = blocker(case)
+        if why:
+            raise StepRefused(why)
+    case.status = CaseStatus.CLOSED
+    case.closed_at = utcnow()
+    case.closure_outcome = outcome
+    case.closure_reason = reason
+    _history(case, actor, ChangeAction.CLOSED)
+    db.session.flush()
+    record("case.closed", actor, case, detail={"outcome": outcome})
+
+
+def reopen_case(actor, case, reason, expected_version=None):
+    """Reopen a closed case (the reason is kept, encrypted, in its history); it waits for a meeting again.
+    The closure it undoes stays in the history as its old values."""
+    check_version(case, expected_version)
+    if case.status != CaseStatus.CLOSED:
+        raise StepRefused("Only a closed case can be reopened.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise StepRefused("Give the reason for reopening the case", field="reason")
+    old = {"closure_outcome": case.closure_outcome, "closure_reason": case.closure_reason,
+           "closed_at": case.closed_at.isoformat() if case.closed_at else None}
+    case.status = CaseStatus.ACCEPTED
+    case.closed_at = case.closure_outcome = case.closure_reason = None
+    _history(case, actor, ChangeAction.REOPENED, ["status"], old, note=reason)
+    db.session.flush()
+    record("case.reopened", actor, case)
+
+
 def mark_transferred_out(actor, case):
     """The case's status once it is sent to another area's MARAC (transfers.services.transfer_out, which
-    closes its actions and takes it off agendas): only an accepted case is transferred."""
+    closes its actions and takes it off agendas): only an accepted case is transferred. It is closed at
+    the same time (closed_at, outcome moved area), and unlike a closure it cannot be reopened."""
     if case.status != CaseStatus.ACCEPTED:
         raise StepRefused("Only an accepted case can be transferred to another area.")
     case.status = CaseStatus.TRANSFERRED_OUT
+    # Closed here as far as retention and the statistics go: from now, having moved out of the area.
+    case.closed_at = utcnow()
+    case.closure_outcome = ClosureOutcome.MOVED_AREA
     _history(case, actor, ChangeAction.TRANSFERRED_OUT)
     db.session.flush()
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import AgencyKind
 from marac.cases import questions, services
-from marac.cases.models import Case, CaseStatus, Criterion, ScreeningDecision
+from marac.cases.models import Case, CaseStatus, ClosureOutcome, Criterion, ScreeningDecision
 from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services as meetings
@@ -162,6 +162,8 @@ def seed_cases(panels, users, seed=2026):
                 case.screened_at = when + dt.timedelta(days=1)
                 if accept and (today - on).days > 380 and rng.random() < 0.9:
                     case.status = CaseStatus.CLOSED  # heard before the demo meetings begin, a year ago
+                    case.closed_at = when + dt.timedelta(days=60)
+                    case.closure_outcome = ClosureOutcome.RISK_REDUCED
             added += 1
             if added % 100 == 0:
                 db.session.flush()

@@ -9,6 +9,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.actions import services as actions
 from marac.audit.services import record
+from marac.cases import services as case_services
 from marac.cases.models import Case, CaseParty, CaseStatus
 from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
@@ -174,6 +175,22 @@ def waiting_cases(panel):
         select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
         .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
         .options(selectinload(Case.parties), selectinload(Case.repeat_of))).scalars().all()
+
+
+def listed_to_be_heard(case):
+    """Why the case cannot close yet: it is listed at a meeting still to be held (None if it is not).
+    Registered with cases.services.closure_blockers below."""
+    meets_on = db.session.execute(
+        select(Meeting.meets_on).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == case.id, AgendaItem.status == ItemStatus.LISTED,
+               Meeting.status.in_(_STILL_TO_HOLD))).scalars().first()
+    if meets_on is None:
+        return None
+    return (f"The case is listed for the meeting on {format_date(meets_on)}. Take it off that agenda (or hear it) "
+            "before closing it.")
+
+
+case_services.closure_blockers.append(listed_to_be_heard)
 
 
 def agenda_items(meeting, subjects=False, returns=False):

@@ -28,6 +28,7 @@ class UserForm(AppForm):
         Optional(), Length(max=120, message="Job title must be 120 characters or fewer"), printable])
     agency_id = SelectField("Agency", validators=[DataRequired("Choose the user's agency")])
     is_admin = BooleanField("Administrator (manages agencies, users and panels)")
+    is_dpo = BooleanField("Data protection officer (subject access requests and disclosure reports for every panel)")
 
     def set_agencies(self, agencies):
         """The agencies to choose from, after a prompt."""

@@ -28,6 +28,9 @@ class User(UUIDPrimaryKey, Timestamps, UserMixin, db.Model):
     must_change_password: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_admin: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # The data protection officer: answers subject access requests and reads disclosure reports across
+    # every panel. Given only with a second administrator's approval (ApprovalKind.DPO_GRANT).
+    is_dpo: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     totp_secret = Encrypted(str, personal=False)  # a secret, not data about a person
@@ -56,6 +59,7 @@ class ApprovalKind(Labelled):
 
     PANEL_ROLE = "panel_role", "Give themselves a panel role"
     ADMIN_GRANT = "admin_grant", "Give administrator access"
+    DPO_GRANT = "dpo_grant", "Make data protection officer"
     PASSWORD_RESET = "password_reset", "Reset a password"
     MFA_RESET = "mfa_reset", "Reset an authenticator"
 

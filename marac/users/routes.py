@@ -53,11 +53,12 @@ def new():
     if _submitted(form):
         agency = get_or_404(Agency, uuid.UUID(form.agency_id.data))
         created = attempt(services.create_user, current_user, agency, form.email.data, form.full_name.data,
-                          form.job_title.data, is_admin=form.is_admin.data, form=form)
+                          form.job_title.data, is_admin=form.is_admin.data, is_dpo=form.is_dpo.data, form=form)
         if created:
             user, password = created.value
             return render_template("users/one_time_password.html", user=user, password=password, created=True,
-                                   admin_waiting=form.is_admin.data and not user.is_admin)
+                                   admin_waiting=(form.is_admin.data and not user.is_admin)
+                                   or (form.is_dpo.data and not user.is_dpo))
     return render_template("users/form.html", form=form, user=None)
 
 
@@ -80,9 +81,10 @@ def edit(user_id):
         agency = get_or_404(Agency, uuid.UUID(form.agency_id.data))
         if attempt(services.update_user, current_user, user, full_name=form.full_name.data.strip(),
                    email=form.email.data, job_title=(form.job_title.data or "").strip() or None,
-                   agency_id=agency.id, is_admin=form.is_admin.data, form=form):
-            flash("User saved." + (" Administrator access waits for another administrator's approval on the Approvals "
-                                   "page." if form.is_admin.data and not user.is_admin else ""))
+                   agency_id=agency.id, is_admin=form.is_admin.data, is_dpo=form.is_dpo.data, form=form):
+            waiting = (form.is_admin.data and not user.is_admin) or (form.is_dpo.data and not user.is_dpo)
+            flash("User saved." + (" The access asked for waits for another administrator's approval on the Approvals "
+                                   "page." if waiting else ""))
             return redirect(url_for("users.detail", user_id=user.id))
     return render_template("users/form.html", form=form, user=user)
 

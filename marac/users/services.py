@@ -54,27 +54,32 @@ def check_details(actor, user, email, is_admin):
         raise StepRefused(OWN_ADMIN, field="is_admin")
 
 
-def create_user(actor, agency, email, full_name, job_title=None, is_admin=False, password=None):
+def create_user(actor, agency, email, full_name, job_title=None, is_admin=False, password=None, is_dpo=False):
     """Create an account with a one-time password; returns (user, password) so it can be shown once.
     Administrator access asked for by an administrator waits for another one's approval (see
     grants_admin_later); the first administrator, made from the command line (no actor), has it at once."""
     check_details(actor, None, email, is_admin)
     password = password or one_time_password()
     later = grants_admin_later(actor, is_admin)
+    dpo_later = grants_admin_later(actor, is_dpo)
     user = User(agency_id=agency.id, email=normalise_email(email), full_name=full_name.strip(),
                 job_title=(job_title or "").strip() or None, is_admin=is_admin and not later,
+                is_dpo=is_dpo and not dpo_later,
                 password_hash=hash_password(password), must_change_password=True, is_active=True)
     db.session.add(user)
     db.session.flush()
-    record("user.created", actor, user, detail={"is_admin": user.is_admin})
+    record("user.created", actor, user, detail={"is_admin": user.is_admin, "is_dpo": user.is_dpo})
     if later:
         request_approval(actor, ApprovalKind.ADMIN_GRANT, user)
+    if dpo_later:
+        request_approval(actor, ApprovalKind.DPO_GRANT, user)
     return user, password
 
 
 def update_user(actor, user, **values):
     """Change an account's details (checked as check_details does); audits the names of the fields
-    changed. Giving administrator access waits for another administrator's approval instead."""
+    changed. Giving administrator or data protection officer access waits for another administrator's
+    approval instead (taking it away does not)."""
     if "email" in values:
         values["email"] = normalise_email(values["email"])
     check_details(actor, user, values.get("email", user.email), values.get("is_admin", user.is_admin))
@@ -82,6 +87,10 @@ def update_user(actor, user, **values):
         values["is_admin"] = False
         if not is_waiting(ApprovalKind.ADMIN_GRANT, user):
             request_approval(actor, ApprovalKind.ADMIN_GRANT, user)
+    if not user.is_dpo and grants_admin_later(actor, values.get("is_dpo")):
+        values["is_dpo"] = False
+        if not is_waiting(ApprovalKind.DPO_GRANT, user):
+            request_approval(actor, ApprovalKind.DPO_GRANT, user)
     changed = apply_changes(user, values)
     if changed:
         record("user.updated", actor, user, detail={"fields": changed})
@@ -121,7 +130,7 @@ def reactivate_user(actor, user):
 def is_privileged(user):
     """An administrator or a panel manager (of any panel): an account that one administrator alone
     may not reset. (`User.panel_roles` is the backref panels declares; each role says if it manages.)"""
-    return user.is_admin or any(panel_role.is_manager for panel_role in user.panel_roles)
+    return user.is_admin or user.is_dpo or any(panel_role.is_manager for panel_role in user.panel_roles)
 
 
 def reset_needs_approval(user):
@@ -172,9 +181,10 @@ def perform_approved(approval):
         return _reset_password(requester, user, approval)
     if approval.kind == ApprovalKind.MFA_RESET:
         return _reset_mfa(requester, user, approval)
-    if approval.kind == ApprovalKind.ADMIN_GRANT:
-        user.is_admin = True
-        record("user.updated", requester, user, detail={"fields": ["is_admin"], **approved_as(approval)})
+    if approval.kind in (ApprovalKind.ADMIN_GRANT, ApprovalKind.DPO_GRANT):
+        field = "is_admin" if approval.kind == ApprovalKind.ADMIN_GRANT else "is_dpo"
+        setattr(user, field, True)
+        record("user.updated", requester, user, detail={"fields": [field], **approved_as(approval)})
         return None
     raise ValueError(f"not an account's request: {approval.kind}")
 
