@@ -186,6 +186,7 @@ def test_transfer_in_is_accepted_shows_its_origin_and_is_listed_first(app, world
     edit = response.headers["Location"]
     response = post_form(manager, edit, marac_form(first="Movina", last="Fakearrival"))
     assert response.status_code == 302
+    assert "received from another area and accepted" in manager.get(response.headers["Location"]).get_data(as_text=True)
     case = db.session.execute(select(Case).where(Case.is_transfer_in.is_(True))).scalar_one()
     assert case.status == CaseStatus.ACCEPTED and case.reference
     assert any(p.person.full_name == "Movina Fakearrival" for p in case.parties)

@@ -77,9 +77,13 @@ class CaseTransfer(UUIDPrimaryKey, Timestamps, db.Model):
             return False
         return not self.is_out or self.case.panel.is_manager(user)
 
+    def can_prepare_packet(self, user):
+        """Preparing the packet of a case sent out again: the manager who sends it."""
+        return self.can_view(user) and self.is_out and self.case.panel.is_manager(user)
+
     def can_download(self, user):
         """The transfer packet: the manager who sends it, once built."""
-        return self.can_view(user) and self.is_out and self.case.panel.is_manager(user) and self.packet_ready
+        return self.can_prepare_packet(user) and self.packet_ready
 
 
 # What a transfer's details are, for need-to-know: where a case came from is identity (with the case);

@@ -76,7 +76,7 @@ def download(transfer_id):
 def rebuild(transfer_id):
     """Prepare again a transfer packet that could not be prepared."""
     transfer = get_or_404(CaseTransfer, transfer_id)
-    require(transfer.can_view(current_user) and transfer.is_out and transfer.case.panel.is_manager(current_user))
+    require(transfer.can_prepare_packet(current_user))
     form = ConfirmForm()
     if form.validate_on_submit() and attempt(services.rebuild_packet, current_user, transfer):
         flash("The transfer packet is being prepared again.")
