@@ -81,6 +81,35 @@ def approval_of(world):
     return world.approval
 
 
+def final_meeting_of(world):
+    """A held meeting of the world's panel with final minutes, where the police (the chair's agency) and the
+    IDVA service (the representative's) were present and the world's accepted case was heard (made on first
+    use)."""
+    import datetime as dt
+
+    from marac.cases.models import CaseStatus
+    from marac.core.timeutil import utcnow
+    from marac.extensions import db
+    from marac.meetings.models import Attendance, AttendanceStatus, ItemStatus, MeetingStatus
+    from tests.factories import CaseFactory, MeetingFactory
+
+    if not hasattr(world, "final_meeting"):
+        panel, manager, representative = (db.session.merge(o) for o in (world.panel, world.users["manager"],
+                                                                        world.users["representative"]))
+        heard = CaseFactory(panel=panel, referrer=representative, status=CaseStatus.ACCEPTED)
+        meeting = MeetingFactory(panel=panel, manager=manager, cases=[heard], published=True,
+                                 meets_on=dt.date.today() + dt.timedelta(days=40))
+        # held a fortnight ago (set directly: the services move no meeting into the past)
+        meeting.meets_on = dt.date.today() - dt.timedelta(days=14)
+        meeting.status, meeting.minutes_finalised_at = MeetingStatus.HELD, utcnow()
+        meeting.items[0].status = ItemStatus.HEARD
+        for agency in (world.agencies.police, world.agencies.idva):
+            db.session.add(Attendance(meeting_id=meeting.id, agency_id=agency.id, status=AttendanceStatus.PRESENT))
+        db.session.commit()
+        world.final_meeting = meeting.id
+    return world.final_meeting
+
+
 def closed_case_of(world):
     """An accepted case of the world's panel, closed by its manager (made on first use)."""
     from marac.cases.models import CaseStatus, ClosureOutcome
@@ -142,11 +171,9 @@ MATRIX = {
     "panels.approvals": ("GET", lambda w: "/admin/approvals/", admin_only()),
     "panels.approve": ("GET", lambda w: f"/admin/approvals/{approval_of(w)}/approve", admin_only()),
     "panels.reject": ("GET", lambda w: f"/admin/approvals/{approval_of(w)}/reject", admin_only()),
-    # Any user of a member agency may refer; the manager too. The admin's and the steering member's
-    # agency (the council) does not sit on this panel.
-    "cases.refer": ("GET", lambda w: f"/panels/{w.panel.id}/referrals/new",
-                    {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 200, "representative": 200,
-                     "steering": 403, "nonmember": 403}),
+    # Any practitioner of the area may refer, whether or not their agency sits on the panel (the admin's
+    # and the steering member's agency, the council, does not; nor does the non-member's).
+    "cases.refer": ("GET", lambda w: f"/panels/{w.panel.id}/referrals/new", everyone(200)),
     # The representative made the world's referral, still awaiting screening.
     "cases.edit": ("GET", lambda w: f"/cases/{w.case.id}/edit",
                    {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
@@ -178,13 +205,14 @@ MATRIX = {
     "meetings.amend": ("GET", lambda w: f"/agenda-items/{w.item.id}/amend", MANAGER_ONLY),
     "actions.mine": ("GET", lambda w: "/actions", everyone(200)),
     "actions.panel": ("GET", lambda w: f"/panels/{w.panel.id}/actions", MANAGER_ONLY),
+    "actions.chase_several": ("POST", lambda w: f"/panels/{w.panel.id}/actions/chase", MANAGER_ONLY),
     # The world's action is owned by the IDVA service, the representative's agency.
     "actions.detail": ("GET", lambda w: f"/actions/{w.action.id}",
                        {"anonymous": SIGN_IN, "admin": 403, "manager": 200, "chair": 403, "representative": 200,
                         "steering": 403, "nonmember": 403}),
     # The steps of the meeting pages, POSTed with an empty form: a refused step (or a form with errors)
     # still shows who may take it. In this order, so that each meets the meeting in a known state.
-    "meetings.list_case": ("POST", lambda w: f"/meetings/{w.meeting.id}/cases/{w.case.id}/list", MANAGER_STEP),
+    "meetings.list_cases": ("POST", lambda w: f"/meetings/{w.meeting.id}/cases/list", MANAGER_STEP),
     "meetings.publish": ("POST", lambda w: f"/meetings/{w.meeting.id}/publish", MANAGER_STEP),
     "meetings.move_up": ("POST", lambda w: f"/agenda-items/{w.item.id}/up", MANAGER_STEP),
     "meetings.move_down": ("POST", lambda w: f"/agenda-items/{w.item.id}/down", MANAGER_STEP),
@@ -202,6 +230,9 @@ MATRIX = {
     "packs.build_status": ("GET", lambda w: f"/pack-builds/{agenda_build_of(w)}", MANAGER_ONLY),
     "packs.download": ("GET", lambda w: agenda_build_of(w) and f"/meetings/{w.meeting.id}/packs/agenda", PACK_RECIPIENTS),
     "packs.circulation": ("GET", lambda w: f"/meetings/{w.meeting.id}/packs/circulation", MANAGER_ONLY),
+    # The final minutes: the world's meeting is held and final by then, the IDVA (representative) and the
+    # police (chair's agency) present; the steering member and others see nothing.
+    "packs.minutes": ("GET", lambda w: f"/meetings/{final_meeting_of(w)}/minutes", PACK_RECIPIENTS),
     "packs.build": ("POST", lambda w: f"/meetings/{w.meeting.id}/packs/build", MANAGER_STEP),
     # Transfers are the MARAC panel manager's; where a case went is theirs alone.
     "transfers.transfer_out": ("GET", lambda w: f"/cases/{w.accepted.id}/transfer", MANAGER_ONLY),

@@ -135,7 +135,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     from marac.core.timeutil import utcnow
     from marac.extensions import db
     from marac.meetings import services
-    from marac.meetings.models import ItemStatus, LawfulBasis
+    from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis
 
     today = utcnow().date()
     day = dt.timedelta(days=1)
@@ -152,6 +152,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
         services.list_case(manager, past, listed)
     services.publish(manager, past)
     services.open_meeting(manager, past)
+    services.set_attendance(manager, past, {police.id: AttendanceStatus.PRESENT, idva.id: AttendanceStatus.PRESENT})
     for agency, name in ((police, "Pat Placeholder"), (idva, "Rita Placeholder")):
         attendee = services.add_attendee(manager, past, name, "", agency.id, False)
         services.agree_confidentiality(manager, past, attendee)
@@ -193,7 +194,7 @@ def _seed_meetings(panel, police, idva, manager, rep, police_rep):
     services.share_return(police_rep, research_item)
     db.session.commit()
     return SimpleNamespace(
-        past=past.id, past_item=items[walk1.id].id, walk=walk.id, walk_case=walk1.reference,
+        past=past.id, past_item=items[walk1.id].id, past_case=walk1.id, waiting_case=walk2.id, walk=walk.id, walk_case=walk1.reference,
         walk_waiting=walk2.reference, live=live.id, live_item=live.items[0].id, research=research.id,
         research_item=research_item.id, research_case=research_case.reference, overdue_action=overdue.id,
         soon_action=soon.id, rep_action=to_complete.id)
@@ -716,6 +717,11 @@ MANAGER_MEETING_PAGES = {
     "meeting-cancel": lambda s: f"/meetings/{s.meetings.research}/cancel",
     "finalise-refused": lambda s: f"/meetings/{s.meetings.live}/finalise",
     "amend": lambda s: f"/agenda-items/{s.meetings.past_item}/amend",
+    "minutes": lambda s: f"/meetings/{s.meetings.past}/minutes",
+    "case-with-its-story": lambda s: f"/cases/{s.meetings.past_case}",
+    "case-close": lambda s: f"/cases/{s.meetings.waiting_case}/close",
+    "panel-actions-filtered": lambda s: f"/panels/{s.panel_id}/actions?status=overdue&due_to-day=31&due_to-month=2",
+    "manager-home": lambda s: "/",
 }
 
 
@@ -731,6 +737,8 @@ REP_MEETING_PAGES = {
     "actions": lambda s: "/actions",
     "actions-all": lambda s: "/actions?status=all",
     "action": lambda s: f"/actions/{s.meetings.soon_action}",
+    "minutes": lambda s: f"/meetings/{s.meetings.past}/minutes",
+    "home": lambda s: "/",
 }
 
 

@@ -455,8 +455,7 @@ def test_outsiders_are_refused_everywhere(app, world, submitted):
         f"/cases/{submitted.id}/edit": marac_form(first="Hijacked", version=version),
         f"/cases/{submitted.id}/screen": {"decision": ScreeningDecision.ACCEPT, "reason": "", "version": version},
         f"/panels/{panel.id}/cases/search": {"name": "Testina Fakeperson", **date_parts("date_of_birth", DOB)},
-        f"/panels/{panel.id}/referrals/new": marac_form(first="Intruder"),
-    }
+    }  # referring is open to every practitioner of the area (tests/test_cycle.py): it shows nothing of the panel
     for url, data in posts.items():
         response = post_form(outsider, url, data, token_from="/")
         assert response.status_code == 403, url
@@ -464,7 +463,7 @@ def test_outsiders_are_refused_everywhere(app, world, submitted):
     case = fresh(Case, submitted.id)
     assert case.status == CaseStatus.SUBMITTED and case.referral["victim"]["first_names"] == "Testina"
     assert not audit_events("case.searched")
-    assert row_count(Case, Case.panel_id == panel.id) == cases_before  # no referral from outside the panel
+    assert row_count(Case, Case.panel_id == panel.id) == cases_before
 
 
 def test_steering_group_and_admin_see_no_cases(app, world, submitted):

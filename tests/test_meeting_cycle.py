@@ -27,7 +27,7 @@ def test_full_cycle(app, client, world, clock):
                                  ).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
     assert case.reference in client.get(agenda).get_data(as_text=True)
-    post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
+    post_form(client, f"/meetings/{meeting.id}/cases/list", {"case_ids": [str(case.id)]}, token_from=agenda)
     post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda)
     # The representative researches the case.
     rep_client = signed_in(app, rep)

@@ -263,16 +263,16 @@ def test_capacity_warning_on_the_agenda_page(app, client, world):
     sign_in(client, world.users["manager"])
     agenda = f"/meetings/{meeting.id}/agenda"
     for case in cases[:2]:
-        listed = post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda)
-        assert f"{case.reference} listed." in follow(client, listed)
+        listed = post_form(client, f"/meetings/{meeting.id}/cases/list", {"case_ids": [str(case.id)]}, token_from=agenda)
+        assert "1 case listed." in follow(client, listed)
     assert "over the panel's capacity" not in page_of(client.get(agenda))
-    post_form(client, f"/meetings/{meeting.id}/cases/{cases[2].id}/list", token_from=agenda)
+    post_form(client, f"/meetings/{meeting.id}/cases/list", {"case_ids": [str(cases[2].id)]}, token_from=agenda)
     page = page_of(client.get(agenda))
     assert "3 cases listed: 1 over the panel's capacity of 2." in page
     assert "govuk-warning-text" in page
     follow(client, post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     event = audit_events("agenda.published")[-1]
-    assert event.detail == {"cases": 3, "over_capacity": True}
+    assert event.detail == {"cases": 3, "over_capacity": True, "late": False}
 
 
 def test_reorder_the_agenda_with_up_and_down(app, client, world):
@@ -939,7 +939,7 @@ def test_every_step_writes_an_audit_event(app, client, world):
     meeting = db.session.execute(select(Meeting).where(Meeting.meets_on == first)).scalar_one()
     agenda = f"/meetings/{meeting.id}/agenda"
     step("agenda.case_listed", manager,
-         post_form(client, f"/meetings/{meeting.id}/cases/{case.id}/list", token_from=agenda))
+         post_form(client, f"/meetings/{meeting.id}/cases/list", {"case_ids": [str(case.id)]}, token_from=agenda))
     published = step("agenda.published", manager,
                      post_form(client, f"/meetings/{meeting.id}/publish", token_from=agenda))
     assert published.object_id == str(meeting.id)

@@ -231,13 +231,17 @@ def test_no_child_is_more_visible_or_updatable_than_its_parent(roles_world):
     assert all(len(roles) < len(users) for roles in seen.values()), seen
 
 
-def test_nobody_outside_the_panel_may_know_of_it(roles_world):
-    """The root every permission starts from: a user of an agency not on the panel, without a role
-    on it, may do nothing with it; everyone in the world above may know of it."""
+def test_outside_the_panel_one_may_only_know_of_it_and_refer(roles_world):
+    """The root every permission starts from: a practitioner of an agency not on the panel, without a
+    role on it, may know of an active panel and refer to it (any practitioner refers), and do nothing
+    else with it; once the panel is inactive, not even that. Everyone in the world above may know of it."""
     panel, users = roles_world["panel"], roles_world["users"]
     outsider = UserFactory(agency=AgencyFactory(kind=AgencyKind.OTHER))
-    assert not any(getattr(panel, permission)(outsider) for permission in permissions(Panel))
+    allowed = {p for p in permissions(Panel) if getattr(panel, p)(outsider)}
+    assert allowed == {"can_view", "can_refer"}
     assert all(panel.can_view(user) for user in users.values())
+    panel.is_active = False
+    assert not any(getattr(panel, permission)(outsider) for permission in permissions(Panel))
 
 
 def test_what_each_role_may_do_with_the_action(roles_world):

@@ -204,13 +204,19 @@ def test_every_kind_of_referral_reads_back_as_sent(app, world, officer, kind, fo
         assert value in shown, value
 
 
-def test_a_referrer_whose_agency_leaves_the_panel_no_longer_sees_the_case(app, world, officer):
-    """The referrer's view starts from the panel's: one may know of the panel while one's agency
-    sits on it (or one holds a role there)."""
+def test_a_referrer_whose_agency_leaves_the_panel_still_sees_only_their_referral(app, world, officer):
+    """Any practitioner may refer to an active panel, so the referrer's agency leaving it changes nothing:
+    they still see their referral as they sent it, and nothing of the panel's record; once the panel is
+    no longer active, only its members and roles know of it."""
     referrer = signed_in(app, officer)
     case = refer(referrer, world.panel, marac_form())
     db.session.execute(db.delete(PanelMember).where(PanelMember.panel_id == world.panel.id,
                                                     PanelMember.agency_id == world.agencies.police.id))
+    db.session.commit()
+    shown = page_text(referrer.get(f"/cases/{case.id}"))
+    assert "Your referral as you sent it" in shown and "Chronology" not in shown
+    assert referrer.get(f"/panels/{world.panel.id}/cases").status_code == 403
+    fresh(type(world.panel), world.panel.id).is_active = False
     db.session.commit()
     assert referrer.get(f"/cases/{case.id}").status_code == 403
 

@@ -5,8 +5,8 @@ import uuid
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 
-from marac.actions.models import ActionStatus, UpdateKind
-from marac.core.forms import AppForm, DateInputField, OnceForm, Required, VersionField
+from marac.actions.models import OVERDUE, ActionStatus, UpdateKind
+from marac.core.forms import AppForm, ChosenIds, DateInputField, OnceForm, Required, VersionField
 
 ALL = "all"  # the list filter's choice for every status
 
@@ -58,13 +58,48 @@ class ChaseForm(AppForm):
 
 
 class ActionFilterForm(AppForm):
-    """Which actions a list shows (a GET form: no CSRF token)."""
+    """Which actions a list shows: status (or overdue), owner agency (the manager's list) and due dates
+    (GOV.UK date inputs). A GET form: no CSRF token; an unknown value is left out, a date that cannot be
+    read is an error on its field."""
 
     class Meta:
         csrf = False
 
-    status = SelectField("Show", choices=ActionStatus.choices() + [(ALL, "All")], default=ActionStatus.OPEN)
+    status = SelectField("Status", choices=[(ActionStatus.OPEN, ActionStatus.OPEN.label), (OVERDUE, "Overdue")]
+                         + [c for c in ActionStatus.choices() if c[0] != ActionStatus.OPEN] + [(ALL, "All")],
+                         default=ActionStatus.OPEN, validate_choice=False)
+    owner_agency_id = SelectField("Owner agency", validate_choice=False)
+    due_from = DateInputField("Due from", past=False)
+    due_to = DateInputField("Due to", past=False)
 
-    def chosen(self):
-        """The status to list (open when none is asked for), or None for all."""
-        return self.status.data if self.status.data in ActionStatus.values() else None
+    def __init__(self, formdata, agencies=()):
+        super().__init__(formdata)
+        self.owner_agency_id.choices = [("", "Any")] + [(str(a.id), a.name) for a in agencies]
+
+    def filters(self):
+        """{name: value} of the filters asked for (after validate): status (open when none is asked for;
+        None for all), owner agency and the due dates, known values only."""
+        status = self.status.data or ActionStatus.OPEN
+        filters = {"status": status if status in ActionStatus.values() or status == OVERDUE else None}
+        if self.owner_agency_id.data in {value for value, _ in self.owner_agency_id.choices if value}:
+            filters["owner_agency_id"] = uuid.UUID(self.owner_agency_id.data)
+        for field in (self.due_from, self.due_to):
+            if field.data and not field.errors:
+                filters[field.name] = field.data
+        return filters
+
+    def query_args(self):
+        """The filters as query arguments, for the pages of the list."""
+        args = {"status": self.status.data or ActionStatus.OPEN, "owner_agency_id": self.owner_agency_id.data or ""}
+        for field in (self.due_from, self.due_to):
+            args.update({f"{field.name}-{part}": value for part, value in field.parts.items()})
+        return {key: value for key, value in args.items() if value}
+
+
+class BulkChaseForm(AppForm):
+    """The manager chases several actions at once: the ones ticked, with one note."""
+
+    action_ids = ChosenIds("Actions to chase", validators=[Required("Choose the actions to chase")])
+    note = TextAreaField("Chase note", validators=[Required("Say how you chased them"),
+                                                   Length(max=1000, message="Keep the note to 1000 characters or fewer")])
+

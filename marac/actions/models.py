@@ -29,6 +29,10 @@ class ActionStatus(Labelled):
         return [status for status in cls if status not in (cls.OPEN, cls.TRANSFERRED)]
 
 
+# The action lists' filter for open actions past their due date (beside the statuses).
+OVERDUE = "overdue"
+
+
 class UpdateKind(Labelled):
     """What an entry in an action's history records."""
 

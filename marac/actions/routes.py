@@ -3,7 +3,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marac.actions import services
-from marac.actions.forms import ActionFilterForm, ActionUpdateForm, ChaseForm
+from marac.actions.forms import ActionFilterForm, ActionUpdateForm, BulkChaseForm, ChaseForm
 from marac.actions.models import Action, UpdateKind
 from marac.audit.services import record_read
 from marac.core.pagination import page_number
@@ -18,19 +18,26 @@ STALE_UPDATE = ("Someone else updated this action while you were writing. Their 
                 "is still in the box: check it and save again.")
 
 
-def _list_page(pagination_of, panel=None):
-    """An action list filtered by status (open unless the query asks for another, or all)."""
-    status = ActionFilterForm(request.args).chosen()
-    pagination = pagination_of(page_number(request), status)
+def _list_page(pagination_of, panel=None, chase=None):
+    """An action list filtered by status (open unless the query asks for another, or all), owner agency
+    (the manager's list) and due dates; the manager's list carries the form that chases several at once."""
+    agencies = sorted((m.agency for m in panel.members), key=lambda a: a.name) if panel else ()
+    filter_form = ActionFilterForm(request.args, agencies)
+    filter_form.validate()
+    pagination = pagination_of(page_number(request), filter_form.filters())
     record_read("actions.listed", current_user, panel, detail={"actions": [str(a.id) for a in pagination.items]})
-    return render_template("actions/index.html", pagination=pagination, today=today(), status=status, panel=panel)
+    if panel is not None and chase is None:
+        chase = BulkChaseForm(formdata=None)
+    return render_template("actions/index.html", pagination=pagination, today=today(), filter_form=filter_form,
+                           args=filter_form.query_args(), panel=panel, chase=chase,
+                           ticked=set(chase.action_ids.data or []) if chase else set())
 
 
 @bp.route("/actions")
 @access("signed_in")
 def mine():
     """The actions of the user's agency, open ones first and the most overdue first."""
-    return _list_page(lambda page, status: services.agency_actions(current_user, page, status))
+    return _list_page(lambda page, filters: services.agency_actions(current_user, page, filters))
 
 
 @bp.route("/panels/<uuid:panel_id>/actions")
@@ -39,7 +46,24 @@ def panel(panel_id):
     """The actions on a panel's cases, for its manager, with their RAG status."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
-    return _list_page(lambda page, status: services.panel_actions(panel, page, status), panel)
+    return _list_page(lambda page, filters: services.panel_actions(panel, page, filters), panel)
+
+
+@bp.route("/panels/<uuid:panel_id>/actions/chase", methods=["POST"])
+@access("signed_in")
+def chase_several(panel_id):
+    """The manager chases the actions ticked on the list, with one note; on a refusal the list comes back
+    with the ticks and the note as they were."""
+    panel = get_or_404(Panel, panel_id)
+    require(panel.is_manager(current_user))
+    form = BulkChaseForm()
+    if form.validate_on_submit():
+        outcome = attempt(services.chase_actions, current_user, panel, form.action_ids.ids(), form.note.data, form=form)
+        if outcome:
+            count = len(outcome.value)
+            flash(f"Chase recorded on {count} action{'' if count == 1 else 's'}.")
+            return redirect(url_for("actions.panel", panel_id=panel.id, **request.args))
+    return _list_page(lambda page, filters: services.panel_actions(panel, page, filters), panel, chase=form)
 
 
 def _action_page(action, update=None, chase=None, stale=False):

@@ -5,14 +5,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
+from marac.actions.models import OVERDUE, Action, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
+from marac.cases import services as case_services
 from marac.cases.models import Case, CaseStatus
+from marac.core.formatting import format_date
 from marac.core.steps import StepRefused, check_version
-from marac.core.timeutil import utcnow
+from marac.core.timeutil import today, utcnow
 from marac.extensions import db
 from marac.meetings import services as meetings
 from marac.panels.models import PanelMember, PanelRole, Role
+from marac.sharing.models import WITHHELD, Category
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -21,13 +24,23 @@ def _open_first_then_overdue():
     return (sql_case((Action.status == ActionStatus.OPEN, 0), else_=1), Action.due_on.asc())
 
 
-def _listed(stmt, status, page, per_page):
-    if status:
+def _listed(stmt, filters, page, per_page):
+    """One page of the actions that pass the filters (ActionFilterForm.filters)."""
+    status = filters.get("status")
+    if status == OVERDUE:
+        stmt = stmt.where(Action.status == ActionStatus.OPEN, Action.due_on < today())
+    elif status:
         stmt = stmt.where(Action.status == status)
+    if filters.get("owner_agency_id"):
+        stmt = stmt.where(Action.owner_agency_id == filters["owner_agency_id"])
+    if filters.get("due_from"):
+        stmt = stmt.where(Action.due_on >= filters["due_from"])
+    if filters.get("due_to"):
+        stmt = stmt.where(Action.due_on <= filters["due_to"])
     return db.paginate(stmt.order_by(*_open_first_then_overdue()), page=page, per_page=per_page, error_out=False)
 
 
-def agency_actions(user, page, status=None, per_page=50):
+def agency_actions(user, page, filters=None, per_page=50):
     """The user's agency's actions across the panels whose cases the user sees (as manager or chair, or
     as representative of a member agency: Action.can_view): open ones first, the most overdue first.
     A user without such a role (a steering-group member) sees none: actions are case information."""
@@ -39,14 +52,33 @@ def agency_actions(user, page, status=None, per_page=50):
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
             .where(Action.owner_agency_id == user.agency_id, Case.status != CaseStatus.DRAFT, panels)
             .options(selectinload(Action.case).selectinload(Case.panel)))
-    return _listed(stmt, status, page, per_page)
+    return _listed(stmt, filters or {}, page, per_page)
 
 
-def panel_actions(panel, page, status=None, per_page=50):
+def panel_actions(panel, page, filters=None, per_page=50):
     """The actions on the panel's cases, for its manager: open ones first, the most overdue first."""
     stmt = (select(Action).join(Case, Case.id == Action.case_id).where(Case.panel_id == panel.id)
             .options(selectinload(Action.case)))
-    return _listed(stmt, status, page, per_page)
+    return _listed(stmt, filters or {}, page, per_page)
+
+
+def chase_actions(actor, panel, action_ids, note):
+    """Record one chase, with one note, on each of the panel's open actions chosen (the manager); an id
+    that is not an open action of the panel the actor may chase is refused, and nothing is recorded."""
+    if not action_ids:
+        raise StepRefused("Choose the actions to chase", field="action_ids")
+    found = db.session.execute(select(Action).join(Case, Case.id == Action.case_id).where(
+        Action.id.in_(action_ids), Case.panel_id == panel.id)).scalars().all()
+    if len(found) != len(set(action_ids)) or not all(a.can_chase(actor) for a in found):
+        raise StepRefused("Some of the actions chosen cannot be chased here: reload the list and choose again",
+                          field="action_ids")
+    closed = [a for a in found if a.status != ActionStatus.OPEN]
+    if closed:
+        raise StepRefused(f"Only open actions can be chased: {len(closed)} of those chosen "
+                          f"{'is' if len(closed) == 1 else 'are'} closed", field="action_ids")
+    for action in found:
+        update_action(actor, action, UpdateKind.CHASE, note, None)
+    return found
 
 
 def open_actions_for(case, item=None):
@@ -63,6 +95,38 @@ def actions_agreed_at(item):
     """The actions agreed at this hearing, in the order they were agreed."""
     return db.session.execute(select(Action).where(Action.agenda_item_id == item.id)
                               .order_by(Action.created_at)).scalars().all()
+
+
+def case_chronology(case, viewer, categories):
+    """The case's actions for its chronology (cases.services.chronology_sources): each action the
+    viewer may see when agreed, and its completion and reviews at later hearings, the text with
+    `narrative` only."""
+    Stage, Entry = case_services.ChronologyStage, case_services.ChronologyEntry
+    narrative = Category.NARRATIVE in categories
+    found = db.session.execute(select(Action).where(Action.case_id == case.id)
+                               .options(selectinload(Action.updates), selectinload(Action.item))).scalars().all()
+    entries = []
+    for action in found:
+        if not action.can_view(viewer):
+            continue
+        owner = action.owner_agency.name
+        link = ("actions.detail", {"action_id": action.id})
+        text = (action.description or "") if narrative else WITHHELD
+        entries.append(Entry(action.created_at, Stage.ACTION,
+                             f"Action agreed for {owner}, due {format_date(action.due_on)}", [("Action", text)],
+                             link=link))
+        for update in action.updates:
+            if update.kind not in (UpdateKind.REVIEW, UpdateKind.COMPLETED):
+                continue
+            stage = Stage.REVIEW if update.kind == UpdateKind.REVIEW else Stage.ACTION
+            verb = "reviewed at a hearing" if update.kind == UpdateKind.REVIEW else "completed"
+            details = [("Note", (update.note or "") if narrative else WITHHELD)] if update.note else []
+            entries.append(Entry(update.at, stage, f"Action for {owner} {verb}: {ActionStatus.label_of(update.status)}",
+                                 details, link=link))
+    return entries
+
+
+case_services.chronology_sources.append(case_chronology)
 
 
 # --- writes ----------------------------------------------------------------------------------

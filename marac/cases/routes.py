@@ -182,6 +182,8 @@ def detail(case_id):
                            sees_record=case.can_view_record(current_user),
                            sent=None if sent is None else referral_summary(case.panel, sent),
                            history=services.history_of(case, current_user),
+                           chronology=(services.chronology(case, current_user, categories)
+                                       if case.can_view_record(current_user) else []),
                            earlier=services.earlier_cases_for(current_user, case),
                            linked=services.linked_cases(current_user, case),
                            can_edit=case.can_edit(current_user), can_screen=case.can_screen(current_user),

@@ -9,6 +9,7 @@ referrer sent (Case.sent_referral) is kept beside the record: it is what the ref
 case, and what they edit until screening; their changes are carried into the record.
 """
 import datetime as dt
+from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
@@ -411,6 +412,64 @@ def mark_transferred_out(actor, case):
     case.closure_outcome = ClosureOutcome.MOVED_AREA
     _history(case, actor, ChangeAction.TRANSFERRED_OUT)
     db.session.flush()
+
+
+# --- the case's chronology ------------------------------------------------------------------------
+
+@dataclass
+class ChronologyEntry:
+    """One step of a case's story: when, what (its stage, ChronologyStage), a sentence, and the
+    (label, value) details the viewer may see (a withheld value is WITHHELD)."""
+
+    at: dt.datetime
+    stage: str
+    text: str
+    details: list = field(default_factory=list)
+    link: str | None = None
+
+
+class ChronologyStage:
+    """The stages a case moves through, as the chronology tags them."""
+
+    REFERRAL, SCREENING, LISTING, HEARING, ACTION, REVIEW, CLOSURE = (
+        "Referral", "Screening", "Listed", "Heard", "Action", "Review", "Closure")
+
+
+# The chronology's entries that higher layers know (listings and hearings, actions and their reviews,
+# MACE reviews, transfers...): each source takes (case, viewer, categories) and returns entries the
+# viewer may see. Meetings and actions add theirs; this layer knows only the case's own history.
+chronology_sources = []
+
+_HISTORY_STAGES = {ChangeAction.ACCEPTED: ChronologyStage.SCREENING, ChangeAction.SCREENED_OUT: ChronologyStage.SCREENING,
+                   ChangeAction.CLOSED: ChronologyStage.CLOSURE, ChangeAction.REOPENED: ChronologyStage.CLOSURE,
+                   ChangeAction.TRANSFERRED_IN: ChronologyStage.SCREENING,
+                   ChangeAction.TRANSFERRED_OUT: ChronologyStage.CLOSURE}
+
+
+def chronology(case, viewer, categories):
+    """The case's story, oldest first: its referral, screening, every listing and hearing, its actions
+    and their reviews, and its closures, as far as the viewer may see each (their categories)."""
+    entries = []
+    if case.submitted_at:
+        entries.append(ChronologyEntry(case.submitted_at, ChronologyStage.REFERRAL,
+                                       f"Referred by {case.referring_agency.name}"))
+    closing = None  # the latest closure entry, whose outcome a later reopening remembers
+    for change in reversed(history_of(case, viewer)):
+        stage = _HISTORY_STAGES.get(change.action)
+        if stage is None:
+            continue
+        entry = ChronologyEntry(change.at, stage, ChangeAction.label_of(change.action))
+        if change.action == ChangeAction.CLOSED:
+            closing = entry
+            if case.status == CaseStatus.CLOSED and case.closure_outcome:
+                entry.details = [("Outcome", ClosureOutcome.label_of(case.closure_outcome))]
+        elif change.action == ChangeAction.REOPENED and closing is not None:
+            outcome = (change.old_values or {}).get("closure_outcome")
+            closing.details = [("Outcome", ClosureOutcome.label_of(outcome))] if outcome else []
+        entries.append(entry)
+    for source in chronology_sources:
+        entries.extend(source(case, viewer, categories))
+    return sorted(entries, key=lambda e: e.at)
 
 
 def record_view(actor, case):

@@ -4,6 +4,7 @@ choice lists."""
 import datetime as dt
 import re
 import secrets
+import uuid
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -231,6 +232,24 @@ class OnceForm(AppForm):
 
 class ConfirmForm(AppForm):
     """A form with only its CSRF token, for buttons that change something."""
+
+
+class ChosenIds(SelectMultipleField):
+    """The rows ticked on a list (checkboxes of one name, each a row's UUID): a value that is not a UUID
+    is left out rather than refused, so a tampered list loses only what it forged."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, validate_choice=False, **kwargs)
+
+    def ids(self):
+        """The UUIDs ticked, each once, in the order posted."""
+        chosen = []
+        for value in self.data or []:
+            try:
+                chosen.append(uuid.UUID(str(value)))
+            except ValueError:
+                continue
+        return list(dict.fromkeys(chosen))
 
 
 class VersionField(HiddenField):

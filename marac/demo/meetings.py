@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from marac.actions import services as actions
 from marac.actions.models import ActionStatus, ActionUpdate, UpdateKind
 from marac.agencies.models import AgencyKind
+from marac.cases.models import CaseStatus, ClosureOutcome
 from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services
@@ -82,7 +83,9 @@ def _hold(rng, meeting, manager, chair, today):
                                 item.version)
         item.heard_at = _at(meeting.meets_on, 11)
         if (today - meeting.meets_on).days > 90 and rng.random() < 0.7:
-            item.case.status = "closed"
+            item.case.status = CaseStatus.CLOSED
+            item.case.closed_at = _at(meeting.meets_on + dt.timedelta(days=28), 12)
+            item.case.closure_outcome = ClosureOutcome.RISK_REDUCED
     services.close_meeting(chair, meeting)
     services.finalise_minutes(manager, meeting)
     meeting.agenda_published_at = _at(meeting.agenda_deadline, 9)
@@ -107,7 +110,7 @@ def _research(meeting, manager):
             day = meeting.meets_on if late else deadline - dt.timedelta(days=rng.randint(0, 3))
             research = ResearchReturn(agenda_item_id=item.id, agency_id=member.agency_id, nothing_held=rng.random() < 0.4,
                                       updated_by_id=manager.id, updated_at=_at(day, 9), created_at=_at(day, 9),
-                                      is_shared=True)
+                                      is_shared=True, shared_at=_at(day, 9))
             if not research.nothing_held:
                 research.relevant = "Demo: what the agency holds that bears on current risk."
                 research.to_share = "Demo: what the agency will share at the meeting."

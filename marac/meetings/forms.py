@@ -7,7 +7,7 @@ from wtforms import BooleanField, RadioField, SelectField, StringField, TextArea
 from wtforms.validators import Length, Optional, ValidationError
 
 from marac.actions.models import ActionStatus
-from marac.core.forms import AppForm, DateInputField, OnceForm, Required, VersionField
+from marac.core.forms import AppForm, ChosenIds, DateInputField, OnceForm, Required, VersionField
 from marac.meetings.models import AttendanceStatus, ItemStatus, LawfulBasis
 
 OBSERVER = "observer"  # the "Attending for" choice of someone who attends for no agency
@@ -195,3 +195,9 @@ class AmendForm(AppForm):
         Required("Enter the corrected minute"), Length(max=10000, message="Keep the minute to 10000 characters or fewer")])
     reason = TextAreaField("Reason for the correction", validators=[
         Required("Say why the minute is corrected"), Length(max=1000, message="Keep the reason to 1000 characters or fewer")])
+
+
+class ListCasesForm(AppForm):
+    """The manager lists several waiting cases at once: the ones ticked on the agenda builder."""
+
+    case_ids = ChosenIds("Cases to list", validators=[Required("Tick the cases to list")])

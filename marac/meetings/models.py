@@ -64,6 +64,9 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
     starts_at: Mapped[dt.time] = mapped_column(Time, nullable=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=MeetingStatus.SCHEDULED)
     agenda_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The agenda deadline that applied when the agenda went out (the panel's lead time may change
+    # later): what the timeliness figures measure a late agenda against.
+    agenda_due_on: Mapped[dt.date | None] = mapped_column(Date)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     minutes_finalised_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -81,8 +84,15 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def agenda_deadline(self):
-        """The agenda goes out this many working days before the meeting (set per panel)."""
-        return add_working_days(self.meets_on, -self.panel.agenda_lead_days)
+        """The agenda goes out this many working days before the meeting (set per panel); once
+        published, the deadline that applied then."""
+        return self.agenda_due_on or add_working_days(self.meets_on, -self.panel.agenda_lead_days)
+
+    def agenda_is_late(self, on):
+        """Whether the agenda is (or went out) after its deadline, as of the date `on`."""
+        if self.agenda_published_at is not None:
+            return self.agenda_published_at.date() > self.agenda_deadline
+        return on > self.agenda_deadline
 
     @property
     def minutes_deadline(self):
@@ -130,6 +140,17 @@ class Meeting(UUIDPrimaryKey, Timestamps, db.Model):
     def can_run(self, user):
         """Run the meeting itself (register, hearings): the manager or the chair."""
         return self.can_view(user) and bool(self.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR})
+
+    def sat_on(self, agency_id):
+        """Whether the agency sat on the meeting: present or represented by a deputy on its register."""
+        return any(a.agency_id == agency_id and a.status in ATTENDED for a in self.attendances)
+
+    def can_read_minutes(self, user):
+        """The final minutes and action plan: those who run the meeting, and the representatives of
+        every member agency that sat on it (each under its agency's sharing rules)."""
+        if not (self.can_view(user) and self.minutes_locked):
+            return False
+        return self.can_run(user) or (Role.REPRESENTATIVE in self.panel.roles_of(user) and self.sat_on(user.agency_id))
 
     def can_view_register(self, user):
         """The register and who agreed to confidentiality: those who run the meeting, and everyone
@@ -249,6 +270,7 @@ class ResearchReturn(UUIDPrimaryKey, Timestamps, db.Model):
     withheld_reason = Encrypted(str)
     lawful_basis: Mapped[str | None] = mapped_column(String(32))
     is_shared: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    shared_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_by_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)

@@ -5,14 +5,14 @@ from flask_login import current_user
 from marac.actions import services as actions
 from marac.actions.forms import action_form
 from marac.audit.services import record_read
-from marac.cases.models import Case
 from marac.core.formatting import format_date
 from marac.core.forms import ConfirmForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
+from marac.core.timeutil import today
 from marac.meetings import services
-from marac.meetings.forms import (AmendForm, MeetingForm, ResearchForm, ScheduleForm, attendance_form, attendee_form,
-                                  hearing_form)
+from marac.meetings.forms import (AmendForm, ListCasesForm, MeetingForm, ResearchForm, ScheduleForm, attendance_form,
+                                  attendee_form, hearing_form)
 from marac.meetings.models import AgendaItem, Attendee, Meeting, MeetingStatus
 from marac.panels.models import Panel
 from marac.sharing.models import Category
@@ -147,19 +147,28 @@ def agenda(meeting_id):
     """The agenda being built: the listed cases in order, and the cases waiting to be heard."""
     meeting = _managed_meeting(meeting_id)
     items = services.agenda_items(meeting)
+    waiting = services.waiting_cases(meeting.panel) if meeting.status == MeetingStatus.SCHEDULED else []
+    shown = disclose(current_user, waiting, {Category.IDENTITY, Category.RISK_CHECKLIST}, action="agenda.built",
+                     target=meeting, purpose="agenda builder viewed")
     return render_template("meetings/agenda.html", meeting=meeting, items=items, form=ConfirmForm(),
-                           waiting=services.waiting_cases(meeting.panel)
-                           if meeting.status == MeetingStatus.SCHEDULED else [],
+                           list_form=ListCasesForm(), waiting=waiting, shown=shown, today=today(),
                            over=len(items) - meeting.panel.capacity)
 
 
-@bp.route("/meetings/<uuid:meeting_id>/cases/<uuid:case_id>/list", methods=["POST"])
+@bp.route("/meetings/<uuid:meeting_id>/cases/list", methods=["POST"])
 @access("signed_in")
-def list_case(meeting_id, case_id):
-    """List a waiting case on the agenda."""
-    meeting, case = _managed_meeting(meeting_id), get_or_404(Case, case_id)
-    require(case.can_view(current_user))
-    _button_step(services.list_case, meeting, case, done=f"{case.reference} listed.")
+def list_cases(meeting_id):
+    """List the waiting cases ticked on the agenda builder, in the order they wait."""
+    meeting = _managed_meeting(meeting_id)
+    form = ListCasesForm()
+    if form.validate_on_submit():
+        outcome = attempt(services.list_cases, current_user, meeting, form.case_ids.ids())
+        if outcome:
+            count = len(outcome.value)
+            flash(f"{count} case{'' if count == 1 else 's'} listed.")
+    else:
+        for errors in form.errors.values():
+            flash(errors[0], "error")
     return redirect(url_for("meetings.agenda", meeting_id=meeting.id))
 
 

@@ -18,6 +18,7 @@ from marac.extensions import db
 from marac.meetings.models import (ATTENDED, AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, Meeting,
                                    MeetingStatus, MinuteAmendment, ResearchReturn)
 from marac.panels.models import Cadence
+from marac.sharing.models import WITHHELD, Category
 
 SCHEDULE_HORIZON = dt.timedelta(days=183)
 
@@ -193,6 +194,35 @@ def listed_to_be_heard(case):
 case_services.closure_blockers.append(listed_to_be_heard)
 
 
+def case_chronology(case, viewer, categories):
+    """The case's listings and hearings for its chronology (cases.services.chronology_sources): each
+    listing the viewer may see, and each hearing with its risk summary and minute (`narrative`)."""
+    Stage, Entry = case_services.ChronologyStage, case_services.ChronologyEntry
+    narrative = Category.NARRATIVE in categories
+    items = db.session.execute(select(AgendaItem).where(AgendaItem.case_id == case.id)
+                               .options(selectinload(AgendaItem.meeting))).scalars().all()
+    entries = []
+    for item in items:
+        if not item.can_view(viewer):
+            continue
+        meeting = item.meeting
+        link = ("meetings.detail", {"meeting_id": meeting.id})
+        on = format_date(meeting.meets_on)
+        cancelled = " (the meeting was cancelled)" if meeting.status == MeetingStatus.CANCELLED else ""
+        entries.append(Entry(item.created_at, Stage.LISTING, f"Listed for the meeting on {on}{cancelled}", link=link))
+        if item.status == ItemStatus.HEARD and item.heard_at:
+            entries.append(Entry(item.heard_at, Stage.HEARING, f"Heard at the meeting on {on}", [
+                ("Risk summary", (item.risk_summary or "Not recorded") if narrative else WITHHELD),
+                ("Minute", (item.minute or "Not recorded") if narrative else WITHHELD)], link=link))
+        elif item.status == ItemStatus.DEFERRED:
+            entries.append(Entry(meeting.closed_at or item.created_at, Stage.HEARING,
+                                 f"Deferred at the meeting on {on}", link=link))
+    return entries
+
+
+case_services.chronology_sources.append(case_chronology)
+
+
 def agenda_items(meeting, subjects=False, returns=False):
     """The meeting's items in order, each with its case (and, when asked, the case's people and the
     research returns) loaded in a fixed number of queries however many cases are listed; they also
@@ -239,6 +269,20 @@ def list_case(actor, meeting, case):
     db.session.flush()
     record("agenda.case_listed", actor, meeting, detail={"case_id": str(case.id)})
     return item
+
+
+def list_cases(actor, meeting, case_ids):
+    """List several waiting cases at once, in the order they wait (waiting_cases); refused, and nothing
+    listed, if any of them is not waiting for this panel's agenda any more."""
+    _editable_agenda(meeting)
+    if not case_ids:
+        raise StepRefused("Tick the cases to list", field="case_ids")
+    waiting = {case.id: case for case in waiting_cases(meeting.panel)}
+    if not set(case_ids) <= set(waiting):
+        raise StepRefused("Some of the cases ticked are no longer waiting: look at the list again and tick them again",
+                          field="case_ids")
+    chosen = set(case_ids)
+    return [list_case(actor, meeting, case) for case_id, case in waiting.items() if case_id in chosen]
 
 
 def unlist_case(actor, meeting, item):
@@ -300,9 +344,12 @@ def publish(actor, meeting):
     _editable_agenda(meeting)
     if not meeting.items:
         raise StepRefused("List at least one case before publishing the agenda")
+    deadline = meeting.agenda_deadline
     meeting.agenda_published_at = utcnow()
+    meeting.agenda_due_on = deadline
     db.session.flush()
-    record("agenda.published", actor, meeting, detail={"cases": len(meeting.items),
+    late = meeting.agenda_is_late(today())
+    record("agenda.published", actor, meeting, detail={"cases": len(meeting.items), "late": late,
                                                        "over_capacity": len(meeting.items) > meeting.panel.capacity})
 
 
@@ -365,7 +412,8 @@ def share_return(actor, item):
     research = return_of(item, actor.agency_id)
     if research is None:
         raise StepRefused("Save your agency's research before sharing it")
-    research.is_shared = True
+    if not research.is_shared:
+        research.is_shared, research.shared_at = True, utcnow()
     db.session.flush()
     record("research.shared", actor, item.case, detail={"agency_id": str(research.agency_id)},
            recipient_agency_id=None, purpose=research.lawful_basis)

@@ -48,6 +48,16 @@ def build_status(build_id):
                            rows=services.build_progress(pack_build))
 
 
+@bp.route("/meetings/<uuid:meeting_id>/minutes")
+@access("signed_in")
+def minutes(meeting_id):
+    """The final minutes and action plan on screen: for those who ran the meeting, and the representatives
+    of the agencies that sat on it, each under their agency's sharing rules (the read is declared)."""
+    meeting = get_or_404(Meeting, meeting_id)
+    require(meeting.can_read_minutes(current_user))
+    return render_template("packs/minutes.html", **services.read_minutes(current_user, meeting))
+
+
 @bp.route("/meetings/<uuid:meeting_id>/packs/<kind>")
 @access("signed_in")
 def download(meeting_id, kind):

@@ -267,6 +267,24 @@ def entitled_profile(user, meeting, rules=None):
     return None
 
 
+def minutes_categories(user, meeting):
+    """What the final minutes show the user (Meeting.can_read_minutes): everything to the manager and the
+    chair, as their full pack does; to a representative, what their agency's kind may see."""
+    if meeting.panel.roles_of(user) & {Role.MANAGER, Role.CHAIR}:
+        return set(content.FULL)
+    return set(rules_for(meeting.panel).get(user.agency.kind, set()))
+
+
+def read_minutes(actor, meeting):
+    """The final minutes and action plan as the actor may read them on screen: the minutes pack's
+    content for their categories, declared (a sharing record per case and category shown)."""
+    categories = minutes_categories(actor, meeting)
+    loaded = content.load(meeting)
+    disclose(actor, [item.case for item in loaded.items], categories, action="minutes.read", target=meeting,
+             purpose="final minutes read", shown_of=lambda case: categories)
+    return content.minutes_context(meeting, categories, actor.agency.name, loaded)
+
+
 def pack_for(user, meeting, kind):
     """The render the user may download for this meeting and kind, or None (no right, or none built)."""
     profile = entitled_profile(user, meeting)

@@ -103,11 +103,13 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
         return {r.role for r in self.roles if r.user_id == user.id}
 
     def can_view(self, user):
-        """Who may know of the panel at all: administrators, anyone with a role on it, and the people
-        of its member agencies (who may refer to it). Everything of the panel starts from this."""
+        """Who may know of the panel at all: administrators, anyone with a role on it, the people of
+        its member agencies, and, while it is active, every practitioner of the area's agencies (any
+        practitioner may refer to it: DOMAIN, "who refers"). Knowing of a panel shows nothing of it:
+        everything else of the panel starts from this and asks for a role or membership as well."""
         if user is None or not getattr(user, "is_authenticated", False):
             return False
-        return user.is_admin or bool(self.roles_of(user)) or self.is_member(user.agency_id)
+        return user.is_admin or bool(self.roles_of(user)) or self.is_member(user.agency_id) or self.is_active
 
     def can_view_overview(self, user):
         """Anyone with a role on the panel sees its membership; administrators manage it."""
@@ -122,9 +124,9 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
         return any(m.agency_id == agency_id for m in self.members)
 
     def can_refer(self, user):
-        """Any user of a member agency may refer to an active panel."""
-        return self.can_view(user) and self.is_active and (
-            self.is_member(user.agency_id) or Role.MANAGER in self.roles_of(user))
+        """Any practitioner of any agency in the area may refer to an active panel, whether or not their
+        agency sits on it (a GP or a housing officer refers to MARAC without being a member)."""
+        return self.can_view(user) and self.is_active
 
     def can_list_cases(self, user):
         """Manager and chair; representatives while their agency sits on the panel. Not steering

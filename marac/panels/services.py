@@ -173,8 +173,5 @@ def panels_for(user):
 
 
 def referrable_panels(user):
-    """Active panels the user's agency sits on: the panels they may refer to."""
-    return db.session.execute(
-        select(Panel).join(PanelMember, PanelMember.panel_id == Panel.id)
-        .where(PanelMember.agency_id == user.agency_id, Panel.is_active.is_(True)).order_by(Panel.name)
-    ).scalars().all()
+    """The panels the user may refer to: every active panel of the area (Panel.can_refer)."""
+    return db.session.execute(select(Panel).where(Panel.is_active.is_(True)).order_by(Panel.name)).scalars().all()

@@ -93,6 +93,12 @@ class Person(UUIDPrimaryKey, Timestamps, db.Model):
         return " ".join(part for part in (self.first_names, self.last_name) if part)
 
     @property
+    def initials(self):
+        """The initials of the first names and last name ("T. F."): how an agenda names a subject."""
+        words = " ".join(part for part in (self.first_names, self.last_name) if part).replace("-", " ").split()
+        return " ".join(f"{word[0].upper()}." for word in words if word[:1].isalpha())
+
+    @property
     def aliases(self):
         """The other names the person is known by."""
         return [n.full_name for n in self.names if n.is_alias]

@@ -86,10 +86,12 @@ def load(panel, periods, today):
 
     meetings = []
     for row in db.session.execute(select(Meeting.id, Meeting.meets_on, Meeting.agenda_published_at,
-                                         Meeting.minutes_finalised_at).where(held).order_by(Meeting.meets_on)):
+                                         Meeting.agenda_due_on, Meeting.minutes_finalised_at)
+                                  .where(held).order_by(Meeting.meets_on)):
         meetings.append(figures.MeetingFacts(
             id=row.id, meets_on=row.meets_on,
-            agenda_deadline=add_working_days(row.meets_on, -panel.agenda_lead_days),
+            # the deadline recorded when the agenda went out; else the panel's lead time today
+            agenda_deadline=row.agenda_due_on or add_working_days(row.meets_on, -panel.agenda_lead_days),
             agenda_published_on=_local_date(row.agenda_published_at),
             minutes_deadline=add_working_days(row.meets_on, panel.minutes_days),
             minutes_finalised_on=_local_date(row.minutes_finalised_at)))

@@ -6,7 +6,7 @@ Plain ALTER TABLE for cases (SQLite 3.35+ drops a column in place): a batch copy
 the table, which with foreign keys on deletes the rows that cascade from it.
 
 Revision ID: 20261206_0017
-Revises: 20261206_0011
+Revises: 20261206_0020
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '20261206_0017'
-down_revision = '20261206_0011'
+down_revision = '20261206_0020'
 branch_labels = None
 depends_on = None
 
