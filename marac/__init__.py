@@ -143,10 +143,11 @@ def register_blueprints(app):
     from marac.sharing.routes import bp as sharing
     from marac.stats.routes import bp as stats
     from marac.subjects.routes import bp as subjects
+    from marac.transfers.routes import bp as transfers
     from marac.users.routes import bp as users
 
     for blueprint in (home, auth, agencies, users, notifications, panels, cases, sharing, meetings, actions, asb, mace,
-                      packs, stats, retention, subjects, auditor, disclosures):
+                      packs, transfers, stats, retention, subjects, auditor, disclosures):
         app.register_blueprint(blueprint)
 
 

@@ -17,5 +17,6 @@ from marac.notifications.models import EmailOptOut, SentReminder  # noqa: F401
 from marac.packs.models import PackBuild, PackIssue, PackRender  # noqa: F401
 from marac.retention.models import RetentionSchedule  # noqa: F401
 from marac.subjects.models import Rectification, SubjectCase, SubjectRequest, SubjectResponse  # noqa: F401
+from marac.transfers.models import CaseTransfer  # noqa: F401
 import marac.stats.models  # noqa: F401,E402  (the statistics' vocabularies; no tables)
 import marac.disclosures.models  # noqa: F401,E402  (the disclosure report's vocabulary; no tables)

@@ -56,6 +56,23 @@ def agenda_build_of(world):
     return world.agenda_build
 
 
+def transfer_of(world):
+    """The id of a transfer out by the world's manager of a new accepted case (its packet built inline),
+    made on first use."""
+    from marac.cases.models import CaseStatus
+    from marac.core.timeutil import today
+    from marac.extensions import db
+    from marac.transfers.services import transfer_out
+    from tests.factories import CaseFactory
+
+    if not hasattr(world, "transfer"):
+        case = CaseFactory(panel=world.panel, referrer=world.users["representative"], status=CaseStatus.ACCEPTED)
+        world.transfer = transfer_out(world.users["manager"], case, "Invented MARAC", "Invented coordinator",
+                                      today(), None).id
+        db.session.commit()
+    return world.transfer
+
+
 def approval_of(world):
     """A request by the world's admin, waiting for another administrator's approval (made on first use)."""
     from marac.extensions import db
@@ -330,6 +347,12 @@ MATRIX = {
     # police (chair's agency) present; the steering member and others see nothing.
     "packs.minutes": ("GET", lambda w: f"/meetings/{final_meeting_of(w)}/minutes", PACK_RECIPIENTS),
     "packs.build": ("POST", lambda w: f"/meetings/{w.meeting.id}/packs/build", MANAGER_STEP),
+    # Transfers are the MARAC panel manager's; where a case went is theirs alone.
+    "transfers.transfer_out": ("GET", lambda w: f"/cases/{w.accepted.id}/transfer", MANAGER_ONLY),
+    "transfers.receive": ("GET", lambda w: f"/panels/{w.panel.id}/transfers/new", MANAGER_ONLY),
+    "transfers.detail": ("GET", lambda w: f"/transfers/{transfer_of(w)}", MANAGER_ONLY),
+    "transfers.download": ("GET", lambda w: f"/transfers/{transfer_of(w)}/packet", MANAGER_ONLY),
+    "transfers.rebuild": ("POST", lambda w: f"/transfers/{transfer_of(w)}/packet/build", MANAGER_STEP),
     "stats.dashboard": ("GET", lambda w: f"/panels/{w.panel.id}/statistics", STATS_READERS),
     "stats.export_table": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/tables/summary.csv", STATS_READERS),
     "stats.export_workbook": ("GET", lambda w: f"/panels/{w.panel.id}/statistics/all-tables.xlsx", STATS_READERS),

@@ -1161,3 +1161,25 @@ def test_mace_review_with_errors_is_accessible_and_screenshot(live, mace_panel, 
     manager.screenshot(path="/tmp/screens/mace-persons.png", full_page=True)
     visit(manager, f"/cases/{mace_panel.reviewed}")
     manager.screenshot(path="/tmp/screens/mace-case.png", full_page=True)
+# --- transfers -----------------------------------------------------------------------------------
+
+def test_transfer_pages_are_accessible(live, manager):
+    """Receiving a case from another area, and the confirmation before a transfer out, with their errors
+    (nothing is transferred: the waiting case stays for the other tests)."""
+    from sqlalchemy import select
+
+    from marac.cases.models import Case
+    from marac.extensions import db
+
+    visit(manager, f"/panels/{live.panel_id}/transfers/new")
+    assert_accessible(manager, "receive a case from another area")
+    submit_empty(manager, "Continue to the case details")
+    assert_accessible(manager, "receive a case from another area with errors")
+    with live.app.app_context():
+        case_id = db.session.execute(select(Case.id).where(Case.reference == live.walk_waiting)).scalar_one()
+        db.session.remove()
+    visit(manager, f"/cases/{case_id}/transfer")
+    expect_heading(manager, "Transfer the case to another area's MARAC?")
+    assert_accessible(manager, "the transfer confirmation")
+    submit_empty(manager, "Transfer the case")
+    assert_accessible(manager, "the transfer confirmation with errors")

@@ -22,7 +22,7 @@ LAYERS = [
     {"sharing"},
     {"cases"},
     {"meetings", "actions", "asb", "mace"},
-    {"packs"},
+    {"packs", "transfers"},
     {"auditor", "disclosures", "home", "retention", "stats", "subjects"},
     {"demo"},
     {"cli", "models", "__init__"},

@@ -42,6 +42,8 @@ from marac.sharing.models import DEFAULT_RULES, SharingRecord, SharingRule
 from marac.sharing.services import set_rules
 from marac.subjects import services as subject_access
 from marac.subjects.models import Rectification, Requester, SubjectCase, SubjectRequest, SubjectResponse
+from marac.transfers import services as transfers
+from marac.transfers.models import CaseTransfer
 from marac.users.models import ApprovalRequest, User
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory, open_on_its_day
 from tests.helpers import pdf_text, post_form, sign_in
@@ -79,6 +81,7 @@ PARENTS = {
     Rectification: ("request",),
     Review: ("case",),
     ConcernLink: ("case",),
+    CaseTransfer: ("case",),
 }
 # Models without a parent, and why.
 ROOTS = {
@@ -228,9 +231,17 @@ def build_roles_world():
                        "Invented: plan", True)
     entry = mace.register_entries(manager, mace_panel, ConcernKind.PERSON)[0]
     mace.link_case(manager, mace_panel, entry, other.reference, "Invented: seen together")
+    # A case sent to another area (its packet built inline), and one received from another area.
+    gone = refer(users["referrer"], panel, "Gonina", day)
+    cases.screen(manager, gone, ScreeningDecision.ACCEPT, "", True, None)
+    transfer = transfers.transfer_out(manager, gone, "Invented: Northtown MARAC", "Invented: coordinator", day, None)
+    arrived = transfers.receive_transfer(manager, panel, "Invented: Southvale MARAC", "", "SV-1", day)
+    cases.save_answers(manager, arrived, marac_answers("Arrivina", "Fakeperm", dt.date(1991, 1, 2), "A flat", day),
+                       submit=True)
     db.session.commit()
     return dict(panel=panel, users=users, draft=draft, awaiting=awaiting, heard=heard, later=later, held=held,
-                item=item, action=action, build=build, unpublished=unpublished, **asb_rows)
+                item=item, action=action, build=build, unpublished=unpublished, transfer=transfer, arrived=arrived,
+                **asb_rows)
 
 
 def _asb_rows(users, agencies):
@@ -366,6 +377,9 @@ def test_a_child_page_opens_only_for_those_who_may_open_its_parents_page(app, ro
         f"/interventions/{w['asb_step'].id}/edit": [f"/cases/{w['asb_case'].id}"],
         f"/cases/{w['asb_case'].id}/interventions/new": [f"/cases/{w['asb_case'].id}"],
         f"/case-reviews/{w['asb_application'].id}": [f"/panels/{w['asb_panel'].id}/case-reviews"],
+        f"/cases/{w['later'].id}/transfer": [f"/cases/{w['later'].id}"],
+        f"/transfers/{w['transfer'].id}": [f"/cases/{w['transfer'].case_id}"],
+        f"/transfers/{w['transfer'].id}/packet": [f"/cases/{w['transfer'].case_id}"],
     }
     failures, opened = [], set()
     for role, user in w["users"].items():

@@ -20,11 +20,13 @@ class ActionStatus(Labelled):
     DONE = "done", "Done"
     NOT_POSSIBLE = "not_possible", "Not possible (circumstances changed)"
     NOT_DONE = "not_done", "Not done by the agency"
+    # Closed when its case went to another area's MARAC (transfers), never chosen at a hearing.
+    TRANSFERRED = "transferred", "Transferred with the case to another area"
 
     @classmethod
     def review_outcomes(cls):
-        """The outcomes a hearing may give an earlier action: every status that closes it."""
-        return [status for status in cls if status is not cls.OPEN]
+        """The outcomes a hearing may give an earlier action: every status that closes it, but a transfer."""
+        return [status for status in cls if status not in (cls.OPEN, cls.TRANSFERRED)]
 
 
 # The action lists' filter for open actions past their due date (beside the statuses).
@@ -39,6 +41,7 @@ class UpdateKind(Labelled):
     COMPLETED = "completed", "Completed"
     CHASE = "chase", "Chased"
     REVIEW = "review", "Reviewed at meeting"
+    TRANSFERRED = "transferred", "Closed as the case was transferred"
 
 
 class ActionCorrection(Labelled):

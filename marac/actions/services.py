@@ -162,7 +162,7 @@ def add_action(actor, item, owner_agency_id, description, due_on, named_person):
 def review_action(actor, action, outcome, note):
     """At a hearing: done, not possible (circumstances changed) or not done by the agency closes the
     action; open keeps it open. The review stays in its history either way."""
-    if outcome not in ActionStatus.values():
+    if outcome != ActionStatus.OPEN and outcome not in ActionStatus.review_outcomes():
         raise StepRefused("Choose the outcome of the review from the list")
     if outcome != ActionStatus.OPEN:
         action.status = outcome
@@ -266,3 +266,19 @@ def send_overdue_digests(on=None):
                                 meetings.representatives(member.panel, agency_id),
                                 absolute_link("actions.mine"), member.panel.name, count=count))
     return sent
+
+
+def close_on_transfer(actor, case):
+    """Close every open action of the case as transferred (its case went to another area's MARAC);
+    each keeps the closure in its history. Returns how many were closed."""
+    actions = db.session.execute(select(Action).where(Action.case_id == case.id, Action.status == ActionStatus.OPEN)
+                                 ).scalars().all()
+    now = utcnow()
+    for action in actions:
+        action.status, action.closed_at = ActionStatus.TRANSFERRED, now
+        _note(ActionUpdate(action_id=action.id, user_id=actor.id, at=now, kind=UpdateKind.TRANSFERRED,
+                           status=ActionStatus.TRANSFERRED), action, None)
+    db.session.flush()
+    for action in actions:
+        record("action.transferred", actor, action, detail={"status": ActionStatus.TRANSFERRED})
+    return len(actions)

@@ -27,6 +27,8 @@ class CaseStatus(Labelled):
     # A tombstone (retention.services.delete_cases): reference, panel, dates and the coded values the
     # statistics count; nothing personal is left and nobody opens it.
     DELETED = "deleted", "Deleted under the retention schedule"
+    # Sent to another area's MARAC (transfers): the panel's work on it has ended, its record stays.
+    TRANSFERRED_OUT = "transferred_out", "Transferred to another area"
 
 
 # Every status but draft and deleted: the cases the panel sees, lists, searches and checks for repeats.
@@ -121,6 +123,8 @@ class ChangeAction(Labelled):
     RECTIFIED = "rectified", "Details corrected"
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
+    TRANSFERRED_IN = "transferred_in", "Received from another area"
+    TRANSFERRED_OUT = "transferred_out", "Transferred to another area"
 
 
 class ClosureOutcome(Labelled):
@@ -189,6 +193,9 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     police_incidents: Mapped[int | None] = mapped_column(Integer)
     is_repeat: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, index=True)
     repeat_of_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, ForeignKey("cases.id"))
+    # Received from another area's MARAC (transfers.models.CaseTransfer holds where from): accepted as
+    # sent, and listed before every other case on the next agenda.
+    is_transfer_in: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     # Coded answers used for statistics and filters (exploitation types, ASB categories, needs, ...).
     codes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     # Every other answer of the referral form, encrypted as one value: the panel's record, which the
@@ -241,7 +248,7 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
             return False
         if self.status in (CaseStatus.DRAFT, CaseStatus.SUBMITTED) and self.is_referrer(user):
             return True
-        return self.status != CaseStatus.DRAFT and self.panel.is_manager(user)
+        return self.status not in (CaseStatus.DRAFT, CaseStatus.TRANSFERRED_OUT) and self.panel.is_manager(user)
 
     def repeat_shown(self, user):
         """The earlier case this one repeats, when the user may be told of it (they may see the
@@ -266,6 +273,11 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     def can_screen(self, user):
         """The panel manager, while the referral awaits screening."""
         return self.can_view(user) and self.status == CaseStatus.SUBMITTED and self.panel.is_manager(user)
+
+    def can_transfer(self, user):
+        """Sending an accepted MARAC case to another area's MARAC (transfers): the panel manager."""
+        return (self.can_view_record(user) and self.status == CaseStatus.ACCEPTED
+                and self.panel.kind == PanelKind.MARAC and self.panel.is_manager(user))
 
     def can_view_sharing_log(self, user):
         """What of the case was shown to whom: the panel manager."""

@@ -92,8 +92,11 @@ def _referral(panel, case, form, saved=False):
             if draft:
                 flash("Your draft has been saved. You can finish it later from 'Your referrals'.")
                 return redirect(url_for("cases.mine"))
-            flash(f"Referral {case.reference} sent to the {panel.name} panel manager for screening." if was_draft
-                  else "Case saved.")
+            if was_draft and case.is_transfer_in and case.status == CaseStatus.ACCEPTED:
+                flash(f"{case.reference} received from another area and accepted. It waits first for the next agenda.")
+            else:
+                flash(f"Referral {case.reference} sent to the {panel.name} panel manager for screening." if was_draft
+                      else "Case saved.")
             return redirect(url_for("cases.detail", case_id=case.id))
     if saved:
         services.record_form_view(current_user, case)

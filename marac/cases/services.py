@@ -201,7 +201,20 @@ def save_answers(actor, case, answers, submit, expected_version=None, now=None):
         _history(case, actor, ChangeAction.DRAFT_SAVED)
         action = "referral.draft_saved"
     record(action, actor, case, detail={"status": case.status, "fields_changed": len(changed)})
+    if submitting and case.is_transfer_in and case.panel.is_manager(actor):
+        accept_transfer_in(actor, case)
     return case
+
+
+def accept_transfer_in(actor, case):
+    """A case received from another area's MARAC (transfers), sent by its manager: accepted as it is,
+    since the sending MARAC screened it; it then waits first for the next agenda."""
+    case.status = CaseStatus.ACCEPTED
+    case.screened_at = utcnow()
+    case.screened_by_id = actor.id
+    _history(case, actor, ChangeAction.TRANSFERRED_IN)
+    db.session.flush()
+    record("case.accepted", actor, case, detail={"transfer_in": True})
 
 
 def next_reference(kind, year):
@@ -457,6 +470,20 @@ def reopen_case(actor, case, reason, expected_version=None):
     record("case.reopened", actor, case)
 
 
+def mark_transferred_out(actor, case):
+    """The case's status once it is sent to another area's MARAC (transfers.services.transfer_out, which
+    closes its actions and takes it off agendas): only an accepted case is transferred. It is closed at
+    the same time (closed_at, outcome moved area), and unlike a closure it cannot be reopened."""
+    if case.status != CaseStatus.ACCEPTED:
+        raise StepRefused("Only an accepted case can be transferred to another area.")
+    case.status = CaseStatus.TRANSFERRED_OUT
+    # Closed here as far as retention and the statistics go: from now, having moved out of the area.
+    case.closed_at = utcnow()
+    case.closure_outcome = ClosureOutcome.MOVED_AREA
+    _history(case, actor, ChangeAction.TRANSFERRED_OUT)
+    db.session.flush()
+
+
 # --- the case's chronology ------------------------------------------------------------------------
 
 @dataclass
@@ -484,7 +511,9 @@ class ChronologyStage:
 chronology_sources = []
 
 _HISTORY_STAGES = {ChangeAction.ACCEPTED: ChronologyStage.SCREENING, ChangeAction.SCREENED_OUT: ChronologyStage.SCREENING,
-                   ChangeAction.CLOSED: ChronologyStage.CLOSURE, ChangeAction.REOPENED: ChronologyStage.CLOSURE}
+                   ChangeAction.CLOSED: ChronologyStage.CLOSURE, ChangeAction.REOPENED: ChronologyStage.CLOSURE,
+                   ChangeAction.TRANSFERRED_IN: ChronologyStage.SCREENING,
+                   ChangeAction.TRANSFERRED_OUT: ChronologyStage.CLOSURE}
 
 
 def chronology(case, viewer, categories):

@@ -8,13 +8,17 @@ import random
 
 from sqlalchemy import func, select
 
+from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import AgencyKind
 from marac.cases import questions, services
 from marac.cases.models import Case, CaseStatus, ClosureOutcome, Criterion, ScreeningDecision
 from marac.core.timeutil import today as today_
 from marac.extensions import db
+from marac.meetings import services as meetings
+from marac.meetings.models import MeetingStatus
 from marac.panels.models import PanelKind, Role
 from marac.people.models import EthnicGroup, Gender, LocationKind, Sexuality, YesNoUnknown
+from marac.transfers import services as transfers
 
 FIRST = ["Testina", "Examplia", "Demora", "Fictiona", "Placeholda", "Mockette", "Samplina", "Dummia",
          "Pretendia", "Imagina", "Fakella", "Notrea"]
@@ -285,4 +289,85 @@ def seed_mace(panels, users, seed=2026):
                 mace.link_case(manager, panel, entries[0], other.reference,
                                "Demo: seen together by the police disruption team.")
                 added += 1
+    return added
+
+
+# --- transfers and one family across panels ----------------------------------------------------
+
+# A family known to all three panels: the MARAC victim's son is on the MACE list, and the MARAC
+# perpetrator is an ASB respondent.
+FAMILY_VICTIM = {"first_names": "Familia", "last_name": "Crosspanel", "aliases": "", "date_of_birth": "1988-09-14",
+                 "postcode": "ZZ7 7FC"}
+FAMILY_CHILD = {"first_names": "Junior", "last_name": "Crosspanel", "aliases": "", "date_of_birth": "2011-03-02"}
+FAMILY_PERPETRATOR = {"first_names": "Perry", "last_name": "Crosspanel", "aliases": "", "date_of_birth": "1984-06-21"}
+TRANSFER_OUT_TO = ("Northtown MARAC (demo)", "Demo Coordinator, marac.coordinator@northtown.example, 0207 000 0101")
+TRANSFER_IN_FROM = ("Southvale MARAC (demo)", "SV-2026-0117", "Demo Sender, marac@southvale.example, 0207 000 0102")
+
+
+def seed_transfers_and_family(panels, users, seed=2027):
+    """On the demo MARAC panel, one case transferred out (its packet built) and one received from another
+    area (listed first at the next meeting); and the Crosspanel family on MARAC, MACE and ASB. Once:
+    nothing is added when the family's MARAC case exists already. Returns how many records were added."""
+    marac = next((p for p in panels.values() if p.kind == PanelKind.MARAC), None)
+    mace = next((p for p in panels.values() if p.kind == PanelKind.MACE), None)
+    asb = next((p for p in panels.values() if p.kind == PanelKind.ASB), None)
+    if None in (marac, mace, asb):
+        return 0
+    if services.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14)):
+        return 0
+    managers = {p.id: next((u for u in users.values() if Role.MANAGER in p.roles_of(u)), None)
+                for p in (marac, mace, asb)}
+    if None in managers.values():
+        return 0
+    rng = random.Random(seed)
+    today = today_()
+    on = today - dt.timedelta(days=10)
+    added = 0
+
+    def accepted(panel, answers):
+        manager = managers[panel.id]
+        case = services.new_case(manager, panel)
+        services.save_answers(manager, case, answers, submit=True)
+        services.screen(manager, case, ScreeningDecision.ACCEPT, "", confirm_repeat=True, expected_version=None)
+        return case
+
+    marac_answers = _marac_answers(rng, FAMILY_VICTIM, on)
+    marac_answers["perpetrators"] = [{**FAMILY_PERPETRATOR, "relationship": questions.Relationship.EX_PARTNER,
+                                      "gender": Gender.MALE}]
+    marac_answers["children"] = [{**FAMILY_CHILD, "lives_with": questions.LivesWith.VICTIM}]
+    accepted(marac, marac_answers)
+    concern = [_person(rng, on, MALE_FIRST, 19, 40) for _ in range(2)]
+    hotspots = [{"kind": LocationKind.HOTSPOT, "description": f"Demo hotspot {n}", "address": f"{n} Example Lane",
+                 "postcode": _postcode(rng)} for n in (1, 2)]
+    accepted(mace, _mace_answers(rng, {**FAMILY_CHILD, "postcode": "ZZ7 7FC"}, on, concern, hotspots))
+    asb_answers = _asb_answers(rng, {**_person(rng, on), "postcode": _postcode(rng)}, on,
+                               [{"kind": LocationKind.ADDRESS, "address": "3 Fictional Close", "postcode": "ZZ7 7FD"}])
+    asb_answers["respondents"] = [dict(FAMILY_PERPETRATOR)]
+    accepted(asb, asb_answers)
+    added += 3
+
+    # Out: the latest accepted MARAC case heard with actions still open, not on an agenda to come.
+    manager = managers[marac.id]
+    candidates = db.session.execute(
+        select(Case).join(Action, Action.case_id == Case.id)
+        .where(Case.panel_id == marac.id, Case.status == CaseStatus.ACCEPTED, Action.status == ActionStatus.OPEN)
+        .order_by(Case.referred_on.desc())).scalars().unique().all()
+    gone = next((c for c in candidates if not meetings.listed_at(c)), None)
+    if gone is not None:
+        transfer = transfers.transfer_out(manager, gone, *TRANSFER_OUT_TO, today - dt.timedelta(days=2), None)
+        transfers.build_packet(str(transfer.id))  # now, rather than by a job after the command ends
+        added += 1
+
+    # In: received from another area, entered from its packet, listed first at the next meeting.
+    area, reference, contact = TRANSFER_IN_FROM
+    case = transfers.receive_transfer(manager, marac, area, contact, reference, today - dt.timedelta(days=1))
+    arrival = {**_person(rng, on, FIRST, 20, 50), "postcode": _postcode(rng)}
+    services.save_answers(manager, case, _marac_answers(rng, arrival, today - dt.timedelta(days=1)), submit=True)
+    upcoming = next((m for m in meetings.upcoming_and_recent(marac)[0]
+                     if m.status == MeetingStatus.SCHEDULED), None)
+    if upcoming is not None:
+        meetings.agenda_items(upcoming)
+        meetings.list_case(manager, upcoming, case)
+    added += 2
+    db.session.flush()
     return added

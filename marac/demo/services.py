@@ -82,6 +82,11 @@ USERS = [
     # The council's data protection officer: no panel role; subject access requests across every panel and
     # every panel's disclosure reports.
     ("dpo@example.org", "Dana Dpo-Demo", "Council", False, None),
+    # A police officer on all three panels: sees the Crosspanel family across them (the demo's one family).
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False, ("Camden MARAC", Role.REPRESENTATIVE)),
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False, ("Camden MACE", Role.REPRESENTATIVE)),
+    ("crosspanel.rep@example.org", "Jordan Crosspanel-Demo", "Met Police", False,
+     ("Camden ASB Taskforce", Role.REPRESENTATIVE)),
 ]
 # The demo accounts that are data protection officers (User.is_dpo).
 DPO_EMAILS = {"dpo@example.org"}
@@ -138,6 +143,7 @@ def seed():
             user = User(email=email, full_name=full_name, agency_id=agencies[short].id, is_admin=is_admin,
                         is_dpo=email in DPO_EMAILS, password_hash=password_hash, must_change_password=False)
             db.session.add(user)
+            users[email] = user  # an account with roles on several panels is listed once per role
             added += 1
         db.session.flush()
         if role:
@@ -147,13 +153,14 @@ def seed():
                 added += 1
     db.session.flush()
     from marac.demo.asb import seed_asb
-    from marac.demo.cases import seed_case_views, seed_cases, seed_mace, seed_old_cases
+    from marac.demo.cases import seed_case_views, seed_cases, seed_mace, seed_old_cases, seed_transfers_and_family
     from marac.demo.meetings import seed_meetings
 
     all_users = {u.email: u for u in db.session.execute(select(User)).scalars()}
     with without_emails():  # past meetings: nobody is told of them now
         added += seed_cases(panels, all_users)
         added += seed_meetings(panels, all_users)
+        added += seed_transfers_and_family(panels, all_users)
         added += seed_asb(panels, all_users)
         added += seed_mace(panels, all_users)
         added += seed_old_cases(panels, all_users)

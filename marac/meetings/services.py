@@ -200,16 +200,15 @@ _STILL_TO_HOLD = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
 
 
 def waiting_cases(panel):
-    """Accepted cases not yet heard and not listed at a meeting still to be held: repeats first,
-    then by referral date. (Incoming MARAC-to-MARAC transfers would come first too; transfers are
-    not part of this service yet.)"""
+    """Accepted cases not yet heard and not listed at a meeting still to be held: incoming transfers
+    from another area's MARAC first, then repeats, then by referral date."""
     listed_or_heard = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
                        .where(AgendaItem.case_id == Case.id,
                               (AgendaItem.status == ItemStatus.HEARD)
                               | ((AgendaItem.status == ItemStatus.LISTED) & Meeting.status.in_(_STILL_TO_HOLD))))
     return db.session.execute(
         select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
-        .order_by(Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
+        .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
         .options(selectinload(Case.parties), selectinload(Case.repeat_of))).scalars().all()
 
 
@@ -279,8 +278,9 @@ def _editable_agenda(meeting):
 
 
 def list_case(actor, meeting, case):
-    """List an accepted case of the panel at the end of the agenda, unless it is listed already (here or
-    at another meeting still to be held)."""
+    """List an accepted case of the panel at the end of the agenda (an incoming transfer after the other
+    transfers, before every other case), unless it is listed already (here or at another meeting still
+    to be held)."""
     _editable_agenda(meeting)
     if case.panel_id != meeting.panel_id or case.status != CaseStatus.ACCEPTED:
         raise StepRefused("Only accepted cases of this panel can be listed")
@@ -292,7 +292,13 @@ def list_case(actor, meeting, case):
                Meeting.status.in_(_STILL_TO_HOLD), Meeting.id != meeting.id)).scalars().first()
     if elsewhere is not None:
         raise StepRefused(f"That case is already listed for the meeting on {format_date(elsewhere)}")
-    item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=len(meeting.items) + 1)
+    position = len(meeting.items) + 1
+    if case.is_transfer_in:
+        position = 1 + sum(1 for listed in meeting.items if listed.case.is_transfer_in)
+        for listed in meeting.items:
+            if listed.position >= position:
+                listed.position += 1
+    item = AgendaItem(meeting_id=meeting.id, case_id=case.id, case=case, position=position)
     meeting.items.append(item)
     db.session.flush()
     record("agenda.case_listed", actor, meeting, detail={"case_id": str(case.id)})
@@ -322,6 +328,32 @@ def unlist_case(actor, meeting, item):
     _renumber(meeting)
     db.session.flush()
     record("agenda.case_removed", actor, meeting, detail={"case_id": str(item.case_id)})
+
+
+def listed_at(case):
+    """The meetings still to be held whose agenda lists the case, soonest first."""
+    return db.session.execute(
+        select(Meeting).join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+        .where(AgendaItem.case_id == case.id, AgendaItem.status == ItemStatus.LISTED,
+               Meeting.status.in_(_STILL_TO_HOLD)).order_by(Meeting.meets_on)).scalars().all()
+
+
+def withdraw_from_agendas(actor, case):
+    """Take a case off the agendas of the meetings still to be held, as it leaves the panel (transferred
+    to another area's MARAC); refused while a meeting that lists it is running. Returns how many."""
+    items = db.session.execute(
+        select(AgendaItem).join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(AgendaItem.case_id == case.id, AgendaItem.status == ItemStatus.LISTED,
+               Meeting.status.in_(_STILL_TO_HOLD))).scalars().all()
+    if any(item.meeting.status != MeetingStatus.SCHEDULED for item in items):
+        raise StepRefused("The case is listed at a meeting in progress. Transfer it once the meeting has closed.")
+    for item in items:
+        meeting = item.meeting
+        meeting.items.remove(item)
+        _renumber(meeting)
+        db.session.flush()
+        record("agenda.case_removed", actor, meeting, detail={"case_id": str(case.id), "transferred": True})
+    return len(items)
 
 
 def _renumber(meeting):

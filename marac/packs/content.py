@@ -109,18 +109,20 @@ def has_children(case):
 
 
 def agenda_group(case):
-    """0: a new case with children in the household; 1: another new case; 2: a case 12 months on
-    (a repeat referral)."""
+    """-1: an incoming transfer from another area's MARAC; 0: a new case with children in the household;
+    1: another new case; 2: a case 12 months on (a repeat referral)."""
+    if case.is_transfer_in:
+        return -1
     if case.is_repeat:
         return 2
     return 0 if has_children(case) else 1
 
 
 def agenda_order(items):
-    """The items in SafeLives' order: new cases with children in the household first, then the other
-    new cases, then cases 12 months on (repeats); within each group, the manager's agenda order
-    (position). Incoming transfers would come before the new cases: the system has no transfers yet.
-    Every pack of a meeting numbers its cases the same way, whatever it may show."""
+    """The items in SafeLives' order: incoming transfers first, then new cases with children in the
+    household, then the other new cases, then cases 12 months on (repeats); within each group, the
+    manager's agenda order (position). Every pack of a meeting numbers its cases the same way,
+    whatever it may show."""
     return sorted(items, key=lambda item: (agenda_group(item.case), item.position))
 
 
@@ -128,8 +130,9 @@ def agenda_sections(numbered, categories):
     """[(heading, [case views])] of the agenda's case sections for a profile. The headings split the
     order only where the profile may know why: children in the household need `children`, and the
     repeat flag needs `identity` (a repeat is matched by name and date of birth). So a profile
-    without them sees one longer section, in the same order and with the same numbers. Empty
-    sections are left out."""
+    without them sees one longer section, in the same order and with the same numbers. Incoming
+    transfers head the agenda in their own section for every profile. Empty sections are left out."""
+    transfers = [v for v in numbered if v.group == -1]
     groups = [[v for v in numbered if v.group == g] for g in (0, 1, 2)]
     children, identity = Category.CHILDREN in categories, Category.IDENTITY in categories
     if children and identity:
@@ -141,6 +144,8 @@ def agenda_sections(numbered, categories):
         sections = [("Cases with children in the household", groups[0]), ("Further cases", groups[1] + groups[2])]
     else:
         sections = [("Cases", groups[0] + groups[1] + groups[2])]
+    # An incoming transfer says nothing of the person: every profile sees that section.
+    sections = [("Incoming transfers from other areas", transfers)] + sections
     return [(heading, views) for heading, views in sections if views]
 
 
