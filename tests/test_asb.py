@@ -16,13 +16,14 @@ from marac.asb.models import (AppealOutcome, CaseReviewApplication, Decision, In
 from marac.cases import services as cases
 from marac.cases.models import Case, CaseStatus
 from marac.core.steps import StepRefused
+from marac.core.timeutil import today
 from marac.extensions import db
 from marac.panels.models import Panel, PanelKind, Role
 from marac.sharing.models import DEFAULT_RULES, Category
 from marac.sharing.services import set_rules
 from tests.factories import AgencyFactory, PanelFactory, PanelMemberFactory, PanelRoleFactory, UserFactory
-from tests.helpers import (asb_case, audit_events, page_text, post_form, row_with, signed_in, soup, table_rows,
-                           tags_in)
+from tests.helpers import (asb_case, audit_events, fresh, input_value, page_of, page_text, post_form, row_with,
+                           signed_in, soup, table_rows, tags_in, text_by_id, textarea_value)
 from tests.referrals import date_parts
 
 
@@ -331,6 +332,85 @@ def test_the_steps_go_in_order_and_overdue_ones_are_flagged(app, taskforce, cloc
                                                                    ReviewStage.NOT_MET)
     listing = client.get(f"/panels/{t.panel.id}/case-reviews").get_data(as_text=True)
     assert tags_in(row_with(listing, applied.reference)) == [("red", "Acknowledgement overdue")]
+
+
+def _page_post(page, **typed):
+    """What the page's one form sends (every box, choice and token as shown), with `typed` over it."""
+    form = soup(page).find("form", attrs={"method": "post", "action": lambda a: a and "/case-reviews/" in a})
+    data = {}
+    for box in form.find_all("input"):
+        if box.get("type") == "radio":
+            if box.has_attr("checked"):
+                data[box["name"]] = box["value"]
+        elif box.get("name"):
+            data[box["name"]] = box.get("value", "")
+    data.update({t["name"]: t.get_text() for t in form.find_all("textarea")})
+    for select_box in form.find_all("select"):
+        chosen = select_box.find("option", selected=True)
+        data[select_box["name"]] = chosen["value"] if chosen else ""
+    return {**data, **typed}
+
+
+def test_each_step_button_of_a_case_review_keeps_what_is_typed_in_the_other_steps(app, taskforce):
+    """The page is one form: a step's button refused, or taken, never drops the other steps' boxes; a
+    step the stage would now hide stays on the page while it holds text not recorded."""
+    t, manager = taskforce, taskforce.users["manager"]
+    decided = today() - dt.timedelta(days=10)
+    applied = application(manager, t.panel, today() - dt.timedelta(days=20), other=3)
+    asb.acknowledge(manager, applied, today() - dt.timedelta(days=15), None)
+    asb.decide(manager, applied, Decision.MET, "Invented: three complaints", decided, None)
+    db.session.commit()
+    client = signed_in(app, manager)
+    base = f"/case-reviews/{applied.id}"
+    page = page_of(client.get(base))
+    forms = [f for f in soup(page).find_all("form", attrs={"method": "post"})
+             if not f.get("action", "").endswith("/sign-out")]
+    assert len(forms) == 1 and len(forms[0].find_all("button")) == 3  # decision, review, appeal
+    typed = {"decision-reason": "Invented: the reason, reworded", "review-notes": "Invented: what the review found",
+             "appeal-notes": "Invented: the appeal says", **date_parts("appeal-received_on", decided)}
+
+    # "Record the review" with its date before the decision: refused on its field, everything kept.
+    early = client.post(f"{base}/review", data=_page_post(page, **typed, **date_parts(
+        "review-held_on", decided - dt.timedelta(days=1))))
+    assert early.status_code == 200
+    shown = page_of(early)
+    assert "The review cannot be before the decision" in text_by_id(shown, "review-held_on-error")
+    assert textarea_value(shown, "decision-reason") == typed["decision-reason"]
+    assert textarea_value(shown, "review-notes") == typed["review-notes"]
+    assert textarea_value(shown, "appeal-notes") == typed["appeal-notes"]
+    assert input_value(shown, "appeal-received_on-day") == str(decided.day)
+    assert fresh(CaseReviewApplication, applied.id).review_held_on is None
+
+    # "Record the appeal" from that page, valid: recorded, and the review and decision typed are still there.
+    taken = client.post(f"{base}/appeal", data=_page_post(shown, **{"appeal-outcome": AppealOutcome.PENDING}))
+    assert taken.status_code == 200
+    shown = page_of(taken)
+    assert "Appeal recorded." in shown
+    assert textarea_value(shown, "review-notes") == typed["review-notes"]
+    assert textarea_value(shown, "decision-reason") == typed["decision-reason"]
+    assert "This is not recorded yet: press “Record the review” to record it" in page_text(shown)
+    saved = fresh(CaseReviewApplication, applied.id)
+    assert (saved.appeal_received_on, saved.appeal_notes, saved.review_held_on, saved.decision_reason) == (
+        decided, typed["appeal-notes"], None, "Invented: three complaints")
+
+    # "Record the review" from that page: recorded at the version the page now carries; the decision form,
+    # which a held review hides, stays while it holds the reworded reason.
+    held = client.post(f"{base}/review", data=_page_post(shown, **date_parts("review-held_on", decided)))
+    assert held.status_code == 200
+    shown = page_of(held)
+    assert "Review meeting recorded." in shown
+    assert textarea_value(shown, "decision-reason") == typed["decision-reason"]
+    assert "press “Record the decision” to record it" in page_text(shown)
+    assert fresh(CaseReviewApplication, applied.id).review_notes == typed["review-notes"]
+
+    # A recommendation with an error keeps the decision's text too; nothing typed elsewhere: back to the page.
+    missing = client.post(f"{base}/recommendations", data=_page_post(shown, **{"recommendation-text": ""}))
+    assert missing.status_code == 200 and "Write the recommendation" in page_text(page_of(missing))
+    assert textarea_value(page_of(missing), "decision-reason") == typed["decision-reason"]
+    clean = _page_post(page_of(client.get(base)), **{"recommendation-owner_agency_id": str(t.police.id),
+                                                     "recommendation-text": "Invented: meet monthly"})
+    assert client.post(f"{base}/recommendations", data=clean).status_code == 302
+    assert [r.text for r in fresh(CaseReviewApplication, applied.id).recommendations] == ["Invented: meet monthly"]
 
 
 def test_the_four_published_figures_from_a_hand_built_year(app, taskforce):

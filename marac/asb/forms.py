@@ -7,7 +7,7 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from marac.asb.models import AppealOutcome, Decision, InterventionOutcome, Rung, respondents_of
 from marac.core.forms import (AppForm, DateInputField, OnceForm, RadiosField, Required, VersionField,
-                              WholeNumberField)
+                              WholeNumberField, posted_text)
 from marac.people.models import YesNoUnknown
 from marac.sharing.models import Category
 
@@ -140,9 +140,10 @@ class RecommendationForm(OnceForm):
     due_on = DateInputField("Due by (optional)", past=False, validators=[Optional()])
 
 
-def recommendation_form(panel):
-    """The recommendation form with the panel's agencies."""
-    form = RecommendationForm(prefix="recommendation")
+def recommendation_form(panel, fresh=False):
+    """The recommendation form with the panel's agencies. `fresh`: empty (with a new one-time token),
+    whatever was posted."""
+    form = RecommendationForm(prefix="recommendation", **({"formdata": None} if fresh else {}))
     form.owner_agency_id.choices = _agencies(panel)
     return form
 
@@ -157,6 +158,58 @@ class AppealForm(AppForm):
     decided_on = DateInputField("Appeal decided on (once decided)", validators=[Optional()])
     notes = TextAreaField("Notes (optional)", validators=[
         Optional(), Length(max=2000, message="Keep the notes to 2000 characters or fewer")])
+
+
+# The steps of a Case Review application's page, in the page's order; each form has its prefix.
+REVIEW_STEPS = ("acknowledge", "decision", "review", "recommendation", "appeal")
+_TOKENS = ("csrf_token", "form_token", "version")
+
+
+def review_forms(application, on_today, posted=False):
+    """The forms of the steps of an application's page (one form on the page: every button posts every
+    box). As recorded: each starts from what is on record (a step recorded before can be corrected),
+    else `on_today`, at the application's version. `posted`: each as the page sent it."""
+    a = application
+    if posted:
+        return {"acknowledge": AcknowledgeForm(prefix="acknowledge"), "decision": DecisionForm(prefix="decision"),
+                "review": ReviewForm(prefix="review"), "recommendation": recommendation_form(a.panel),
+                "appeal": AppealForm(prefix="appeal")}
+    forms = {
+        "acknowledge": AcknowledgeForm(prefix="acknowledge", formdata=None, data={"on": a.acknowledged_on or on_today}),
+        "decision": DecisionForm(prefix="decision", formdata=None, data={
+            "decision": a.decision, "reason": a.decision_reason, "on": a.decided_on or on_today}),
+        "review": ReviewForm(prefix="review", formdata=None, data={"held_on": a.review_held_on,
+                                                                   "notes": a.review_notes}),
+        "recommendation": recommendation_form(a.panel, fresh=True),
+        "appeal": AppealForm(prefix="appeal", formdata=None, data={
+            "received_on": a.appeal_received_on, "outcome": a.appeal_outcome or AppealOutcome.PENDING,
+            "decided_on": a.appeal_decided_on, "notes": a.appeal_notes}),
+    }
+    for form in forms.values():
+        if "version" in form:
+            form.version.data = str(a.version)
+    return forms
+
+
+def _shown(field):
+    if isinstance(field, DateInputField):
+        return tuple(field.parts.values())
+    return str(field.data if field.data is not None else "").strip()
+
+
+def was_on_the_page(form):
+    """Whether the post held the form's boxes (a form the page did not show sends none)."""
+    sent = posted_text() or {}
+    return any(f.name in sent or f"{f.name}-day" in sent for f in form if f.short_name not in _TOKENS)
+
+
+def typed_field(posted, recorded):
+    """The first field of a step's form as posted that differs from the step as recorded (typed and not
+    saved), or None (nothing typed there, or the form was not on the page)."""
+    if not was_on_the_page(posted):
+        return None
+    return next((f for f in posted if f.short_name not in _TOKENS and _shown(f) != _shown(recorded[f.short_name])),
+                None)
 
 
 def _days(label, default):

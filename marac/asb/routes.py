@@ -4,9 +4,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 
 from marac.asb import services
-from marac.asb.forms import (AcknowledgeForm, AppealForm, ApplicationForm, DecisionForm, ReviewForm, SettingsForm,
-                             intervention_form, recommendation_form)
-from marac.asb.models import AppealOutcome, CaseReviewApplication, Intervention, can_apply, can_list_reviews, can_record_intervention
+from marac.asb.forms import (REVIEW_STEPS, ApplicationForm, SettingsForm, intervention_form, review_forms, typed_field,
+                             was_on_the_page)
+from marac.asb.models import CaseReviewApplication, Intervention, can_apply, can_list_reviews, can_record_intervention
 from marac.audit.services import record_read
 from marac.cases.models import Case
 from marac.core.pagination import page_number
@@ -97,32 +97,24 @@ def apply(panel_id):
     return render_template("asb/apply.html", panel=panel, form=form, settings=services.settings_for(panel))
 
 
-def _review_page(application, forms=None, stale=False, status=200):
-    """The application with the manager's forms; the one posted keeps what was typed."""
-    forms = dict(forms or {})
-    a = application
-    # Each form starts from what is on record (a step recorded before can be corrected), else today.
-    defaults = {
-        "acknowledge": lambda: AcknowledgeForm(prefix="acknowledge", formdata=None,
-                                               data={"on": a.acknowledged_on or today()}),
-        "decision": lambda: DecisionForm(prefix="decision", formdata=None, data={
-            "decision": a.decision, "reason": a.decision_reason, "on": a.decided_on or today()}),
-        "review": lambda: ReviewForm(prefix="review", formdata=None,
-                                     data={"held_on": a.review_held_on, "notes": a.review_notes}),
-        "appeal": lambda: AppealForm(prefix="appeal", formdata=None, data={
-            "received_on": a.appeal_received_on, "outcome": a.appeal_outcome or AppealOutcome.PENDING,
-            "decided_on": a.appeal_decided_on, "notes": a.appeal_notes}),
-    }
-    for name, make in defaults.items():
-        if name not in forms:
-            forms[name] = make()
-        if stale or not forms[name].version.data:
-            forms[name].version.data = str(application.version)
-    forms.setdefault("recommendation", recommendation_form(application.panel))
+# The button of each step of an application's page (and the note on a step typed but not recorded).
+BUTTONS = {"acknowledge": "Record the acknowledgement", "decision": "Record the decision",
+           "review": "Record the review", "recommendation": "Add the recommendation", "appeal": "Record the appeal"}
+
+
+def _review_page(application, forms=None, kept=(), stale=False):
+    """The application with the manager's steps, all in one form: the forms given (as posted) keep what
+    was typed, the others start from the record; `kept` are shown even where the stage would hide them
+    (text typed there is never dropped)."""
+    forms = {**review_forms(application, today()), **(forms or {})}
+    for form in forms.values():
+        if "version" in form and (stale or not form.version.data):
+            form.version.data = str(application.version)
     record_read("case_review.viewed", current_user, application, recipient_agency_id=current_user.agency_id)
     return render_template("asb/review.html", application=application, panel=application.panel, forms=forms,
-                           today=today(), can_update=application.can_update(current_user),
-                           categories=application.shows(current_user)), status
+                           kept=set(kept), buttons=BUTTONS, today=today(),
+                           can_update=application.can_update(current_user),
+                           categories=application.shows(current_user))
 
 
 def _application(application_id, update=False):
@@ -138,61 +130,74 @@ def review(application_id):
     return _review_page(_application(application_id))
 
 
-def _step(application_id, name, form, step, *args, message):
+def _step(application_id, name, step, *args, message):
+    """A step's button of the application's page (one form): the step's own boxes are validated and
+    recorded; what was typed in the other steps' boxes is shown again, never dropped. On success the page
+    is shown again when another step holds typed text (each marked as not recorded yet), else reloaded;
+    on an error or a refusal it is shown with everything as posted."""
     application = _application(application_id, update=True)
-    outcome = None
+    recorded = review_forms(application, today())
+    posted = review_forms(application, today(), posted=True)
+    typed = {other: field for other in REVIEW_STEPS if (field := typed_field(posted[other], recorded[other]))}
+    form, outcome = posted[name], None
     if form.validate_on_submit():
         outcome = attempt(step, current_user, application, *[arg(form) for arg in args], form=form,
                           stale=STALE_REVIEW)
         if outcome:
             flash(message)
-            return redirect(url_for("asb.review", application_id=application.id))
-    return _review_page(application, {name: form}, stale=outcome is not None and outcome.stale)
+            others = {other: posted[other] for other in typed if other != name}
+            if not others:
+                return redirect(url_for("asb.review", application_id=application.id))
+            for other, again in others.items():
+                if "version" in again:
+                    again.version.data = str(application.version)  # this step moved the application on
+                typed[other].errors = [*typed[other].errors, f"This is not recorded yet: press "
+                                                             f"“{BUTTONS[other]}” to record it, or clear it"]
+            return _review_page(application, others, kept=others)
+    on_the_page = {other: f for other, f in posted.items() if other == name or was_on_the_page(f)}
+    return _review_page(application, on_the_page, kept={name, *typed},
+                        stale=outcome is not None and outcome.stale)
 
 
 @bp.route("/case-reviews/<uuid:application_id>/acknowledge", methods=["POST"])
 @access("signed_in")
 def acknowledge(application_id):
     """Record the acknowledgement."""
-    return _step(application_id, "acknowledge", AcknowledgeForm(prefix="acknowledge"), services.acknowledge,
-                 lambda f: f.on.data, lambda f: f.version.data, message="Acknowledgement recorded.")
+    return _step(application_id, "acknowledge", services.acknowledge, lambda f: f.on.data, lambda f: f.version.data,
+                 message="Acknowledgement recorded.")
 
 
 @bp.route("/case-reviews/<uuid:application_id>/decision", methods=["POST"])
 @access("signed_in")
 def decide(application_id):
     """Record whether the threshold is met, and why."""
-    return _step(application_id, "decision", DecisionForm(prefix="decision"), services.decide,
-                 lambda f: f.decision.data, lambda f: f.reason.data, lambda f: f.on.data, lambda f: f.version.data,
-                 message="Decision recorded.")
+    return _step(application_id, "decision", services.decide, lambda f: f.decision.data, lambda f: f.reason.data,
+                 lambda f: f.on.data, lambda f: f.version.data, message="Decision recorded.")
 
 
 @bp.route("/case-reviews/<uuid:application_id>/review", methods=["POST"])
 @access("signed_in")
 def record_review(application_id):
     """Record the review meeting."""
-    return _step(application_id, "review", ReviewForm(prefix="review"), services.record_review,
-                 lambda f: f.held_on.data, lambda f: f.notes.data, lambda f: f.version.data,
-                 message="Review meeting recorded.")
+    return _step(application_id, "review", services.record_review, lambda f: f.held_on.data, lambda f: f.notes.data,
+                 lambda f: f.version.data, message="Review meeting recorded.")
 
 
 @bp.route("/case-reviews/<uuid:application_id>/recommendations", methods=["POST"])
 @access("signed_in")
 def add_recommendation(application_id):
     """Add a recommendation of the review."""
-    application = _application(application_id, update=True)
-    return _step(application_id, "recommendation", recommendation_form(application.panel),
-                 services.add_recommendation, lambda f: f.owner_agency_id.data, lambda f: f.text.data,
-                 lambda f: f.due_on.data, message="Recommendation added.")
+    return _step(application_id, "recommendation", services.add_recommendation, lambda f: f.owner_agency_id.data,
+                 lambda f: f.text.data, lambda f: f.due_on.data, message="Recommendation added.")
 
 
 @bp.route("/case-reviews/<uuid:application_id>/appeal", methods=["POST"])
 @access("signed_in")
 def appeal(application_id):
     """Record an appeal and its outcome."""
-    return _step(application_id, "appeal", AppealForm(prefix="appeal"), services.record_appeal,
-                 lambda f: f.received_on.data, lambda f: f.outcome.data, lambda f: f.decided_on.data,
-                 lambda f: f.notes.data, lambda f: f.version.data, message="Appeal recorded.")
+    return _step(application_id, "appeal", services.record_appeal, lambda f: f.received_on.data,
+                 lambda f: f.outcome.data, lambda f: f.decided_on.data, lambda f: f.notes.data,
+                 lambda f: f.version.data, message="Appeal recorded.")
 
 
 @bp.route("/panels/<uuid:panel_id>/case-reviews/settings", methods=["GET", "POST"])
