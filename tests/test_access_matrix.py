@@ -288,6 +288,7 @@ MATRIX = {
     "disclosures.case_report": ("GET", lambda w: f"/cases/{w.accepted.id}/disclosures", MANAGER_ONLY),
     "disclosures.case_export": ("GET", lambda w: f"/cases/{w.accepted.id}/disclosures.csv", MANAGER_ONLY),
     "disclosures.index": ("GET", lambda w: "/disclosures", MANAGER_ONLY),
+    "disclosures.find_person": ("POST", lambda w: "/disclosures/people", MANAGER_ONLY),
     "disclosures.person_report": ("GET", lambda w: f"/disclosures/people/report?person={person_of(w)}",
                                   MANAGER_ONLY),
     "disclosures.person_export": ("GET", lambda w: f"/disclosures/people/report.csv?person={person_of(w)}",

@@ -249,11 +249,15 @@ def person_world(app, world):
     return first, second, on_mace, second_case, mace_case, stranger_case, mace_manager
 
 
-def find(client, name=NAME, dob=DOB):
+def person_typed(name=NAME, dob=DOB):
     year, month, day = dob.split("-")
-    return post_form(client, "/disclosures", {"person-name": name, "person-date_of_birth-day": day,
-                                              "person-date_of_birth-month": month,
-                                              "person-date_of_birth-year": year})
+    return {"person-name": name, "person-date_of_birth-day": day, "person-date_of_birth-month": month,
+            "person-date_of_birth-year": year}
+
+
+def find(client, name=NAME, dob=DOB):
+    """Press "Show the person's report" (the search page's one form posts to the person's search)."""
+    return post_form(client, "/disclosures/people", person_typed(name, dob), token_from="/disclosures")
 
 
 def test_person_report_across_the_cases_the_manager_may_report_on(app, world):
@@ -318,6 +322,66 @@ def test_a_case_is_found_by_reference_for_its_report(app, world):
     bad = post_form(client, "/disclosures", {"case-reference": "MARAC 2026/1"})
     assert "Enter a case reference like MARAC-2026-0042" in page_text(bad)
     assert page_text(bad).count("There is a problem") == 1
+
+
+
+# --- the search page: nothing typed is lost (issue 12) --------------------------------------
+
+def typed_boxes(response):
+    """{name: value} of the search page's text boxes."""
+    return {i["name"]: i.get("value", "") for i in soup(response).find_all("input", attrs={"type": "text"})}
+
+
+def test_the_search_page_is_one_form_whose_buttons_post_both_parts(app, world):
+    client = app.test_client()
+    sign_in(client, world.users["manager"])
+    forms = [f for f in soup(client.get("/disclosures")).find_all("form", method="post")
+             if not f["action"].endswith("/sign-out")]
+    assert len(forms) == 1 and forms[0]["action"] == "/disclosures"
+    assert [(b.get_text(strip=True), b.get("formaction")) for b in forms[0].find_all("button")] == [
+        ("Show the case's report", None), ("Show the person's report", "/disclosures/people")]
+
+
+def test_a_case_not_found_keeps_the_person_typed_and_a_person_not_found_the_reference(app, world):
+    person_world(app, world)
+    client = app.test_client()
+    sign_in(client, world.users["manager"])
+    person = person_typed("Testina Nobody")
+    for reference, message in (("MARAC 2026/1", "Enter a case reference like MARAC-2026-0042"),
+                               ("MARAC-2099-9999", "There is no case with this reference that you may report on")):
+        missed = post_form(client, "/disclosures", {"case-reference": reference, **person})
+        assert missed.status_code == 200 and message in page_text(missed)
+        assert typed_boxes(missed) == {"case-reference": reference, **person}
+    # A person with no match, or with no date of birth, keeps the reference typed above them.
+    no_date = {f"person-date_of_birth-{part}": "" for part in ("day", "month", "year")}
+    for typed, message, problems in ((person, "No one on the cases you may report on", 0),
+                                     ({**person, **no_date}, "Enter the person's date of birth", 1)):
+        data = {"case-reference": "MARAC-2099-9999", **typed}
+        missed = post_form(client, "/disclosures/people", data, token_from="/disclosures")
+        assert missed.status_code == 200 and message in page_text(missed)
+        assert typed_boxes(missed) == data
+        assert page_text(missed).count("There is a problem") == problems
+    # Each button does its own search only: the other part's boxes are not checked.
+    alone = post_form(client, "/disclosures/people", {"case-reference": "not a reference", **person_typed()},
+                      token_from="/disclosures")
+    assert alone.status_code == 302 and "/disclosures/people/report?" in alone.headers["Location"]
+    assert "Testina" not in alone.headers["Location"] and "1990" not in alone.headers["Location"]
+    found = post_form(client, "/disclosures", {"case-reference": world.accepted.reference,
+                                               "person-name": "half-typed"})
+    assert found.status_code == 302 and found.headers["Location"].endswith(f"/cases/{world.accepted.id}/disclosures")
+
+
+def test_enter_in_the_person_boxes_searches_for_the_person(app, world):
+    """Enter sends the page's one form to its first button's search (the case's): with no reference typed
+    but a person, that is the person's search."""
+    first, second, *_ = person_world(app, world)
+    client = app.test_client()
+    sign_in(client, world.users["manager"])
+    found = post_form(client, "/disclosures", {"case-reference": "", **person_typed()})
+    assert found.status_code == 302
+    assert str(first.person_id) in found.headers["Location"] and str(second.person_id) in found.headers["Location"]
+    nothing = post_form(client, "/disclosures", {"case-reference": ""})
+    assert nothing.status_code == 200 and "Enter the case reference" in page_text(nothing)
 
 
 # --- the records of processing (docs/data-protection.md) ----------------------------------------

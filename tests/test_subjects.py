@@ -23,7 +23,8 @@ from marac.subjects import services as subjects
 from marac.subjects.models import (Redaction, Requester, RequestStatus, ResponseStatus, SubjectRequest,
                                    SubjectResponse, add_calendar_months, response_deadline)
 from tests.factories import PanelRoleFactory, UserFactory
-from tests.helpers import another_panel, audit_events, page_text, pdf_text, post_form, signed_in, soup, version_in
+from tests.helpers import (another_panel, audit_events, is_checked, page_text, pdf_text, post_form, signed_in, soup,
+                           textarea_value, version_in)
 
 DOB = dt.date(1990, 4, 1)
 PERPETRATOR = "Perry Fakeabuser"
@@ -449,3 +450,100 @@ def test_the_log_is_paginated_and_each_handler_sees_only_their_requests(app, wor
     assert len(soup(first).select("tbody tr")) == 25
     assert len(soup(client.get("/subject-requests/?page=2")).select("tbody tr")) == 1
     assert "No subject access requests" in page_text(signed_in(app, other).get("/subject-requests/"))
+
+
+# --- the request page: nothing typed is lost (issue 12) -------------------------------------
+
+STATUS_REASON = "Invented: waiting for the police's disclosure"
+EXTEND_REASON = "Invented: complex, five cases across two panels"
+
+
+def typed_on_request_page(page, **parts):
+    """What a user has on the request page: its tokens and versions as served, and the parts typed."""
+    hidden = {i["name"]: i["value"] for i in soup(page).find_all("input", attrs={"type": "hidden", "value": True})}
+    return {**hidden, **parts}
+
+
+def test_the_request_page_is_one_form_whose_buttons_post_it_all(app, subject_world):
+    w = subject_world
+    confirm_all(w.users["manager"], w.request)
+    page = signed_in(app, w.users["manager"]).get(f"/subject-requests/{w.request.id}")
+    forms = [f for f in soup(page).find_all("form", method="post") if not f["action"].endswith("/sign-out")]
+    assert len(forms) == 1 and forms[0]["action"].endswith(f"/subject-requests/{w.request.id}/status")
+    buttons = {b.get_text(strip=True): b.get("formaction") for b in forms[0].find_all("button")}
+    assert buttons == {"Record": None, "Extend": f"/subject-requests/{w.request.id}/extend",
+                       "Build the response": f"/subject-requests/{w.request.id}/responses"}
+    # "Record" is the first button, the one Enter presses: never the build of a response.
+    assert forms[0].find("button").get_text(strip=True) == "Record"
+
+
+def test_a_refused_status_keeps_the_extension_typed_and_a_refused_extension_the_status(app, subject_world):
+    w = subject_world
+    client = signed_in(app, w.users["manager"])
+    url = f"/subject-requests/{w.request.id}"
+    page = client.get(url)
+    refused = client.post(f"{url}/status", data=typed_on_request_page(
+        page, **{"status-status": RequestStatus.REFUSED, "status-reason": "", "extend-months": "1",
+                 "extend-reason": EXTEND_REASON}))
+    assert refused.status_code == 200
+    assert "Give the reason for refusing the request" in page_text(refused)
+    assert soup(refused).find(id="status-reason-error"), "the error is on the reason box"
+    assert textarea_value(refused, "extend-reason").strip() == EXTEND_REASON
+    assert is_checked(refused, "extend-months", "1") and is_checked(refused, "status-status", RequestStatus.REFUSED)
+    assert not audit_events("subjects.request_extended", w.request.id)
+
+    unchosen = client.post(f"{url}/extend", data=typed_on_request_page(
+        page, **{"status-status": RequestStatus.IN_PROGRESS, "status-reason": STATUS_REASON, "extend-months": "",
+                 "extend-reason": EXTEND_REASON}))
+    assert unchosen.status_code == 200
+    assert "Choose how many months to extend by" in page_text(unchosen)
+    assert textarea_value(unchosen, "status-reason").strip() == STATUS_REASON
+    assert textarea_value(unchosen, "extend-reason").strip() == EXTEND_REASON
+    assert is_checked(unchosen, "status-status", RequestStatus.IN_PROGRESS)
+    assert not audit_events("subjects.request_status", w.request.id)
+
+
+def test_a_step_taken_keeps_what_the_other_part_holds_and_it_can_be_sent_next(app, subject_world):
+    w = subject_world
+    client = signed_in(app, w.users["manager"])
+    url = f"/subject-requests/{w.request.id}"
+    recorded = client.post(f"{url}/status", data=typed_on_request_page(
+        client.get(url), **{"status-status": RequestStatus.IN_PROGRESS, "status-reason": STATUS_REASON,
+                            "extend-months": "1", "extend-reason": EXTEND_REASON}))
+    assert recorded.status_code == 200 and "Status recorded." in page_text(recorded)
+    assert textarea_value(recorded, "extend-reason").strip() == EXTEND_REASON and is_checked(recorded, "extend-months", "1")
+    assert textarea_value(recorded, "status-reason").strip() == "", "the status part is done, ready for the next"
+    request = db.session.get(SubjectRequest, w.request.id)
+    assert request.status == RequestStatus.IN_PROGRESS and request.status_reason == STATUS_REASON
+    # The extension kept is sent from the page as it came back (its version the current one).
+    assert version_in(recorded, "extend-version") == str(request.version)
+    extended = client.post(f"{url}/extend", data=typed_on_request_page(
+        recorded, **{"extend-months": "1", "extend-reason": EXTEND_REASON}))
+    assert extended.status_code == 302, "nothing else typed: back to the request"
+    db.session.expire_all()
+    assert db.session.get(SubjectRequest, w.request.id).extension_reason == EXTEND_REASON
+    assert [e.detail["months"] for e in audit_events("subjects.request_extended", w.request.id)] == [1]
+
+
+def test_building_the_response_keeps_the_status_typed(app, subject_world):
+    w = subject_world
+    client = signed_in(app, w.users["manager"])
+    url = f"/subject-requests/{w.request.id}"
+    typed = {"status-status": RequestStatus.FULFILLED, "status-reason": STATUS_REASON}
+    # No cases confirmed yet: the build is refused in a banner, the status typed still there.
+    refused = client.post(f"{url}/responses", data=typed_on_request_page(client.get(url), **typed))
+    assert refused.status_code == 200
+    assert "Confirm which cases are the subject's before building the response" in page_text(refused)
+    assert textarea_value(refused, "status-reason").strip() == STATUS_REASON
+    assert is_checked(refused, "status-status", RequestStatus.FULFILLED)
+
+    confirm_all(w.users["manager"], db.session.get(SubjectRequest, w.request.id))
+    built = client.post(f"{url}/responses", data=typed_on_request_page(client.get(url), **typed))
+    assert built.status_code == 200 and "The response is being built" in page_text(built)
+    assert textarea_value(built, "status-reason").strip() == STATUS_REASON
+    assert db.session.execute(select(SubjectResponse)).scalars().one().status == ResponseStatus.DONE
+    # The status kept is recorded next: the response it needs is now built.
+    fulfilled = client.post(f"{url}/status", data=typed_on_request_page(built, **typed))
+    assert fulfilled.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(SubjectRequest, w.request.id).status == RequestStatus.FULFILLED

@@ -55,27 +55,60 @@ def case_export(case_id):
     return _csv(services.case_export(current_user, case, form.filters(), form.names()), case.panel.kind)
 
 
+CASE, PERSON = "case", "person"  # the prefixes of the search page's two parts
+
+
+def _index_page(case_form=None, person_form=None, missed=None):
+    """The search page, one form: each part as posted (its errors on its fields), or empty."""
+    case_form = case_form or CaseReportForm(formdata=None, prefix=CASE)
+    person_form = person_form or PersonReportForm(formdata=None, prefix=PERSON)
+    return render_template("disclosures/index.html", case_form=case_form, person_form=person_form, missed=missed,
+                           other_form_errors=case_form.errors or person_form.errors)
+
+
+def _person_typed(form):
+    """Whether the person part of the search page holds anything (from the post)."""
+    return bool((form.name.data or "").strip() or any(form.date_of_birth.parts.values()))
+
+
 @bp.route("/disclosures", methods=["GET", "POST"])
 @access("signed_in")
 def index():
     """Find a case by reference, or a person by name and date of birth, for their disclosure report
-    (by POST, so that nothing personal enters a URL)."""
+    (by POST, so that nothing personal enters a URL). The page is one form: "Show the case's report"
+    posts here, "Show the person's report" to find_person, and either page that comes back keeps what
+    both parts hold. Enter sends the form here: with no reference typed but a person, that is the
+    person's search."""
     require(services.may_report_on_people(current_user))
-    case_form, person_form = CaseReportForm(prefix="case"), PersonReportForm(prefix="person")
-    missed = None
-    if request.method == "POST" and "case-reference" in request.form:
-        if case_form.validate_on_submit():
-            case = services.case_by_reference(current_user, case_form.reference.data)
-            if case is not None:
-                return redirect(url_for("disclosures.case_report", case_id=case.id))
-            missed = "case"
-    elif person_form.validate_on_submit():
+    case_form, person_form = CaseReportForm(prefix=CASE), PersonReportForm(prefix=PERSON)
+    if request.method == "GET":
+        return _index_page()
+    if not (case_form.reference.data or "").strip() and _person_typed(person_form):
+        return _find_person(case_form, person_form)
+    if case_form.validate_on_submit():
+        case = services.case_by_reference(current_user, case_form.reference.data)
+        if case is not None:
+            return redirect(url_for("disclosures.case_report", case_id=case.id))
+        return _index_page(case_form, person_form, missed=CASE)
+    return _index_page(case_form, person_form)
+
+
+@bp.route("/disclosures/people", methods=["POST"])
+@access("signed_in")
+def find_person():
+    """Find a person by name and date of birth for their report (the "Show the person's report" button
+    of the search page's one form); no match or an error shows the page again with both parts as typed."""
+    require(services.may_report_on_people(current_user))
+    return _find_person(CaseReportForm(prefix=CASE), PersonReportForm(prefix=PERSON))
+
+
+def _find_person(case_form, person_form):
+    if person_form.validate_on_submit():
         parties = services.person_cases(current_user, person_form.name.data, person_form.date_of_birth.data)
         if parties:
             return redirect(url_for("disclosures.person_report", person=[str(p.person_id) for p in parties]))
-        missed = "person"
-    return render_template("disclosures/index.html", case_form=case_form, person_form=person_form, missed=missed,
-                           other_form_errors=case_form.errors or person_form.errors)
+        return _index_page(case_form, person_form, missed=PERSON)
+    return _index_page(case_form, person_form)
 
 
 def _parties():

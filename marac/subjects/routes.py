@@ -48,18 +48,48 @@ def new():
     return render_template("subjects/new.html", form=form)
 
 
-def _detail_page(subject_request, status_form=None, extend_form=None):
+STATUS, EXTEND = "status", "extend"  # the prefixes of the request page's two parts
+
+
+def _detail_page(subject_request, status_form=None, extend_form=None, stale=False):
+    """The request page, one form: "Record", "Extend" and "Build the response" each post the whole page.
+    A part not given is empty; a part given is shown as posted (its errors on its fields). Its version
+    is the one now current when a step went stale or another step moved the request on."""
     links = services.links_for(current_user, subject_request)
     services.request_viewed(current_user, subject_request, links)
-    version = subject_request.version
-    status_form = status_form or StatusForm(formdata=None, version=version)
-    extend_form = extend_form or ExtendForm(formdata=None, version=version)
+    status_form = status_form or StatusForm(formdata=None, prefix=STATUS)
+    extend_form = extend_form or ExtendForm(formdata=None, prefix=EXTEND)
+    for form in (status_form, extend_form):
+        if stale or not form.version.data:
+            form.version.data = str(subject_request.version)
     responses = [r for r in subject_request.responses if r.can_view(current_user)]
     return render_template("subjects/detail.html", subject_request=subject_request, links=links,
                            responses=responses, status_form=status_form, extend_form=extend_form,
                            button=ConfirmForm(formdata=None), today=today(),
                            other_form_errors=bool(status_form.errors or extend_form.errors),
                            caution=services.CAUTION_ROLES)
+
+
+def _typed(form):
+    """Whether a part of the request page holds something chosen or typed (from the post)."""
+    return any(str(field.data or "").strip() for field in form if field.short_name not in ("version", "csrf_token"))
+
+
+def _kept(status_form=None, extend_form=None):
+    """The parts of the request page that hold something, as _detail_page takes them."""
+    return {name: form for name, form in (("status_form", status_form), ("extend_form", extend_form))
+            if form is not None and _typed(form)}
+
+
+def _after_step(subject_request, message, kept):
+    """After one of the page's buttons: back to the request, and when another part holds something, the
+    page is shown with it (at the version now current) rather than dropped by a redirect."""
+    flash(message)
+    if not kept:
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    for form in kept.values():
+        form.version.data = str(subject_request.version)
+    return _detail_page(subject_request, **kept)
 
 
 @bp.route("/subject-requests/<uuid:request_id>")
@@ -72,30 +102,38 @@ def detail(request_id):
 @bp.route("/subject-requests/<uuid:request_id>/status", methods=["POST"])
 @access("signed_in")
 def set_status(request_id):
-    """Record where the request stands."""
+    """Record where the request stands (the "Record" button of the request page's one form); a refusal
+    shows the page again with both parts as typed."""
     subject_request = _request(request_id)
     require(subject_request.can_update(current_user))
-    form = StatusForm()
-    if form.validate_on_submit() and attempt(services.set_status, current_user, subject_request, form.status.data,
-                                             form.reason.data, form.version.data, form=form):
-        flash("Status recorded.")
-        return redirect(url_for("subjects.detail", request_id=subject_request.id))
-    return _detail_page(subject_request, status_form=form)
+    form, extend_form = StatusForm(prefix=STATUS), ExtendForm(prefix=EXTEND)
+    outcome = None
+    if form.validate_on_submit():
+        outcome = attempt(services.set_status, current_user, subject_request, form.status.data, form.reason.data,
+                          form.version.data, form=form)
+        if outcome:
+            return _after_step(subject_request, "Status recorded.", _kept(extend_form=extend_form))
+    return _detail_page(subject_request, status_form=form, extend_form=extend_form,
+                        stale=outcome is not None and outcome.stale)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/extend", methods=["POST"])
 @access("signed_in")
 def extend(request_id):
-    """Extend the deadline, with the reason."""
+    """Extend the deadline, with the reason (the "Extend" button of the request page's one form); a
+    refusal shows the page again with both parts as typed."""
     subject_request = _request(request_id)
     require(subject_request.can_update(current_user))
-    form = ExtendForm()
+    form, status_form = ExtendForm(prefix=EXTEND), StatusForm(prefix=STATUS)
     months = int(form.months.data) if (form.months.data or "").isdigit() else 0
-    if form.validate_on_submit() and attempt(services.extend, current_user, subject_request, months,
-                                             form.reason.data, form.version.data, form=form):
-        flash("Deadline extended.")
-        return redirect(url_for("subjects.detail", request_id=subject_request.id))
-    return _detail_page(subject_request, extend_form=form)
+    outcome = None
+    if form.validate_on_submit():
+        outcome = attempt(services.extend, current_user, subject_request, months, form.reason.data,
+                          form.version.data, form=form)
+        if outcome:
+            return _after_step(subject_request, "Deadline extended.", _kept(status_form=status_form))
+    return _detail_page(subject_request, status_form=status_form, extend_form=form,
+                        stale=outcome is not None and outcome.stale)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/matches", methods=["GET", "POST"])
@@ -123,13 +161,22 @@ def matches(request_id):
 @bp.route("/subject-requests/<uuid:request_id>/responses", methods=["POST"])
 @access("signed_in")
 def build(request_id):
-    """Build the response over the confirmed cases (a background job); then follow the build."""
+    """Build the response over the confirmed cases (a background job); then follow the build. The
+    "Build the response" button of the request page's one form: when the status or extension part
+    holds something, the page comes back with it (the build listed, or the refusal in a banner)."""
     subject_request = _request(request_id)
     require(subject_request.can_update(current_user))
     form = ConfirmForm()
-    if form.validate_on_submit() and (outcome := attempt(services.build_response, current_user, subject_request)):
+    status_form, extend_form = StatusForm(prefix=STATUS), ExtendForm(prefix=EXTEND)
+    typed = _kept(status_form, extend_form)
+    outcome = form.validate_on_submit() and attempt(services.build_response, current_user, subject_request)
+    if outcome and not typed:
         return redirect(url_for("subjects.response", response_id=outcome.value.id))
-    return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    if not typed:  # nothing typed to keep: back to the request, the refusal (if any) in a banner
+        return redirect(url_for("subjects.detail", request_id=subject_request.id))
+    if outcome:
+        flash("The response is being built: it is listed under “Responses built”.")
+    return _detail_page(subject_request, **typed)
 
 
 @bp.route("/subject-responses/<uuid:response_id>")
