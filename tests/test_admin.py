@@ -184,8 +184,11 @@ def test_audit_page_filters_and_export_is_audited(admin_client, world):
                                                      "kind": AgencyKind.OTHER})
     page = admin_client.get("/admin/audit/?action=agency.").get_data(as_text=True)
     assert "<code>agency.created</code>" in page and "<code>auth.sign_in</code>" not in page
-    bad = admin_client.get("/admin/audit/?date_from=2026-13-45")
-    assert "There is a problem" in bad.get_data(as_text=True)
+    bad = admin_client.get("/admin/audit/?date_from-day=45&date_from-month=13&date_from-year=2026")
+    assert "There is a problem" in bad.get_data(as_text=True) and "From must be a real date" in bad.get_data(as_text=True)
+    backwards = admin_client.get("/admin/audit/?date_from-day=2&date_from-month=1&date_from-year=2026"
+                                 "&date_to-day=1&date_to-month=1&date_to-year=2026").get_data(as_text=True)
+    assert "The end date must be the same as or after the start date" in backwards
     export = admin_client.get("/admin/audit/export.csv?action=agency.created")
     assert export.status_code == 200 and export.mimetype == "text/csv"
     assert "OFFICIAL-SENSITIVE" in export.headers["Content-Disposition"]

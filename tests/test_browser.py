@@ -487,7 +487,8 @@ ADMIN_PAGES = {
     "panel-remove-member": lambda s: f"/admin/panels/{s.panel_id}/members/{s.member_id}/remove",
     "panel-remove-role": lambda s: f"/admin/panels/{s.panel_id}/roles/{s.rep_role_id}/remove",
     "audit": lambda s: "/admin/audit/",
-    "audit-bad-dates": lambda s: "/admin/audit/?date_from=2024-02-01&date_to=2024-01-01",
+    "audit-bad-dates": lambda s: ("/admin/audit/?date_from-day=1&date_from-month=2&date_from-year=2024"
+                                  "&date_to-day=1&date_to-month=1&date_to-year=2024"),
     "account": lambda s: "/account",
     "account-password": lambda s: "/account/password",
     "account-emails": lambda s: "/account/emails",

@@ -1,8 +1,8 @@
 """The auditor page's filters."""
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from marac.core.forms import AppForm
+from marac.core.forms import AppForm, DateInputField
 
 
 class AuditFilterForm(AppForm):
@@ -19,8 +19,8 @@ class AuditFilterForm(AppForm):
                          validators=[Optional(), Length(max=64)])
     object_id = StringField("Object id", description="An event's object, or an id its detail names",
                             validators=[Optional(), Length(max=64)])
-    date_from = DateField("From (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
-    date_to = DateField("To (YYYY-MM-DD)", validators=[Optional()], format="%Y-%m-%d")
+    date_from = DateInputField("From", past=False)  # GOV.UK date inputs, as every date on the app
+    date_to = DateInputField("To", past=False)
 
     CRITERIA = ("user_id", "agency_id", "action", "object_id", "date_from", "date_to")
 
