@@ -66,3 +66,25 @@ def test_session_cookie_flags(client):
     response = client.get("/sign-in")
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("marac_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_every_download_goes_through_the_one_attachment_helper():
+    """Files are handed over by core.downloads.attachment only, so none is cached on the way or sniffed
+    into another type: no other module sets a Content-Disposition of its own."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "marac"
+    own = [str(p.relative_to(root)) for p in root.rglob("*.py")
+           if "Content-Disposition" in p.read_text() and p.name != "downloads.py"]
+    assert not own, f"set Content-Disposition through core.downloads.attachment: {own}"
+
+
+def test_an_attachment_is_named_never_cached_and_never_sniffed(app):
+    from marac.core.downloads import attachment
+
+    with app.test_request_context():
+        response = attachment("MARAC-2026-0001.pdf", b"%PDF-", "application/pdf")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="MARAC-2026-0001.pdf"'
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.mimetype == "application/pdf"

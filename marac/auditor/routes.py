@@ -1,5 +1,5 @@
 """The auditor page for administrators: filter, page through and export audit events."""
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from marac.auditor import services
@@ -7,6 +7,7 @@ from marac.auditor.forms import AuditFilterForm
 from marac.core.pagination import page_number
 from marac.core.permissions import access
 from marac.core.timeutil import utcnow
+from marac.core.downloads import attachment
 
 bp = Blueprint("auditor", __name__, url_prefix="/admin/audit")
 
@@ -41,5 +42,4 @@ def export():
     filters = [k for k, v in request.args.items() if v]
     text = services.export_csv(current_user, form.criteria(), filters)
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="OFFICIAL-SENSITIVE-audit-{stamp}.csv"'})
+    return attachment(f"OFFICIAL-SENSITIVE-audit-{stamp}.csv", text, "text/csv; charset=utf-8")

@@ -2,13 +2,14 @@
 person found by name and date of birth (the same, across the panels they may report on)."""
 import uuid
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marac.cases.models import Case
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.timeutil import utcnow
+from marac.core.downloads import attachment
 from marac.disclosures import services
 from marac.disclosures.forms import CaseReportForm, PersonReportForm, ReportFilterForm
 
@@ -24,8 +25,7 @@ def _filter_form():
 def _csv(text, what):
     """A CSV download: the marking and what it is in the file name, nothing personal."""
     stamp = utcnow().strftime("%Y%m%dT%H%M%SZ")
-    return Response(text, mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="OFFICIAL-SENSITIVE-disclosure-report-{what}-{stamp}.csv"'})
+    return attachment(f"OFFICIAL-SENSITIVE-disclosure-report-{what}-{stamp}.csv", text, "text/csv; charset=utf-8")
 
 
 @bp.route("/cases/<uuid:case_id>/disclosures")

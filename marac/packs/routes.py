@@ -1,10 +1,11 @@
 """Meeting packs: the manager builds them and follows the build; the manager, the chair and the
 representatives of member agencies download their pack; the manager reads the circulation record."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
+from marac.core.downloads import attachment
 from marac.meetings.models import Meeting
 from marac.packs import services
 from marac.packs.forms import BuildForm
@@ -74,12 +75,7 @@ def download(meeting_id, kind):
     if not outcome:
         return redirect(url_for("meetings.detail", meeting_id=meeting.id))
     name, pdf = outcome.value
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(name, pdf, "application/pdf")
 
 
 @bp.route("/meetings/<uuid:meeting_id>/packs/circulation")

@@ -11,6 +11,7 @@ from marac.asb.forms import YearForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
+from marac.core.downloads import attachment
 from marac.panels.models import Panel, PanelKind
 from marac.stats import charts, services
 from marac.stats.forms import PeriodForm, SettingsForm
@@ -49,14 +50,6 @@ def _page(panel, form, found, status=200):
                            is_marac=panel.kind == PanelKind.MARAC, case_reviews=_case_reviews(panel)), status
 
 
-def _file(name, data, media_type):
-    response = make_response(data)
-    response.headers["Content-Type"] = media_type
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
 def _export(panel_id, with_return=False):
     """(panel, figures) for an export, or the page with the period's errors (400)."""
     panel = _panel(panel_id)
@@ -83,7 +76,7 @@ def export_table(panel_id, key, fmt):
     panel, found = _export(panel_id)
     if found.table(key) is None:
         abort(404)
-    return _file(*services.export_table(current_user, panel, found, key, ExportFormat(fmt)))
+    return attachment(*services.export_table(current_user, panel, found, key, ExportFormat(fmt)))
 
 
 @bp.route("/panels/<uuid:panel_id>/statistics/all-tables.xlsx")
@@ -91,7 +84,7 @@ def export_table(panel_id, key, fmt):
 def export_workbook(panel_id):
     """Every table of the page in one workbook, with the SafeLives return for a MARAC (audited)."""
     panel, found = _export(panel_id, with_return=True)
-    return _file(*services.export_workbook(current_user, panel, found))
+    return attachment(*services.export_workbook(current_user, panel, found))
 
 
 @bp.route(f"/panels/<uuid:panel_id>/statistics/safelives-return.<{FORMATS}:fmt>")
@@ -101,7 +94,7 @@ def export_return(panel_id, fmt):
     panel, found = _export(panel_id, with_return=True)
     if found.safelives_return is None:
         abort(404)
-    return _file(*services.export_return(current_user, panel, found, ExportFormat(fmt)))
+    return attachment(*services.export_return(current_user, panel, found, ExportFormat(fmt)))
 
 
 @bp.route("/panels/<uuid:panel_id>/statistics/report.pdf")
@@ -109,7 +102,7 @@ def export_return(panel_id, fmt):
 def report(panel_id):
     """The steering group's report of the period as one PDF (audited)."""
     panel, found = _export(panel_id)
-    return _file(*services.export_report(current_user, panel, found))
+    return attachment(*services.export_report(current_user, panel, found))
 
 
 @bp.route("/panels/<uuid:panel_id>/statistics/case-reviews.csv")
@@ -120,7 +113,7 @@ def case_review_figures(panel_id):
     if panel.kind != PanelKind.ASB:
         abort(404)
     year = YearForm(request.args, today()).chosen()
-    return _file(*asb.figures_csv(current_user, panel, year), "text/csv; charset=utf-8")
+    return attachment(*asb.figures_csv(current_user, panel, year), "text/csv; charset=utf-8")
 
 
 @bp.route("/panels/<uuid:panel_id>/statistics/settings", methods=["GET", "POST"])

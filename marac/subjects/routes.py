@@ -4,13 +4,14 @@ the responses built), the response's build and downloads, and the correction of 
 The data protection officer and panel managers (for their panels' cases) handle requests; everyone
 else gets 403. The person is searched for from the name and date of birth stored (encrypted) with the
 request, so nothing personal is ever in a URL."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marac.core.forms import ConfirmForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
+from marac.core.downloads import attachment
 from marac.subjects import services
 from marac.subjects.forms import ConfirmCasesForm, ExtendForm, RectifyForm, RequestForm, StatusForm
 from marac.subjects.models import SubjectRequest, SubjectResponse, can_handle_requests
@@ -200,12 +201,7 @@ def download(response_id, fmt):
     if not outcome:
         return redirect(url_for("subjects.response", response_id=built.id))
     name, data, media_type = outcome.value
-    response_ = make_response(data)
-    response_.headers["Content-Type"] = media_type
-    response_.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response_.headers["X-Content-Type-Options"] = "nosniff"
-    response_.headers["Cache-Control"] = "no-store"
-    return response_
+    return attachment(name, data, media_type)
 
 
 @bp.route("/subject-requests/<uuid:request_id>/rectify", methods=["GET", "POST"])

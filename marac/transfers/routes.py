@@ -1,7 +1,7 @@
 """Transfers: the manager sends a case to another area's MARAC (a confirmation page, then the transfer
 page with its packet) and records a case received from one; the case page's transfer and family
 sections read what they show through the context processor below (cases sit below transfers)."""
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from marac.cases.models import Case
@@ -9,6 +9,7 @@ from marac.core.forms import ConfirmForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
+from marac.core.downloads import attachment
 from marac.meetings import services as meetings
 from marac.panels.models import Panel, PanelKind
 from marac.transfers import services
@@ -63,12 +64,7 @@ def download(transfer_id):
     if not outcome:
         return redirect(url_for("transfers.detail", transfer_id=transfer.id))
     name, pdf = outcome.value
-    response = make_response(pdf)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return attachment(name, pdf, "application/pdf")
 
 
 @bp.route("/transfers/<uuid:transfer_id>/packet/build", methods=["POST"])
