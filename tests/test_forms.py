@@ -267,3 +267,15 @@ def test_a_form_kept_open_longer_than_a_session_can_last_is_refused_keeping_what
     assert response.status_code == 200 and FORM_EXPIRED in page_of(response)
     assert input_value(response, "victim-first_names") == "Patientia"
     assert cases_of(world) == before
+
+
+def test_every_list_reads_its_page_number_through_the_one_helper():
+    """?page= is read by core.pagination.page_number only (ASCII digits, at most MAX_PAGE): a list that
+    reads it itself takes a 200-digit number to the database (a server error on PostgreSQL)."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "marac"
+    own = [str(p.relative_to(root)) for p in root.rglob("*.py")
+           if p.name != "pagination.py" and ('args.get("page"' in p.read_text() or "args['page']" in p.read_text()
+                                             or 'args["page"]' in p.read_text())]
+    assert not own, f"read ?page= with core.pagination.page_number: {own}"

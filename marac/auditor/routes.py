@@ -4,10 +4,10 @@ from flask_login import current_user
 
 from marac.auditor import services
 from marac.auditor.forms import AuditFilterForm
+from marac.core.downloads import attachment
 from marac.core.pagination import page_number
 from marac.core.permissions import access
 from marac.core.timeutil import utcnow
-from marac.core.downloads import attachment
 
 bp = Blueprint("auditor", __name__, url_prefix="/admin/audit")
 

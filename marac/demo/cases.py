@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import AgencyKind
 from marac.cases import questions, services
-from marac.cases.models import Case, CaseStatus, ClosureOutcome, Criterion, ScreeningDecision
+from marac.cases.models import Case, CaseChange, CaseStatus, ChangeAction, ClosureOutcome, Criterion, ScreeningDecision
 from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services as meetings
@@ -164,10 +164,25 @@ def seed_cases(panels, users, seed=2026):
                     case.status = CaseStatus.CLOSED  # heard before the demo meetings begin, a year ago
                     case.closed_at = when + dt.timedelta(days=60)
                     case.closure_outcome = ClosureOutcome.RISK_REDUCED
+            dated_history(case, when)
             added += 1
             if added % 100 == 0:
                 db.session.flush()
     return added
+
+
+def dated_history(case, submitted_at):
+    """The case's history at the dates the demo gives it: the services stamp each entry with the time the
+    demo runs, so a case referred a year ago would otherwise tell its story in the wrong order. A closure
+    the demo sets directly gets its entry."""
+    for change in db.session.execute(select(CaseChange).where(CaseChange.case_id == case.id)).scalars():
+        if change.action == ChangeAction.SUBMITTED:
+            change.at = submitted_at
+        elif change.action in (ChangeAction.ACCEPTED, ChangeAction.SCREENED_OUT) and case.screened_at:
+            change.at = case.screened_at
+    if case.status == CaseStatus.CLOSED and case.closed_at:
+        db.session.add(CaseChange(case_id=case.id, at=case.closed_at, action=ChangeAction.CLOSED,
+                                  status=CaseStatus.CLOSED, fields=[]))
 
 
 def seed_case_views(panels, users, cases_per_panel=5):

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from marac.actions import services as actions
 from marac.actions.models import ActionStatus, ActionUpdate, UpdateKind
 from marac.agencies.models import AgencyKind
-from marac.cases.models import CaseStatus, ClosureOutcome
+from marac.cases.models import CaseChange, CaseStatus, ChangeAction, ClosureOutcome
 from marac.core.timeutil import today as today_
 from marac.extensions import db
 from marac.meetings import services
@@ -71,6 +71,7 @@ def _hold(rng, meeting, manager, chair, today):
     for item in meeting.items:
         for action in actions.open_actions_for(item.case):
             actions.review_action(chair, action, rng.choice(REVIEWS), "Demo review note.")
+            action.updates[-1].at = _at(meeting.meets_on, 11)
         for _ in range(rng.randint(1, 3)):
             due = meeting.meets_on + dt.timedelta(days=panel.action_due_days)
             action = actions.add_action(chair, item, rng.choice(member_ids), rng.choice(ACTIONS), due, None)
@@ -83,10 +84,19 @@ def _hold(rng, meeting, manager, chair, today):
                                 "Demo minute: agencies shared what they hold; actions agreed.", ItemStatus.HEARD,
                                 item.version)
         item.heard_at = _at(meeting.meets_on, 11)
+        # Each step at the meeting's dates, not when the demo runs (the case's chronology reads them).
+        item.created_at = _at(meeting.agenda_deadline - dt.timedelta(days=1), 9)
+        for action in actions.actions_agreed_at(item):
+            action.created_at = item.heard_at
+            for update in action.updates:
+                if update.kind == UpdateKind.CREATED:
+                    update.at = item.heard_at
         if (today - meeting.meets_on).days > 90 and rng.random() < 0.7:
             item.case.status = CaseStatus.CLOSED
             item.case.closed_at = _at(meeting.meets_on + dt.timedelta(days=28), 12)
             item.case.closure_outcome = ClosureOutcome.RISK_REDUCED
+            db.session.add(CaseChange(case_id=item.case_id, at=item.case.closed_at, action=ChangeAction.CLOSED,
+                                      status=CaseStatus.CLOSED, fields=[]))
     services.close_meeting(chair, meeting)
     services.finalise_minutes(manager, meeting)
     meeting.agenda_published_at = _at(meeting.agenda_deadline, 9)

@@ -6,10 +6,10 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from marac.cases.models import Case
+from marac.core.downloads import attachment
 from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.timeutil import utcnow
-from marac.core.downloads import attachment
 from marac.disclosures import services
 from marac.disclosures.forms import CaseReportForm, PersonReportForm, ReportFilterForm
 

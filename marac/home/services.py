@@ -14,20 +14,21 @@ from marac.extensions import db
 from marac.meetings.models import AgendaItem, ItemStatus, Meeting, MeetingStatus, ResearchReturn
 from marac.panels.models import PanelMember
 
-STILL_TO_HOLD = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
+# The meetings whose agenda and research are still ahead: a meeting already running is past both.
+AHEAD = (MeetingStatus.SCHEDULED,)
 DUE_SOON = dt.timedelta(days=7)
 
 
 def _next_meeting(panel, on):
     return db.session.execute(
-        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.status.in_(STILL_TO_HOLD), Meeting.meets_on >= on)
+        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.status.in_(AHEAD), Meeting.meets_on >= on)
         .order_by(Meeting.meets_on).limit(1)).scalar_one_or_none()
 
 
 def _published_to_hold(panel, on):
     """The panel's meetings still to be held whose agenda is out, soonest first."""
     return db.session.execute(
-        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.status.in_(STILL_TO_HOLD), Meeting.meets_on >= on,
+        select(Meeting).where(Meeting.panel_id == panel.id, Meeting.status.in_(AHEAD), Meeting.meets_on >= on,
                               Meeting.agenda_published_at.is_not(None)).order_by(Meeting.meets_on)).scalars().all()
 
 
@@ -76,7 +77,7 @@ def representative_summary(user, panel, on):
             select(AgendaItem, ResearchReturn).join(Meeting, Meeting.id == AgendaItem.meeting_id)
             .outerjoin(ResearchReturn, and_(ResearchReturn.agenda_item_id == AgendaItem.id,
                                             ResearchReturn.agency_id == user.agency_id))
-            .where(Meeting.panel_id == panel.id, Meeting.status.in_(STILL_TO_HOLD), Meeting.meets_on >= on,
+            .where(Meeting.panel_id == panel.id, Meeting.status.in_(AHEAD), Meeting.meets_on >= on,
                    Meeting.agenda_published_at.is_not(None), AgendaItem.status == ItemStatus.LISTED)
             .order_by(Meeting.meets_on, AgendaItem.position)).all()
         for item, research_return in rows:

@@ -3,9 +3,9 @@ representatives of member agencies download their pack; the manager reads the ci
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
+from marac.core.downloads import attachment
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
-from marac.core.downloads import attachment
 from marac.meetings.models import Meeting
 from marac.packs import services
 from marac.packs.forms import BuildForm

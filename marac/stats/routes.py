@@ -8,10 +8,10 @@ from flask_login import current_user
 
 from marac.asb import services as asb
 from marac.asb.forms import YearForm
+from marac.core.downloads import attachment
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
-from marac.core.downloads import attachment
 from marac.panels.models import Panel, PanelKind
 from marac.stats import charts, services
 from marac.stats.forms import PeriodForm, SettingsForm

@@ -7,11 +7,12 @@ request, so nothing personal is ever in a URL."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from marac.core.downloads import attachment
 from marac.core.forms import ConfirmForm
+from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
-from marac.core.downloads import attachment
 from marac.subjects import services
 from marac.subjects.forms import ConfirmCasesForm, ExtendForm, RectifyForm, RequestForm, StatusForm
 from marac.subjects.models import SubjectRequest, SubjectResponse, can_handle_requests
@@ -30,7 +31,7 @@ def _request(request_id):
 def index():
     """The log of subject access requests: deadlines, status, overdue ones flagged."""
     require(can_handle_requests(current_user))
-    page = services.request_log(current_user, request.args.get("page", 1, type=int))
+    page = services.request_log(current_user, page_number(request))
     services.log_viewed(current_user, page.items)
     return render_template("subjects/index.html", page=page, today=today())
 

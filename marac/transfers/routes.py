@@ -5,11 +5,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from marac.cases.models import Case
+from marac.core.downloads import attachment
 from marac.core.forms import ConfirmForm
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
-from marac.core.downloads import attachment
 from marac.meetings import services as meetings
 from marac.panels.models import Panel, PanelKind
 from marac.transfers import services
