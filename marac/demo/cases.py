@@ -118,7 +118,7 @@ def seed_cases(panels, users, seed=2026):
     for panel in panels.values():
         if db.session.execute(select(func.count()).select_from(Case).where(Case.panel_id == panel.id)).scalar():
             continue
-        referrers = [u for u in users.values() if panel.can_refer(u)]
+        referrers = [u for u in users.values() if panel.can_refer(u) and panel.is_member(u.agency_id)]
         manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
         if manager is None or not referrers:
             continue  # nobody to refer or to screen: the panel gets no demo cases
@@ -229,7 +229,7 @@ def seed_old_cases(panels, users, seed=2019):
         if not count or db.session.execute(select(func.count()).select_from(Case).where(
                 Case.panel_id == panel.id, Case.referred_on < cutoff)).scalar():
             continue
-        referrers = [u for u in users.values() if panel.can_refer(u)]
+        referrers = [u for u in users.values() if panel.can_refer(u) and panel.is_member(u.agency_id)]
         manager = next((u for u in users.values() if Role.MANAGER in panel.roles_of(u)), None)
         if manager is None or not referrers:
             continue

@@ -85,7 +85,8 @@ def _hold(rng, meeting, manager, chair, today):
                                 item.version)
         item.heard_at = _at(meeting.meets_on, 11)
         # Each step at the meeting's dates, not when the demo runs (the case's chronology reads them).
-        item.created_at = _at(meeting.agenda_deadline - dt.timedelta(days=1), 9)
+        item.created_at = max(_at(meeting.agenda_deadline - dt.timedelta(days=1), 9),
+                              item.case.screened_at or item.case.submitted_at or item.created_at)
         for action in actions.actions_agreed_at(item):
             action.created_at = item.heard_at
             for update in action.updates:
