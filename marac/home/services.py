@@ -6,10 +6,11 @@ import datetime as dt
 from types import SimpleNamespace
 
 from sqlalchemy import and_, func, select
+from sqlalchemy.orm import selectinload
 
 from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import Agency
-from marac.cases.models import Case, CaseStatus
+from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
 from marac.extensions import db
 from marac.meetings.models import AgendaItem, ItemStatus, Meeting, MeetingStatus, ResearchReturn
 from marac.panels.models import PanelMember
@@ -55,7 +56,8 @@ def manager_summary(panel, on):
     overdue = db.session.execute(
         select(Agency.name, func.count()).select_from(Action).join(Case, Case.id == Action.case_id)
         .join(Agency, Agency.id == Action.owner_agency_id)
-        .where(Case.panel_id == panel.id, Action.status == ActionStatus.OPEN, Action.due_on < on)
+        .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.status == ActionStatus.OPEN,
+               Action.due_on < on)
         .group_by(Agency.name).order_by(func.count().desc(), Agency.name)).all()
     return SimpleNamespace(
         to_screen=to_screen,
@@ -79,7 +81,8 @@ def representative_summary(user, panel, on):
                                             ResearchReturn.agency_id == user.agency_id))
             .where(Meeting.panel_id == panel.id, Meeting.status.in_(AHEAD), Meeting.meets_on >= on,
                    Meeting.agenda_published_at.is_not(None), AgendaItem.status == ItemStatus.LISTED)
-            .order_by(Meeting.meets_on, AgendaItem.position)).all()
+            .order_by(Meeting.meets_on, AgendaItem.position)
+            .options(selectinload(AgendaItem.case), selectinload(AgendaItem.meeting))).all()
         for item, research_return in rows:
             if research_return is not None and research_return.is_shared:
                 continue
@@ -88,9 +91,12 @@ def representative_summary(user, panel, on):
                                             overdue=on > item.meeting.research_deadline))
     actions = db.session.execute(
         select(Action).join(Case, Case.id == Action.case_id)
-        .where(Case.panel_id == panel.id, Action.owner_agency_id == user.agency_id,
+        .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.owner_agency_id == user.agency_id,
                Action.status == ActionStatus.OPEN, Action.due_on <= on + DUE_SOON)
-        .order_by(Action.due_on)).scalars().all()
+        .order_by(Action.due_on)
+        # Action.can_view reads the case and the hearing's meeting: loaded with the list, not one by one
+        .options(selectinload(Action.case), selectinload(Action.item).selectinload(AgendaItem.meeting))
+        ).scalars().all()
     actions = [a for a in actions if a.can_view(user)]
     return SimpleNamespace(research=research, actions=actions, overdue=sum(1 for a in actions if a.due_on < on))
 
