@@ -9,7 +9,7 @@ from marac.cases.forms import (CaseFilterForm, CloseCaseForm, HoldForm, LiftHold
                                SearchForm, referral_form, referral_summary)
 from marac.cases.models import Case, CaseStatus, LegalHold
 from marac.core.errors import render_error
-from marac.core.pagination import page_number
+from marac.core.pagination import cursor, page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
@@ -150,7 +150,7 @@ def index(panel_id):
     filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user),
                                  panel.kind)
     filter_form.validate()
-    pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), page_number(request))
+    pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), cursor(request))
     return render_template("cases/index.html", panel=panel, pagination=pagination, filter_form=filter_form,
                            args=filter_form.query_args(), search_form=SearchForm(),
                            shown=services.list_disclosed(current_user, panel, pagination.items, "case_list.viewed",
