@@ -687,14 +687,17 @@ def response_missed_condition(on):
         and_(Case.screened_at.is_not(None), screened_on > due)))
 
 
-def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,
-           categories=frozenset(Category), sounds_like=None, birth_year=None):
-    """Cases of the panel matching a reference, a name (or alias) with date of birth, a name that
-    sounds like (or starts like) one with a year of birth, or a postcode of anyone in the case or of
-    one of its locations; blind indexes only. A person counts only when
-    `categories` hold the category of what was searched by and those their role adds (roles_visible:
-    a child's name needs `children` as well as `identity`); a location's postcode needs `contact`.
-    The filter is part of the query, so a match that may not be told is exactly a miss."""
+def search_condition(panel, reference=None, name=None, date_of_birth=None, postcode=None,
+                     categories=frozenset(Category), sounds_like=None, birth_year=None):
+    """The condition on Case of a search of the panel's cases by a reference, a name (or alias) with date
+    of birth, a name that sounds like (or starts like) one with a year of birth, or a postcode of anyone
+    in the case or of one of its locations; blind indexes only. None when nothing was given.
+
+    A person counts only when `categories` hold the category of what was searched by and those their
+    role adds (roles_visible: a child's name needs `children` as well as `identity`); a location's
+    postcode needs `contact`. The filter is part of the query, so a match that may not be told is
+    exactly a miss. Each criterion is one semi-join (`IN (…)`), the postcode's over the union of people
+    and locations, so the database reads the index entries that match and no case that does not."""
     conditions = []
     if reference:
         conditions.append(func.upper(Case.reference) == reference.strip().upper())
@@ -709,37 +712,46 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
             .where(CaseParty.role.in_(roles_visible(Category.IDENTITY, categories)),
                    sounds_like_condition(sounds_like, birth_year))))
     if postcode:
-        by_postcode = [Case.id.in_(
-            select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
-            .where(CaseParty.role.in_(roles_visible(Category.CONTACT, categories)),
-                   matching(Person.postcode_index, "postcode", postcode)))]
+        by_postcode = (select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
+                       .where(CaseParty.role.in_(roles_visible(Category.CONTACT, categories)),
+                              matching(Person.postcode_index, "postcode", postcode)))
         if Category.CONTACT in categories:
-            by_postcode.append(Case.id.in_(
+            by_postcode = by_postcode.union(
                 select(CaseLocation.case_id).join(Location, Location.id == CaseLocation.location_id)
-                .where(matching(Location.postcode_index, "postcode", postcode))))
-        conditions.append(or_(*by_postcode))
-    if not conditions:
-        return []
-    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), and_(*conditions))
-            .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
-    return db.session.execute(stmt).scalars().all()
+                .where(matching(Location.postcode_index, "postcode", postcode)))
+        conditions.append(Case.id.in_(by_postcode))
+    return and_(*conditions) if conditions else None
 
 
-def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None,
-                   sounds_like=None, birth_year=None):
+def search(panel, page=1, per_page=50, **criteria):
+    """One page of the panel's cases matching the search (search_condition's criteria), newest referral
+    first, with their true count; None when no criterion was given."""
+    condition = search_condition(panel, **criteria)
+    if condition is None:
+        return None
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), condition)
+            .order_by(*[e.desc() for e, _ in _NEWEST])
+            .options(selectinload(Case.parties), selectinload(Case.referring_agency)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def search_visible(actor, panel, page=1, **criteria):
     """search() for the actor: a person (or location) matched counts only where the actor's role on the
     panel lets them see its category (identity for a name, contact for a postcode, and children as
     well for a child's), so that a hit they may not be told of gives the same page as a miss. Search is
-    a tool of the panel: it answers under the panel's rules, also on cases the actor referred (those
-    are in "Your referrals"). Of the matches, only the cases the actor may see are kept. Records the
-    search (what it was by and how many results, never what was searched for) and what its results
-    disclose. Returns (results, {case id: the categories shown})."""
-    results = search(panel, reference, name, date_of_birth, postcode, categories=panel_categories(panel, actor),
-                     sounds_like=sounds_like, birth_year=birth_year)
-    results = [c for c in results if c.can_view(actor)]
-    by = ("reference" if reference else "name_dob" if name else "sounds_like" if sounds_like else "postcode")
-    return results, list_disclosed(actor, panel, results, "case.searched", "case search",
-                                   detail={"by": by, "results": len(results)})
+    a tool of the panel, for those who may list its cases: it answers under the panel's rules, also on
+    cases the actor referred (those are in "Your referrals"). Records the search (what it was by, the
+    page and how many results, never what was searched for) and what the page's results disclose.
+    Returns (the page of results or None, {case id: the categories shown})."""
+    if not panel.can_list_cases(actor):
+        return None, {}
+    results = search(panel, page, categories=panel_categories(panel, actor), **criteria)
+    if results is None:
+        return None, {}
+    by = ("reference" if criteria.get("reference") else "name_dob" if criteria.get("name")
+          else "sounds_like" if criteria.get("sounds_like") else "postcode")
+    return results, list_disclosed(actor, panel, results.items, "case.searched", "case search",
+                                   detail={"by": by, "results": results.total, "page": results.page})
 
 
 def history_of(case, viewer=None):
