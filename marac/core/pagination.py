@@ -147,7 +147,7 @@ def keyset_page(stmt, order, key_column, at, per_page=50, options=()):
     if values is None and at.kind != "last":
         at = Cursor()
     forward = at.kind in ("first", "after")
-    query = stmt.order_by(*_ordered(order, forward)).limit(per_page + 1).options(*options)
+    query = stmt.order_by(None).order_by(*_ordered(order, forward)).limit(per_page + 1).options(*options)
     if values is not None:
         query = query.where(_seek(order, tuple(values), forward))
     rows = list(db.session.execute(query).scalars())
