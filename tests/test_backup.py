@@ -131,7 +131,7 @@ def test_the_backup_holds_no_key_material(source, backup):
             assert base64.b64decode(value) not in raw, name
     assert set(backup.manifest) == {
         "format", "format_version", "created_at", "database", "server_version", "alembic_revision", "audit_head",
-        "tables", "data_keys", "kek_id", "audit_key_id", "payload"}
+        "tables", "data_keys", "kek_id", "audit_key_id", "payload", "hmac"}
     assert {tuple(sorted(key)) for key in backup.manifest["data_keys"]} == {
         ("id", "kek_id", "primary", "purpose", "retired")}
     # The personal values themselves are encrypted in the copy.
@@ -222,20 +222,48 @@ def test_a_damaged_backup_is_refused(source, backup, tmp_path):
     close(app)
 
 
-def test_a_restore_that_does_not_match_its_manifest_fails_its_checks(source, backup, tmp_path):
-    """A manifest that counts one case more than the database holds (a dump that lost a row): the
-    restore runs, its checks find the difference, and the verdict is a failure."""
+def forge(backup, path, change, seal_with=None):
+    """A copy of the backup whose manifest `change` edited, sealed again by `seal_with` (an app holding
+    the audit key) or left with the original HMAC."""
+    from marac.backup.services import manifest_mac
+
     with tarfile.open(backup.path) as archive:
         manifest = json.loads(archive.extractfile("manifest.json").read())
-        manifest["tables"]["cases"] += 1
-        forged = tmp_path / "forged.tar"
-        with tarfile.open(forged, "w") as out:
+        change(manifest)
+        if seal_with is not None:
+            with seal_with.app_context():
+                manifest["hmac"] = manifest_mac(manifest)
+        with tarfile.open(path, "w") as out:
             encoded = json.dumps(manifest).encode()
             info = tarfile.TarInfo("manifest.json")
             info.size = len(encoded)
             out.addfile(info, io.BytesIO(encoded))
             member = archive.getmember(manifest["payload"]["name"])
             out.addfile(member, archive.extractfile(member))
+    return path
+
+
+def test_a_manifest_altered_without_the_audit_key_is_refused(source, backup, tmp_path):
+    """Its HMAC no longer matches: nor may the database member be swapped with its SHA-256 edited."""
+    app = target(source, "forged")
+
+    def one_more_case(manifest):
+        manifest["tables"]["cases"] += 1
+
+    result = restore(app, forge(backup, tmp_path / "forged.tar", one_more_case), "--yes")
+    assert result.exit_code == 1 and "the manifest was altered" in result.output
+    assert table_names(app) == []
+    close(app)
+
+
+def test_a_restore_that_does_not_match_its_manifest_fails_its_checks(source, backup, tmp_path):
+    """A manifest that counts one case more than the database holds (a dump that lost a row), sealed by
+    the audit key: the restore runs, its checks find the difference, and the verdict is a failure."""
+
+    def one_more_case(manifest):
+        manifest["tables"]["cases"] += 1
+
+    forged = forge(backup, tmp_path / "forged.tar", one_more_case, seal_with=source.app)
     app = target(source, "mismatch")
     result = restore(app, forged, "--yes")
     assert result.exit_code == 1

@@ -5,8 +5,9 @@ A backup is one uncompressed tar file, written with mode 0600, holding two membe
 - ``manifest.json``: the format, when and from what kind of database it was taken, the Alembic
   revision, the audit chain head (seq, hash), the row count of every table, the data and blind-index
   keys present (ids, purposes and the public fingerprint of the KEK that wrapped them: no key), a
-  public fingerprint of the audit key, and the SHA-256 and size of the database member. It holds ids,
-  counts and codes only: nothing personal and no key material.
+  public fingerprint of the audit key, and the SHA-256 and size of the database member; sealed by an
+  HMAC under the audit key, so that no one without that key can alter the manifest, nor (through its
+  SHA-256) the database. It holds ids, counts and codes only: nothing personal and no key material.
 - ``database.pgdump`` (PostgreSQL: ``pg_dump --format=custom``, taken in the snapshot the manifest was
   read in, so the two agree while the app keeps writing) or ``database.sqlite`` (SQLite: a copy made
   with the online backup API, consistent while the app runs, the manifest read from the copy).
@@ -122,6 +123,14 @@ def configured_kek_id():
     return kek_fingerprint(decode_key(current_app.config["MARAC_KEK"]))
 
 
+def manifest_mac(manifest):
+    """The HMAC (audit key) of a manifest's canonical JSON, its own "hmac" field left out."""
+    body = {name: value for name, value in manifest.items() if name != "hmac"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
+    return hmac.new(current_app.config["MARAC_AUDIT_KEY"].encode(), b"marac backup manifest\n" + canonical,
+                    hashlib.sha256).hexdigest()
+
+
 # --- what a database holds -------------------------------------------------------------------------
 
 def facts(connection):
@@ -198,6 +207,7 @@ def create_backup(output=None):
             "kek_id": configured_kek_id(), "audit_key_id": audit_key_id(),
             "payload": {"name": payload.name, "bytes": size, "sha256": digest},
         }
+        manifest["hmac"] = manifest_mac(manifest)
         _write_archive(path, workdir / ".partial", manifest, payload)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -369,10 +379,26 @@ def _parse_manifest(raw, damaged):
     payload = manifest.get("payload")
     if kind not in PAYLOAD_NAMES or not isinstance(payload, dict) or payload.get("name") != PAYLOAD_NAMES[kind]:
         raise BackupError(f"{damaged}: the manifest does not describe its database member")
-    for name in ("tables", "data_keys", "kek_id", "audit_key_id", "audit_head", "alembic_revision"):
-        if name not in manifest:
-            raise BackupError(f"{damaged}: the manifest lacks {name}")
+    if not _well_formed(manifest):
+        raise BackupError(f"{damaged}: the manifest is not well formed")
+    if manifest["audit_key_id"] == audit_key_id() and not hmac.compare_digest(manifest["hmac"],
+                                                                             manifest_mac(manifest)):
+        raise BackupError(f"{damaged}: the manifest was altered (its HMAC does not match)")
     return manifest
+
+
+def _well_formed(manifest):
+    """Whether a manifest has every field, of its type (the restore reads them without more checks)."""
+    payload, head, tables, keys = (manifest.get(name) for name in ("payload", "audit_head", "tables", "data_keys"))
+    strings = ("created_at", "kek_id", "audit_key_id", "hmac")
+    return (all(isinstance(manifest.get(name), str) for name in strings)
+            and isinstance(manifest.get("alembic_revision"), (str, type(None)))
+            and isinstance(payload.get("bytes"), int) and isinstance(payload.get("sha256"), str)
+            and (head is None or isinstance(head, dict) and isinstance(head.get("seq"), int)
+                 and isinstance(head.get("hash"), str))
+            and isinstance(tables, dict) and all(isinstance(n, str) and isinstance(c, int) for n, c in tables.items())
+            and isinstance(keys, list) and all(isinstance(k, dict) and {"id", "purpose", "kek_id", "retired"} <= set(k)
+                                               for k in keys))
 
 
 # --- restoring -------------------------------------------------------------------------------------
@@ -429,9 +455,11 @@ def load(manifest, payload, replace):
         _run(command + [str(payload)], env, "pg_restore")
     else:
         target_path = sqlite_path()
+        if not target_path.parent.is_dir():
+            raise BackupError(f"{target_path.parent} is not a directory")
         if not target_path.exists():
             _private_file(target_path)
-        source = sqlite3.connect(f"file:{payload}?mode=ro", uri=True)
+        source = sqlite3.connect(f"{Path(payload).resolve().as_uri()}?mode=ro", uri=True)
         try:
             target = sqlite3.connect(target_path, timeout=15)
             try:
