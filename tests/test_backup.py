@@ -19,7 +19,7 @@ import time
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import func, inspect, select, table
+from sqlalchemy import func, inspect, select, table, text
 
 from config import SECRET_NAMES, TestConfig, new_key_b64
 from marac import create_app
@@ -317,3 +317,40 @@ def test_a_backup_taken_while_the_app_writes_is_consistent(source, tmp_path):
     restored = restore(app, path, "--yes")
     assert restored.exit_code == 0 and "RESTORE VERIFIED" in restored.output, restored.output
     close(app)
+
+
+def test_replacing_a_database_with_a_table_the_backup_lacks(source, backup):
+    """SQLite: the whole file is replaced, the extra table with it. PostgreSQL: pg_restore would leave
+    it behind, so the restore is refused before it changes anything."""
+    app = target(source, "extra")
+    assert restore(app, backup.path, "--yes").exit_code == 0
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("CREATE TABLE invented_extra (id integer)"))
+        db.engine.dispose()
+    result = restore(app, backup.path, "--replace", "--yes")
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        assert result.exit_code == 1 and "invented_extra" in result.output and "Drop and recreate" in result.output
+        assert "invented_extra" in table_names(app)
+    else:
+        assert result.exit_code == 0 and "RESTORE VERIFIED" in result.output
+        assert "invented_extra" not in table_names(app)
+    close(app)
+
+
+def test_the_password_goes_to_the_environment_never_the_command_line():
+    from marac.backup.services import libpq_target
+
+    conninfo, env = libpq_target("postgresql+psycopg://marac:s3cr%40t@db.example:5433/marac?sslmode=require")
+    assert conninfo == "postgresql://marac@db.example:5433/marac?sslmode=require"
+    assert env["PGPASSWORD"] == "s3cr@t"
+    assert libpq_target("postgresql+psycopg://marac@db.example/marac")[0] == "postgresql://marac@db.example/marac"
+
+
+def test_the_restore_says_what_to_do_about_the_migration(source, backup):
+    from marac.backup.services import revision_advice
+
+    with source.app.app_context():
+        assert revision_advice(backup.manifest["alembic_revision"]) is None
+        assert "db upgrade" in revision_advice("20261122_0001")
+        assert "does not know" in revision_advice("29991231_9999")

@@ -133,10 +133,9 @@ def _confirm(replace, name):
 
 
 def _advise(manifest):
-    """Say if the code expects a newer migration than the backup's."""
-    from marac.backup.services import code_head_revision
+    """Say if the code's migrations are not at the backup's revision."""
+    from marac.backup.services import revision_advice
 
-    head = code_head_revision()
-    if head and manifest["alembic_revision"] != head:
-        click.echo(f"Note: this code's newest migration is {head}; the backup is at {manifest['alembic_revision']}. "
-                   "Run `flask db upgrade` before starting the app (with the code it was taken under, or newer).")
+    advice = revision_advice(manifest["alembic_revision"])
+    if advice:
+        click.echo(f"Note: {advice}.")

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import create_engine, func, inspect, select, table, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import NullPool
 
 from marac.audit.models import AuditChainHead
@@ -91,7 +91,9 @@ def libpq_target(url):
     env = dict(os.environ)
     if url.password:
         env["PGPASSWORD"] = url.password
-    plain = url.set(drivername="postgresql", password=None)
+    # Built anew: URL.set(password=None) would keep the password (None there means "unchanged").
+    plain = URL.create("postgresql", username=url.username, host=url.host, port=url.port, database=url.database,
+                       query=url.query)
     return plain.render_as_string(hide_password=False), env
 
 
@@ -156,16 +158,27 @@ def facts(connection):
     return {"alembic_revision": revision, "audit_head": head, "tables": tables, "data_keys": keys}
 
 
-def code_head_revision():
-    """The newest Alembic revision this code knows, or None if the migrations cannot be read."""
+def revision_advice(revision):
+    """A sentence for the operator when the code's migrations are not at `revision`, else None."""
     from alembic.script import ScriptDirectory
+    from alembic.util import CommandError
 
     try:
-        config = current_app.extensions["migrate"].migrate.get_config()
-        heads = ScriptDirectory.from_config(config).get_heads()
-    except Exception:  # a missing migrations folder: the note is only advice
+        script = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config())
+        heads = script.get_heads()
+    except (CommandError, KeyError, OSError):  # no migrations folder: nothing to advise
         return None
-    return heads[0] if len(heads) == 1 else None
+    try:
+        known = revision is None or script.get_revision(revision) is not None
+    except CommandError:  # ScriptDirectory's form of an unknown revision id
+        known = False
+    if not known:
+        return (f"this code does not know the backup's migration {revision}: run it with the code it was "
+                "taken under, or newer")
+    if revision not in heads:
+        return (f"this code's newest migration is {', '.join(heads)}; the backup is at {revision}: run "
+                "`flask db upgrade` before starting the app")
+    return None
 
 
 # --- creating --------------------------------------------------------------------------------------
