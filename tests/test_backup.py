@@ -354,3 +354,31 @@ def test_the_restore_says_what_to_do_about_the_migration(source, backup):
         assert revision_advice(backup.manifest["alembic_revision"]) is None
         assert "db upgrade" in revision_advice("20261122_0001")
         assert "does not know" in revision_advice("29991231_9999")
+
+
+def test_pg_dump_gets_the_password_in_its_environment(source, tmp_path, monkeypatch):
+    """With a password in DATABASE_URL, pg_dump's command line holds none; PGPASSWORD does; the output
+    does not show it (the server here trusts local connections, so any password works)."""
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    url = make_url(source.app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() != "postgresql":
+        pytest.skip("pg_dump is PostgreSQL's")
+    password = "invented-Pa55word"
+    app = create_app(TestConfig, overrides={
+        "SQLALCHEMY_DATABASE_URI": url.set(password=password).render_as_string(hide_password=False), **source.keys})
+    calls, real = [], subprocess.run
+
+    def spy(command, **kwargs):
+        calls.append((command, kwargs.get("env", {})))
+        return real(command, **kwargs)
+
+    monkeypatch.setattr("marac.backup.services.subprocess.run", spy)
+    result = app.test_cli_runner().invoke(args=["backup", "create", "--output", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [(command, env)] = calls
+    assert command[0] == "pg_dump" and not [arg for arg in command if password in arg]
+    assert env["PGPASSWORD"] == password and password not in result.output
+    close(app)
