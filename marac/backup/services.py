@@ -32,6 +32,7 @@ import shutil
 import sqlite3
 import subprocess
 import tarfile
+import tempfile
 from collections import namedtuple
 from pathlib import Path
 
@@ -222,6 +223,8 @@ def create_backup(output=None):
         }
         manifest["hmac"] = manifest_mac(manifest)
         _write_archive(path, workdir / ".partial", manifest, payload)
+    except (OSError, sqlite3.Error) as error:  # a full disk, an unreadable SQLite file
+        raise BackupError(f"writing the backup failed: {getattr(error, 'strerror', None) or error}") from None
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     written = path.stat().st_size
@@ -234,8 +237,6 @@ def create_backup(output=None):
 
 def _private_dir(parent):
     """A new directory only this user can read (mode 0700), beside the output so the rename is atomic."""
-    import tempfile
-
     try:
         return tempfile.mkdtemp(prefix=".marac-backup-", dir=parent)
     except OSError as error:
