@@ -65,16 +65,18 @@ def make_cases(panel, referrers, count, start=0, postcode=None, **columns):
     return cases
 
 
-def make_actions(panel, cases, owner, statuses=(ActionStatus.OPEN,)):
-    """An action owned by `owner` on each case, agreed at one held meeting: due on days spread around
-    today (several on one day, so that the id breaks ties), statuses in turn."""
+def make_actions(panel, cases, owners, statuses=(ActionStatus.OPEN,)):
+    """An action on each case, agreed at one held meeting: owned by `owners` (an agency, or several in
+    turn), due on days spread around today (several on one day, so that the id breaks ties), statuses in
+    turn."""
+    owners = owners if isinstance(owners, (list, tuple)) else [owners]
     meeting = HeldMeetingFactory(panel=panel)
     items = [AgendaItem(meeting_id=meeting.id, case_id=case.id, position=n + 1, status=ItemStatus.HEARD)
              for n, case in enumerate(cases)]
     db.session.add_all(items)
     db.session.flush()
     day = timeutil.today()
-    actions = [Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owner.id,
+    actions = [Action(case_id=item.case_id, agenda_item_id=item.id, owner_agency_id=owners[n % len(owners)].id,
                       due_on=day + dt.timedelta(days=(n * 7) % 23 - 11), status=statuses[n % len(statuses)],
                       description=f"Invented action {n}")
                for n, item in enumerate(items)]
@@ -231,6 +233,9 @@ def test_last_page_shows_the_last_rows(world, panel, manager, cases):
         # Previous from the last page reads the rows before it
         before = get_ok(manager, nav["Previous page"])
         assert listed(before) == ids(expected(cases))[-100:-50]
+        # and Previous from there, with fewer than a page before it, is the first page, whole
+        start = get_ok(manager, page_links(before)["Previous page"])
+        assert listed(start) == ids(expected(cases))[:50] and set(page_links(start)) == {"Next page", "Last page"}
 
 
 def test_a_referral_between_two_pages_neither_repeats_nor_skips_a_row(app, world, panel, manager, cases):
@@ -273,22 +278,31 @@ def test_a_cursor_filtered_out_of_the_list_starts_it_again(world, panel, manager
 
 
 def test_actions_lists_walk_both_ways(app, world, panel, manager, cases):
-    idva = world.agencies.idva
-    actions = make_actions(panel, cases[:110], idva, statuses=(ActionStatus.OPEN, ActionStatus.OPEN, ActionStatus.DONE))
+    idva, police = world.agencies.idva, world.agencies.police
+    actions = make_actions(panel, cases[:110], [idva, idva, police],
+                           statuses=(ActionStatus.OPEN, ActionStatus.OPEN, ActionStatus.DONE, ActionStatus.OPEN))
     everything = ids(_action_order(actions))
     still_open = ids(_action_order([a for a in actions if a.status == ActionStatus.OPEN]))
     url = f"/panels/{panel.id}/actions"
     walk_both_ways(manager, url + "?status=all", everything, ACTION_LINK)
     forth = walk_both_ways(manager, url, still_open, ACTION_LINK)  # open ones by default
     assert caption(forth[0][2]).startswith(f"{len(still_open)} actions")
+    # a filter on the owner and the overdue ones combine with the pages
+    idvas = ids(_action_order([a for a in actions if a.owner_agency_id == idva.id]))
+    forth = walk_both_ways(manager, f"{url}?status=all&owner_agency_id={idva.id}", idvas, ACTION_LINK)
+    assert all(parse_qs(urlsplit(href).query)["owner_agency_id"] == [str(idva.id)]
+               for _, nav, _ in forth for href in nav.values())
+    overdue = [a for a in actions if a.status == ActionStatus.OPEN and a.due_on < timeutil.today()]
+    walk_both_ways(manager, f"{url}?status=overdue", ids(_action_order(overdue)), ACTION_LINK)
     last = get_ok(manager, url + "?status=all&last=1")
     assert listed(last, ACTION_LINK) == everything[-50:]
     assert set(page_links(last)) == {"First page", "Previous page"}
     junk = get_ok(manager, f"{url}?status=all&after={world.action.id}")  # another panel's action
     assert listed(junk, ACTION_LINK) == everything[:50] and str(world.action.id) not in junk.get_data(as_text=True)
-    # The IDVA's own list (the representative's agency owns them all), every status: the world's action too.
+    # The IDVA's own list, as its representative, every status: the world's action (another panel's) too.
     rep = signed_in(app, world.users["representative"])
-    theirs = ids(_action_order(actions + [fresh(Action, world.action.id)]))
+    theirs = ids(_action_order([a for a in actions if a.owner_agency_id == idva.id] + [fresh(Action, world.action.id)]))
+    assert len(theirs) > 50
     walk_both_ways(rep, "/actions?status=all", theirs, ACTION_LINK)
 
 
@@ -423,7 +437,7 @@ def statements_of(client, method, url, data=None):
     with counting() as statements:
         response = send(url, data=data)
     assert response.status_code == 200, (url, response.status_code)
-    return statements
+    return statements, response
 
 
 # name -> (who, method, url of the Scale, form data): adding a page is one line.
@@ -432,14 +446,16 @@ PAGES = {
     "case list, oldest first": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?sort=referred_asc", None),
     "case list, by reference": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?sort=reference", None),
     "case list, by risk": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?sort=risk", None),
-    "case list, filtered": ("manager", "GET",
-                            lambda s: f"/panels/{s.panel.id}/cases?agency_id={s.world.agencies.idva.id}&status=submitted",
-                            None),
+    "case list, filtered": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?status=submitted"
+                                                        f"&agency_id={s.world.agencies.idva.id}", None),
     "case list, deep page": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?after={s.cases[4].id}", None),
     "case list, before": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?before={s.cases[-1].id}", None),
     "case list, last page": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/cases?last=1", None),
+    "case list, representative": ("representative", "GET", lambda s: f"/panels/{s.panel.id}/cases", None),
     "panel's actions": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/actions?status=all", None),
+    "panel's actions, overdue": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/actions?status=overdue", None),
     "agency's actions": ("representative", "GET", lambda s: "/actions?status=all", None),
+    "agency's actions, open": ("representative", "GET", lambda s: "/actions", None),
     "search results": ("manager", "POST", lambda s: f"/panels/{s.panel.id}/cases/search", {"postcode": POSTCODE}),
     "case page": ("manager", "GET", lambda s: f"/cases/{s.cases[0].id}", None),
     "home, manager": ("manager", "GET", lambda s: "/", None),
@@ -457,7 +473,9 @@ def statements_per_page(app, scale, clients):
     for name, (who, method, url_of, data) in PAGES.items():
         if data is not None:  # a posted form: its token from the page it is on
             data = {**data, **{"csrf_token": _csrf(clients[who], f"/panels/{scale.panel.id}/cases")}}
-        counts[name] = statements_of(clients[who], method, url_of(scale), data)
+        counts[name], response = statements_of(clients[who], method, url_of(scale), data)
+        if name == "search results":  # a search that found the cases, not a form sent back with an error
+            assert f"{len(scale.cases)} results" in page_text(response)
     return counts
 
 
@@ -473,6 +491,8 @@ def test_no_list_page_sends_more_statements_as_the_database_grows(app, world, pa
     small = statements_per_page(app, scale, clients)
     scale.grow(55)
     large = statements_per_page(app, scale, clients)
+    for name in PAGES:  # shown with -s, or when the test fails
+        print(f"{name:32} {len(small[name]):4} {len(large[name]):4}")
     grown = {name: (len(small[name]), len(large[name])) for name in PAGES if len(large[name]) > len(small[name])}
     details = {name: [s.split("\n")[0][:160] for s in large[name]] for name in grown}
     assert not grown, f"pages sending more statements with more rows: {grown}\n{json.dumps(details, indent=1)}"
