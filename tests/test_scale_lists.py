@@ -10,9 +10,11 @@ import uuid
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select
 
 from marac.actions.models import Action, ActionStatus
+from marac.audit.models import AuditEvent
+from marac.audit.services import record
 from marac.cases.models import Case, CaseLocation, CaseParty, CaseSort, CaseStatus, LegalHold, PartyRole
 from marac.core import pagination, timeutil
 from marac.core.timeutil import utcnow
@@ -306,6 +308,52 @@ def test_actions_lists_walk_both_ways(app, world, panel, manager, cases):
     walk_both_ways(rep, "/actions?status=all", theirs, ACTION_LINK)
 
 
+def seqs_listed(response):
+    """The sequence numbers of the events the audit trail page shows, in order."""
+    return [int(row.select_one("td").get_text()) for row in soup(response).select("tbody tr.govuk-table__row")]
+
+
+def walk_audit(client, url):
+    pages, url = [], url
+    while url:
+        response = get_ok(client, url)
+        pages.append((seqs_listed(response), page_links(response), response))
+        url = pages[-1][1].get("Next page")
+        assert len(pages) <= 20, "the walk does not end"
+    return pages
+
+
+def test_audit_trail_walks_newest_first(app, world, cases):
+    manager_user = world.users["manager"]
+    for case in cases:  # 120 events of one kind, and others between them
+        record("case.viewed", manager_user, case, purpose="case page viewed")
+        record("case.hold_viewed", manager_user, case, purpose="legal hold reviewed")
+    db.session.commit()
+    viewed = sorted((e.seq for e in audit_events("case.viewed")), reverse=True)
+    assert len(viewed) >= 120
+    admin = signed_in(app, world.users["admin"])
+    forth = walk_audit(admin, "/admin/audit/?action=case.viewed")
+    assert_edges(forth)
+    assert [seq for page, _, _ in forth for seq in page] == viewed
+    assert caption(forth[0][2]) == f"{len(viewed)} events"
+    back = walk(admin, forth[-1][1]["Previous page"], direction="Previous page")
+    assert [seqs_listed(r) for _, _, r in back] == [page for page, _, _ in reversed(forth[:-1])]
+    # Unfiltered, the trail grows at its top as it is read (each sign-in, each export): a walk from the
+    # first page reads every event up to that page's first, once each, in order.
+    everything = walk_audit(admin, "/admin/audit/")
+    seen = [seq for page, _, _ in everything for seq in page]
+    lowest = db.session.execute(select(func.min(AuditEvent.seq))).scalar_one()
+    assert seen == list(range(seen[0], lowest - 1, -1))
+    last = get_ok(admin, "/admin/audit/?action=case.viewed&last=1")
+    assert seqs_listed(last) == viewed[-50:] and set(page_links(last)) == {"First page", "Previous page"}
+    # a cursor that is not an event of the list: the first page
+    other = next(e.seq for e in audit_events("case.hold_viewed"))
+    for junk in ("abc", "-1", "0", "1e3", "²", "9" * 19, "999999999999999999", str(other), str(viewed[0] + 10_000)):
+        for kind in ("after", "before"):
+            response = get_ok(admin, f"/admin/audit/?action=case.viewed&{kind}={junk}")
+            assert seqs_listed(response) == viewed[:50], (kind, junk)
+
+
 # --- 2. counts ------------------------------------------------------------------------------------------
 
 def test_the_caption_counts_exactly_up_to_the_cap(world, panel, manager, cases, monkeypatch):
@@ -463,8 +511,14 @@ PAGES = {
     "your referrals": ("representative", "GET", lambda s: "/referrals/mine", None),
     "legal holds": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/holds", None),
     "audit trail": ("admin", "GET", lambda s: "/admin/audit/", None),
+    "audit trail, deep page": ("admin", "GET", lambda s: f"/admin/audit/?after={_latest_seq() - 30}", None),
+    "audit trail, last page": ("admin", "GET", lambda s: "/admin/audit/?last=1", None),
     "meetings": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/meetings", None),
 }
+
+
+def _latest_seq():
+    return db.session.execute(select(func.max(AuditEvent.seq))).scalar_one()
 
 
 def statements_per_page(app, scale, clients):
