@@ -1,5 +1,5 @@
-"""The list pages at scale, through HTTP as their users: keyset pages of the case list and the actions
-lists (edges, every order and a filter, rows added between two page loads, cursors that are not rows of
+"""The list pages at scale, through HTTP as their users: keyset pages of the case list, the actions
+lists and the audit trail (edges, every order and a filter, rows added between two page loads, cursors that are not rows of
 the list), counts capped at COUNT_CAP, the case search paged with its true count, and the number of SQL
 statements of each list page staying flat as the database grows (no query per row)."""
 import contextlib
@@ -38,7 +38,10 @@ def make_cases(panel, referrers, count, start=0, postcode=None, **columns):
     """`count` cases of the panel in one commit, numbered from `start`: referred 1 + i // 2 days ago (two a
     day, so that the reference breaks ties), references MARAC-2025-<9950 + i> (9999 and 10000 among them;
     every tenth from 2024), risk scores 0-19 with every seventh missing, referrers in turn. With a postcode,
-    each case has a victim living there (by person) or a location there (by place), or both."""
+    each case has a victim living there (by person) or a location there (by place), or both.
+
+    Not 2026: CaseFactory numbers its references MARAC-2026-<9000 + n> over the whole session, which in a
+    long run reaches 9999 and 10000 too (references are unique)."""
     day, cases = timeutil.today(), []
     for i in range(start, start + count):
         values = dict(referred_on=day - dt.timedelta(days=1 + i // 2),
