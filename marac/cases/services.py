@@ -576,7 +576,9 @@ def lift_hold(actor, hold, reason):
 def holds_of(panel, page, per_page=50):
     """The legal holds in force on the panel's cases, oldest first, a page at a time (the manager's list)."""
     stmt = (select(LegalHold).join(Case, Case.id == LegalHold.case_id)
-            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id))
+            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id)
+            # the list shows each hold's case reference and who placed it: loaded with the page
+            .options(selectinload(LegalHold.case), selectinload(LegalHold.placed_by)))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 # Parts of the case page that higher layers add (MACE reviews, ...): name -> part(actor, case, categories),
 # which returns what its include (templates/<package>/_<name>.html) needs, or None when it shows nothing to

@@ -165,8 +165,10 @@ def keyset_page(stmt, order, key_column, at, per_page=50, options=()):
     return KeysetPage(rows, has_prev, has_next, key_column.key, total, capped)
 
 
-def capped_count(stmt, cap=COUNT_CAP):
-    """(rows of stmt up to cap, whether there are more): reads at most cap + 1 index entries."""
+def capped_count(stmt, cap=None):
+    """(rows of stmt up to cap, default COUNT_CAP as it is when called, whether there are more): reads at
+    most cap + 1 index entries."""
+    cap = COUNT_CAP if cap is None else cap
     limited = stmt.with_only_columns(literal_column("1")).order_by(None).limit(cap + 1).subquery()
     count = db.session.execute(select(func.count()).select_from(limited)).scalar_one()
     return min(count, cap), count > cap
