@@ -30,6 +30,8 @@ from marac.extensions import db  # noqa: E402
 from marac.panels.models import Panel, PanelKind  # noqa: E402
 
 RUNS = int(os.environ.get("RUNS", 20))
+# SLOWEST=1: print each page's slowest statement too (its time in the last request, and its start).
+SLOWEST = os.environ.get("SLOWEST") == "1"
 
 
 def main():
@@ -38,6 +40,15 @@ def main():
     statements = [0]
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", lambda *a: statements.__setitem__(0, statements[0] + 1))
+        slowest = []
+
+        @event.listens_for(db.engine, "before_cursor_execute")
+        def started(conn, cursor, statement, *args):
+            conn.info["started"] = time.perf_counter()
+
+        @event.listens_for(db.engine, "after_cursor_execute")
+        def ended(conn, cursor, statement, *args):
+            slowest.append(((time.perf_counter() - conn.info["started"]) * 1000, " ".join(statement.split())))
         panel = db.session.execute(select(Panel).where(Panel.kind == PanelKind.MARAC)).scalar_one()
         listed = select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
         total = db.session.execute(select(func.count()).select_from(listed.subquery())).scalar_one()
@@ -65,6 +76,7 @@ def main():
         times, counts = [], []
         for _ in range(RUNS):
             statements[0] = 0
+            slowest.clear()
             begin = time.perf_counter()
             response = request()
             times.append((time.perf_counter() - begin) * 1000)
@@ -75,6 +87,9 @@ def main():
         rows.append((label, statistics.median(times), p95, max(counts)))
         print(f"{label:<46} p50 {statistics.median(times):6.1f} ms  p95 {p95:6.1f} ms  {max(counts):3d} statements",
               flush=True)
+        if SLOWEST and slowest:
+            took, sql = max(slowest)
+            print(f"    slowest statement {took:.1f} ms: {sql[:400]}")
 
     cases = f"/panels/{panel_id}/cases"
     search = f"/panels/{panel_id}/cases/search"

@@ -3,7 +3,7 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, literal_column
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, event, literal_column, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -88,6 +88,10 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
     agenda_item_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agenda_items.id"), nullable=False,
                                                       index=True)
     owner_agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False, index=True)
+    # The panel of the action's case, copied when the action is added (_copy_panel), so that the manager's
+    # list is read in order from one index of the panel's actions. Empty only in a database that the
+    # migration adding it has not filled.
+    panel_id: Mapped[uuid.UUID | None] = mapped_column(Uuid)
     description = Encrypted(str)
     named_person = Encrypted(str)
     due_on: Mapped[dt.date] = mapped_column(Date, nullable=False, index=True)
@@ -143,7 +147,16 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
 # Spelt with literals, not bound values, so that the index on it serves the lists on both databases.
 OPEN_FIRST = sql_case((Action.status == literal_column(f"'{ActionStatus.OPEN.value}'"), literal_column("0")),
                       else_=literal_column("1"))
-Index("ix_actions_list", OPEN_FIRST, Action.due_on, Action.id)
+Index("ix_actions_list", Action.panel_id, OPEN_FIRST, Action.due_on, Action.id)
+
+
+@event.listens_for(Action, "before_insert")
+def _copy_panel(mapper, connection, action):
+    """An action's panel is its case's."""
+    if action.panel_id is None:
+        from marac.cases.models import Case
+
+        action.panel_id = connection.scalar(select(Case.panel_id).where(Case.id == action.case_id))
 Index("ix_actions_list_owner", Action.owner_agency_id, OPEN_FIRST, Action.due_on, Action.id)
 
 class ActionUpdate(UUIDPrimaryKey, db.Model):

@@ -42,24 +42,28 @@ def _listed(stmt, filters, at, per_page, options):
     return keyset_page(stmt, ORDER, Action.id, at, per_page, options)
 
 
+def _of_listed_cases(*conditions):
+    """Actions whose case is on its panel's list (and meets `conditions`): a semi-join, so that the list
+    is read in its own order from the actions' index and each row's case is looked up by its key."""
+    return select(Case.id).where(Case.id == Action.case_id, Case.status.in_(VISIBLE_TO_PANEL), *conditions).exists()
+
+
 def agency_actions(user, at, filters=None, per_page=50):
     """The user's agency's actions across the panels whose cases the user sees (as manager or chair, or
     as representative of a member agency: Action.can_view): open ones first, the most overdue first.
     A user without such a role (a steering-group member) sees none: actions are case information."""
     own_roles = select(PanelRole.panel_id).where(PanelRole.user_id == user.id)
     panels = or_(
-        Case.panel_id.in_(own_roles.where(PanelRole.role.in_((Role.MANAGER, Role.CHAIR)))),
-        Case.panel_id.in_(own_roles.join(PanelMember, PanelMember.panel_id == PanelRole.panel_id)
-                          .where(PanelRole.role == Role.REPRESENTATIVE, PanelMember.agency_id == user.agency_id)))
-    stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Action.owner_agency_id == user.agency_id, Case.status.in_(VISIBLE_TO_PANEL), panels))
+        Action.panel_id.in_(own_roles.where(PanelRole.role.in_((Role.MANAGER, Role.CHAIR)))),
+        Action.panel_id.in_(own_roles.join(PanelMember, PanelMember.panel_id == PanelRole.panel_id)
+                            .where(PanelRole.role == Role.REPRESENTATIVE, PanelMember.agency_id == user.agency_id)))
+    stmt = select(Action).where(Action.owner_agency_id == user.agency_id, panels, _of_listed_cases())
     return _listed(stmt, filters or {}, at, per_page, (selectinload(Action.case).selectinload(Case.panel),))
 
 
 def panel_actions(panel, at, filters=None, per_page=50):
     """The actions on the panel's cases, for its manager: open ones first, the most overdue first."""
-    stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL)))
+    stmt = select(Action).where(Action.panel_id == panel.id, _of_listed_cases(Case.panel_id == panel.id))
     return _listed(stmt, filters or {}, at, per_page, (selectinload(Action.case),))
 
 

@@ -172,6 +172,10 @@ DERIVED_FROM = {
 }
 
 
+# The plain columns the case list filters on, carried by the list's indexes.
+LIST_FILTERED = ("status", "referring_agency_id", "risk_level", "is_repeat")
+
+
 class Case(UUIDPrimaryKey, Timestamps, db.Model):
     """A referral (a case once accepted): answers encrypted, coded values plain for lists and statistics."""
 
@@ -219,16 +223,12 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
 
     __mapper_args__ = {"version_id_col": version}
     # The case list's orders (cases.services.SORTS), each ending with the id so that a page can start
-    # after any row (core.pagination.keyset_page); the filters most often used lead their own index.
+    # after any row (core.pagination.keyset_page). The filters' columns follow (LIST_FILTERED), so that a
+    # filter and the capped count are decided from the index alone, whatever the filter.
     __table_args__ = (
-        Index("ix_cases_list_referred", "panel_id", "referred_on", "reference_year", "reference_number", "id"),
-        Index("ix_cases_list_reference", "panel_id", "reference_year", "reference_number", "id"),
-        Index("ix_cases_list_status", "panel_id", "status", "referred_on", "reference_year", "reference_number",
-              "id"),
-        Index("ix_cases_list_agency", "panel_id", "referring_agency_id", "referred_on", "reference_year",
-              "reference_number", "id"),
-        Index("ix_cases_list_risk_level", "panel_id", "risk_level", "referred_on", "reference_year",
-              "reference_number", "id"),
+        Index("ix_cases_list_referred", "panel_id", "referred_on", "reference_year", "reference_number", "id",
+              *LIST_FILTERED),
+        Index("ix_cases_list_reference", "panel_id", "reference_year", "reference_number", "id", *LIST_FILTERED),
     )
 
     panel = relationship("Panel")
@@ -378,7 +378,7 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
 # index on it (below) serves the list on both databases.
 RISK_ORDER = func.coalesce(Case.risk_score, literal_column("-1"))
 Index("ix_cases_list_risk", Case.panel_id, RISK_ORDER, Case.referred_on, Case.reference_year, Case.reference_number,
-      Case.id)
+      Case.id, *[getattr(Case, name) for name in LIST_FILTERED])
 
 
 def reference_parts(reference):

@@ -702,7 +702,7 @@ def search_condition(panel, reference=None, name=None, date_of_birth=None, postc
     and locations, so the database reads the index entries that match and no case that does not."""
     conditions = []
     if reference:
-        conditions.append(func.upper(Case.reference) == reference.strip().upper())
+        conditions.append(Case.reference == reference.strip().upper())  # given in capitals (next_reference)
     if name and date_of_birth:
         conditions.append(Case.id.in_(
             select(CaseParty.case_id).join(PersonName, PersonName.person_id == CaseParty.person_id)

@@ -50,7 +50,7 @@ class ListPage:
 # --- keyset pagination: the lists that grow with the case count ------------------------------------
 
 # A list counts its rows up to this many and says "more than" beyond: the count never reads the table.
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 CURSORS = ("after", "before")
 
 
@@ -109,7 +109,7 @@ class KeysetPage:
         return getattr(self.items[-1], self.key) if self.items else None
 
     def count_text(self, singular, plural=None):
-        """"1 case", "243 cases", "More than 10,000 cases"."""
+        """"1 case", "243 cases", "More than 1,000 cases"."""
         plural = plural or singular + "s"
         if self.total_capped:
             return f"More than {COUNT_CAP:,} {plural}"

@@ -1,7 +1,8 @@
 """Lists at scale: the references' year and number as numbers (cases.reference_year, reference_number,
-filled from the references already given), the indexes that serve each order and common filter of the
-case list and of the actions lists (keyset pagination reads only the page's rows), and fresh planner
-statistics (ANALYZE; SQLite's planner has none until it is run).
+filled from the references already given); each action's panel (actions.panel_id, filled from its case);
+the indexes that serve each order of the case list, carrying the filters' columns, and the actions
+lists (keyset pagination reads only the page's rows); and fresh planner statistics (ANALYZE; SQLite's
+planner has none until it is run).
 
 Plain ALTER TABLE for cases, as in 20261206_0017: a batch copy would drop the table.
 
@@ -20,17 +21,16 @@ branch_labels = None
 depends_on = None
 
 _TAIL = ['referred_on', 'reference_year', 'reference_number', 'id']
+# The filters' columns ride along (cases.models.LIST_FILTERED): a filter is decided from the index.
+_FILTERED = ['status', 'referring_agency_id', 'risk_level', 'is_repeat']
 CASE_INDEXES = {
-    'ix_cases_list_referred': ['panel_id'] + _TAIL,
-    'ix_cases_list_reference': ['panel_id', 'reference_year', 'reference_number', 'id'],
-    'ix_cases_list_risk': ['panel_id', sa.text('coalesce(risk_score, -1)')] + _TAIL,
-    'ix_cases_list_status': ['panel_id', 'status'] + _TAIL,
-    'ix_cases_list_agency': ['panel_id', 'referring_agency_id'] + _TAIL,
-    'ix_cases_list_risk_level': ['panel_id', 'risk_level'] + _TAIL,
+    'ix_cases_list_referred': ['panel_id'] + _TAIL + _FILTERED,
+    'ix_cases_list_reference': ['panel_id', 'reference_year', 'reference_number', 'id'] + _FILTERED,
+    'ix_cases_list_risk': ['panel_id', sa.text('coalesce(risk_score, -1)')] + _TAIL + _FILTERED,
 }
 OPEN_FIRST = sa.text("(CASE WHEN status = 'open' THEN 0 ELSE 1 END)")
 ACTION_INDEXES = {
-    'ix_actions_list': [OPEN_FIRST, 'due_on', 'id'],
+    'ix_actions_list': ['panel_id', OPEN_FIRST, 'due_on', 'id'],
     'ix_actions_list_owner': ['owner_agency_id', OPEN_FIRST, 'due_on', 'id'],
 }
 
@@ -57,6 +57,8 @@ def upgrade():
     _split_references()
     for name, columns in CASE_INDEXES.items():
         op.create_index(name, 'cases', columns, unique=False)
+    op.add_column('actions', sa.Column('panel_id', sa.Uuid(), nullable=True))
+    op.execute('UPDATE actions SET panel_id = (SELECT cases.panel_id FROM cases WHERE cases.id = actions.case_id)')
     for name, columns in ACTION_INDEXES.items():
         op.create_index(name, 'actions', columns, unique=False)
     op.execute('ANALYZE')
@@ -65,6 +67,7 @@ def upgrade():
 def downgrade():
     for name in ACTION_INDEXES:
         op.drop_index(name, table_name='actions')
+    op.drop_column('actions', 'panel_id')
     for name in CASE_INDEXES:
         op.drop_index(name, table_name='cases')
     op.drop_column('cases', 'reference_number')
