@@ -55,7 +55,7 @@ serve-env: $(VENV)/.installed
 	  echo "# No SMTP relay here: emails are written to the log."; \
 	  echo "MAIL_BACKEND=log"; \
 	} > "$(SERVE_ENV)"
-	@echo "Wrote $(SERVE_ENV). Create the database (createdb -h 127.0.0.1 -U postgres marac_serve), then make serve DEMO=1"
+	@echo "Wrote $(SERVE_ENV). Create its database if need be (createdb -h 127.0.0.1 -U postgres marac_serve), then: make serve DEMO=1"
 
 setup: $(VENV)/.installed static/.built
 

@@ -440,9 +440,9 @@ def report(env, elapsed, cpu, counts):
             print(f"  {error.occurrences:6d}  {error.method} {error.name}: {error.error}")
     print(f"\nCPU seconds over the {elapsed:.0f} s (of {elapsed * (os.cpu_count() or 1):.0f} core-seconds):")
     for group, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
-        print(f"  {group:28} {seconds:8.1f}  ({seconds / elapsed * 100:5.1f}% of one core)")
+        print(f"  {group:42} {seconds:8.1f}  ({seconds / elapsed * 100:5.1f}% of one core)")
     per_request = sum(cpu.values()) / total.num_requests * 1000 if total.num_requests else 0
-    print(f"  {'(stack, per request)':28} {per_request:8.1f} ms")
+    print(f"  {'(all of the above, per request)':42} {per_request:8.1f} ms")
 
 
 def main(argv=None):

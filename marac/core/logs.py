@@ -74,6 +74,8 @@ def install_logging(log_format, stream=None):
     else:
         for old in json_handlers:
             root.removeHandler(old)
+    if log_format == "json":
+        logging.captureWarnings(True)  # a library's warning is a JSON line too, not a bare line on stderr
     if root.level == logging.NOTSET or root.level > logging.WARNING:
         root.setLevel(logging.WARNING)
     logging.getLogger("marac").setLevel(logging.INFO)
