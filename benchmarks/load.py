@@ -438,7 +438,8 @@ def report(env, elapsed, cpu, counts):
         print("\nerrors:")
         for error in stats.errors.values():
             print(f"  {error.occurrences:6d}  {error.method} {error.name}: {error.error}")
-    print(f"\nCPU seconds over the {elapsed:.0f} s (of {elapsed * (os.cpu_count() or 1):.0f} core-seconds):")
+    print(f"\nCPU seconds over the {elapsed:.0f} s (of {elapsed * (os.cpu_count() or 1):.0f} core-seconds; "
+          f"load average {os.getloadavg()[0]:.1f} at the end, other work on the machine included):")
     for group, seconds in sorted(cpu.items(), key=lambda item: -item[1]):
         print(f"  {group:42} {seconds:8.1f}  ({seconds / elapsed * 100:5.1f}% of one core)")
     per_request = sum(cpu.values()) / total.num_requests * 1000 if total.num_requests else 0
