@@ -43,10 +43,16 @@ class JsonFormatter(_LibraryJsonFormatter):
             log_data["request_id"] = g.get("request_id")
 
     def formatException(self, exc_info):
-        """The exception's class and where it was raised (file, line, function), not its message."""
-        kind, _, tb = exc_info
+        """The exception's class, the classes of its causes (a database driver's error inside
+        SQLAlchemy's: QueryCanceled is a statement timeout) and where it was raised (file, line,
+        function); never a message."""
+        kind, error, tb = exc_info
+        chain, seen = [], error
+        while seen is not None and len(chain) < 5:
+            chain.append(f"{type(seen).__module__}.{type(seen).__qualname__}")
+            seen = seen.__cause__ or seen.__context__
         frames = [f"{frame.filename}:{frame.lineno} in {frame.name}" for frame in traceback.extract_tb(tb)]
-        return "\n".join([f"{kind.__module__}.{kind.__qualname__}", *frames])
+        return "\n".join([" <- ".join(chain or [f"{kind.__module__}.{kind.__qualname__}"]), *frames])
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
