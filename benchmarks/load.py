@@ -145,6 +145,7 @@ class Browser:
         self.host, self.http, self.cookies = host.rstrip("/"), requests.Session(), {}
 
     def cookie_header(self):
+        """The Cookie header of the cookies kept so far."""
         return "; ".join(f"{name}={value}" for name, value in self.cookies.items())
 
     def _keep(self, response):
@@ -153,6 +154,7 @@ class Browser:
         return response
 
     def get(self, path):
+        """GET a page that must answer 200."""
         response = self._keep(self.http.get(self.host + path, headers={"Cookie": self.cookie_header()},
                                             allow_redirects=False, timeout=30))
         if response.status_code != 200:
@@ -160,6 +162,7 @@ class Browser:
         return response
 
     def post(self, path, data):
+        """POST a form; the caller reads the redirect."""
         return self._keep(self.http.post(self.host + path, data=data, headers={"Cookie": self.cookie_header()},
                                          allow_redirects=False, timeout=30))
 
@@ -201,9 +204,11 @@ class Secrets:
         self.values = json.loads(self.path.read_text()) if self.path.exists() else {}
 
     def get(self, email):
+        """The account's key, if this script enrolled it."""
         return self.values.get(email)
 
     def remember(self, email, secret):
+        """Keep an account's new key (the file rewritten, private)."""
         with self.lock:
             self.values[email] = secret
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -372,6 +377,7 @@ def processes():
 
 
 def classify(cmdline):
+    """The part of the stack a process belongs to, from its command line (None: not the stack's)."""
     if "gunicorn" in cmdline and "gunicorn.conf.py" in cmdline:
         return "gunicorn"
     if "flask" in cmdline and "jobs worker" in cmdline:
@@ -422,6 +428,7 @@ def user_counts(total):
 
 
 def report(env, elapsed, cpu, counts):
+    """Print the figures: per page, in total, the errors, and the CPU by part of the stack."""
     stats = env.stats
     print(f"\nusers: {sum(counts.values())} ({', '.join(f'{n} {role}' for role, n in counts.items())}); "
           f"measured for {elapsed:.0f} s")
@@ -447,6 +454,7 @@ def report(env, elapsed, cpu, counts):
 
 
 def main(argv=None):
+    """Sign every user in, reset the figures, measure for --duration, report; 1 when anything failed."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default="http://127.0.0.1:8000")
     parser.add_argument("--users", type=int, default=50)
