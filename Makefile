@@ -7,13 +7,55 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export FLASK_APP := wsgi:app
 
-.PHONY: run test setup assets db clean
+.PHONY: run test serve serve-env setup assets db clean
 
 run: setup db
 	MARAC_ENV=development $(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 test: setup
 	MARAC_ENV=test $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# `make serve`: the production stack on this machine (README.md, "Production stack"): migrations and the
+# first data key, then gunicorn (gunicorn.conf.py) and the RQ worker side by side; Ctrl-C stops both.
+# It needs DATABASE_URL (PostgreSQL), REDIS_URL and the production secrets, from the environment or
+# from SERVE_ENV (values already in the environment win). `make serve-env` writes one with new
+# secrets; DEMO=1 adds the demo data first (a trial database only).
+SERVE_ENV ?= $(HOME)/.config/marac/serve.env
+SERVE_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/marac_serve
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+WITH_SERVE_ENV = $(if $(wildcard $(SERVE_ENV)),$(BIN)/dotenv -f "$(SERVE_ENV)" run --no-override --,)
+
+serve: setup
+	@$(WITH_SERVE_ENV) bash -c '\
+	  : "$${DATABASE_URL:?make serve needs DATABASE_URL (or SERVE_ENV; make serve-env writes one)}"; \
+	  : "$${REDIS_URL:?make serve needs REDIS_URL (rate limits and the job queue)}"; \
+	  set -e; export MARAC_ENV=production; \
+	  $(BIN)/flask db upgrade; \
+	  $(BIN)/flask keys init; \
+	  if [ -n "$(DEMO)" ]; then MARAC_ENV=development $(BIN)/flask demo seed; fi; \
+	  $(BIN)/gunicorn -c gunicorn.conf.py & web=$$!; \
+	  $(BIN)/flask jobs worker & worker=$$!; \
+	  trap "kill -TERM $$web $$worker 2>/dev/null || true" INT TERM; \
+	  wait -n || true; \
+	  kill -TERM $$web $$worker 2>/dev/null || true; \
+	  wait'
+
+# New production-like secrets for `make serve`, in a private file outside the repository (never
+# overwritten). Edit DATABASE_URL and REDIS_URL there if yours differ.
+serve-env: $(VENV)/.installed
+	@test ! -e "$(SERVE_ENV)" || { echo "$(SERVE_ENV) exists: not overwritten"; exit 1; }
+	@mkdir -p "$(dir $(SERVE_ENV))"
+	@umask 077 && { \
+	  echo "# make serve: secrets of a production-like trial. Private (mode 0600); never in the repository."; \
+	  echo "SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(48))')"; \
+	  echo "MARAC_KEK=$$($(BIN)/python -c 'import config; print(config.new_key_b64())')"; \
+	  echo "MARAC_AUDIT_KEY=$$($(BIN)/python -c 'import config; print(config.new_key_b64())')"; \
+	  echo "DATABASE_URL=$(SERVE_DATABASE_URL)"; \
+	  echo "REDIS_URL=$(SERVE_REDIS_URL)"; \
+	  echo "# No SMTP relay here: emails are written to the log."; \
+	  echo "MAIL_BACKEND=log"; \
+	} > "$(SERVE_ENV)"
+	@echo "Wrote $(SERVE_ENV). Create its database if need be (createdb -h 127.0.0.1 -U postgres marac_serve), then: make serve DEMO=1"
 
 setup: $(VENV)/.installed static/.built
 

@@ -117,6 +117,19 @@ class BaseConfig:
     MAIL_TLS = os.environ.get("MAIL_TLS", "starttls")  # "starttls", "ssl" (implicit TLS) or "none"
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
     MAIL_FROM = os.environ.get("MAIL_FROM", "marac-no-reply@localhost")
+    # Logs: "json" (one object per line, marac/core/logs.py) or "text"; production defaults to json.
+    LOG_FORMAT = os.environ.get("MARAC_LOG_FORMAT", "json")
+    LOG_REQUESTS = env_flag("MARAC_LOG_REQUESTS", True)  # one line per request (development's server has its own)
+    # PostgreSQL: each process (gunicorn worker, RQ worker) keeps its own pool of connections.
+    DB_POOL_SIZE = env_int("MARAC_DB_POOL_SIZE", 5)
+    DB_MAX_OVERFLOW = env_int("MARAC_DB_MAX_OVERFLOW", 5)
+    DB_POOL_RECYCLE = env_int("MARAC_DB_POOL_RECYCLE", 1800)  # seconds; under the usual firewall idle limits
+    DB_POOL_TIMEOUT = env_int("MARAC_DB_POOL_TIMEOUT", 10)  # seconds to wait for a free connection
+    DB_CONNECT_TIMEOUT = env_int("MARAC_DB_CONNECT_TIMEOUT", 5)  # seconds, so /readyz answers when the host is gone
+    # A statement running longer is cancelled: a web request gets the error page instead of hanging a
+    # worker. `flask` commands (the RQ worker, retention, key rotation, backup) run longer statements.
+    STATEMENT_TIMEOUT_MS = env_int("MARAC_STATEMENT_TIMEOUT_MS", 15000)
+    CLI_STATEMENT_TIMEOUT_MS = env_int("MARAC_CLI_STATEMENT_TIMEOUT_MS", 600000)
 
     @classmethod
     def database_url(cls):
@@ -134,6 +147,8 @@ class BaseConfig:
         settings["MAIL_PASSWORD"] = read_secret("MAIL_PASSWORD")
         if settings["MAIL_TLS"] not in {"starttls", "ssl", "none"}:
             raise ConfigError("MAIL_TLS must be starttls, ssl or none")
+        if settings["LOG_FORMAT"] not in {"json", "text"}:
+            raise ConfigError("MARAC_LOG_FORMAT must be json or text")
         return settings
 
 
@@ -164,6 +179,8 @@ class DevelopmentConfig(BaseConfig):
     MFA_REQUIRED = env_flag("MARAC_MFA_REQUIRED", False)
     # `make run` prints emails to the log instead of sending them (MAIL_BACKEND=smtp to send).
     MAIL_BACKEND = os.environ.get("MAIL_BACKEND", "log")
+    LOG_FORMAT = os.environ.get("MARAC_LOG_FORMAT", "text")
+    LOG_REQUESTS = env_flag("MARAC_LOG_REQUESTS", False)
 
     @classmethod
     def load(cls):
@@ -192,6 +209,8 @@ class TestConfig(BaseConfig):
     DISCLOSURE_STRICT = True
     # Emails go to the log unless a test starts its own SMTP server (tests/test_notifications.py).
     MAIL_BACKEND = "log"
+    LOG_FORMAT = "text"
+    LOG_REQUESTS = False  # tests/test_logs.py turns them on
 
     @classmethod
     def load(cls):

@@ -1,6 +1,4 @@
 """marac: case coordination for MARAC, MACE and ASB taskforce panels."""
-import logging
-
 from flask import Flask, session
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -16,6 +14,7 @@ def create_app(config=None, overrides=None):
     app.config.from_mapping(config.load())
     app.config.update(overrides or {})
     register_proxies(app)
+    register_request_log(app)
     import marac.models  # noqa: F401  (every table on the metadata)
     from sqlalchemy.orm import configure_mappers
 
@@ -41,6 +40,14 @@ def register_proxies(app):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
 
+def register_request_log(app):
+    """A request id on every request and one log line per request (core/logs.py), registered before
+    the other hooks so that its line sees the final status."""
+    from marac.core.logs import register_request_log as register
+
+    register(app)
+
+
 def register_extensions(app):
     from marac.auth.sessions import DatabaseSessionInterface
     from marac.core.crypto import decode_key
@@ -48,7 +55,7 @@ def register_extensions(app):
     from marac.keys.keyring import KeyRing
     from marac.extensions import csrf, db, limiter, login_manager, migrate
 
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config["SQLALCHEMY_DATABASE_URI"]))
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app.config))
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     app.before_request(refuse_nameless_fields)  # before the CSRF check, which reads every field's name
@@ -74,10 +81,26 @@ def register_extensions(app):
         return user if user is not None and user.is_active else None
 
 
-def engine_options(url):
+def engine_options(config):
+    """SQLAlchemy engine options. PostgreSQL: a pool per process (gunicorn workers are forked before
+    the app is made, preload_app off, so no connection crosses a fork) and a statement timeout, the
+    web's or, under the `flask` command (the RQ worker, retention, key rotation), the longer CLI one."""
+    url = config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 15}}
-    return {"pool_pre_ping": True}
+    import click
+
+    in_cli = click.get_current_context(silent=True) is not None
+    timeout = config["CLI_STATEMENT_TIMEOUT_MS"] if in_cli else config["STATEMENT_TIMEOUT_MS"]
+    return {
+        "pool_pre_ping": True,
+        "pool_size": config["DB_POOL_SIZE"],
+        "max_overflow": config["DB_MAX_OVERFLOW"],
+        "pool_recycle": config["DB_POOL_RECYCLE"],
+        "pool_timeout": config["DB_POOL_TIMEOUT"],
+        "connect_args": {"connect_timeout": config["DB_CONNECT_TIMEOUT"],
+                         "options": f"-c statement_timeout={int(timeout)}"},
+    }
 
 
 @event.listens_for(Engine, "connect")
@@ -133,6 +156,7 @@ def register_blueprints(app):
     from marac.auth.routes import bp as auth
     from marac.cases.routes import bp as cases
     from marac.disclosures.routes import bp as disclosures
+    from marac.health.routes import bp as health
     from marac.home.routes import bp as home
     from marac.mace.routes import bp as mace
     from marac.meetings.routes import bp as meetings
@@ -147,7 +171,7 @@ def register_blueprints(app):
     from marac.users.routes import bp as users
 
     for blueprint in (home, auth, agencies, users, notifications, panels, cases, sharing, meetings, actions, asb, mace,
-                      packs, transfers, stats, retention, subjects, auditor, disclosures):
+                      packs, transfers, stats, retention, subjects, auditor, disclosures, health):
         app.register_blueprint(blueprint)
 
 
@@ -181,6 +205,11 @@ def register_cli(app):
 
 
 def configure_logging(app):
-    """Log events by id and code only; request bodies and form values are never logged."""
-    if not app.logger.handlers or app.debug:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """Log events by id and code only; request bodies and form values are never logged. JSON lines
+    (MARAC_LOG_FORMAT=json, production's default) or text (development, tests): core/logs.py."""
+    from flask.logging import default_handler
+
+    from marac.core.logs import install_logging
+
+    install_logging(app.config["LOG_FORMAT"])
+    app.logger.removeHandler(default_handler)  # the root logger's handler writes marac's records

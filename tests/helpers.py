@@ -4,6 +4,7 @@ import datetime as dt
 import html
 import os
 import time
+from contextlib import contextmanager
 from types import SimpleNamespace
 from urllib.parse import urlsplit, urlunsplit
 
@@ -418,3 +419,21 @@ def asb_world_of(world):
     # Ids: the objects themselves are detached by the next request.
     world.asb = SimpleNamespace(panel_id=panel.id, case_id=case.id, step_id=step.id, application_id=application.id)
     return world.asb
+
+
+@contextmanager
+def json_log_lines():
+    """Every log record written while inside, as the production JSON handler writes it (core/logs.py):
+    yields a function that returns the lines parsed so far."""
+    import io
+    import json
+    import logging
+
+    from marac.core.logs import install_logging
+
+    buffer = io.StringIO()
+    handler = install_logging("json", stream=buffer)
+    try:
+        yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
+    finally:
+        logging.getLogger().removeHandler(handler)

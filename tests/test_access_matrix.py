@@ -220,6 +220,9 @@ PANEL_ROLE_HOLDERS = {"anonymous": SIGN_IN, "admin": 200, "manager": 200, "chair
 # endpoint -> (method, url builder, expected status per kind of user)
 MATRIX = {
     "static": ("GET", lambda w: "/static/css/app.css", everyone(200, anonymous=200)),
+    # Health checks for load balancers: public, without a session (tests/test_health.py).
+    "health.live": ("GET", lambda w: "/healthz", everyone(200, anonymous=200)),
+    "health.ready": ("GET", lambda w: "/readyz", everyone(200, anonymous=200)),
     "home.index": ("GET", lambda w: "/", everyone(200)),
     "auth.sign_in": ("GET", lambda w: "/sign-in", everyone(302, anonymous=200)),
     "auth.code": ("GET", lambda w: "/sign-in/code", everyone(302)),

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent / "marac"
 # Lowest first. Packages on one line are peers: they may import each other.
 LAYERS = [
     {"core", "extensions"},
-    {"audit", "jobs"},
+    {"audit", "jobs", "health"},
     {"keys"},
     {"agencies"},
     {"users", "auth", "notifications"},

@@ -1,6 +1,7 @@
 """Fake people's personal data never reaches the raw database file (WAL included), a pg_dump, the
 logs (SQL echo included) or an error page."""
 import datetime as dt
+import json
 import logging
 import re
 import subprocess
@@ -84,6 +85,9 @@ def test_database_logs_and_pages_hold_no_plaintext(live_world, caplog):
     app, world, url, panel_id = live_world
     caplog.set_level(logging.DEBUG)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # SQL echo, with parameters
+    app.config["LOG_REQUESTS"] = True  # production's line per request, through production's JSON handler
+    json_logs = helpers.json_log_lines()
+    json_lines = json_logs.__enter__()
     try:
         client = app.test_client()
         with app.app_context():  # closed at once: on SQLite an open transaction holds the write lock
@@ -100,11 +104,18 @@ def test_database_logs_and_pages_hold_no_plaintext(live_world, caplog):
         by_postcode = helpers.post_form(client, f"/panels/{panel_id}/cases/search", {"postcode": SECRETS["postcode"]},
                                         token_from="/referrals/mine")
         assert case_url.rsplit("/", 1)[1] in by_postcode.get_data(as_text=True)
+        lines = json_lines()
     finally:
         logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+        json_logs.__exit__(None, None, None)
 
-    # ...but not in the logs,
+    # ...but not in the logs, the JSON lines production writes included (a line per request, with its id),
     scan("\n".join(r.getMessage() + repr(r.args) for r in caplog.records).encode(), "the captured logs")
+    requests = [line for line in lines if line["logger"] == "marac.request"]
+    assert {line["route"] for line in requests} >= {"/panels/<uuid:panel_id>/referrals/new", "/cases/<uuid:case_id>",
+                                                    "/panels/<uuid:panel_id>/cases/search"}
+    assert all(line["request_id"] for line in requests)
+    scan("\n".join(json.dumps(line) for line in lines).encode(), "the JSON log lines")
     # nor in the database as stored.
     if url.startswith("sqlite"):
         path = Path(url.removeprefix("sqlite:///"))

@@ -56,7 +56,11 @@ class DatabaseSessionInterface(SessionInterface):
     """Flask's session interface over user_sessions; commits its own writes (see the module docstring)."""
 
     def open_session(self, app, request):
-        """The session named by the cookie, if it exists and has not timed out; else a new, empty one."""
+        """The session named by the cookie, if it exists and has not timed out; else a new, empty one.
+        The paths a blueprint declared sessionless (the health checks) get Flask's null session: no
+        read, no row, no cookie."""
+        if request.path in app.extensions.get("marac_sessionless_paths", ()):
+            return self.make_null_session(app)
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not token or len(token) > 100:
             return ServerSession()

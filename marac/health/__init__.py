@@ -1,0 +1,1 @@
+"""Health checks for load balancers and orchestrators: /healthz (the process answers) and /readyz."""
