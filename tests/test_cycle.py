@@ -5,6 +5,7 @@ agency, and a late agenda recorded for the timeliness figures."""
 import datetime as dt
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import select
 
 from marac.actions import services as actions
@@ -180,7 +181,25 @@ def test_a_representatives_home_lists_research_to_do_and_actions_due(app, world)
     assert "Research to share before the next meeting" in page
     assert f"{listed} for the meeting on" in page
     # the world's action for the IDVA (on the listed case) is due within a week
-    assert "Actions due within a week or overdue (0 overdue)" in page
+    assert "Actions due within a week or overdue: 1, 0 overdue:" in page
+
+
+def test_a_representatives_home_shows_the_most_overdue_actions_and_counts_them_all(app, world):
+    """However far behind an agency is, its home page shows ACTIONS_SHOWN actions, the most overdue first,
+    with the true counts and a link to the whole list."""
+    from marac.home.services import ACTIONS_SHOWN
+
+    rep = world.users["representative"]
+    extra = ACTIONS_SHOWN + 2
+    for days in range(1, extra + 1):
+        ActionFactory(item=world.item, owner_agency=rep.agency, due_on=today() - dt.timedelta(days=days))
+    db.session.commit()
+    soup = BeautifulSoup(signed_in(app, rep).get("/").data, "html.parser")
+    page = " ".join(soup.get_text(" ").split())
+    assert f"Actions due within a week or overdue: {extra + 1}, {extra} overdue" in page
+    shown = [a for a in soup.find_all("a") if a.get("href", "").startswith("/actions/") and "due" in a.get_text()]
+    assert len(shown) == ACTIONS_SHOWN
+    assert soup.find("a", string="all your agency's actions") is not None
 
 
 # --- the agenda builder and the actions list ----------------------------------------------------

@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import Agency
 from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
+from marac.core.pagination import capped_count
 from marac.extensions import db
 from marac.meetings.models import AgendaItem, ItemStatus, Meeting, MeetingStatus, ResearchReturn
 from marac.panels.models import PanelMember
@@ -56,7 +57,7 @@ def manager_summary(panel, on):
     overdue = db.session.execute(
         select(Agency.name, func.count()).select_from(Action).join(Case, Case.id == Action.case_id)
         .join(Agency, Agency.id == Action.owner_agency_id)
-        .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.status == ActionStatus.OPEN,
+        .where(Action.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.status == ActionStatus.OPEN,
                Action.due_on < on)
         .group_by(Agency.name).order_by(func.count().desc(), Agency.name)).all()
     return SimpleNamespace(
@@ -68,6 +69,10 @@ def manager_summary(panel, on):
         minutes=[SimpleNamespace(meeting=m, deadline=m.minutes_deadline, overdue=on > m.minutes_deadline)
                  for m in minutes],
         overdue_actions=[SimpleNamespace(agency=name, count=count) for name, count in overdue])
+
+
+# The representative's actions listed on the home page (the most overdue first).
+ACTIONS_SHOWN = 10
 
 
 def representative_summary(user, panel, on):
@@ -89,16 +94,22 @@ def representative_summary(user, panel, on):
             research.append(SimpleNamespace(item=item, meeting=item.meeting, reference=item.case.reference,
                                             started=research_return is not None,
                                             overdue=on > item.meeting.research_deadline))
+    due = (select(Action).join(Case, Case.id == Action.case_id)
+           .where(Action.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL),
+                  Action.owner_agency_id == user.agency_id, Action.status == ActionStatus.OPEN,
+                  Action.due_on <= on + DUE_SOON))
+    # The most overdue first, ACTIONS_SHOWN of them (the agency's actions list has the rest), with the
+    # counts of all: a home page reads what it shows, however far behind an agency is.
     actions = db.session.execute(
-        select(Action).join(Case, Case.id == Action.case_id)
-        .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.owner_agency_id == user.agency_id,
-               Action.status == ActionStatus.OPEN, Action.due_on <= on + DUE_SOON)
-        .order_by(Action.due_on)
+        due.order_by(Action.due_on, Action.id).limit(ACTIONS_SHOWN)
         # Action.can_view reads the case and the hearing's meeting: loaded with the list, not one by one
         .options(selectinload(Action.case), selectinload(Action.item).selectinload(AgendaItem.meeting))
         ).scalars().all()
     actions = [a for a in actions if a.can_view(user)]
-    return SimpleNamespace(research=research, actions=actions, overdue=sum(1 for a in actions if a.due_on < on))
+    total, capped = capped_count(due)
+    overdue, overdue_capped = capped_count(due.where(Action.due_on < on))
+    return SimpleNamespace(research=research, actions=actions, total=total, total_capped=capped,
+                           overdue=overdue, overdue_capped=overdue_capped)
 
 
 def minutes_to_read(user, panel, limit=5):
