@@ -6,11 +6,16 @@
 Each writer is a process (as a gunicorn worker is) with its own app and one connection, appending
 events for a fixed time, each in its own transaction, in two shapes:
   commit   record() then commit: a write step whose only row is its event;
-  work5ms  record(), then 5 ms of other work (a sleep: the rest of a page's render, which on a real
-           host is CPU and queries), then commit: a page view, whose read is audited first.
+  page     record(), then 5 ms of other work (a sleep: the rest of a page's render, which on a real
+           host is CPU and queries), then commit: a page view, whose read is audited first;
+each with the chain head locked at record() (-early: how record() worked before events were appended
+at commit; the benchmark calls append_pending() at once) or at the commit (-late: record() now).
+Runs alternate between the shapes for each number of writers, so that the machine's other load
+(it is shared) falls on both alike.
 It prints appends/s across all writers, p50/p95 of a transaction (record to end of commit), the
 p50/p95 wait for the chain-head lock (the SELECT ... FOR UPDATE on audit_chain_head, wherever in
-the transaction it is taken), and verifies the chain afterwards (`flask audit verify`'s check).
+the transaction it is taken) and how long it is held (from then to the end of the commit: one over
+that is the ceiling on appending transactions per second, across every host), and verifies the chain afterwards (`flask audit verify`'s check).
 On SQLite every transaction takes the database's write lock at BEGIN, so there it measures that lock.
 """
 import argparse
@@ -27,11 +32,13 @@ from sqlalchemy import event, text  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
-from marac.audit.services import record, verify  # noqa: E402
+from marac.audit.services import append_pending, record, verify  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from tests.helpers import migrate_fresh, scratch_database_url  # noqa: E402
 
-SHAPES = {"commit": 0.0, "work5ms": 0.005}
+# shape: (seconds of other work after record(), whether the head is locked at record() as before)
+SHAPES = {"commit-early": (0.0, True), "commit-late": (0.0, False),
+          "page-early": (0.005, True), "page-late": (0.005, False)}
 
 
 SECRETS = ("SECRET_KEY", "MARAC_KEK", "MARAC_AUDIT_KEY")
@@ -46,10 +53,11 @@ def make_app(url, secrets=None):
                                              **(secrets or {})})
 
 
-def writer(url, secrets, name, work, start_at, stop_at, results):
+def writer(url, secrets, name, shape, start_at, stop_at, results):
     """One writer: append until stop_at; put (transaction latencies, head-lock waits) on results."""
     app = make_app(url, secrets)
-    latencies, waits = [], []
+    work, early = SHAPES[shape]
+    latencies, waits, holds = [], [], []
     with app.app_context():
         engine = db.engine
         started = {}
@@ -62,7 +70,8 @@ def writer(url, secrets, name, work, start_at, stop_at, results):
         @event.listens_for(engine, "after_cursor_execute")
         def _after(conn, cursor, statement, params, context, many):
             if "at" in started:
-                waits.append(time.perf_counter() - started.pop("at"))
+                started["acquired"] = time.perf_counter()
+                waits.append(started["acquired"] - started.pop("at"))
 
         db.session.execute(text("SELECT 1")).scalar()  # connect before the clock starts
         db.session.rollback()
@@ -72,14 +81,18 @@ def writer(url, secrets, name, work, start_at, stop_at, results):
         while time.time() < stop_at:
             t0 = time.perf_counter()
             record("bench.concurrent", object_type="writer", object_id=name, detail={"i": i})
+            if early:
+                append_pending()  # the head locked at record(), as before events were appended at commit
             if work:
                 time.sleep(work)
             db.session.commit()
-            latencies.append(time.perf_counter() - t0)
+            done = time.perf_counter()
+            latencies.append(done - t0)
+            holds.append(done - started.pop("acquired"))
             i += 1
         db.session.remove()
         engine.dispose()
-    results.put((latencies, waits))
+    results.put((latencies, waits, holds))
 
 
 def pct(values, p):
@@ -89,23 +102,25 @@ def pct(values, p):
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
-def run(url, secrets, writers, work, seconds):
+def run(url, secrets, writers, shape, seconds):
     """Run `writers` processes for `seconds`; return (appends/s, p50, p95, wait p50, wait p95)."""
     results = multiprocessing.Queue()
     start_at = time.time() + 2.0 + 0.15 * writers  # time for every process to build its app
     stop_at = start_at + seconds
-    procs = [multiprocessing.Process(target=writer, args=(url, secrets, f"w{n}", work, start_at, stop_at, results))
+    procs = [multiprocessing.Process(target=writer, args=(url, secrets, f"w{n}", shape, start_at, stop_at, results))
              for n in range(writers)]
     for proc in procs:
         proc.start()
-    latencies, waits = [], []
+    latencies, waits, holds = [], [], []
     for _ in procs:
-        lat, wait = results.get()
+        lat, wait, hold = results.get()
         latencies += lat
         waits += wait
+        holds += hold
     for proc in procs:
         proc.join()
-    return len(latencies) / seconds, pct(latencies, 50), pct(latencies, 95), pct(waits, 50), pct(waits, 95)
+    return (len(latencies) / seconds, pct(latencies, 50), pct(latencies, 95), pct(waits, 50), pct(waits, 95),
+            pct(holds, 50), pct(holds, 95))
 
 
 def main():
@@ -122,13 +137,13 @@ def main():
         print(f"database: {db.engine.dialect.name}; {os.cpu_count()} cores; {args.seconds:g} s per run")
         db.session.remove()
         db.engine.dispose()
-    print(f"{'shape':8} {'writers':>7} {'appends/s':>10} {'txn p50':>9} {'txn p95':>9} "
-          f"{'lock wait p50':>14} {'lock wait p95':>14}")
-    for shape in args.shapes.split(","):
-        for writers in (int(n) for n in args.writers.split(",")):
-            rate, p50, p95, w50, w95 = run(url, secrets, writers, SHAPES[shape], args.seconds)
-            print(f"{shape:8} {writers:7d} {rate:10.0f} {p50 * 1e3:7.1f}ms {p95 * 1e3:7.1f}ms "
-                  f"{w50 * 1e3:12.2f}ms {w95 * 1e3:12.2f}ms", flush=True)
+    print(f"{'shape':12} {'writers':>7} {'appends/s':>10} {'txn p50':>9} {'txn p95':>9} "
+          f"{'wait p50':>9} {'wait p95':>9} {'held p50':>9} {'held p95':>9}")
+    for writers in (int(n) for n in args.writers.split(",")):
+        for shape in args.shapes.split(","):
+            rate, p50, p95, w50, w95, h50, h95 = run(url, secrets, writers, shape, args.seconds)
+            print(f"{shape:12} {writers:7d} {rate:10.0f} {p50 * 1e3:7.1f}ms {p95 * 1e3:7.1f}ms "
+                  f"{w50 * 1e3:7.1f}ms {w95 * 1e3:7.1f}ms {h50 * 1e3:7.1f}ms {h95 * 1e3:7.1f}ms", flush=True)
     with app.app_context():
         start = time.perf_counter()
         count, seq, _ = verify()
