@@ -107,7 +107,8 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
 
 def append_pending(session=None):
     """Append the session's recorded events to the chain now, under the chain-head lock (held from
-    here to the end of the transaction). Commit does this; call it only to read the chain's head."""
+    here to the end of the transaction). The commit does this; call it only where an event's seq is
+    needed before the commit (a statement on the audit tables does it by itself)."""
     session = session or db.session()
     pending = session.info.pop(PENDING, None)
     if not pending:
