@@ -1,13 +1,14 @@
 """The audit trail: append-only, and every kind of tampering is found by `flask audit verify`."""
 import threading
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from config import TestConfig
 from marac import create_app
-from marac.audit.models import AuditChainHead
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
 from marac.audit.services import PENDING, ChainBroken, record, verify
 from marac.extensions import db
 from tests.helpers import migrate_fresh, scratch_database_url, sign_in
@@ -192,6 +193,13 @@ def test_a_transaction_sees_its_own_events_before_the_commit(app):
     record("test.event", object_type="probe", object_id="b")
     assert probe_events() == ["a", "b"]  # a statement on the audit tables appends them first
     assert not db.session.info.get(PENDING)
+    # ORM statements too, whether the audit table is the entity, inside a function or in a subquery
+    case_id = uuid.uuid4()
+    event = record("test.event", object_type="probe", object_id=str(case_id))
+    assert db.session.execute(select(func.max(AuditEvent.seq))).scalar_one() == event.seq
+    event = record("test.event", object_type="probe", object_id=str(case_id))
+    assert db.session.execute(select(AuditEvent.seq).where(AuditEvent.seq.in_(
+        select(AuditEventRef.seq).where(AuditEventRef.ref_id == case_id)))).scalars().all()[-1] == event.seq
     db.session.commit()
     assert verify()[0] == head()
 

@@ -140,8 +140,10 @@ def _append_at_commit(session):
 
 @sa_event.listens_for(Session, "do_orm_execute")
 def _append_before_audit_statement(state):
-    """A statement on the audit tables sees the transaction's own events (as autoflush does for rows)."""
-    if state.session.info.get(PENDING) and _touches_audit(state.statement):
+    """A statement on the audit tables sees the transaction's own events (as autoflush does for rows).
+    Lazy loads are let through unexamined: no relationship leads to the audit tables."""
+    if (state.session.info.get(PENDING) and not state.is_relationship_load and not state.is_column_load
+            and _touches_audit(state.statement)):
         append_pending(state.session)
 
 
