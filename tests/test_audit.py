@@ -208,6 +208,15 @@ def test_a_transaction_sees_its_own_events_before_the_commit(app):
     assert verify()[0] == head()
 
 
+def test_an_event_is_what_was_recorded_even_if_its_detail_changes_before_the_commit(app):
+    cases = ["first"]
+    event = record("test.event", object_type="probe", object_id="a", detail={"cases": cases})
+    cases.append("second")
+    db.session.commit()
+    assert event.detail == {"cases": ["first"]}
+    verify()
+
+
 def test_events_go_with_a_rollback(app):
     before = head() or 0
     record("test.event", object_type="probe", object_id="gone")

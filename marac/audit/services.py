@@ -10,7 +10,7 @@ The lock is taken as late as possible. record() keeps the event with the session
 after the transaction's other writes are flushed), so the head is locked for the commit only, not
 for the rest of the request: every page that shows personal data records a read first and renders
 after, and with the lock taken at record() concurrent page views waited for each other's renders
-(benchmarks/audit_concurrency.py). The events still commit in the transaction of the change they
+(benchmarks/audit_page_hold.py and audit_concurrency.py; docs/deployment.md). The events still commit in the transaction of the change they
 record, or roll back with it (a savepoint rolled back takes the events recorded in it). A statement
 that reads or writes the audit tables appends the pending events first (do_orm_execute), so a
 transaction sees its own events as it did when record() wrote at once.
@@ -96,7 +96,8 @@ def record(action, actor=None, target=None, *, object_type=None, object_id=None,
         recipient_agency_id=recipient_agency_id,
         purpose=purpose,
         client_addr=g.get("client_addr") if has_request_context() else None,
-        detail=_check_detail(dict(detail or {})),
+        # a copy, lists included: the event is hashed at the commit, over what was recorded now
+        detail=_check_detail({k: list(v) if isinstance(v, list) else v for k, v in (detail or {}).items()}),
     )
     session = db.session()
     session.connection()  # the event belongs to this transaction: begin it if none has begun
