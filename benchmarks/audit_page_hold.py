@@ -9,8 +9,15 @@ a search and the case page (signed in as the demo's MARAC manager), this prints 
 time and the median time the head was held (from its SELECT ... FOR UPDATE to the end of the commit),
 first as record() worked before the head was locked at the commit ("early": the benchmark appends
 each event as soon as it is recorded), then as it works now ("late").
+
+Then the other lock that queues requests across hosts: a referral's reference (cases.services.
+next_reference) locks its counter row from the moment the number is taken to the commit. It submits
+RUNS MARAC referrals through the services, as the referral form's last step does, and prints the
+median time from that lock to the end of the commit.
 """
+import datetime as dt
 import os
+import random
 import statistics
 import sys
 import tempfile
@@ -25,10 +32,13 @@ from sqlalchemy.orm import Session  # noqa: E402
 import marac.audit.services as audit  # noqa: E402
 from config import TestConfig  # noqa: E402
 from marac import create_app  # noqa: E402
+from marac.cases import services as cases  # noqa: E402
 from marac.cases.models import Case, CaseStatus, PartyRole  # noqa: E402
+from marac.demo.cases import _marac_answers, _person, _postcode  # noqa: E402
 from marac.demo.services import DEMO_PASSWORD, seed  # noqa: E402
 from marac.extensions import db  # noqa: E402
 from marac.panels.models import Panel, PanelKind  # noqa: E402
+from marac.users.models import User  # noqa: E402
 from tests.helpers import migrate_fresh, scratch_database_url  # noqa: E402
 
 RUNS = 25
@@ -52,8 +62,8 @@ def main():
 
         @event.listens_for(db.engine, "after_cursor_execute")
         def locked(conn, cursor, statement, *args):
-            if "audit_chain_head" in statement and "FOR UPDATE" in statement:
-                clock["locked"] = time.perf_counter()
+            if clock.get("table", "audit_chain_head") in statement and "FOR UPDATE" in statement:
+                clock.setdefault("locked", time.perf_counter())
 
     @event.listens_for(Session, "after_commit")
     def committed(session):
@@ -92,9 +102,28 @@ def main():
                   f"{1 / held:29.0f}")
     audit.record = original
     with app.app_context():
+        submit_referrals(clock)
         print(f"verify: OK, {audit.verify()[0]} events")
         db.session.remove()
         db.engine.dispose()
+
+
+def submit_referrals(clock):
+    """Submit RUNS referrals (services, one commit each); print the median time the counter was held."""
+    manager = db.session.execute(select(User).where(User.email == "marac.manager@example.org")).scalar_one()
+    panel = db.session.execute(select(Panel).where(Panel.kind == PanelKind.MARAC)).scalar_one()
+    rng, today = random.Random(13), dt.date.today()
+    clock["table"], clock["held"], times = "reference_counters", [], []
+    for _ in range(RUNS):
+        answers = _marac_answers(rng, {**_person(rng, today), "postcode": _postcode(rng)}, today)
+        begin = time.perf_counter()
+        case = cases.new_case(manager, panel)
+        cases.save_answers(manager, case, answers, submit=True)
+        db.session.commit()
+        times.append(time.perf_counter() - begin)
+    held = statistics.median(clock["held"])
+    print(f"referral submitted (services, commit): {statistics.median(times) * 1e3:.1f}ms; reference counter held "
+          f"{held * 1e3:.1f}ms: at most {1 / held:.0f} submissions/s of one kind, all hosts")
 
 
 if __name__ == "__main__":
