@@ -23,7 +23,7 @@ LAYERS = [
     {"cases"},
     {"meetings", "actions", "asb", "mace"},
     {"packs", "transfers"},
-    {"auditor", "disclosures", "home", "retention", "stats", "subjects"},
+    {"auditor", "backup", "disclosures", "home", "retention", "stats", "subjects"},
     {"demo"},
     {"cli", "models", "__init__"},
 ]

@@ -305,10 +305,12 @@ def test_search_form_never_fails(app, world):
             return
         assert len(events) == before + 1
         detail = events[-1].detail
-        # Nothing typed reaches the trail: codes, a count, and the ids and categories of what was shown.
-        assert set(detail) == {"by", "results", "viewed", "cases", "categories"}
+        # Nothing typed reaches the trail: codes, a count, the page, and the ids and categories of what was
+        # shown (the page's results: a search here finds fewer than a page).
+        assert set(detail) == {"by", "results", "page", "viewed", "cases", "categories"}
         assert detail["by"] in ("reference", "name_dob", "postcode")
-        assert isinstance(detail["results"], int) and len(detail["cases"]) == detail["results"]
+        assert isinstance(detail["results"], int) and len(detail["cases"]) == detail["results"] < 50
+        assert detail["page"] == 1
         assert all(uuid.UUID(case_id) for case_id in detail["cases"])
         assert set(detail["categories"]) <= set(Category.values())
 

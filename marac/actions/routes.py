@@ -6,7 +6,7 @@ from marac.actions import services
 from marac.actions.forms import ActionFilterForm, ActionUpdateForm, BulkChaseForm, ChaseForm
 from marac.actions.models import Action, UpdateKind
 from marac.audit.services import record_read
-from marac.core.pagination import page_number
+from marac.core.pagination import cursor
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
@@ -24,7 +24,7 @@ def _list_page(pagination_of, panel=None, chase=None):
     agencies = sorted((m.agency for m in panel.members), key=lambda a: a.name) if panel else ()
     filter_form = ActionFilterForm(request.args, agencies)
     filter_form.validate()
-    pagination = pagination_of(page_number(request), filter_form.filters())
+    pagination = pagination_of(cursor(request), filter_form.filters())
     record_read("actions.listed", current_user, panel, detail={"actions": [str(a.id) for a in pagination.items]})
     if panel is not None and chase is None:
         chase = BulkChaseForm(formdata=None)
@@ -37,7 +37,7 @@ def _list_page(pagination_of, panel=None, chase=None):
 @access("signed_in")
 def mine():
     """The actions of the user's agency, open ones first and the most overdue first."""
-    return _list_page(lambda page, filters: services.agency_actions(current_user, page, filters))
+    return _list_page(lambda at, filters: services.agency_actions(current_user, at, filters))
 
 
 @bp.route("/panels/<uuid:panel_id>/actions")
@@ -46,7 +46,7 @@ def panel(panel_id):
     """The actions on a panel's cases, for its manager, with their RAG status."""
     panel = get_or_404(Panel, panel_id)
     require(panel.is_manager(current_user))
-    return _list_page(lambda page, filters: services.panel_actions(panel, page, filters), panel)
+    return _list_page(lambda at, filters: services.panel_actions(panel, at, filters), panel)
 
 
 @bp.route("/panels/<uuid:panel_id>/actions/chase", methods=["POST"])
@@ -63,7 +63,7 @@ def chase_several(panel_id):
             count = len(outcome.value)
             flash(f"Chase recorded on {count} action{'' if count == 1 else 's'}.")
             return redirect(url_for("actions.panel", panel_id=panel.id, **request.args))
-    return _list_page(lambda page, filters: services.panel_actions(panel, page, filters), panel, chase=form)
+    return _list_page(lambda at, filters: services.panel_actions(panel, at, filters), panel, chase=form)
 
 
 def _action_page(action, update=None, chase=None, stale=False):

@@ -1,15 +1,15 @@
 """Every write to an action: agreed at a hearing, reviewed at a later one, progress, completion and
 chases; and the lists of actions (the agency's, the manager's, a case's open ones)."""
-from sqlalchemy import case as sql_case
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind
+from marac.actions.models import OPEN_FIRST, OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
 from marac.core.formatting import format_date
+from marac.core.pagination import keyset_page
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
 from marac.extensions import db
@@ -22,12 +22,12 @@ from marac.sharing.models import WITHHELD, Category
 
 # --- lists -----------------------------------------------------------------------------------
 
-def _open_first_then_overdue():
-    return (sql_case((Action.status == ActionStatus.OPEN, 0), else_=1), Action.due_on.asc())
+# Open actions first, the most overdue first; then the rest by due date (served by ix_actions_list*).
+ORDER = ((OPEN_FIRST, False), (Action.due_on, False), (Action.id, False))
 
 
-def _listed(stmt, filters, page, per_page):
-    """One page of the actions that pass the filters (ActionFilterForm.filters)."""
+def _listed(stmt, filters, at, per_page, options):
+    """One page of the actions that pass the filters (ActionFilterForm.filters), from the Cursor `at`."""
     status = filters.get("status")
     if status == OVERDUE:
         stmt = stmt.where(Action.status == ActionStatus.OPEN, Action.due_on < today())
@@ -39,10 +39,10 @@ def _listed(stmt, filters, page, per_page):
         stmt = stmt.where(Action.due_on >= filters["due_from"])
     if filters.get("due_to"):
         stmt = stmt.where(Action.due_on <= filters["due_to"])
-    return db.paginate(stmt.order_by(*_open_first_then_overdue()), page=page, per_page=per_page, error_out=False)
+    return keyset_page(stmt, ORDER, Action.id, at, per_page, options)
 
 
-def agency_actions(user, page, filters=None, per_page=50):
+def agency_actions(user, at, filters=None, per_page=50):
     """The user's agency's actions across the panels whose cases the user sees (as manager or chair, or
     as representative of a member agency: Action.can_view): open ones first, the most overdue first.
     A user without such a role (a steering-group member) sees none: actions are case information."""
@@ -52,17 +52,15 @@ def agency_actions(user, page, filters=None, per_page=50):
         Case.panel_id.in_(own_roles.join(PanelMember, PanelMember.panel_id == PanelRole.panel_id)
                           .where(PanelRole.role == Role.REPRESENTATIVE, PanelMember.agency_id == user.agency_id)))
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Action.owner_agency_id == user.agency_id, Case.status.in_(VISIBLE_TO_PANEL), panels)
-            .options(selectinload(Action.case).selectinload(Case.panel)))
-    return _listed(stmt, filters or {}, page, per_page)
+            .where(Action.owner_agency_id == user.agency_id, Case.status.in_(VISIBLE_TO_PANEL), panels))
+    return _listed(stmt, filters or {}, at, per_page, (selectinload(Action.case).selectinload(Case.panel),))
 
 
-def panel_actions(panel, page, filters=None, per_page=50):
+def panel_actions(panel, at, filters=None, per_page=50):
     """The actions on the panel's cases, for its manager: open ones first, the most overdue first."""
     stmt = (select(Action).join(Case, Case.id == Action.case_id)
-            .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
-            .options(selectinload(Action.case)))
-    return _listed(stmt, filters or {}, page, per_page)
+            .where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL)))
+    return _listed(stmt, filters or {}, at, per_page, (selectinload(Action.case),))
 
 
 def chase_actions(actor, panel, action_ids, note):

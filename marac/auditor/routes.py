@@ -5,7 +5,7 @@ from flask_login import current_user
 from marac.auditor import services
 from marac.auditor.forms import AuditFilterForm
 from marac.core.downloads import attachment
-from marac.core.pagination import page_number
+from marac.core.pagination import CURSORS, cursor
 from marac.core.permissions import access
 from marac.core.timeutil import utcnow
 
@@ -24,9 +24,9 @@ def index():
     """The audit events matching the filters, a page at a time."""
     form = _filter_form()
     valid = form.validate() if request.args else True
-    pagination = services.events_page(form.criteria() if valid else None, page_number(request))
+    pagination = services.events_page(form.criteria() if valid else None, cursor(request, key_type=int))
     names, agencies = services.names_beside_events()
-    args = {k: v for k, v in request.args.items() if k != "page"}
+    args = {k: v for k, v in request.args.items() if k not in ("page", "last", *CURSORS)}
     return render_template("auditor/index.html", form=form, pagination=pagination, names=names,
                            agencies=agencies, args=args, valid=valid)
 

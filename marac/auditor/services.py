@@ -10,6 +10,7 @@ from sqlalchemy import or_, select
 from marac.agencies.models import Agency
 from marac.audit.models import AuditEvent, AuditEventRef
 from marac.audit.services import record, refs_of
+from marac.core.pagination import keyset_page
 from marac.extensions import db
 from marac.users.models import User
 
@@ -55,10 +56,11 @@ def filtered(user_id=None, agency_id=None, action=None, object_id=None, date_fro
     return stmt
 
 
-def events_page(criteria, page):
-    """One page of the events matching the criteria (filtered()'s arguments); none when criteria is None."""
+def events_page(criteria, at):
+    """One page of the events matching the criteria (filtered()'s arguments), newest first, from the
+    Cursor `at` (an event's sequence number); none when criteria is None."""
     stmt = filtered(**criteria) if criteria is not None else select(AuditEvent).where(False)
-    return db.paginate(stmt, page=page, per_page=PER_PAGE, error_out=False)
+    return keyset_page(stmt, ((AuditEvent.seq, True),), AuditEvent.seq, at, PER_PAGE)
 
 
 def names_beside_events():

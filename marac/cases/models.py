@@ -3,7 +3,8 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, Uuid
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, event, func,
+                        literal_column)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.crypto import Encrypted
@@ -178,6 +179,10 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
 
     panel_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("panels.id"), nullable=False, index=True)
     reference: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # The reference's year and number (MARAC-2026-10042: 2026, 10042), set with it (_split_reference), so
+    # that references sort as numbers: MARAC-2026-9999 before MARAC-2026-10000.
+    reference_year: Mapped[int | None] = mapped_column(Integer)
+    reference_number: Mapped[int | None] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default=CaseStatus.DRAFT, index=True)
     referrer_user_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("users.id"), nullable=False, index=True)
     referring_agency_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("agencies.id"), nullable=False,
@@ -213,6 +218,18 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+    # The case list's orders (cases.services.SORTS), each ending with the id so that a page can start
+    # after any row (core.pagination.keyset_page); the filters most often used lead their own index.
+    __table_args__ = (
+        Index("ix_cases_list_referred", "panel_id", "referred_on", "reference_year", "reference_number", "id"),
+        Index("ix_cases_list_reference", "panel_id", "reference_year", "reference_number", "id"),
+        Index("ix_cases_list_status", "panel_id", "status", "referred_on", "reference_year", "reference_number",
+              "id"),
+        Index("ix_cases_list_agency", "panel_id", "referring_agency_id", "referred_on", "reference_year",
+              "reference_number", "id"),
+        Index("ix_cases_list_risk_level", "panel_id", "risk_level", "referred_on", "reference_year",
+              "reference_number", "id"),
+    )
 
     panel = relationship("Panel")
     referrer = relationship("User", foreign_keys=[referrer_user_id])
@@ -355,6 +372,27 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     def subject(self):
         """The main person of the case: the victim, the young person or the complainant."""
         return next((p.person for p in self.parties if p.role == self.subject_role), None)
+
+
+# Sort by risk: the score, a case without one last; spelt with a literal, not a bound value, so that the
+# index on it (below) serves the list on both databases.
+RISK_ORDER = func.coalesce(Case.risk_score, literal_column("-1"))
+Index("ix_cases_list_risk", Case.panel_id, RISK_ORDER, Case.referred_on, Case.reference_year, Case.reference_number,
+      Case.id)
+
+
+def reference_parts(reference):
+    """(year, number) of a reference such as MARAC-2026-0042, or (None, None) for another shape."""
+    parts = (reference or "").rsplit("-", 2)
+    if len(parts) == 3 and all(p.isascii() and p.isdigit() for p in parts[1:]):
+        return int(parts[1]), int(parts[2])
+    return None, None
+
+
+@event.listens_for(Case.reference, "set")
+def _split_reference(case, value, old, initiator):
+    """Keep the reference's year and number beside it, so that the list sorts references as numbers."""
+    case.reference_year, case.reference_number = reference_parts(value)
 
 
 class CaseParty(UUIDPrimaryKey, db.Model):

@@ -9,7 +9,7 @@ from marac.cases.forms import (CaseFilterForm, CloseCaseForm, HoldForm, LiftHold
                                SearchForm, referral_form, referral_summary)
 from marac.cases.models import Case, CaseStatus, LegalHold
 from marac.core.errors import render_error
-from marac.core.pagination import page_number
+from marac.core.pagination import cursor, page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
@@ -150,7 +150,7 @@ def index(panel_id):
     filter_form = CaseFilterForm(request.args, services.member_agencies(panel), panel_categories(panel, current_user),
                                  panel.kind)
     filter_form.validate()
-    pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), page_number(request))
+    pagination = services.case_list(panel, filter_form.filters(), filter_form.order(), cursor(request))
     return render_template("cases/index.html", panel=panel, pagination=pagination, filter_form=filter_form,
                            args=filter_form.query_args(), search_form=SearchForm(),
                            shown=services.list_disclosed(current_user, panel, pagination.items, "case_list.viewed",
@@ -160,15 +160,17 @@ def index(panel_id):
 @bp.route("/panels/<uuid:panel_id>/cases/search", methods=["POST"])
 @access("signed_in")
 def search(panel_id):
-    """Search the panel's cases (by POST, so nothing personal enters a URL)."""
+    """Search the panel's cases (by POST, so nothing personal enters a URL; the page number is the only
+    thing in the query string, and the buttons to other pages post the search again)."""
     panel = get_or_404(Panel, panel_id)
     require(panel.can_list_cases(current_user))
     form = SearchForm()
     results, shown = None, {}
     if form.validate():
-        results, shown = services.search_visible(current_user, panel, form.reference.data, form.name.data,
-                                                 form.date_of_birth.data, form.postcode.data,
-                                                 form.sounds_like.data, form.birth_year.data)
+        results, shown = services.search_visible(
+            current_user, panel, page_number(request), reference=form.reference.data, name=form.name.data,
+            date_of_birth=form.date_of_birth.data, postcode=form.postcode.data, sounds_like=form.sounds_like.data,
+            birth_year=form.birth_year.data)
     return render_template("cases/search.html", panel=panel, form=form, results=results,
                            shown=shown)
 

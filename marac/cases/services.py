@@ -19,9 +19,10 @@ from sqlalchemy.orm import selectinload
 from marac.audit.services import record
 from marac.cases import questions
 from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter, RiskLevel,
+                                ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter, RISK_ORDER, RiskLevel,
                                 ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
+from marac.core.pagination import keyset_page
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
 from marac.core.workdays import add_working_days
@@ -575,7 +576,9 @@ def lift_hold(actor, hold, reason):
 def holds_of(panel, page, per_page=50):
     """The legal holds in force on the panel's cases, oldest first, a page at a time (the manager's list)."""
     stmt = (select(LegalHold).join(Case, Case.id == LegalHold.case_id)
-            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id))
+            .where(Case.panel_id == panel.id, LegalHold.lifted_at.is_(None)).order_by(LegalHold.placed_at, LegalHold.id)
+            # the list shows each hold's case reference and who placed it: loaded with the page
+            .options(selectinload(LegalHold.case), selectinload(LegalHold.placed_by)))
     return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
 # Parts of the case page that higher layers add (MACE reviews, ...): name -> part(actor, case, categories),
 # which returns what its include (templates/<package>/_<name>.html) needs, or None when it shows nothing to
@@ -641,16 +644,21 @@ def member_agencies(panel):
     return sorted((m.agency for m in panel.members), key=lambda a: a.name)
 
 
+# The case list's orders: (expression, descending), each ending with the id (core.pagination.keyset_page);
+# each is served by an index of its own (Case.__table_args__). References sort as numbers.
+_BY_REFERENCE = ((Case.reference_year, False), (Case.reference_number, False), (Case.id, False))
+_NEWEST = ((Case.referred_on, True), (Case.reference_year, True), (Case.reference_number, True), (Case.id, True))
 SORTS = {
-    CaseSort.REFERRED_DESC: (Case.referred_on.desc(), Case.reference.desc()),
-    CaseSort.REFERRED_ASC: (Case.referred_on.asc(), Case.reference.asc()),
-    CaseSort.REFERENCE: (Case.reference.asc(),),
-    CaseSort.RISK: (Case.risk_score.desc(), Case.referred_on.desc()),
+    CaseSort.REFERRED_DESC: _NEWEST,
+    CaseSort.REFERRED_ASC: tuple((e, False) for e, _ in _NEWEST),
+    CaseSort.REFERENCE: _BY_REFERENCE,
+    CaseSort.RISK: ((RISK_ORDER, True),) + _NEWEST,
 }
 
 
-def case_list(panel, filters, sort, page, per_page=50):
-    """One page of the panel's cases, filtered on plain columns only (no decryption needed)."""
+def case_list(panel, filters, sort, at, per_page=50):
+    """One page of the panel's cases from the Cursor `at`, filtered on plain columns only (no decryption
+    needed); a keyset page, so page 2,000 costs what page 1 does."""
     stmt = select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL))
     if filters.get("status"):
         stmt = stmt.where(Case.status == filters["status"])
@@ -666,9 +674,8 @@ def case_list(panel, filters, sort, page, per_page=50):
         stmt = stmt.where(Case.is_repeat.is_(filters["repeat"]))
     if filters.get("response_missed"):
         stmt = stmt.where(response_missed_condition(today()))
-    stmt = stmt.order_by(*SORTS.get(sort, SORTS[CaseSort.REFERRED_DESC])).options(
-        selectinload(Case.parties), selectinload(Case.referring_agency), selectinload(Case.repeat_of))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+    return keyset_page(stmt, SORTS.get(sort, SORTS[CaseSort.REFERRED_DESC]), Case.id, at, per_page, options=(
+        selectinload(Case.parties), selectinload(Case.referring_agency), selectinload(Case.repeat_of)))
 
 
 def response_missed_condition(on):
@@ -682,14 +689,17 @@ def response_missed_condition(on):
         and_(Case.screened_at.is_not(None), screened_on > due)))
 
 
-def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, limit=50,
-           categories=frozenset(Category), sounds_like=None, birth_year=None):
-    """Cases of the panel matching a reference, a name (or alias) with date of birth, a name that
-    sounds like (or starts like) one with a year of birth, or a postcode of anyone in the case or of
-    one of its locations; blind indexes only. A person counts only when
-    `categories` hold the category of what was searched by and those their role adds (roles_visible:
-    a child's name needs `children` as well as `identity`); a location's postcode needs `contact`.
-    The filter is part of the query, so a match that may not be told is exactly a miss."""
+def search_condition(panel, reference=None, name=None, date_of_birth=None, postcode=None,
+                     categories=frozenset(Category), sounds_like=None, birth_year=None):
+    """The condition on Case of a search of the panel's cases by a reference, a name (or alias) with date
+    of birth, a name that sounds like (or starts like) one with a year of birth, or a postcode of anyone
+    in the case or of one of its locations; blind indexes only. None when nothing was given.
+
+    A person counts only when `categories` hold the category of what was searched by and those their
+    role adds (roles_visible: a child's name needs `children` as well as `identity`); a location's
+    postcode needs `contact`. The filter is part of the query, so a match that may not be told is
+    exactly a miss. Each criterion is one semi-join (`IN (…)`), the postcode's over the union of people
+    and locations, so the database reads the index entries that match and no case that does not."""
     conditions = []
     if reference:
         conditions.append(func.upper(Case.reference) == reference.strip().upper())
@@ -704,37 +714,46 @@ def search(panel, reference=None, name=None, date_of_birth=None, postcode=None, 
             .where(CaseParty.role.in_(roles_visible(Category.IDENTITY, categories)),
                    sounds_like_condition(sounds_like, birth_year))))
     if postcode:
-        by_postcode = [Case.id.in_(
-            select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
-            .where(CaseParty.role.in_(roles_visible(Category.CONTACT, categories)),
-                   matching(Person.postcode_index, "postcode", postcode)))]
+        by_postcode = (select(CaseParty.case_id).join(Person, Person.id == CaseParty.person_id)
+                       .where(CaseParty.role.in_(roles_visible(Category.CONTACT, categories)),
+                              matching(Person.postcode_index, "postcode", postcode)))
         if Category.CONTACT in categories:
-            by_postcode.append(Case.id.in_(
+            by_postcode = by_postcode.union(
                 select(CaseLocation.case_id).join(Location, Location.id == CaseLocation.location_id)
-                .where(matching(Location.postcode_index, "postcode", postcode))))
-        conditions.append(or_(*by_postcode))
-    if not conditions:
-        return []
-    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), and_(*conditions))
-            .order_by(Case.referred_on.desc()).limit(limit).options(selectinload(Case.parties)))
-    return db.session.execute(stmt).scalars().all()
+                .where(matching(Location.postcode_index, "postcode", postcode)))
+        conditions.append(Case.id.in_(by_postcode))
+    return and_(*conditions) if conditions else None
 
 
-def search_visible(actor, panel, reference=None, name=None, date_of_birth=None, postcode=None,
-                   sounds_like=None, birth_year=None):
+def search(panel, page=1, per_page=50, **criteria):
+    """One page of the panel's cases matching the search (search_condition's criteria), newest referral
+    first, with their true count; None when no criterion was given."""
+    condition = search_condition(panel, **criteria)
+    if condition is None:
+        return None
+    stmt = (select(Case).where(Case.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), condition)
+            .order_by(*[e.desc() for e, _ in _NEWEST])
+            .options(selectinload(Case.parties), selectinload(Case.referring_agency)))
+    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+
+
+def search_visible(actor, panel, page=1, **criteria):
     """search() for the actor: a person (or location) matched counts only where the actor's role on the
     panel lets them see its category (identity for a name, contact for a postcode, and children as
     well for a child's), so that a hit they may not be told of gives the same page as a miss. Search is
-    a tool of the panel: it answers under the panel's rules, also on cases the actor referred (those
-    are in "Your referrals"). Of the matches, only the cases the actor may see are kept. Records the
-    search (what it was by and how many results, never what was searched for) and what its results
-    disclose. Returns (results, {case id: the categories shown})."""
-    results = search(panel, reference, name, date_of_birth, postcode, categories=panel_categories(panel, actor),
-                     sounds_like=sounds_like, birth_year=birth_year)
-    results = [c for c in results if c.can_view(actor)]
-    by = ("reference" if reference else "name_dob" if name else "sounds_like" if sounds_like else "postcode")
-    return results, list_disclosed(actor, panel, results, "case.searched", "case search",
-                                   detail={"by": by, "results": len(results)})
+    a tool of the panel, for those who may list its cases: it answers under the panel's rules, also on
+    cases the actor referred (those are in "Your referrals"). Records the search (what it was by, the
+    page and how many results, never what was searched for) and what the page's results disclose.
+    Returns (the page of results or None, {case id: the categories shown})."""
+    if not panel.can_list_cases(actor):
+        return None, {}
+    results = search(panel, page, categories=panel_categories(panel, actor), **criteria)
+    if results is None:
+        return None, {}
+    by = ("reference" if criteria.get("reference") else "name_dob" if criteria.get("name")
+          else "sounds_like" if criteria.get("sounds_like") else "postcode")
+    return results, list_disclosed(actor, panel, results.items, "case.searched", "case search",
+                                   detail={"by": by, "results": results.total, "page": results.page})
 
 
 def history_of(case, viewer=None):

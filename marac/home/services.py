@@ -105,5 +105,7 @@ def minutes_to_read(user, panel, limit=5):
     """The latest final minutes of the panel's meetings the user may read (Meeting.can_read_minutes)."""
     meetings = db.session.execute(
         select(Meeting).where(Meeting.panel_id == panel.id, Meeting.minutes_finalised_at.is_not(None))
-        .order_by(Meeting.meets_on.desc()).limit(limit * 3)).scalars().all()
+        .order_by(Meeting.meets_on.desc()).limit(limit * 3)
+        # Meeting.sat_on reads the register: loaded with the meetings, not one meeting at a time
+        .options(selectinload(Meeting.attendances))).scalars().all()
     return [m for m in meetings if m.can_read_minutes(user)][:limit]
