@@ -1,16 +1,17 @@
 """The audit trail: append-only, and every kind of tampering is found by `flask audit verify`."""
 import threading
+import uuid
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError
 
 from config import TestConfig
 from marac import create_app
-from marac.audit.models import AuditChainHead
-from marac.audit.services import ChainBroken, record, verify
+from marac.audit.models import AuditChainHead, AuditEvent, AuditEventRef
+from marac.audit.services import PENDING, ChainBroken, record, verify
 from marac.extensions import db
-from tests.helpers import migrate_fresh, scratch_database_url
+from tests.helpers import migrate_fresh, scratch_database_url, sign_in
 
 
 def append(n):
@@ -130,7 +131,8 @@ def test_cli_verify_and_head(app):
 
 @pytest.mark.no_db_transaction
 def test_concurrent_writers_make_one_valid_chain(tmp_path):
-    """8 writers appending at once (each in its own transaction and connection) leave one valid chain."""
+    """8 writers appending at once (each in its own transaction and connection) leave one valid chain;
+    the events of the transactions that roll back (one in five) are not in it."""
     url = scratch_database_url("concurrency", tmp_path)
     app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url,
                                             "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 10}
@@ -145,7 +147,10 @@ def test_concurrent_writers_make_one_valid_chain(tmp_path):
                 start.wait()
                 for i in range(25):
                     record("test.concurrent", object_type="writer", object_id=str(n), detail={"i": i})
-                    db.session.commit()
+                    if i % 5 == 4:
+                        db.session.rollback()
+                    else:
+                        db.session.commit()
         except Exception as error:  # pragma: no cover - reported below
             errors.append(repr(error))
 
@@ -161,4 +166,88 @@ def test_concurrent_writers_make_one_valid_chain(tmp_path):
             "SELECT count(*) FROM audit_events WHERE action = 'test.concurrent'")).scalar_one()
         db.session.remove()
         db.engine.dispose()
-    assert writes == 200 and seq == count
+    assert writes == 160 and seq == count
+
+
+# --- the head is locked at the commit, not at record() -----------------------------------------
+
+def probe_events():
+    return db.session.execute(text(
+        "SELECT object_id FROM audit_events WHERE object_type = 'probe' ORDER BY seq")).scalars().all()
+
+
+def test_an_event_is_appended_at_the_commit_and_the_head_is_free_until_then(app):
+    before = head()
+    event = record("test.event", object_type="probe", object_id="a")
+    assert event.seq is None and db.session.info[PENDING]
+    if db.session.get_bind().dialect.name == "postgresql":
+        # Another transaction can take the head while this one goes on (SQLite: BEGIN IMMEDIATE
+        # already gives each transaction the whole database).
+        with db.engine.connect() as other:
+            assert other.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1 FOR UPDATE NOWAIT")).scalar_one() \
+                == before
+            other.rollback()
+    db.session.commit()
+    assert event.seq == before + 1 and len(event.hash) == 64 and not db.session.info.get(PENDING)
+    assert verify()[1] == event.seq
+
+
+def test_a_transaction_sees_its_own_events_before_the_commit(app):
+    record("test.event", object_type="probe", object_id="a")
+    record("test.event", object_type="probe", object_id="b")
+    assert probe_events() == ["a", "b"]  # a statement on the audit tables appends them first
+    assert not db.session.info.get(PENDING)
+    # ORM statements too, whether the audit table is the entity, inside a function or in a subquery
+    case_id = uuid.uuid4()
+    event = record("test.event", object_type="probe", object_id=str(case_id))
+    assert db.session.execute(select(func.max(AuditEvent.seq))).scalar_one() == event.seq
+    event = record("test.event", object_type="probe", object_id=str(case_id))
+    assert db.session.execute(select(AuditEvent.seq).where(AuditEvent.seq.in_(
+        select(AuditEventRef.seq).where(AuditEventRef.ref_id == case_id)))).scalars().all()[-1] == event.seq
+    db.session.commit()
+    assert verify()[0] == head()
+
+
+def test_an_event_is_what_was_recorded_even_if_its_detail_changes_before_the_commit(app):
+    cases = ["first"]
+    event = record("test.event", object_type="probe", object_id="a", detail={"cases": cases})
+    cases.append("second")
+    db.session.commit()
+    assert event.detail == {"cases": ["first"]}
+    verify()
+
+
+def test_events_go_with_a_rollback(app):
+    before = head() or 0
+    record("test.event", object_type="probe", object_id="gone")
+    db.session.rollback()
+    db.session.commit()
+    assert (head() or 0) == before and probe_events() == []
+
+
+def test_events_go_with_a_rolled_back_savepoint_and_stay_with_a_committed_one(app):
+    record("test.event", object_type="probe", object_id="outer")
+    with pytest.raises(RuntimeError):
+        with db.session.begin_nested():
+            record("test.event", object_type="probe", object_id="undone")
+            with db.session.begin_nested():
+                record("test.event", object_type="probe", object_id="undone-inner")
+            raise RuntimeError("refused")
+    with db.session.begin_nested():
+        record("test.event", object_type="probe", object_id="kept")
+    assert db.session.info[PENDING]  # a savepoint's commit leaves them to the transaction's
+    db.session.commit()
+    assert probe_events() == ["outer", "kept"]
+    verify()
+
+
+def test_a_page_view_commits_its_read_event(app, world):
+    """The event a page records of its read is appended and committed with the request."""
+    client = app.test_client()
+    sign_in(client, world.users["chair"])
+    before = head()
+    assert client.get(f"/cases/{world.accepted.id}").status_code == 200
+    assert not db.session.info.get(PENDING)
+    events = db.session.execute(text("SELECT action FROM audit_events WHERE seq > :s"), {"s": before}).scalars().all()
+    assert "case.viewed" in events
+    verify()

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 
 from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent, AuditEventRef
-from marac.audit.services import record
+from marac.audit.services import append_pending, record
 from marac.cases.models import Case, CaseLocation, CaseParty, CaseStatus, PartyRole
 from marac.cases.services import record_view
 from marac.core.timeutil import today
@@ -305,6 +305,7 @@ def test_audit_refs_name_every_id_an_event_names(app, world):
     a, b, c = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     event = record("test.refs", world.users["manager"], world.accepted,
                    detail={"case_id": str(a), "cases": [str(b), str(c)], "count": 3, "note": "x" * 36})
+    append_pending()  # the event is appended at the commit; its seq is known from here
     refs = set(db.session.execute(select(AuditEventRef.ref_id).where(AuditEventRef.seq == event.seq)).scalars())
     assert refs == {world.accepted.id, a, b, c}
 
@@ -501,6 +502,7 @@ def test_audit_verify_finds_an_event_reference_that_the_event_does_not_make(app,
 
     verify()
     event = record("test.refs", world.users["manager"], world.accepted)
+    append_pending()
     db.session.execute(insert(AuditEventRef), [{"ref_id": world.case.id, "seq": event.seq}])
     with pytest.raises(ChainBroken, match="audit_event_refs") as broken:
         verify()
