@@ -1,0 +1,546 @@
+"""Demo data at scale: `flask demo seed --cases N` adds N cases to a demo panel in batches, for the
+scale benchmarks (1,000 to 100,000 cases).
+
+The services build one case at a time (a query or two per step); at this size that is too slow, so the
+rows are built in memory and inserted a batch at a time, through the same encryption and blind indexes
+as the services: each encrypted value by core.crypto.encrypt_value for its own table, column and row (as
+the Encrypted attributes do), every person and location by people.services.build_person and
+build_location (so their blind indexes are the declared ones), the plain columns derived from the answers
+by the same function a submission uses, and references from the same counters as next_reference. What a
+services-built case has, these have: a victim (or young person, or complainant) with their family, the
+referral as the panel's record and as sent, the history, and for a case heard at a meeting its agenda
+item, minute and actions.
+
+The shape is realistic rather than uniform: referrals over the past four years; most subjects referred
+once and a tail referred two to five times (about 30% of cases are repeats, as nationally), a repeat
+sharing the subject's name and date of birth and flagged as detect_repeat would flag it; mostly accepted
+or closed, some awaiting screening, a few drafts; referring agencies spread over the panel's members (the
+police most for MARAC); about one action per heard case, owned by the member agencies. Cases are heard at
+meetings of the panel's capacity, so a meeting is the size of a real one however many cases there are.
+"""
+import datetime as dt
+import random
+import time
+import uuid
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from sqlalchemy import func, insert, select, text
+from sqlalchemy import inspect as sa_inspect
+
+from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
+from marac.agencies.models import AgencyKind
+from marac.audit.services import record
+from marac.cases import questions, services
+from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, ChangeAction, ClosureOutcome,
+                                PartyRole, ReferenceCounter)
+from marac.core.crypto import encrypt_value
+from marac.core.timeutil import today as today_
+from marac.core.workdays import add_working_days
+from marac.demo.cases import AGES, POLICE_SHARE, _asb_answers, _dob, _mace_answers, _marac_answers, _postcode
+from marac.demo.cases import LAST as BASE_LAST
+from marac.demo.meetings import ACTIONS
+from marac.extensions import db
+from marac.meetings.models import AgendaItem, Attendance, AttendanceStatus, ItemStatus, Meeting, MeetingStatus
+from marac.panels.models import PanelKind, Role
+from marac.people.models import Gender, Location, LocationKind, Person, PersonName
+from marac.people.services import build_location, build_person
+
+BATCH_SIZE = 2000
+SPAN_DAYS = 4 * 365  # referrals over the past four years
+# How many referrals a subject gets, and how likely each count is: about 30% of cases are repeats (the
+# national MARAC rate), most subjects are referred once, none more than five times.
+REFERRALS_PER_SUBJECT = ((1, 0.66), (2, 0.20), (3, 0.09), (4, 0.035), (5, 0.015))
+# Days between a subject's referrals: mostly within the 12 months that make a repeat, some after.
+REPEAT_GAP_DAYS = (21, 330)
+LATER_GAP_DAYS = (380, 700)
+LATER_SHARE = 0.12
+# Referrals newer than this are not heard yet: drafts, awaiting screening, or accepted and waiting.
+WAITING_DAYS = 21
+SCREENED_OUT_SHARE = 0.05
+
+# Obviously fake names, built from parts so that 100,000 subjects rarely share a name (and, with the
+# date of birth, never within one run): "Examina Fakewick", "Mockus Shamthorpe".
+FIRST_STARTS = ("Test", "Exam", "Demo", "Fict", "Plac", "Mock", "Samp", "Dumm", "Pret", "Imag", "Fak", "Notr",
+                "Sham", "Phon", "Bog", "Faux", "Invent", "Madu")
+FEMALE_ENDS = ("ina", "ella", "ette", "ia", "ora", "ita", "anne", "elle", "ara", "issa", "ly", "ene")
+MALE_ENDS = ("o", "us", "io", "an", "er", "ard", "ric", "win")
+LAST_STEMS = ("Fake", "Mock", "Sham", "Phony", "Pretend", "Notreal", "Madeup", "Sample", "Dummy", "Fiction",
+              "Invent", "Example", "Placebo", "Bogus", "Faux", "Ersatz", "Imitat", "Testi")
+LAST_ENDS = ("son", "ton", "ford", "well", "ley", "by", "field", "worth", "ham", "stead", "bridge", "more",
+             "dale", "wick", "combe", "hurst", "wood", "croft", "gate", "shaw", "thorpe", "burn", "cliffe", "holme")
+SCREENING_REASON = "Demo: does not meet the criteria"
+RISK_SUMMARY = "Demo: risk remains high; agencies agreed the safety plan."
+MINUTE = "Demo minute: agencies shared what they hold; actions agreed."
+
+
+@dataclass
+class Family:
+    """A subject and the people around them, the same at each of their referrals."""
+
+    subject: dict
+    others: dict = field(default_factory=dict)  # answers key: list of people (perpetrators, children, ...)
+    cases: list = field(default_factory=list)  # (referred on, case id, status) of their cases so far
+
+
+@dataclass
+class Planned:
+    """One case to add: when, whose, and what became of it."""
+
+    on: dt.date
+    family: Family
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    status: str = CaseStatus.SUBMITTED
+    repeat_of_id: uuid.UUID | None = None
+    heard_on: dt.date | None = None
+    meeting_id: uuid.UUID | None = None
+    position: int = 0
+    closed_on: dt.date | None = None
+
+
+@dataclass
+class Result:
+    """What seed_at_scale did: cases added, seconds taken (inserting, then refreshing statistics)."""
+
+    cases: int = 0
+    repeats: int = 0
+    people: int = 0
+    actions: int = 0
+    meetings: int = 0
+    seconds: float = 0.0
+    analyse_seconds: float = 0.0
+
+    @property
+    def per_second(self):
+        """Cases added per second, statistics refresh included."""
+        total = self.seconds + self.analyse_seconds
+        return self.cases / total if total else 0.0
+
+
+def _at(day, hour=10):
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=dt.timezone.utc)
+
+
+def demo_panel(kind):
+    """The demo panel of this kind (demo.services.PANELS) with a manager and a chair, or None."""
+    from marac.demo.services import PANELS  # noqa: PLC0415 (the demo's own list of panels)
+    from marac.panels.models import Panel
+
+    name = next(name for panel_kind, name, *_ in PANELS if panel_kind == kind)
+    panel = db.session.execute(select(Panel).where(Panel.name == name)).scalar_one_or_none()
+    if panel is None or not {Role.MANAGER, Role.CHAIR} <= {r.role for r in panel.roles}:
+        return None
+    return panel
+
+
+class Names:
+    """Fake names and dates of birth; a subject's name with their date of birth is never given twice."""
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.used = set()
+
+    def name(self, male=False):
+        """(first names, last name)."""
+        rng = self.rng
+        first = rng.choice(FIRST_STARTS) + rng.choice(MALE_ENDS if male else FEMALE_ENDS)
+        while True:
+            last = rng.choice(LAST_STEMS) + rng.choice(LAST_ENDS)
+            if last not in BASE_LAST:  # the plain demo's people keep names of their own
+                return first, last
+
+    def person(self, on, min_age, max_age, male=False):
+        """A person's answers: names and date of birth (age between the two on the day)."""
+        first, last = self.name(male)
+        return {"first_names": first, "last_name": last, "aliases": "",
+                "date_of_birth": _dob(self.rng, min_age, max_age, on).isoformat()}
+
+    def subject(self, on, min_age, max_age):
+        """A new subject, with a name and date of birth no other subject of this run has (now and then
+        an alias too), and a postcode."""
+        while True:
+            person = self.person(on, min_age, max_age)
+            key = (person["first_names"], person["last_name"], person["date_of_birth"])
+            if key not in self.used:
+                break
+        self.used.add(key)
+        if self.rng.random() < 0.03:
+            alias = self.name()
+            alias_key = (*alias, person["date_of_birth"])
+            if alias_key not in self.used:
+                self.used.add(alias_key)
+                person["aliases"] = " ".join(alias)
+        person["postcode"] = _postcode(self.rng)
+        return person
+
+
+class Plan:
+    """The cases to add, oldest first, with their subjects, statuses, repeat links and hearings."""
+
+    def __init__(self, panel, count, rng, today):
+        self.panel, self.kind, self.rng, self.today = panel, panel.kind, rng, today
+        self.names = Names(rng)
+        self.pools = {"persons": [], "locations": []}
+        self.cases = self._referrals(count)
+        self._decide()
+        self.meetings = self._hearings()
+
+    def _family(self, on):
+        rng, names, kind = self.rng, self.names, self.kind
+        family = Family(subject=names.subject(on, *AGES[kind]))
+        if kind == PanelKind.MARAC:
+            perpetrator = {**names.person(on, 18, 70, male=True), "gender": Gender.MALE,
+                           "relationship": rng.choice(list(questions.Relationship))}
+            children = [{**names.person(on, 0, 15), "lives_with": questions.LivesWith.VICTIM}
+                        for _ in range(rng.choices((0, 1, 2), (0.4, 0.35, 0.25))[0])]
+            family.others = {"perpetrators": [perpetrator], "children": children}
+        elif kind == PanelKind.ASB:
+            family.others = {"respondents": [names.person(on, 18, 70, male=True)]}
+        return family
+
+    def _referrals(self, count):
+        rng, today = self.rng, self.today
+        weights = [w for _, w in REFERRALS_PER_SUBJECT]
+        counts = [n for n, _ in REFERRALS_PER_SUBJECT]
+        planned = []
+        while len(planned) < count:
+            on = today - dt.timedelta(days=rng.randint(0, SPAN_DAYS))
+            family = self._family(on)
+            for number in range(rng.choices(counts, weights)[0]):
+                if number:
+                    gap = LATER_GAP_DAYS if rng.random() < LATER_SHARE else REPEAT_GAP_DAYS
+                    on += dt.timedelta(days=rng.randint(*gap))
+                if on > today or len(planned) >= count:
+                    break
+                planned.append(Planned(on=on, family=family))
+        planned.sort(key=lambda p: p.on)
+        return planned
+
+    def _decide(self):
+        """Each case's status, and its repeat link as detect_repeat sets it: the latest earlier case of the
+        same subject, not screened out (nor a draft, which the panel does not see), referred within the
+        repeat window."""
+        rng, today = self.rng, self.today
+        for case in self.cases:
+            age = (today - case.on).days
+            if age <= WAITING_DAYS:
+                roll = rng.random()
+                case.status = (CaseStatus.DRAFT if roll < 0.12 else CaseStatus.SUBMITTED if roll < 0.6
+                               else CaseStatus.ACCEPTED)
+            elif rng.random() < SCREENED_OUT_SHARE:
+                case.status = CaseStatus.SCREENED_OUT
+            else:
+                case.status = CaseStatus.ACCEPTED
+                case.heard_on = self._hearing_day(case.on)
+                closing = 0.95 if age > 365 else 0.6 if age > 90 else 0.15
+                closed_on = case.heard_on + dt.timedelta(days=rng.randint(14, 90))
+                if rng.random() < closing and closed_on < today:
+                    case.status, case.closed_on = CaseStatus.CLOSED, closed_on
+            if case.status != CaseStatus.DRAFT:
+                window_start = case.on - services.REPEAT_WINDOW
+                earlier = next((c for c in reversed(case.family.cases)
+                                if c[2] != CaseStatus.SCREENED_OUT and c[0] >= window_start), None)
+                case.repeat_of_id = earlier[1] if earlier else None
+                case.family.cases.append((case.on, case.id, case.status))
+
+    def _hearing_day(self, on):
+        """The panel's meeting day a week or two after the referral."""
+        day = on + dt.timedelta(days=self.rng.randint(7, 13))
+        return day + dt.timedelta(days=(self.panel.weekday - day.weekday()) % 7)
+
+    def _hearings(self):
+        """Meetings of at most the panel's capacity on each hearing day; each heard case gets a place."""
+        by_day = {}
+        for case in self.cases:
+            if case.heard_on:
+                by_day.setdefault(case.heard_on, []).append(case)
+        meetings = []
+        capacity = max(1, self.panel.capacity)
+        for day in sorted(by_day):
+            heard = by_day[day]
+            for start in range(0, len(heard), capacity):
+                meeting = SimpleNamespace(id=uuid.uuid4(), day=day, hour=9 + (start // capacity) % 8)
+                meetings.append(meeting)
+                for position, case in enumerate(heard[start:start + capacity]):
+                    case.meeting_id, case.position = meeting.id, position
+        return meetings
+
+    def answers(self, case):
+        """The referral's answers, as the demo writes them, about this case's family."""
+        rng, kind, family, on = self.rng, self.kind, case.family, case.on
+        subject = dict(family.subject)
+        if kind == PanelKind.MARAC:
+            answers = _marac_answers(rng, subject, on)
+        elif kind == PanelKind.MACE:
+            answers = _mace_answers(rng, subject, on, self._pool("persons", on), self._pool("locations", on))
+        else:
+            answers = _asb_answers(rng, subject, on, self._pool("locations", on))
+        answers.update({key: [dict(person) for person in people] for key, people in family.others.items()})
+        return answers
+
+    def _pool(self, name, on):
+        """A growing pool of persons of concern or locations, about one for every eight cases, so that a
+        few cases share each (the registers and linked cases have something to show)."""
+        pool = self.pools[name]
+        while len(pool) < max(15, len(self.cases) // 8):
+            if name == "persons":
+                pool.append(self.names.person(on, 19, 40, male=True))
+            else:
+                kind = self.rng.choice([LocationKind.HOTSPOT, LocationKind.PREMISES, LocationKind.ADDRESS])
+                pool.append({"kind": kind, "description": f"Demo location {len(pool) + 1}",
+                             "address": f"{len(pool) + 1} Example Lane", "postcode": _postcode(self.rng)})
+        return pool
+
+
+def _columns(model):
+    """[(attribute key, column name)] of a model's mapped columns: how a built object becomes a row."""
+    return [(attr.key, attr.columns[0].name) for attr in sa_inspect(model).column_attrs]
+
+
+def _row(obj, columns):
+    return {name: getattr(obj, key) for key, name in columns}
+
+
+def _reserve_references(kind, year, count):
+    """The first of `count` consecutive reference numbers of the kind and year, taken from the counter
+    that next_reference uses, under the same row lock."""
+    counter = db.session.execute(
+        select(ReferenceCounter).where(ReferenceCounter.prefix == kind, ReferenceCounter.year == year)
+        .with_for_update()).scalar_one_or_none()
+    if counter is None:
+        counter = ReferenceCounter(prefix=kind, year=year, last=0)
+        db.session.add(counter)
+    first = counter.last + 1
+    counter.last += count
+    db.session.flush()
+    return first
+
+
+class Builder:
+    """Rows of one batch of cases, ready to insert, table by table."""
+
+    TABLES = (Case, Person, PersonName, CaseParty, Location, CaseLocation, CaseChange, AgendaItem, Action,
+              ActionUpdate)
+
+    def __init__(self, plan, context):
+        self.plan, self.ctx = plan, context
+        self.rows = {model: [] for model in self.TABLES}
+        self.person_columns, self.name_columns = _columns(Person), _columns(PersonName)
+        self.location_columns = _columns(Location)
+
+    def add(self, case, reference):
+        """The rows of one case (a reference is None for a draft)."""
+        plan, ctx, rng = self.plan, self.ctx, self.plan.rng
+        answers = plan.answers(case)
+        referrer = rng.choice(ctx.referrers)
+        agency_id = rng.choice(ctx.member_agencies)
+        if plan.kind == PanelKind.MARAC and ctx.police and ctx.route_rng.random() < POLICE_SHARE:
+            agency_id = ctx.police
+        submitted_at = _at(case.on)
+        derived = SimpleNamespace(panel=plan.panel)
+        services._derive(derived, answers)  # the plain columns, exactly as a submission derives them
+        row = {"id": case.id, "panel_id": plan.panel.id, "status": case.status, "referrer_user_id": referrer.id,
+               "referring_agency_id": agency_id, "referred_on": derived.referred_on, "criterion": None,
+               "police_incidents": None, "risk_score": derived.risk_score, "risk_level": derived.risk_level,
+               "codes": derived.codes, "is_repeat": case.repeat_of_id is not None,
+               "repeat_of_id": case.repeat_of_id, "is_transfer_in": False, "reference": reference,
+               "submitted_at": None, "screened_at": None, "screened_by_id": None, "screening_reason": None,
+               "closed_at": None, "closure_outcome": None, "closure_reason": None, "deleted_at": None,
+               "sent_referral": None, "created_at": submitted_at, "version": 1}
+        for name in ("criterion", "police_incidents"):
+            row[name] = getattr(derived, name, None)
+        row["referral"] = encrypt_value(answers, dict, "cases", "referral", case.id)
+        changes = self.rows[CaseChange]
+        if case.status == CaseStatus.DRAFT:
+            changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.DRAFT_SAVED, CaseStatus.DRAFT))
+            self.rows[Case].append(row)
+            return
+        row["sent_referral"] = encrypt_value(answers, dict, "cases", "sent_referral", case.id)
+        row["submitted_at"] = submitted_at
+        changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.SUBMITTED, CaseStatus.SUBMITTED))
+        if case.status != CaseStatus.SUBMITTED:
+            screened_at = _at(case.on + dt.timedelta(days=1), 11)
+            row.update(screened_at=screened_at, screened_by_id=ctx.manager.id)
+            if case.status == CaseStatus.SCREENED_OUT:
+                row["screening_reason"] = encrypt_value(SCREENING_REASON, str, "cases", "screening_reason", case.id)
+                changes.append(self._change(case, ctx.manager.id, screened_at, ChangeAction.SCREENED_OUT,
+                                            CaseStatus.SCREENED_OUT))
+            else:
+                changes.append(self._change(case, ctx.manager.id, screened_at, ChangeAction.ACCEPTED,
+                                            CaseStatus.ACCEPTED))
+        if case.closed_on:
+            row.update(closed_at=_at(case.closed_on, 12), closure_outcome=ClosureOutcome.RISK_REDUCED)
+            changes.append(self._change(case, ctx.manager.id, row["closed_at"], ChangeAction.CLOSED,
+                                        CaseStatus.CLOSED))
+        self.rows[Case].append(row)
+        self._parties(case, answers)
+        if case.meeting_id:
+            self._hearing(case)
+
+    def _change(self, case, user_id, at, action, status):
+        return {"id": uuid.uuid4(), "case_id": case.id, "user_id": user_id, "at": at, "action": action,
+                "status": status, "fields": [], "old_values": None, "note": None}
+
+    def _parties(self, case, answers):
+        """The case's people and locations, built as rebuild_parties builds them."""
+        kind, created_at = self.plan.kind, _at(case.on)
+        for position, (role, key, index, detail_keys) in enumerate(services.party_slots(kind, answers)):
+            group = answers[key] if index is None else answers[key][index]
+            person = build_person(group, case.on, detail_keys)
+            person.created_at = created_at
+            self.rows[Person].append(_row(person, self.person_columns))
+            for name in person.names:
+                name.person_id = person.id
+                self.rows[PersonName].append(_row(name, self.name_columns))
+            relationship = (group.get("relationship") or None) if role == PartyRole.PERPETRATOR else None
+            self.rows[CaseParty].append({"id": uuid.uuid4(), "case_id": case.id, "person_id": person.id,
+                                         "role": role, "relationship_to_subject": relationship,
+                                         "position": position})
+        default_kind = LocationKind.ADDRESS if kind == PanelKind.ASB else LocationKind.HOTSPOT
+        for location_answers in answers.get("locations") or []:
+            location = build_location(location_answers, default_kind)
+            location.created_at = created_at
+            self.rows[Location].append(_row(location, self.location_columns))
+            self.rows[CaseLocation].append({"id": uuid.uuid4(), "case_id": case.id, "location_id": location.id})
+
+    def _hearing(self, case):
+        """The case's agenda item at its meeting, heard, and the actions agreed there."""
+        ctx, rng, today = self.ctx, self.plan.rng, self.plan.today
+        item_id, heard_at = uuid.uuid4(), _at(case.heard_on, 11)
+        self.rows[AgendaItem].append({
+            "id": item_id, "meeting_id": case.meeting_id, "case_id": case.id, "position": case.position,
+            "status": ItemStatus.HEARD, "heard_at": heard_at, "version": 1,
+            "created_at": _at(case.heard_on - dt.timedelta(days=5), 9),
+            "risk_summary": encrypt_value(RISK_SUMMARY, str, "agenda_items", "risk_summary", item_id),
+            "minute": encrypt_value(MINUTE, str, "agenda_items", "minute", item_id)})
+        for _ in range(rng.choices((0, 1, 2), (0.05, 0.75, 0.20))[0]):
+            action_id = uuid.uuid4()
+            due = case.heard_on + dt.timedelta(days=ctx.action_due_days)
+            status, closed_at = ActionStatus.OPEN, None
+            if case.closed_on or (due < today and rng.random() < 0.85):
+                status = rng.choice([ActionStatus.DONE] * 8 + [ActionStatus.NOT_POSSIBLE])
+                last = min(due, case.closed_on or due, today - dt.timedelta(days=1))
+                closed_at = _at(max(case.heard_on + dt.timedelta(days=1), last - dt.timedelta(days=rng.randint(0, 10))),
+                                15)
+            self.rows[Action].append({
+                "id": action_id, "case_id": case.id, "agenda_item_id": item_id,
+                "owner_agency_id": rng.choice(ctx.member_agencies), "due_on": due, "status": status,
+                "closed_at": closed_at, "last_chased_at": None, "version": 1, "created_at": heard_at,
+                "description": encrypt_value(rng.choice(ACTIONS), str, "actions", "description", action_id),
+                "named_person": None})
+            self.rows[ActionUpdate].append({"id": uuid.uuid4(), "action_id": action_id, "user_id": ctx.chair.id,
+                                            "at": heard_at, "kind": UpdateKind.CREATED, "status": ActionStatus.OPEN,
+                                            "note": None})
+            if closed_at:
+                self.rows[ActionUpdate].append({"id": uuid.uuid4(), "action_id": action_id,
+                                                "user_id": ctx.manager.id, "at": closed_at,
+                                                "kind": UpdateKind.COMPLETED, "status": status, "note": None})
+
+    def insert(self):
+        """Insert the batch's rows, parents first; returns {model: rows}."""
+        counts = {}
+        for model in self.TABLES:
+            rows = self.rows[model]
+            if rows:
+                db.session.execute(insert(model.__table__), rows)
+            counts[model] = len(rows)
+        return counts
+
+
+def _context(panel, seed):
+    """The people and agencies the cases are referred, screened and heard by."""
+    from marac.users.models import User
+
+    users = db.session.execute(select(User).where(User.is_active.is_(True)).order_by(User.email)).scalars().all()
+    manager = next((u for u in users if Role.MANAGER in panel.roles_of(u)), None)
+    chair = next((u for u in users if Role.CHAIR in panel.roles_of(u)), None) or manager
+    referrers = [u for u in users if panel.can_refer(u) and panel.is_member(u.agency_id)]
+    if manager is None or not referrers:
+        raise ValueError("the panel needs a manager and a member agency's referrer")
+    members = [m.agency_id for m in panel.members]
+    police = next((m.agency_id for m in panel.members if m.agency.kind == AgencyKind.POLICE), None)
+    return SimpleNamespace(manager=manager, chair=chair, referrers=referrers, member_agencies=members, police=police,
+                           action_due_days=panel.action_due_days, route_rng=random.Random(seed + 1))
+
+
+def _insert_meetings(plan, ctx):
+    """The plan's meetings, held with their minutes final, and their registers."""
+    panel, rng = plan.panel, plan.rng
+    meetings, attendances = [], []
+    for meeting in plan.meetings:
+        day = meeting.day
+        due = add_working_days(day, -panel.agenda_lead_days)
+        meetings.append({
+            "id": meeting.id, "panel_id": panel.id, "meets_on": day, "starts_at": dt.time(meeting.hour, 0),
+            "status": MeetingStatus.HELD, "agenda_published_at": _at(due, 9), "agenda_due_on": due,
+            "opened_at": _at(day, meeting.hour), "closed_at": _at(day, min(meeting.hour + 5, 23)),
+            "minutes_finalised_at": _at(add_working_days(day, panel.minutes_days), 16),
+            "minutes_finalised_by_id": ctx.manager.id, "version": 1, "created_at": _at(day - dt.timedelta(days=60), 9)})
+        for member in panel.members:
+            status = AttendanceStatus.PRESENT if rng.random() < 0.9 else rng.choice(list(AttendanceStatus))
+            attendances.append({"id": uuid.uuid4(), "meeting_id": meeting.id, "agency_id": member.agency_id,
+                                "status": status, "is_core": member.is_core})
+    for start in range(0, len(meetings), BATCH_SIZE):
+        db.session.execute(insert(Meeting.__table__), meetings[start:start + BATCH_SIZE])
+    for start in range(0, len(attendances), BATCH_SIZE * 5):
+        db.session.execute(insert(Attendance.__table__), attendances[start:start + BATCH_SIZE * 5])
+    return len(meetings)
+
+
+def analyse():
+    """Refresh the query planner's statistics (ANALYZE; and PRAGMA optimize on SQLite), committed."""
+    db.session.commit()
+    if db.engine.dialect.name == "sqlite":
+        db.session.execute(text("ANALYZE"))
+        db.session.execute(text("PRAGMA optimize"))
+    else:
+        db.session.execute(text("ANALYZE"))
+    db.session.commit()
+
+
+def seed_at_scale(panel, count, seed=None, batch_size=BATCH_SIZE, progress=None, statistics=True):
+    """Add `count` demo cases to the panel (see the module's docstring), committing each batch: a bulk
+    load for the CLI, not a step in someone's request. Audited as one event; the planner's statistics are
+    refreshed at the end (unless statistics=False). Returns a Result."""
+    started = time.perf_counter()
+    if db.engine.dialect.name == "sqlite":  # a large page cache: the indexes take random inserts
+        db.session.execute(text("PRAGMA cache_size = -262144"))
+    existing = db.session.execute(select(func.count()).select_from(Case).where(Case.panel_id == panel.id)).scalar()
+    seed = 2026 * 1_000_003 + existing if seed is None else seed  # a second run gets other people
+    rng = random.Random(seed)
+    ctx = _context(panel, seed)
+    plan = Plan(panel, count, rng, today_())
+    result = Result(meetings=_insert_meetings(plan, ctx))
+    db.session.commit()
+    for start in range(0, len(plan.cases), batch_size):
+        batch = plan.cases[start:start + batch_size]
+        by_year = {}
+        for case in batch:
+            if case.status != CaseStatus.DRAFT:
+                by_year[case.on.year] = by_year.get(case.on.year, 0) + 1
+        next_number = {year: _reserve_references(panel.kind, year, n) for year, n in sorted(by_year.items())}
+        builder = Builder(plan, ctx)
+        for case in batch:
+            reference = None
+            if case.status != CaseStatus.DRAFT:
+                reference = f"{panel.kind}-{case.on.year}-{next_number[case.on.year]:04d}"
+                next_number[case.on.year] += 1
+            builder.add(case, reference)
+        counts = builder.insert()
+        db.session.commit()
+        result.cases += counts[Case]
+        result.people += counts[Person]
+        result.actions += counts[Action]
+        result.repeats += sum(1 for case in batch if case.repeat_of_id)
+        if progress:
+            progress(result.cases, time.perf_counter() - started)
+    record("demo.seeded_at_scale", object_type="panels", object_id=str(panel.id),
+           detail={"cases": result.cases, "panel_kind": str(panel.kind), "repeats": result.repeats,
+                   "actions": result.actions, "meetings": result.meetings})
+    db.session.commit()
+    result.seconds = time.perf_counter() - started
+    if statistics:
+        analysed = time.perf_counter()
+        analyse()
+        result.analyse_seconds = time.perf_counter() - analysed
+    return result
