@@ -1,5 +1,6 @@
 """`flask demo seed --cases N` (marac/demo/scale.py): bulk cases, encrypted and indexed as the services
 do it, with repeats exactly where the plan put them and no fake name in the stored database."""
+import datetime as dt
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -7,7 +8,7 @@ from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import LargeBinary, func, select
 
 from config import TestConfig
 from marac import create_app
@@ -21,8 +22,8 @@ from marac.extensions import db
 from marac.meetings.models import AgendaItem
 from marac.panels.models import PanelKind
 from marac.core.blind_index import matching
-from marac.people.models import Person, PersonName
-from marac.people.services import build_person, name_dob_condition, name_indexes
+from marac.people.models import LocationKind, Person, PersonName
+from marac.people.services import build_location, build_person, name_dob_condition, name_indexes
 from tests import helpers
 
 pytestmark = pytest.mark.no_db_transaction
@@ -32,7 +33,7 @@ COUNT = 300
 @pytest.fixture(scope="module")
 def scaled(tmp_path_factory):
     """A committed scratch database: the test world, then COUNT cases seeded in bulk on its panel (in
-    batches of 128, so that repeats cross batches)."""
+    batches of 128, so that repeats cross batches, built by two worker processes)."""
     tmp_path = tmp_path_factory.mktemp("scale")
     url = helpers.scratch_database_url("scale", tmp_path)
     app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
@@ -41,7 +42,7 @@ def scaled(tmp_path_factory):
         world = helpers.build_world()
         db.session.commit()
         before = {case_id for case_id in db.session.execute(select(Case.id)).scalars()}
-        result = seed_at_scale(world.panel, COUNT, seed=13, batch_size=128)
+        result = seed_at_scale(world.panel, COUNT, seed=13, batch_size=128, workers=2)
         ids = [case_id for case_id in db.session.execute(select(Case.id)).scalars() if case_id not in before]
         state = SimpleNamespace(app=app, url=url, result=result, ids=ids, panel_id=world.panel.id,
                                 users={name: user.id for name, user in world.users.items()},
@@ -115,6 +116,43 @@ def test_the_people_are_indexed_as_the_services_index_them(scaled):
         assert built.postcode_index == subject.postcode_index
         assert [n.name_dob_index for n in built.names] == [n.name_dob_index for n in subject.names]
         assert [n.sound_year_index for n in built.names] == [n.sound_year_index for n in subject.names]
+
+
+@pytest.mark.parametrize("kind", ["person", "location"])
+def test_bulk_rows_are_what_the_services_build(scaled, kind):
+    """scale.Rows builds people and locations without ORM objects: the same columns, blind indexes and
+    (decrypted) values as build_person and build_location."""
+    from marac.core.crypto import decrypt_value
+    from marac.demo.scale import Rows
+
+    answers = {"first_names": " Zebulina ", "last_name": "Shamcroft", "aliases": "Zeb Shamcroft; Other Name",
+               "date_of_birth": "1990-02-03", "postcode": "ZZ9 9ZZ", "address": "1 Madeup Avenue", "phone": "",
+               "gender": "female", "ethnic_group": "", "gp": "Demo Surgery", "language": "English", "kind": "premises",
+               "description": "Demo hotspot"}
+    with scaled.app.app_context():
+        rows = Rows()
+        if kind == "person":
+            built = build_person(answers, dt.date(2025, 1, 1), ("gp", "language", "safe_to_call"))
+            row, names = rows.person(answers, dt.date(2025, 1, 1), ("gp", "language", "safe_to_call"), None)
+            pairs = [(built, row)] + list(zip(built.names, names, strict=True))
+        else:
+            built = build_location(answers, LocationKind.HOTSPOT)
+            pairs = [(built, rows.location(answers, LocationKind.HOTSPOT, None))]
+        for obj, row in pairs:
+            table = obj.__table__
+            assert set(row) == {column.name for column in table.columns}
+            for column in table.columns:
+                name = column.name
+                if name in ("id", "created_at", "person_id"):
+                    continue
+                if isinstance(column.type, LargeBinary):
+                    plain = getattr(obj, name)
+                    assert (row[name] is None) == (plain is None), name
+                    if plain is not None:
+                        assert decrypt_value(row[name], table.name, name, row["id"]) == plain, name
+                else:
+                    assert row[name] == getattr(obj, name), name
+        db.session.rollback()
 
 
 def test_repeats_are_flagged_exactly_as_detect_repeat_would(scaled):
@@ -215,7 +253,7 @@ def test_the_command(scaled, monkeypatch):
     from marac.panels.models import Panel
 
     runner = scaled.app.test_cli_runner()
-    assert "goes with --cases" in runner.invoke(args=["demo", "seed", "--panel", "mace"]).output
+    assert "go with --cases" in runner.invoke(args=["demo", "seed", "--panel", "mace"]).output
     with scaled.app.app_context():
         db.session.get(Panel, scaled.panel_id).name = "Camden MARAC"  # the demo panel: no base seed needed
         db.session.commit()

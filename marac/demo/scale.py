@@ -19,9 +19,11 @@ police most for MARAC); about one action per heard case, owned by the member age
 meetings of the panel's capacity, so a meeting is the size of a real one however many cases there are.
 """
 import datetime as dt
+import multiprocessing
 import random
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
@@ -34,7 +36,8 @@ from marac.audit.services import record
 from marac.cases import questions, services
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, ChangeAction, ClosureOutcome,
                                 PartyRole, ReferenceCounter)
-from marac.core.crypto import encrypt_value
+from marac.core.blind_index import BlindIndex, message, tag
+from marac.core.crypto import Encrypted, encrypt_value, keyring
 from marac.core.timeutil import today as today_
 from marac.core.workdays import add_working_days
 from marac.demo.cases import AGES, POLICE_SHARE, _asb_answers, _dob, _mace_answers, _marac_answers, _postcode
@@ -44,7 +47,7 @@ from marac.extensions import db
 from marac.meetings.models import AgendaItem, Attendance, AttendanceStatus, ItemStatus, Meeting, MeetingStatus
 from marac.panels.models import PanelKind, Role
 from marac.people.models import Gender, Location, LocationKind, Person, PersonName
-from marac.people.services import build_location, build_person
+from marac.people.services import CODED_FIELDS, PERSON_FIELDS, age_band, split_aliases
 
 BATCH_SIZE = 2000
 SPAN_DAYS = 4 * 365  # referrals over the past four years
@@ -96,6 +99,7 @@ class Planned:
     meeting_id: uuid.UUID | None = None
     position: int = 0
     closed_on: dt.date | None = None
+    reference: str | None = None
 
 
 @dataclass
@@ -178,12 +182,13 @@ class Plan:
     """The cases to add, oldest first, with their subjects, statuses, repeat links and hearings."""
 
     def __init__(self, panel, count, rng, today):
-        self.panel, self.kind, self.rng, self.today = panel, panel.kind, rng, today
+        self.panel = SimpleNamespace(id=panel.id, kind=panel.kind, weekday=panel.weekday, capacity=panel.capacity)
+        self.kind, self.rng, self.today = panel.kind, rng, today
         self.names = Names(rng)
-        self.pools = {"persons": [], "locations": []}
         self.cases = self._referrals(count)
         self._decide()
         self.meetings = self._hearings()
+        self.pools = {name: self._pool(name, count) for name in ("persons", "locations")}
 
     def _family(self, on):
         rng, names, kind = self.rng, self.names, self.kind
@@ -265,40 +270,134 @@ class Plan:
                     case.meeting_id, case.position = meeting.id, position
         return meetings
 
-    def answers(self, case):
+    def answers(self, case, rng):
         """The referral's answers, as the demo writes them, about this case's family."""
-        rng, kind, family, on = self.rng, self.kind, case.family, case.on
+        kind, family, on = self.kind, case.family, case.on
         subject = dict(family.subject)
         if kind == PanelKind.MARAC:
             answers = _marac_answers(rng, subject, on)
         elif kind == PanelKind.MACE:
-            answers = _mace_answers(rng, subject, on, self._pool("persons", on), self._pool("locations", on))
+            answers = _mace_answers(rng, subject, on, self.pools["persons"], self.pools["locations"])
         else:
-            answers = _asb_answers(rng, subject, on, self._pool("locations", on))
+            answers = _asb_answers(rng, subject, on, self.pools["locations"])
         answers.update({key: [dict(person) for person in people] for key, people in family.others.items()})
         return answers
 
-    def _pool(self, name, on):
-        """A growing pool of persons of concern or locations, about one for every eight cases, so that a
+    def _pool(self, name, count):
+        """Persons of concern (MACE) or locations (MACE and ASB), one for about every eight cases, so that a
         few cases share each (the registers and linked cases have something to show)."""
-        pool = self.pools[name]
-        while len(pool) < max(15, len(self.cases) // 8):
+        if self.kind == PanelKind.MARAC or (name == "persons" and self.kind != PanelKind.MACE):
+            return []
+        pool, on = [], self.today
+        for number in range(1, max(15, count // 8) + 1):
             if name == "persons":
                 pool.append(self.names.person(on, 19, 40, male=True))
             else:
                 kind = self.rng.choice([LocationKind.HOTSPOT, LocationKind.PREMISES, LocationKind.ADDRESS])
-                pool.append({"kind": kind, "description": f"Demo location {len(pool) + 1}",
-                             "address": f"{len(pool) + 1} Example Lane", "postcode": _postcode(self.rng)})
+                pool.append({"kind": kind, "description": f"Demo location {number}",
+                             "address": f"{number} Example Lane", "postcode": _postcode(self.rng)})
         return pool
 
+    def assign_references(self):
+        """Each case but a draft its reference, in referral order, from the counters next_reference uses
+        (a block per year taken under the counter's row lock, then committed)."""
+        years = Counter(case.on.year for case in self.cases if case.status != CaseStatus.DRAFT)
+        numbers = {year: _reserve_references(self.kind, year, n) for year, n in sorted(years.items())}
+        db.session.commit()
+        for case in self.cases:
+            if case.status != CaseStatus.DRAFT:
+                case.reference = f"{self.kind}-{case.on.year}-{numbers[case.on.year]:04d}"
+                numbers[case.on.year] += 1
 
-def _columns(model):
-    """[(attribute key, column name)] of a model's mapped columns: how a built object becomes a row."""
-    return [(attr.key, attr.columns[0].name) for attr in sa_inspect(model).column_attrs]
+
+class FixedRing:
+    """The primary data key as the key ring gave it at the start of the run, so that the run's many values
+    do not look the ring up one by one (core.crypto.seal takes a ring for this), and so that a worker
+    process encrypts with it without a database connection."""
+
+    def __init__(self, ring):
+        self._primary = ring.primary()
+
+    def primary(self):
+        """(id, raw key) of the primary data key."""
+        return self._primary
 
 
-def _row(obj, columns):
-    return {name: getattr(obj, key) for key, name in columns}
+class Rows:
+    """Rows of people, their names and locations exactly as people.services.build_person, set_names and
+    build_location make them (the test compares the two), built without ORM objects: each encrypted value
+    by encrypt_value for its table, column and row, each blind index from its model's own declaration
+    (BlindIndex.registry) under the index's primary key, the tag of a name seen before (a repeat's
+    subject) reused."""
+
+    def __init__(self):
+        self.ring = FixedRing(keyring())  # kept for the run: a worker process has no key ring of its own
+        self.encrypted = {model: {name: getattr(model, name).kind for owner, name in Encrypted.registry
+                                  if owner is model} for model in (Person, PersonName, Location)}
+        self.indexes = {model: [(entry.attr, entry.index_name, entry.parts) for entry in BlindIndex.registry
+                                if issubclass(model, entry.model)] for model in (Person, PersonName, Location)}
+        self.keys = {name: keyring().index_keys_for_writing(name)[0][1]
+                     for entries in self.indexes.values() for _, name, _ in entries}
+        self.columns = {model: [(attr.key, attr.columns[0].name) for attr in sa_inspect(model).column_attrs]
+                        for model in (Person, PersonName, Location)}
+        self.tags = {}
+
+    def _tags(self, model, obj):
+        values = {}
+        for attr, name, parts in self.indexes[model]:
+            data = message(*parts(obj))
+            if data is None:
+                values[attr] = None
+                continue
+            key = (name, data)
+            found = self.tags.get(key)
+            if found is None:
+                found = self.tags[key] = tag(self.keys[name], data)
+            values[attr] = found
+        return values
+
+    def row(self, model, obj):
+        """The row of a plain object holding a model's plain values (obj.id its row id)."""
+        table = model.__tablename__
+        encrypted, row = self.encrypted[model], {}
+        tags = self._tags(model, obj)
+        for key, column in self.columns[model]:
+            if column in encrypted:
+                value = getattr(obj, column, None)
+                row[column] = (None if value is None else
+                               encrypt_value(value, encrypted[column], table, column, obj.id, ring=self.ring))
+            elif key in tags:
+                row[column] = tags[key]
+            else:
+                row[column] = getattr(obj, key, None)
+        return row
+
+    def person(self, answers, on, detail_keys, created_at):
+        """(person row, [name rows]) from one person's answers, as build_person builds them."""
+        person = SimpleNamespace(id=uuid.uuid4(), created_at=created_at)
+        for name in PERSON_FIELDS:
+            setattr(person, name, (answers.get(name) or "").strip() or None)
+        born = answers.get("date_of_birth")
+        person.date_of_birth = dt.date.fromisoformat(born) if isinstance(born, str) and born else born or None
+        for name in CODED_FIELDS:
+            setattr(person, name, answers.get(name) or None)
+        person.age_band = age_band(person.date_of_birth, on)
+        person.details = {key: answers[key] for key in detail_keys if answers.get(key) not in (None, "", False)}
+        full_name = " ".join(part for part in (person.first_names, person.last_name) if part)
+        names = []
+        for is_alias, name in [(False, full_name)] + [(True, alias) for alias in split_aliases(answers.get("aliases"))]:
+            if name:
+                entry = SimpleNamespace(id=uuid.uuid4(), person_id=person.id, person=person, is_alias=is_alias,
+                                        full_name=name)
+                names.append(self.row(PersonName, entry))
+        return self.row(Person, person), names
+
+    def location(self, answers, kind_default, created_at):
+        """A location's row, as build_location builds it."""
+        location = SimpleNamespace(id=uuid.uuid4(), created_at=created_at, kind=answers.get("kind") or kind_default)
+        for name in ("description", "address", "postcode"):
+            setattr(location, name, (answers.get(name) or "").strip() or None)
+        return self.row(Location, location)
 
 
 def _reserve_references(kind, year, count):
@@ -322,19 +421,18 @@ class Builder:
     TABLES = (Case, Person, PersonName, CaseParty, Location, CaseLocation, CaseChange, AgendaItem, Action,
               ActionUpdate)
 
-    def __init__(self, plan, context):
-        self.plan, self.ctx = plan, context
+    def __init__(self, plan, context, people, rng):
+        self.plan, self.ctx, self.people, self.rng = plan, context, people, rng
+        self.ring = people.ring
         self.rows = {model: [] for model in self.TABLES}
-        self.person_columns, self.name_columns = _columns(Person), _columns(PersonName)
-        self.location_columns = _columns(Location)
 
-    def add(self, case, reference):
-        """The rows of one case (a reference is None for a draft)."""
-        plan, ctx, rng = self.plan, self.ctx, self.plan.rng
-        answers = plan.answers(case)
-        referrer = rng.choice(ctx.referrers)
+    def add(self, case):
+        """The rows of one case."""
+        plan, ctx, rng = self.plan, self.ctx, self.rng
+        answers = plan.answers(case, rng)
+        referrer = SimpleNamespace(id=rng.choice(ctx.referrers))
         agency_id = rng.choice(ctx.member_agencies)
-        if plan.kind == PanelKind.MARAC and ctx.police and ctx.route_rng.random() < POLICE_SHARE:
+        if plan.kind == PanelKind.MARAC and ctx.police and rng.random() < POLICE_SHARE:
             agency_id = ctx.police
         submitted_at = _at(case.on)
         derived = SimpleNamespace(panel=plan.panel)
@@ -343,34 +441,35 @@ class Builder:
                "referring_agency_id": agency_id, "referred_on": derived.referred_on, "criterion": None,
                "police_incidents": None, "risk_score": derived.risk_score, "risk_level": derived.risk_level,
                "codes": derived.codes, "is_repeat": case.repeat_of_id is not None,
-               "repeat_of_id": case.repeat_of_id, "is_transfer_in": False, "reference": reference,
+               "repeat_of_id": case.repeat_of_id, "is_transfer_in": False, "reference": case.reference,
                "submitted_at": None, "screened_at": None, "screened_by_id": None, "screening_reason": None,
                "closed_at": None, "closure_outcome": None, "closure_reason": None, "deleted_at": None,
                "sent_referral": None, "created_at": submitted_at, "version": 1}
         for name in ("criterion", "police_incidents"):
             row[name] = getattr(derived, name, None)
-        row["referral"] = encrypt_value(answers, dict, "cases", "referral", case.id)
+        row["referral"] = encrypt_value(answers, dict, "cases", "referral", case.id, ring=self.ring)
         changes = self.rows[CaseChange]
         if case.status == CaseStatus.DRAFT:
             changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.DRAFT_SAVED, CaseStatus.DRAFT))
             self.rows[Case].append(row)
             return
-        row["sent_referral"] = encrypt_value(answers, dict, "cases", "sent_referral", case.id)
+        row["sent_referral"] = encrypt_value(answers, dict, "cases", "sent_referral", case.id, ring=self.ring)
         row["submitted_at"] = submitted_at
         changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.SUBMITTED, CaseStatus.SUBMITTED))
         if case.status != CaseStatus.SUBMITTED:
             screened_at = _at(case.on + dt.timedelta(days=1), 11)
-            row.update(screened_at=screened_at, screened_by_id=ctx.manager.id)
+            row.update(screened_at=screened_at, screened_by_id=ctx.manager)
             if case.status == CaseStatus.SCREENED_OUT:
-                row["screening_reason"] = encrypt_value(SCREENING_REASON, str, "cases", "screening_reason", case.id)
-                changes.append(self._change(case, ctx.manager.id, screened_at, ChangeAction.SCREENED_OUT,
+                row["screening_reason"] = encrypt_value(SCREENING_REASON, str, "cases", "screening_reason", case.id,
+                                                        ring=self.ring)
+                changes.append(self._change(case, ctx.manager, screened_at, ChangeAction.SCREENED_OUT,
                                             CaseStatus.SCREENED_OUT))
             else:
-                changes.append(self._change(case, ctx.manager.id, screened_at, ChangeAction.ACCEPTED,
+                changes.append(self._change(case, ctx.manager, screened_at, ChangeAction.ACCEPTED,
                                             CaseStatus.ACCEPTED))
         if case.closed_on:
             row.update(closed_at=_at(case.closed_on, 12), closure_outcome=ClosureOutcome.RISK_REDUCED)
-            changes.append(self._change(case, ctx.manager.id, row["closed_at"], ChangeAction.CLOSED,
+            changes.append(self._change(case, ctx.manager, row["closed_at"], ChangeAction.CLOSED,
                                         CaseStatus.CLOSED))
         self.rows[Case].append(row)
         self._parties(case, answers)
@@ -386,33 +485,29 @@ class Builder:
         kind, created_at = self.plan.kind, _at(case.on)
         for position, (role, key, index, detail_keys) in enumerate(services.party_slots(kind, answers)):
             group = answers[key] if index is None else answers[key][index]
-            person = build_person(group, case.on, detail_keys)
-            person.created_at = created_at
-            self.rows[Person].append(_row(person, self.person_columns))
-            for name in person.names:
-                name.person_id = person.id
-                self.rows[PersonName].append(_row(name, self.name_columns))
+            person, names = self.people.person(group, case.on, detail_keys, created_at)
+            self.rows[Person].append(person)
+            self.rows[PersonName].extend(names)
             relationship = (group.get("relationship") or None) if role == PartyRole.PERPETRATOR else None
-            self.rows[CaseParty].append({"id": uuid.uuid4(), "case_id": case.id, "person_id": person.id,
+            self.rows[CaseParty].append({"id": uuid.uuid4(), "case_id": case.id, "person_id": person["id"],
                                          "role": role, "relationship_to_subject": relationship,
                                          "position": position})
         default_kind = LocationKind.ADDRESS if kind == PanelKind.ASB else LocationKind.HOTSPOT
         for location_answers in answers.get("locations") or []:
-            location = build_location(location_answers, default_kind)
-            location.created_at = created_at
-            self.rows[Location].append(_row(location, self.location_columns))
-            self.rows[CaseLocation].append({"id": uuid.uuid4(), "case_id": case.id, "location_id": location.id})
+            location = self.people.location(location_answers, default_kind, created_at)
+            self.rows[Location].append(location)
+            self.rows[CaseLocation].append({"id": uuid.uuid4(), "case_id": case.id, "location_id": location["id"]})
 
     def _hearing(self, case):
         """The case's agenda item at its meeting, heard, and the actions agreed there."""
-        ctx, rng, today = self.ctx, self.plan.rng, self.plan.today
+        ctx, rng, today = self.ctx, self.rng, self.plan.today
         item_id, heard_at = uuid.uuid4(), _at(case.heard_on, 11)
         self.rows[AgendaItem].append({
             "id": item_id, "meeting_id": case.meeting_id, "case_id": case.id, "position": case.position,
             "status": ItemStatus.HEARD, "heard_at": heard_at, "version": 1,
             "created_at": _at(case.heard_on - dt.timedelta(days=5), 9),
-            "risk_summary": encrypt_value(RISK_SUMMARY, str, "agenda_items", "risk_summary", item_id),
-            "minute": encrypt_value(MINUTE, str, "agenda_items", "minute", item_id)})
+            "risk_summary": encrypt_value(RISK_SUMMARY, str, "agenda_items", "risk_summary", item_id, ring=self.ring),
+            "minute": encrypt_value(MINUTE, str, "agenda_items", "minute", item_id, ring=self.ring)})
         for _ in range(rng.choices((0, 1, 2), (0.05, 0.75, 0.20))[0]):
             action_id = uuid.uuid4()
             due = case.heard_on + dt.timedelta(days=ctx.action_due_days)
@@ -426,28 +521,67 @@ class Builder:
                 "id": action_id, "case_id": case.id, "agenda_item_id": item_id,
                 "owner_agency_id": rng.choice(ctx.member_agencies), "due_on": due, "status": status,
                 "closed_at": closed_at, "last_chased_at": None, "version": 1, "created_at": heard_at,
-                "description": encrypt_value(rng.choice(ACTIONS), str, "actions", "description", action_id),
+                "description": encrypt_value(rng.choice(ACTIONS), str, "actions", "description", action_id,
+                                             ring=self.ring),
                 "named_person": None})
-            self.rows[ActionUpdate].append({"id": uuid.uuid4(), "action_id": action_id, "user_id": ctx.chair.id,
+            self.rows[ActionUpdate].append({"id": uuid.uuid4(), "action_id": action_id, "user_id": ctx.chair,
                                             "at": heard_at, "kind": UpdateKind.CREATED, "status": ActionStatus.OPEN,
                                             "note": None})
             if closed_at:
                 self.rows[ActionUpdate].append({"id": uuid.uuid4(), "action_id": action_id,
-                                                "user_id": ctx.manager.id, "at": closed_at,
+                                                "user_id": ctx.manager, "at": closed_at,
                                                 "kind": UpdateKind.COMPLETED, "status": status, "note": None})
 
-    def insert(self):
-        """Insert the batch's rows, parents first; returns {model: rows}."""
-        counts = {}
-        for model in self.TABLES:
-            rows = self.rows[model]
-            if rows:
-                db.session.execute(insert(model.__table__), rows)
-            counts[model] = len(rows)
-        return counts
+    def tables(self):
+        """{table name: rows} of the batch, parents first (plain values: they cross to the main process)."""
+        return {model.__tablename__: self.rows[model] for model in self.TABLES}
 
 
-def _context(panel, seed):
+def _insert(tables):
+    """Insert a batch's rows, table by table; returns {table name: rows inserted}."""
+    for name, rows in tables.items():
+        if rows:
+            db.session.execute(insert(db.metadata.tables[name]), rows)
+    return {name: len(rows) for name, rows in tables.items()}
+
+
+# What the worker processes build from: set before they are forked, so that each has the plan, the
+# context and the keys without a database connection or a key ring of its own.
+_JOB = None
+
+
+def build_batch(number, start, end):
+    """The rows of the plan's cases[start:end], from a random stream of the batch's own (the same whether
+    built here or in a worker process)."""
+    plan, ctx, people, seed = _JOB
+    builder = Builder(plan, ctx, people, random.Random(f"{seed}-{number}"))
+    for case in plan.cases[start:end]:
+        builder.add(case)
+    return builder.tables()
+
+
+def _build_in_worker(job):
+    return build_batch(*job)
+
+
+def _batches(plan, ctx, people, seed, batch_size, workers):
+    """The batches' rows in order, built here or by `workers` forked processes while this one inserts."""
+    global _JOB
+    jobs = [(number, start, min(start + batch_size, len(plan.cases)))
+            for number, start in enumerate(range(0, len(plan.cases), batch_size))]
+    _JOB = (plan, ctx, people, seed)
+    try:
+        if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+            for job in jobs:
+                yield build_batch(*job)
+            return
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            yield from pool.imap(_build_in_worker, jobs)
+    finally:
+        _JOB = None
+
+
+def _context(panel):
     """The people and agencies the cases are referred, screened and heard by."""
     from marac.users.models import User
 
@@ -459,13 +593,13 @@ def _context(panel, seed):
         raise ValueError("the panel needs a manager and a member agency's referrer")
     members = [m.agency_id for m in panel.members]
     police = next((m.agency_id for m in panel.members if m.agency.kind == AgencyKind.POLICE), None)
-    return SimpleNamespace(manager=manager, chair=chair, referrers=referrers, member_agencies=members, police=police,
-                           action_due_days=panel.action_due_days, route_rng=random.Random(seed + 1))
+    return SimpleNamespace(manager=manager.id, chair=chair.id, referrers=[u.id for u in referrers],
+                           member_agencies=members, police=police, action_due_days=panel.action_due_days)
 
 
-def _insert_meetings(plan, ctx):
+def _insert_meetings(panel, plan, ctx):
     """The plan's meetings, held with their minutes final, and their registers."""
-    panel, rng = plan.panel, plan.rng
+    rng = plan.rng
     meetings, attendances = [], []
     for meeting in plan.meetings:
         day = meeting.day
@@ -475,7 +609,7 @@ def _insert_meetings(plan, ctx):
             "status": MeetingStatus.HELD, "agenda_published_at": _at(due, 9), "agenda_due_on": due,
             "opened_at": _at(day, meeting.hour), "closed_at": _at(day, min(meeting.hour + 5, 23)),
             "minutes_finalised_at": _at(add_working_days(day, panel.minutes_days), 16),
-            "minutes_finalised_by_id": ctx.manager.id, "version": 1, "created_at": _at(day - dt.timedelta(days=60), 9)})
+            "minutes_finalised_by_id": ctx.manager, "version": 1, "created_at": _at(day - dt.timedelta(days=60), 9)})
         for member in panel.members:
             status = AttendanceStatus.PRESENT if rng.random() < 0.9 else rng.choice(list(AttendanceStatus))
             attendances.append({"id": uuid.uuid4(), "meeting_id": meeting.id, "agency_id": member.agency_id,
@@ -498,42 +632,34 @@ def analyse():
     db.session.commit()
 
 
-def seed_at_scale(panel, count, seed=None, batch_size=BATCH_SIZE, progress=None, statistics=True):
+def seed_at_scale(panel, count, seed=None, batch_size=BATCH_SIZE, progress=None, statistics=True, workers=1):
     """Add `count` demo cases to the panel (see the module's docstring), committing each batch: a bulk
-    load for the CLI, not a step in someone's request. Audited as one event; the planner's statistics are
-    refreshed at the end (unless statistics=False). Returns a Result."""
+    load for the CLI, not a step in someone's request. With workers > 1 the rows are built by that many
+    forked processes while this one inserts. Audited as one event; the planner's statistics are refreshed
+    at the end (unless statistics=False). Returns a Result."""
     started = time.perf_counter()
     if db.engine.dialect.name == "sqlite":  # a large page cache: the indexes take random inserts
         db.session.execute(text("PRAGMA cache_size = -262144"))
     existing = db.session.execute(select(func.count()).select_from(Case).where(Case.panel_id == panel.id)).scalar()
     seed = 2026 * 1_000_003 + existing if seed is None else seed  # a second run gets other people
     rng = random.Random(seed)
-    ctx = _context(panel, seed)
+    ctx = _context(panel)
     plan = Plan(panel, count, rng, today_())
-    result = Result(meetings=_insert_meetings(plan, ctx))
+    plan.assign_references()
+    people = Rows()
+    result = Result(meetings=_insert_meetings(panel, plan, ctx))
     db.session.commit()
-    for start in range(0, len(plan.cases), batch_size):
-        batch = plan.cases[start:start + batch_size]
-        by_year = {}
-        for case in batch:
-            if case.status != CaseStatus.DRAFT:
-                by_year[case.on.year] = by_year.get(case.on.year, 0) + 1
-        next_number = {year: _reserve_references(panel.kind, year, n) for year, n in sorted(by_year.items())}
-        builder = Builder(plan, ctx)
-        for case in batch:
-            reference = None
-            if case.status != CaseStatus.DRAFT:
-                reference = f"{panel.kind}-{case.on.year}-{next_number[case.on.year]:04d}"
-                next_number[case.on.year] += 1
-            builder.add(case, reference)
-        counts = builder.insert()
+    done = 0
+    for tables in _batches(plan, ctx, people, seed, batch_size, workers):
+        counts = _insert(tables)
         db.session.commit()
-        result.cases += counts[Case]
-        result.people += counts[Person]
-        result.actions += counts[Action]
-        result.repeats += sum(1 for case in batch if case.repeat_of_id)
+        result.cases += counts[Case.__tablename__]
+        result.people += counts[Person.__tablename__]
+        result.actions += counts[Action.__tablename__]
+        done += counts[Case.__tablename__]
         if progress:
-            progress(result.cases, time.perf_counter() - started)
+            progress(done, time.perf_counter() - started)
+    result.repeats = sum(1 for case in plan.cases if case.repeat_of_id)
     record("demo.seeded_at_scale", object_type="panels", object_id=str(panel.id),
            detail={"cases": result.cases, "panel_kind": str(panel.kind), "repeats": result.repeats,
                    "actions": result.actions, "meetings": result.meetings})
