@@ -53,11 +53,11 @@ BATCH_SIZE = 2000
 SPAN_DAYS = 4 * 365  # referrals over the past four years
 # How many referrals a subject gets, and how likely each count is: about 30% of cases are repeats (the
 # national MARAC rate), most subjects are referred once, none more than five times.
-REFERRALS_PER_SUBJECT = ((1, 0.66), (2, 0.20), (3, 0.09), (4, 0.035), (5, 0.015))
+REFERRALS_PER_SUBJECT = ((1, 0.62), (2, 0.22), (3, 0.10), (4, 0.04), (5, 0.02))
 # Days between a subject's referrals: mostly within the 12 months that make a repeat, some after.
 REPEAT_GAP_DAYS = (21, 330)
 LATER_GAP_DAYS = (380, 700)
-LATER_SHARE = 0.12
+LATER_SHARE = 0.08
 # Referrals newer than this are not heard yet: drafts, awaiting screening, or accepted and waiting.
 WAITING_DAYS = 21
 SCREENED_OUT_SHARE = 0.05
