@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import LargeBinary, func, insert, select, text
 from sqlalchemy import inspect as sa_inspect
 
 from marac.actions.models import Action, ActionStatus, ActionUpdate, UpdateKind
@@ -532,17 +532,37 @@ class Builder:
                                                 "user_id": ctx.manager, "at": closed_at,
                                                 "kind": UpdateKind.COMPLETED, "status": status, "note": None})
 
-    def tables(self):
-        """{table name: rows} of the batch, parents first (plain values: they cross to the main process)."""
-        return {model.__tablename__: self.rows[model] for model in self.TABLES}
+    def tables(self, dialect):
+        """[(table name, column names, rows as tuples)] of the batch, parents first, each value as the
+        column's type binds it for the database (SQLAlchemy's bind processors, applied here so that a
+        worker process does it and the main one only inserts; bytes as they are)."""
+        tables = []
+        for model in self.TABLES:
+            rows = self.rows[model]
+            if not rows:
+                tables.append((model.__tablename__, (), []))
+                continue
+            columns = [column for column in model.__table__.columns if column.name in rows[0]]
+            processors = [None if isinstance(column.type, LargeBinary) else column.type.bind_processor(dialect)
+                          for column in columns]
+            names = [column.name for column in columns]
+            steps = list(zip(names, processors))
+            tables.append((model.__tablename__, tuple(names), [
+                tuple(row[name] if process is None or row[name] is None else process(row[name])
+                      for name, process in steps) for row in rows]))
+        return tables
 
 
 def _insert(tables):
-    """Insert a batch's rows, table by table; returns {table name: rows inserted}."""
-    for name, rows in tables.items():
+    """Insert a batch's rows (Builder.tables), table by table; returns {table name: rows inserted}."""
+    connection = db.session.connection()
+    quote = connection.dialect.identifier_preparer.quote
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    for name, columns, rows in tables:
         if rows:
-            db.session.execute(insert(db.metadata.tables[name]), rows)
-    return {name: len(rows) for name, rows in tables.items()}
+            connection.exec_driver_sql(f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
+                                       f"VALUES ({', '.join([marker] * len(columns))})", rows)
+    return {name: len(rows) for name, _, rows in tables}
 
 
 # What the worker processes build from: set before they are forked, so that each has the plan, the
@@ -553,11 +573,11 @@ _JOB = None
 def build_batch(number, start, end):
     """The rows of the plan's cases[start:end], from a random stream of the batch's own (the same whether
     built here or in a worker process)."""
-    plan, ctx, people, seed = _JOB
+    plan, ctx, people, seed, dialect = _JOB
     builder = Builder(plan, ctx, people, random.Random(f"{seed}-{number}"))
     for case in plan.cases[start:end]:
         builder.add(case)
-    return builder.tables()
+    return builder.tables(dialect)
 
 
 def _build_in_worker(job):
@@ -569,7 +589,7 @@ def _batches(plan, ctx, people, seed, batch_size, workers):
     global _JOB
     jobs = [(number, start, min(start + batch_size, len(plan.cases)))
             for number, start in enumerate(range(0, len(plan.cases), batch_size))]
-    _JOB = (plan, ctx, people, seed)
+    _JOB = (plan, ctx, people, seed, db.engine.dialect)
     try:
         if workers <= 1 or len(jobs) < 2 or "fork" not in multiprocessing.get_all_start_methods():
             for job in jobs:
