@@ -37,7 +37,7 @@ from marac.cases import questions, services
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, ChangeAction, ClosureOutcome,
                                 PartyRole, ReferenceCounter)
 from marac.core.blind_index import BlindIndex, message, tag
-from marac.core.crypto import Encrypted, encrypt_value, keyring
+from marac.core.crypto import Encrypted, encrypt_value, keyring, seal, serialise
 from marac.core.timeutil import today as today_
 from marac.core.workdays import add_working_days
 from marac.demo.cases import AGES, POLICE_SHARE, _asb_answers, _dob, _mace_answers, _marac_answers, _postcode
@@ -50,6 +50,7 @@ from marac.people.models import Gender, Location, LocationKind, Person, PersonNa
 from marac.people.services import CODED_FIELDS, PERSON_FIELDS, age_band, split_aliases
 
 BATCH_SIZE = 2000
+MEMO_SIZE = 50_000  # names whose blind indexes are remembered (Rows.row)
 SPAN_DAYS = 4 * 365  # referrals over the past four years
 # How many referrals a subject gets, and how likely each count is: about 30% of cases are repeats (the
 # national MARAC rate), most subjects are referred once, none more than five times.
@@ -346,21 +347,22 @@ class Rows:
         values = {}
         for attr, name, parts in self.indexes[model]:
             data = message(*parts(obj))
-            if data is None:
-                values[attr] = None
-                continue
-            key = (name, data)
-            found = self.tags.get(key)
-            if found is None:
-                found = self.tags[key] = tag(self.keys[name], data)
-            values[attr] = found
+            values[attr] = None if data is None else tag(self.keys[name], data)
         return values
 
-    def row(self, model, obj):
-        """The row of a plain object holding a model's plain values (obj.id its row id)."""
+    def row(self, model, obj, same_as=None):
+        """The row of a plain object holding a model's plain values (obj.id its row id). `same_as`: every
+        value besides the ids that the object holds, under which its blind indexes are remembered (a
+        repeat's people come back with the same names), for a while."""
         table = model.__tablename__
         encrypted, row = self.encrypted[model], {}
-        tags = self._tags(model, obj)
+        tags = self.tags.get(same_as) if same_as else None
+        if tags is None:
+            tags = self._tags(model, obj)
+            if same_as:
+                if len(self.tags) > MEMO_SIZE:
+                    self.tags.clear()
+                self.tags[same_as] = tags
         for key, column in self.columns[model]:
             if column in encrypted:
                 value = getattr(obj, column, None)
@@ -389,7 +391,7 @@ class Rows:
             if name:
                 entry = SimpleNamespace(id=uuid.uuid4(), person_id=person.id, person=person, is_alias=is_alias,
                                         full_name=name)
-                names.append(self.row(PersonName, entry))
+                names.append(self.row(PersonName, entry, same_as=(name, is_alias, person.date_of_birth)))
         return self.row(Person, person), names
 
     def location(self, answers, kind_default, created_at):
@@ -447,13 +449,14 @@ class Builder:
                "sent_referral": None, "created_at": submitted_at, "version": 1}
         for name in ("criterion", "police_incidents"):
             row[name] = getattr(derived, name, None)
-        row["referral"] = encrypt_value(answers, dict, "cases", "referral", case.id, ring=self.ring)
+        plain = serialise(answers, dict)  # the record and the referral as sent: one serialisation, two seals
+        row["referral"] = seal(plain, "cases", "referral", case.id, ring=self.ring)
         changes = self.rows[CaseChange]
         if case.status == CaseStatus.DRAFT:
             changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.DRAFT_SAVED, CaseStatus.DRAFT))
             self.rows[Case].append(row)
             return
-        row["sent_referral"] = encrypt_value(answers, dict, "cases", "sent_referral", case.id, ring=self.ring)
+        row["sent_referral"] = seal(plain, "cases", "sent_referral", case.id, ring=self.ring)
         row["submitted_at"] = submitted_at
         changes.append(self._change(case, referrer.id, submitted_at, ChangeAction.SUBMITTED, CaseStatus.SUBMITTED))
         if case.status != CaseStatus.SUBMITTED:
