@@ -197,7 +197,9 @@ def test_heard_cases_have_actions_for_member_agencies(scaled):
 
 def test_one_audit_event_and_the_chain_verifies(scaled):
     with scaled.app.app_context():
-        events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "demo.seeded_at_scale")).scalars().all()
+        events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "demo.seeded_at_scale",
+                                                             AuditEvent.object_id == str(scaled.panel_id))
+                                    ).scalars().all()
         assert len(events) == 1
         assert events[0].detail["cases"] == COUNT and events[0].detail["panel_kind"] == "MARAC"
         assert not db.session.execute(select(AuditEvent).where(AuditEvent.object_id.in_([str(i) for i in scaled.ids]))

@@ -2,14 +2,15 @@
 scale benchmarks (1,000 to 100,000 cases).
 
 The services build one case at a time (a query or two per step); at this size that is too slow, so the
-rows are built in memory and inserted a batch at a time, through the same encryption and blind indexes
-as the services: each encrypted value by core.crypto.encrypt_value for its own table, column and row (as
-the Encrypted attributes do), every person and location by people.services.build_person and
-build_location (so their blind indexes are the declared ones), the plain columns derived from the answers
-by the same function a submission uses, and references from the same counters as next_reference. What a
+rows are built in memory (by forked worker processes, while the main one inserts) and inserted a batch
+at a time, through the same encryption and blind indexes as the services: each encrypted value by
+core.crypto for its own table, column and row (as the Encrypted attributes do), each person, name and
+location as people.services.build_person and build_location make them, with the blind indexes of their
+models' own declarations (Rows; a test compares the two), the plain columns derived from the answers by
+the function a submission uses, and references from the counters next_reference uses. What a
 services-built case has, these have: a victim (or young person, or complainant) with their family, the
 referral as the panel's record and as sent, the history, and for a case heard at a meeting its agenda
-item, minute and actions.
+item, minute and actions. One audit event records the load (the services would write several a case).
 
 The shape is realistic rather than uniform: referrals over the past four years; most subjects referred
 once and a tail referred two to five times (about 30% of cases are repeats, as nationally), a repeat
