@@ -591,6 +591,8 @@ def _build_in_worker(job):
 def _batches(plan, ctx, people, seed, batch_size, workers):
     """The batches' rows in order, built here or by `workers` forked processes while this one inserts."""
     global _JOB
+    if workers > 1:  # small loads too in several batches, so that every worker has some
+        batch_size = min(batch_size, max(250, -(-len(plan.cases) // (4 * workers))))
     jobs = [(number, start, min(start + batch_size, len(plan.cases)))
             for number, start in enumerate(range(0, len(plan.cases), batch_size))]
     _JOB = (plan, ctx, people, seed, db.engine.dialect)
