@@ -36,7 +36,7 @@ EXTRA_MODULES = {
     "cases": {"questions.py"},
     "packs": {"content.py"},
     "keys": {"keyring.py", "rotation.py"},
-    "demo": {"asb.py", "cases.py", "meetings.py", "people.py"},
+    "demo": {"asb.py", "cases.py", "meetings.py", "people.py", "scale.py"},
     "disclosures": {"processing.py"},
     "stats": {"figures.py", "suppression.py", "charts.py", "exports.py"},
     "subjects": {"content.py"},
