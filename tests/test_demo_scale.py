@@ -16,7 +16,7 @@ from marac.actions.models import Action, ActionStatus
 from marac.audit.models import AuditEvent
 from marac.audit.services import verify
 from marac.cases import services
-from marac.cases.models import Case, CaseParty, CaseStatus, PartyRole, ReferenceCounter
+from marac.cases.models import Case, CaseParty, CaseStatus, PartyRole, ReferenceCounter, reference_parts
 from marac.demo.scale import seed_at_scale
 from marac.extensions import db
 from marac.meetings.models import AgendaItem
@@ -78,6 +78,18 @@ def test_adds_the_cases_asked_for_with_a_realistic_spread(scaled):
                                              .where(ReferenceCounter.prefix == PanelKind.MARAC)):
             numbers = [int(r.rsplit("-", 1)[1]) for r in references if r.startswith(f"MARAC-{year}-")]
             assert not numbers or max(numbers) == last
+
+
+def test_the_columns_the_lists_order_by_are_filled_as_the_services_fill_them(scaled):
+    """A reference's year and number (the case list sorts references as numbers) and each action's panel
+    (the actions lists read it from its index) are set on the bulk rows as the models set them."""
+    with scaled.app.app_context():
+        for case in seeded_cases(scaled):
+            assert (case.reference_year, case.reference_number) == reference_parts(case.reference)
+            if case.reference:
+                assert case.reference_number is not None
+        actions = db.session.execute(select(Action).where(Action.case_id.in_(scaled.ids))).scalars().all()
+        assert actions and all(action.panel_id == scaled.panel_id for action in actions)
 
 
 def test_every_case_reads_back_through_the_models(scaled):

@@ -36,7 +36,7 @@ from marac.agencies.models import AgencyKind
 from marac.audit.services import record
 from marac.cases import questions, services
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, ChangeAction, ClosureOutcome,
-                                PartyRole, ReferenceCounter)
+                                PartyRole, ReferenceCounter, reference_parts)
 from marac.core.blind_index import BlindIndex, message, tag
 from marac.core.crypto import Encrypted, encrypt_value, keyring, seal, serialise
 from marac.core.timeutil import today as today_
@@ -448,6 +448,7 @@ class Builder:
                "submitted_at": None, "screened_at": None, "screened_by_id": None, "screening_reason": None,
                "closed_at": None, "closure_outcome": None, "closure_reason": None, "deleted_at": None,
                "sent_referral": None, "created_at": submitted_at, "version": 1}
+        row["reference_year"], row["reference_number"] = reference_parts(case.reference)
         for name in ("criterion", "police_incidents"):
             row[name] = getattr(derived, name, None)
         plain = serialise(answers, dict)  # the record and the referral as sent: one serialisation, two seals
@@ -522,7 +523,7 @@ class Builder:
                 closed_at = _at(max(case.heard_on + dt.timedelta(days=1), last - dt.timedelta(days=rng.randint(0, 10))),
                                 15)
             self.rows[Action].append({
-                "id": action_id, "case_id": case.id, "agenda_item_id": item_id,
+                "id": action_id, "case_id": case.id, "panel_id": self.plan.panel.id, "agenda_item_id": item_id,
                 "owner_agency_id": rng.choice(ctx.member_agencies), "due_on": due, "status": status,
                 "closed_at": closed_at, "last_chased_at": None, "version": 1, "created_at": heard_at,
                 "description": encrypt_value(rng.choice(ACTIONS), str, "actions", "description", action_id,
