@@ -63,7 +63,7 @@ def index(panel_id):
     require(panel.can_list_cases(current_user))
     upcoming, past = services.upcoming_and_recent(panel)
     return render_template("meetings/index.html", panel=panel, is_manager=panel.is_manager(current_user),
-                           upcoming=upcoming, past=past, counts=services.cases_per_meeting(panel))
+                           upcoming=upcoming, past=past, counts=services.cases_per_meeting(upcoming + past))
 
 
 @bp.route("/panels/<uuid:panel_id>/meetings/schedule", methods=["GET", "POST"])

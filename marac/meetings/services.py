@@ -3,7 +3,7 @@ minutes. Every step writes its audit event in the caller's transaction; nothing 
 import calendar
 import datetime as dt
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -167,23 +167,20 @@ def cancel_meeting(actor, meeting):
 def upcoming_and_recent(panel, recent=26):
     """The panel's meetings still to come (soonest first) and the `recent` latest that are over. A meeting
     still to be held (scheduled or running) is upcoming whatever its date, so that neither it nor the cases
-    listed at it ever drop out of sight; one over (held or cancelled) is recent once its day has passed."""
-    meetings = db.session.execute(
-        select(Meeting).where(Meeting.panel_id == panel.id).order_by(Meeting.meets_on.desc())).scalars().all()
-    day = today()
-
-    def upcoming(meeting):
-        return meeting.status in _STILL_TO_HOLD or meeting.meets_on >= day
-
-    return ([m for m in reversed(meetings) if upcoming(m)],
-            [m for m in meetings if not upcoming(m)][:recent])
+    listed at it ever drop out of sight; one over (held or cancelled) is recent once its day has passed.
+    Two queries, each reading only the meetings it returns, however many years the panel has met."""
+    upcoming = or_(Meeting.status.in_(_STILL_TO_HOLD), Meeting.meets_on >= today())
+    mine = select(Meeting).where(Meeting.panel_id == panel.id)
+    return (db.session.execute(mine.where(upcoming).order_by(Meeting.meets_on, Meeting.id)).scalars().all(),
+            db.session.execute(mine.where(~upcoming).order_by(Meeting.meets_on.desc(), Meeting.id.desc())
+                               .limit(recent)).scalars().all())
 
 
-def cases_per_meeting(panel):
-    """{meeting id: cases listed} for the panel's meetings, in one query rather than one a meeting."""
+def cases_per_meeting(meetings):
+    """{meeting id: cases listed} for the meetings, in one query rather than one a meeting."""
     return dict(db.session.execute(
-        select(AgendaItem.meeting_id, func.count()).join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(Meeting.panel_id == panel.id).group_by(AgendaItem.meeting_id)).all())
+        select(AgendaItem.meeting_id, func.count()).where(AgendaItem.meeting_id.in_([m.id for m in meetings]))
+        .group_by(AgendaItem.meeting_id)).all())
 
 
 def next_meeting_after(meeting):
