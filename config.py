@@ -107,6 +107,9 @@ class BaseConfig:
     REFERRAL_SUBMISSION_LIMIT = os.environ.get("MARAC_REFERRAL_SUBMISSION_LIMIT", "20 per hour")
     ORGANISATION_NAME = os.environ.get("MARAC_ORGANISATION_NAME", "Camden Safeguarding Partnership")
     PAGE_SIZE = 50
+    # How long a process keeps a panel's statistics once worked out (stats.services.figures_for): they
+    # read two years of cases, and the page says when they were worked out. 0 works them out each time.
+    STATS_CACHE_SECONDS = env_int("MARAC_STATS_CACHE_SECONDS", 300)
     TESTING = False
     # Where the links in emails point (the address people sign in at).
     BASE_URL = os.environ.get("MARAC_BASE_URL", "http://localhost:5000")
@@ -209,6 +212,9 @@ class TestConfig(BaseConfig):
     DISCLOSURE_STRICT = True
     # Emails go to the log unless a test starts its own SMTP server (tests/test_notifications.py).
     MAIL_BACKEND = "log"
+    # Statistics worked out at each request, so a test sees what it just wrote (tests/test_stats.py
+    # turns the keeping on to test it).
+    STATS_CACHE_SECONDS = 0
     LOG_FORMAT = "text"
     LOG_REQUESTS = False  # tests/test_logs.py turns them on
 

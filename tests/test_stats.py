@@ -21,7 +21,7 @@ from marac.cases.models import CaseStatus, PartyRole
 from marac.core.timeutil import today
 from marac.extensions import db
 from marac.meetings.models import AttendanceStatus, ItemStatus, MeetingStatus
-from marac.panels.models import PanelKind, Role
+from marac.panels.models import Panel, PanelKind, Role
 from marac.people.models import EthnicGroup, Gender, Sexuality, YesNoUnknown
 from marac.stats import figures, services
 from marac.stats.suppression import FEWER_THAN_5, NOT_SHOWN
@@ -643,3 +643,35 @@ def test_mace_and_asb_pages_count_their_own_figures(app, small):
         response = client.get(f"/panels/{panel.id}/statistics{QUARTER_ARGS}")
         assert response.status_code == 200
         assert_no_small_count(people_texts(response), f"the {kind} page")
+
+
+def test_figures_are_kept_a_few_minutes_and_say_when_they_were_worked_out(app, small, monkeypatch):
+    """With STATS_CACHE_SECONDS set, a panel's figures are worked out once for a period and day and shown
+    again until they are that old (the page says when they were worked out); a change of the panel's
+    settings works them out again; and whether the viewer may see them is decided at every request."""
+    monkeypatch.setitem(app.config, "STATS_CACHE_SECONDS", 300)
+    monkeypatch.setattr(services, "_RECENT", {})
+    loads = []
+    real_load = services.load
+    monkeypatch.setattr(services, "load", lambda *args: loads.append(1) or real_load(*args))
+    client = signed_in(app, small.users["steering"])
+    first = page_text(client.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}"))
+    second = page_text(client.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}"))
+    assert len(loads) == 1 and first == second
+    assert "Figures worked out at" in first and "worked out again every 5 minutes at most" in first
+    panel = db.session.get(Panel, small.panel.id)
+    threshold = panel.attendance_threshold
+    panel.attendance_threshold = threshold + 1
+    db.session.commit()
+    try:
+        assert client.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}").status_code == 200
+        assert len(loads) == 2
+    finally:
+        db.session.get(Panel, small.panel.id).attendance_threshold = threshold
+        db.session.commit()
+    outsider = signed_in(app, small.users["nonmember"])
+    assert outsider.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}").status_code in (403, 404)
+    assert "Figures worked out" not in page_text(outsider.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}"))
+    monkeypatch.setitem(app.config, "STATS_CACHE_SECONDS", 0)
+    client.get(f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}")
+    assert len(loads) == 3

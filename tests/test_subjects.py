@@ -351,7 +351,7 @@ def test_rectification_corrects_every_case_keeps_history_and_reindexes(app, subj
         assert case.parties[1].person.last_name == "Fakeabuser"  # the perpetrator untouched
     old = cases.search(w.panel, name=SUBJECT_NAME, date_of_birth=DOB)
     new = cases.search(w.panel, name="Testina Fakecorrected", date_of_birth=DOB)
-    assert old == [] and {c.id for c in new} == {w.first.id, w.second.id}
+    assert old.items == [] and old.total == 0 and {c.id for c in new.items} == {w.first.id, w.second.id}
     request = db.session.get(SubjectRequest, w.request.id)
     assert request.subject_name == "Testina Fakecorrected"
     assert len(subjects.find_matches(manager, request)) == 2

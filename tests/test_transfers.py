@@ -333,7 +333,7 @@ def test_the_demo_has_a_transfer_each_way_and_a_family_across_panels(app):
     assert item.position == 1
     viewer = db.session.execute(select(User).where(User.email == "crosspanel.rep@example.org")).scalar_one()
     assert len(viewer.panel_roles) == 3
-    family = cases.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14))[0]
+    family = cases.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14)).items[0]
     links = transfers.family_links(viewer, family)
     roles = sorted((str(party.role), other.panel.kind, str(role)) for party, found in links for other, role in found)
     assert roles == [("child", "MACE", "young_person"), ("perpetrator", "ASB", "respondent")]

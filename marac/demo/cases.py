@@ -328,7 +328,7 @@ def seed_transfers_and_family(panels, users, seed=2027):
     asb = next((p for p in panels.values() if p.kind == PanelKind.ASB), None)
     if None in (marac, mace, asb):
         return 0
-    if services.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14)):
+    if services.search(marac, name="Familia Crosspanel", date_of_birth=dt.date(1988, 9, 14)).total:
         return 0
     managers = {p.id: next((u for u in users.values() if Role.MANAGER in p.roles_of(u)), None)
                 for p in (marac, mace, asb)}

@@ -317,6 +317,8 @@ class Figures:
     flags: list  # sentences for the steering group (agencies below threshold, repeated not done)
     protection: object
     safelives_return: Table | None
+    as_at: object = None  # when the figures were worked out (UTC): a page may show them for a few minutes
+
 
     def table(self, key):
         """The table of this key, or None."""

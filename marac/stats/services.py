@@ -9,7 +9,10 @@ the page and for every export.
 """
 import datetime as dt
 import json
+import time
 from zoneinfo import ZoneInfo
+
+from flask import current_app
 
 from sqlalchemy import JSON, Date, String, and_, case, cast, column, distinct, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import aliased
@@ -21,6 +24,7 @@ from marac.cases.models import SUBJECT_ROLE, Case, CaseLocation, CaseParty, Case
 from marac.core.changes import apply_changes
 from marac.core.pdf import sha256_of
 from marac.core.timeutil import today as today_
+from marac.core.timeutil import utcnow
 from marac.core.workdays import add_working_days
 from marac.extensions import db
 from marac.meetings.models import AgendaItem, Attendance, Attendee, ItemStatus, Meeting, MeetingStatus, ResearchReturn
@@ -38,15 +42,37 @@ SETTINGS = ("women_16_plus", "attendance_threshold", "minutes_days", "local_mino
 
 # --- the page ----------------------------------------------------------------------------------
 
+# Figures worked out in this process: {key: (monotonic time, Figures)}, kept STATS_CACHE_SECONDS.
+_RECENT = {}
+_RECENT_KEPT = 64
+
+
 def figures_for(panel, period, today=None, with_return=False):
     """The statistics of the panel for a period (figures.Period): the period beside the one before
     it and the last eight quarters, suppressed (and the SafeLives per-meeting return when asked);
-    reads the database in a fixed number of queries."""
+    reads the database in a fixed number of queries.
+
+    Working them out reads two years of a panel's cases (seconds at 100,000 cases), and they are
+    aggregates of whole quarters that a steering group reads at its meeting: the figures of a panel,
+    period, day and settings are kept in this process for STATS_CACHE_SECONDS (0: never kept) and
+    carry the time they were worked out (Figures.as_at), which the page shows. Who may see them is
+    decided before they are asked for, each time."""
     today = today or today_()
+    keep = current_app.config.get("STATS_CACHE_SECONDS", 0)
+    key = (panel.id, period, today, with_return, tuple(getattr(panel, name) for name in SETTINGS))
+    kept = _RECENT.get(key)
+    if keep and kept and time.monotonic() - kept[0] < keep:
+        return kept[1]
     previous = previous_period(period)
     quarters = trend_quarters(period)
     loaded = load(panel, [period, previous, *quarters], today)
-    return figures.build(loaded, period, previous, quarters, with_return)
+    found = figures.build(loaded, period, previous, quarters, with_return)
+    found.as_at = utcnow()
+    if keep:
+        if len(_RECENT) >= _RECENT_KEPT:
+            _RECENT.pop(min(_RECENT, key=lambda k: _RECENT[k][0]))
+        _RECENT[key] = (time.monotonic(), found)
+    return found
 
 
 def _date_of(column):
