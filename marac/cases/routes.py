@@ -138,7 +138,7 @@ def edit(case_id):
 def mine():
     """The user's own referrals."""
     return render_template("cases/mine.html",
-                           pagination=services.referrals_of(current_user, page_number(request)))
+                           pagination=services.referrals_of(current_user, cursor(request)))
 
 
 @bp.route("/panels/<uuid:panel_id>/cases")

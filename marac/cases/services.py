@@ -13,7 +13,8 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, String, and_, cast, func, or_, select
+from sqlalchemy import Date, String, and_, cast, func, literal_column, or_, select
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import selectinload
 
 from marac.audit.services import record
@@ -632,11 +633,16 @@ def referral_as_sent(actor, case):
     return case.sent_referral or {}
 
 
-def referrals_of(actor, page, per_page=50):
-    """One page of the actor's own referrals, drafts first, newest first."""
-    stmt = (select(Case).where(Case.referrer_user_id == actor.id, Case.status != CaseStatus.DELETED)
-            .order_by(Case.status != CaseStatus.DRAFT, Case.created_at.desc()))
-    return db.paginate(stmt, page=page, per_page=per_page, error_out=False)
+# A referrer's list: drafts first, then newest first (a literal, not a bound value, as in RISK_ORDER).
+_DRAFTS_FIRST = ((sql_case((Case.status == literal_column(f"'{CaseStatus.DRAFT.value}'"), literal_column("0")),
+                           else_=literal_column("1")), False), (Case.created_at, True), (Case.id, True))
+
+
+def referrals_of(actor, at, per_page=50):
+    """One page of the actor's own referrals from the Cursor `at`, drafts first, newest first: a keyset
+    page (an IDVA refers thousands of cases over the years)."""
+    stmt = select(Case).where(Case.referrer_user_id == actor.id, Case.status != CaseStatus.DELETED)
+    return keyset_page(stmt, _DRAFTS_FIRST, Case.id, at, per_page, options=(selectinload(Case.panel),))
 
 
 def member_agencies(panel):
