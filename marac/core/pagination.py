@@ -112,7 +112,7 @@ class KeysetPage:
         """"1 case", "243 cases", "More than 1,000 cases"."""
         plural = plural or singular + "s"
         if self.total_capped:
-            return f"More than {COUNT_CAP:,} {plural}"
+            return f"More than {self.total:,} {plural}"
         return f"{self.total:,} {singular if self.total == 1 else plural}"
 
 
