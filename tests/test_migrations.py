@@ -28,6 +28,26 @@ def test_upgrade_downgrade_upgrade(tmp_path):
 
 
 @pytest.mark.no_db_transaction
+def test_a_new_database_is_not_recorded_as_empty_for_the_planner(tmp_path):
+    """Migrating an empty database records no planner statistics: statistics of empty tables would have
+    PostgreSQL plan the first large transaction (a seed, a test's world) as if the tables stayed empty,
+    and a query of seconds takes minutes. An upgrade over existing data does analyse (20261206_0021)."""
+    url = scratch_database_url("nostats", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        with db.engine.connect() as conn:
+            if db.engine.dialect.name == "postgresql":
+                analysed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
+                                             "WHERE relname = 'cases'")).scalar_one()
+                assert analysed is None
+            else:
+                assert conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None
+        db.engine.dispose()
+
+
+@pytest.mark.no_db_transaction
 def test_models_match_migrations(tmp_path):
     """Autogenerate finds nothing to add: the models and the revisions agree."""
     from alembic.autogenerate import compare_metadata
