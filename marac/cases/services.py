@@ -219,17 +219,24 @@ def accept_transfer_in(actor, case):
     record("case.accepted", actor, case, detail={"transfer_in": True})
 
 
-def next_reference(kind, year):
-    """The next reference for the panel kind and year, e.g. MARAC-2026-0042 (under a row lock)."""
+def reserve_references(kind, year, count=1):
+    """The first of `count` consecutive reference numbers of the kind and year, taken from its counter
+    under a row lock (next_reference takes one; a bulk load takes many)."""
     counter = db.session.execute(
         select(ReferenceCounter).where(ReferenceCounter.prefix == kind, ReferenceCounter.year == year)
         .with_for_update()).scalar_one_or_none()
     if counter is None:
         counter = ReferenceCounter(prefix=kind, year=year, last=0)
         db.session.add(counter)
-    counter.last += 1
+    first = counter.last + 1
+    counter.last += count
     db.session.flush()
-    return f"{kind}-{year}-{counter.last:04d}"
+    return first
+
+
+def next_reference(kind, year):
+    """The next reference for the panel kind and year, e.g. MARAC-2026-0042 (under a row lock)."""
+    return f"{kind}-{year}-{reserve_references(kind, year):04d}"
 
 
 # The answers of each kind of referral that name a person, in the order rebuild_parties adds them

@@ -36,7 +36,7 @@ from marac.agencies.models import AgencyKind
 from marac.audit.services import record
 from marac.cases import questions, services
 from marac.cases.models import (Case, CaseChange, CaseLocation, CaseParty, CaseStatus, ChangeAction, ClosureOutcome,
-                                PartyRole, ReferenceCounter, reference_parts)
+                                PartyRole, reference_parts)
 from marac.core.blind_index import BlindIndex, message, tag
 from marac.core.crypto import Encrypted, encrypt_value, keyring, seal, serialise
 from marac.core.timeutil import today as today_
@@ -304,7 +304,7 @@ class Plan:
         """Each case but a draft its reference, in referral order, from the counters next_reference uses
         (a block per year taken under the counter's row lock, then committed)."""
         years = Counter(case.on.year for case in self.cases if case.status != CaseStatus.DRAFT)
-        numbers = {year: _reserve_references(self.kind, year, n) for year, n in sorted(years.items())}
+        numbers = {year: services.reserve_references(self.kind, year, n) for year, n in sorted(years.items())}
         db.session.commit()
         for case in self.cases:
             if case.status != CaseStatus.DRAFT:
@@ -401,21 +401,6 @@ class Rows:
         for name in ("description", "address", "postcode"):
             setattr(location, name, (answers.get(name) or "").strip() or None)
         return self.row(Location, location)
-
-
-def _reserve_references(kind, year, count):
-    """The first of `count` consecutive reference numbers of the kind and year, taken from the counter
-    that next_reference uses, under the same row lock."""
-    counter = db.session.execute(
-        select(ReferenceCounter).where(ReferenceCounter.prefix == kind, ReferenceCounter.year == year)
-        .with_for_update()).scalar_one_or_none()
-    if counter is None:
-        counter = ReferenceCounter(prefix=kind, year=year, last=0)
-        db.session.add(counter)
-    first = counter.last + 1
-    counter.last += count
-    db.session.flush()
-    return first
 
 
 class Builder:
