@@ -544,14 +544,24 @@ class Builder:
 
 
 def _insert(tables):
-    """Insert a batch's rows (Builder.tables), table by table; returns {table name: rows inserted}."""
+    """Insert a batch's rows (Builder.tables), table by table, in the session's transaction; returns
+    {table name: rows inserted}. On PostgreSQL by COPY (psycopg's Copy adapts each value as a bound
+    parameter would be): a third of the server's and this process's time of a multi-row INSERT."""
     connection = db.session.connection()
     quote = connection.dialect.identifier_preparer.quote
+    copying = connection.dialect.name == "postgresql"
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     for name, columns, rows in tables:
-        if rows:
-            connection.exec_driver_sql(f"INSERT INTO {quote(name)} ({', '.join(quote(c) for c in columns)}) "
-                                       f"VALUES ({', '.join([marker] * len(columns))})", rows)
+        if not rows:
+            continue
+        target = f"{quote(name)} ({', '.join(quote(c) for c in columns)})"
+        if copying:
+            with connection.connection.driver_connection.cursor() as cursor, \
+                    cursor.copy(f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({', '.join([marker] * len(columns))})", rows)
     return {name: len(rows) for name, _, rows in tables}
 
 
