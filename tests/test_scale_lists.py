@@ -553,3 +553,46 @@ def test_no_list_page_sends_more_statements_as_the_database_grows(app, world, pa
     grown = {name: (len(small[name]), len(large[name])) for name in PAGES if len(large[name]) > len(small[name])}
     details = {name: [s.split("\n")[0][:160] for s in large[name]] for name in grown}
     assert not grown, f"pages sending more statements with more rows: {grown}\n{json.dumps(details, indent=1)}"
+
+
+# --- 5. what a list page reads of each row --------------------------------------------------------------
+
+def test_the_case_list_names_each_cases_subject_and_no_other_party(app, world, panel, manager):
+    """The list reads only each case's subject (cases.services.with_subjects): the victim is named, the
+    perpetrator of the same case is not, and a case whose only party is a perpetrator names nobody."""
+    both, alone = make_cases(panel, [world.users["chair"]], 2)
+    for case, people in ((both, (("Fakella", "Victimtest", PartyRole.VICTIM),
+                                 ("Mockus", "Perpetest", PartyRole.PERPETRATOR))),
+                         (alone, (("Shamo", "Onlyperp", PartyRole.PERPETRATOR),))):
+        # the perpetrator first in position: the subject is found by role, not by order
+        for position, (first, last, role) in enumerate(reversed(people)):
+            person = build_person({"first_names": first, "last_name": last, "date_of_birth": "1990-01-01"})
+            db.session.add(person)
+            db.session.flush()
+            db.session.add(CaseParty(case_id=case.id, person_id=person.id, role=role, position=position))
+    db.session.commit()
+    rows = {row.find("a").get_text(strip=True): row.get_text(" ", strip=True)
+            for row in soup(get_ok(manager, list_url(panel))).select("tbody tr")}
+    assert "Fakella Victimtest" in rows[both.reference]
+    assert "Perpetest" not in rows[both.reference]
+    assert "Onlyperp" not in rows[alone.reference]
+
+
+def test_a_role_given_or_taken_counts_at_once_in_the_same_session(world, panel):
+    """Panel.roles_of keeps its answers for a request's many checks; a role added, changed or removed in
+    the same session is seen by the very next check, and a fresh read of the panel too."""
+    from marac.panels.models import PanelRole, Role
+
+    outsider = world.users["nonmember"]
+    assert not panel.can_list_cases(outsider)
+    role = PanelRole(panel_id=panel.id, user_id=outsider.id, role=Role.CHAIR)
+    panel.roles.append(role)
+    assert panel.roles_of(outsider) == {Role.CHAIR} and panel.can_list_cases(outsider)
+    role.role = Role.STEERING
+    assert not panel.can_list_cases(outsider) and panel.can_view_statistics(outsider)
+    panel.roles.remove(role)
+    assert not panel.roles_of(outsider) and not panel.can_view_statistics(outsider)
+    db.session.add(PanelRole(panel_id=panel.id, user_id=outsider.id, role=Role.MANAGER))  # not through panel.roles
+    db.session.commit()
+    db.session.expire(panel)  # as a commit does outside the tests: its roles are read again
+    assert panel.is_manager(outsider)

@@ -172,6 +172,9 @@ DERIVED_FROM = {
 }
 
 
+# Where Case.subject keeps the subject read for a list (Case.keep_subject): not a mapped attribute.
+_SUBJECT = "_listed_subject"
+
 # The plain columns the case list filters on, carried by the list's indexes.
 LIST_FILTERED = ("status", "referring_agency_id", "risk_level", "is_repeat")
 
@@ -267,18 +270,22 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
             return True
         return self.status not in (CaseStatus.DRAFT, CaseStatus.TRANSFERRED_OUT) and self.panel.is_manager(user)
 
-    def repeat_shown(self, user):
+    def repeat_shown(self, user, shown=None):
         """The earlier case this one repeats, when the user may be told of it (they may see the
         earlier case), else None. Every page that shows the repeat flag, the earlier reference or
         anything else learnt from the earlier case asks this, never is_repeat or repeat_of: a
         referrer with no role on the panel must not learn that someone they named was referred before.
-        A repeat is found by name and date of birth, so it is identity: withheld with it."""
+        A repeat is found by name and date of birth, so it is identity: withheld with it. A list passes
+        `shown`, the categories of this case it declared shown to the user (sharing.services.disclose)."""
         from marac.sharing.services import visible_categories  # services of a lower layer, for one rule
 
         if not (self.is_repeat and self.repeat_of_id):
             return None
+        categories = visible_categories(self, user) if shown is None else shown
+        if Category.IDENTITY not in categories:
+            return None
         earlier = self.repeat_of
-        if earlier is None or not earlier.can_view(user) or Category.IDENTITY not in visible_categories(self, user):
+        if earlier is None or not earlier.can_view(user):
             return None
         return earlier
 
@@ -370,8 +377,15 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
 
     @property
     def subject(self):
-        """The main person of the case: the victim, the young person or the complainant."""
+        """The main person of the case: the victim, the young person or the complainant (read by
+        cases.services.with_subjects for a list, without the other parties)."""
+        if _SUBJECT in self.__dict__:
+            return self.__dict__[_SUBJECT]
         return next((p.person for p in self.parties if p.role == self.subject_role), None)
+
+    def keep_subject(self, person):
+        """Case.subject answers `person` from now on (cases.services.with_subjects, which read it)."""
+        self.__dict__[_SUBJECT] = person
 
 
 # Sort by risk: the score, a case without one last; spelt with a literal, not a bound value, so that the

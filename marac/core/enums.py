@@ -12,6 +12,7 @@ Every Labelled enumeration is a Jinja global under its class name, so templates 
 from enum import StrEnum
 
 _VOCABULARIES = []  # every Labelled enumeration, for the Jinja globals
+_LABELS = {}  # {enumeration: {value: label}}, built once each (a list page asks for a label a row)
 
 
 def vocabularies():
@@ -40,7 +41,13 @@ class Labelled(StrEnum):
     @classmethod
     def labels(cls):
         """{value: label}, for looking up the label of a stored value."""
-        return {member.value: member.label for member in cls}
+        return dict(cls._labels())
+
+    @classmethod
+    def _labels(cls):
+        if cls not in _LABELS:
+            _LABELS[cls] = {member.value: member.label for member in cls}
+        return _LABELS[cls]
 
     @classmethod
     def values(cls):
@@ -50,4 +57,4 @@ class Labelled(StrEnum):
     @classmethod
     def label_of(cls, value):
         """The label of a stored value; the value itself if it is not (or no longer) in the vocabulary."""
-        return cls.labels().get(value, value)
+        return cls._labels().get(value, value)

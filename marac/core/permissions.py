@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
+from werkzeug.local import LocalProxy
 
 from marac.extensions import db
 
@@ -29,6 +30,12 @@ def access(rule):
         return wrapped
 
     return decorate
+
+
+def real_object(value):
+    """The object behind a context-local proxy (current_user), else the value: a check made for every
+    row of a list asks the user directly, not through the proxy's lookup each time."""
+    return value._get_current_object() if isinstance(value, LocalProxy) else value
 
 
 def rule_of(view):

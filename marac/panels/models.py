@@ -2,12 +2,18 @@
 import datetime as dt
 import uuid
 
-from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, Time, UniqueConstraint, Uuid
+from sqlalchemy import Boolean, ForeignKey, Integer, Numeric, String, Text, Time, UniqueConstraint, Uuid, event
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from marac.core.db import Timestamps, UUIDPrimaryKey
 from marac.core.enums import Labelled
 from marac.extensions import db
+
+
+# Panel.roles_of keeps its answers on the panel (not a mapped attribute), read from its roles while no
+# role has changed since: _ROLE_CHANGES counts the changes (the events at the end of this module).
+_ROLES_KEPT = "_roles_kept"
+_ROLE_CHANGES = [0]
 
 
 class PanelKind(Labelled):
@@ -99,10 +105,19 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
         return WEEKDAYS[self.weekday]
 
     def roles_of(self, user):
-        """The role names the user holds on this panel."""
+        """The role names the user holds on this panel (a frozenset). Every check asks this (a list, for every row):
+        the answers are kept on the panel until a role changes in this process (_ROLE_CHANGES) or the
+        panel is expired or refreshed, as its loaded roles would be."""
         if user is None or not getattr(user, "is_authenticated", False):
-            return set()
-        return {r.role for r in self.roles if r.user_id == user.id}
+            return frozenset()
+        kept = self.__dict__.get(_ROLES_KEPT)
+        if kept is None or kept[0] != _ROLE_CHANGES[0]:
+            by_user = {}
+            for role in self.roles:
+                by_user.setdefault(role.user_id, set()).add(role.role)
+            kept = (_ROLE_CHANGES[0], {user_id: frozenset(roles) for user_id, roles in by_user.items()})
+            self.__dict__[_ROLES_KEPT] = kept
+        return kept[1].get(user.id, frozenset())
 
     def can_view(self, user):
         """Who may know of the panel at all: administrators, anyone with a role on it, the people of
@@ -197,3 +212,20 @@ class PanelRole(UUIDPrimaryKey, Timestamps, db.Model):
     def is_manager(self):
         """Whether this is a manager's role (users ask it through User.panel_roles)."""
         return self.role == Role.MANAGER
+
+
+def _role_changed(*args, **kwargs):
+    _ROLE_CHANGES[0] += 1
+
+
+def _forget_roles(panel, *args):
+    if panel is not None:  # None: expired as the session let it go
+        panel.__dict__.pop(_ROLES_KEPT, None)
+
+
+for _event in ("append", "remove", "bulk_replace"):
+    event.listen(Panel.roles, _event, _role_changed)
+for _attribute in (PanelRole.role, PanelRole.user_id, PanelRole.panel_id, PanelRole.panel):
+    event.listen(_attribute, "set", _role_changed)
+for _event in ("expire", "refresh", "refresh_flush"):
+    event.listen(Panel, _event, _forget_roles)

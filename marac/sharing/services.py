@@ -6,6 +6,7 @@ from sqlalchemy import insert, select
 
 from marac.agencies.models import AgencyKind
 from marac.audit.services import record, record_read
+from marac.core.permissions import real_object
 from marac.core.timeutil import utcnow
 from marac.extensions import db
 from marac.panels.models import Role
@@ -93,6 +94,7 @@ def disclose(actor, cases, shows, *, action, target=None, purpose, detail=None, 
     for the template to honour. `shown_of(case)`, when given, says what is shown instead (a referrer's
     page shows their referral as sent, beyond what the rules let their role see).
     """
+    actor = real_object(actor)  # read once a case and category: not through the request's proxy each time
     by_panel, shown, records, now = {}, {}, [], utcnow()
     for case in cases:
         if case.id in shown:
