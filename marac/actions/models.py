@@ -3,7 +3,7 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, event, literal_column, select
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Uuid, and_, event, literal_column, select
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -148,6 +148,14 @@ class Action(UUIDPrimaryKey, Timestamps, db.Model):
 OPEN_FIRST = sql_case((Action.status == literal_column(f"'{ActionStatus.OPEN.value}'"), literal_column("0")),
                       else_=literal_column("1"))
 Index("ix_actions_list", Action.panel_id, OPEN_FIRST, Action.due_on, Action.id)
+
+
+def is_open(due_before=None):
+    """Open actions (due before the day `due_before`, when given), spelt as the lists' indexes are
+    (OPEN_FIRST, then due_on), so that a panel's or an agency's open actions are read as one range of
+    them, not found through every open action of every panel."""
+    condition = OPEN_FIRST == literal_column("0")
+    return condition if due_before is None else and_(condition, Action.due_on < due_before)
 
 
 @event.listens_for(Action, "before_insert")

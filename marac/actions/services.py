@@ -4,7 +4,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import OPEN_FIRST, OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind
+from marac.actions.models import (OPEN_FIRST, OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind,
+                                  is_open)
 from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
@@ -30,7 +31,9 @@ def _listed(stmt, filters, at, per_page, options):
     """One page of the actions that pass the filters (ActionFilterForm.filters), from the Cursor `at`."""
     status = filters.get("status")
     if status == OVERDUE:
-        stmt = stmt.where(Action.status == ActionStatus.OPEN, Action.due_on < today())
+        stmt = stmt.where(is_open(due_before=today()))
+    elif status == ActionStatus.OPEN:
+        stmt = stmt.where(is_open())
     elif status:
         stmt = stmt.where(Action.status == status)
     if filters.get("owner_agency_id"):

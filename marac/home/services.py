@@ -8,7 +8,7 @@ from types import SimpleNamespace
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
-from marac.actions.models import Action, ActionStatus
+from marac.actions.models import Action, is_open
 from marac.agencies.models import Agency
 from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
 from marac.core.pagination import capped_count
@@ -57,8 +57,7 @@ def manager_summary(panel, on):
     overdue = db.session.execute(
         select(Agency.name, func.count()).select_from(Action).join(Case, Case.id == Action.case_id)
         .join(Agency, Agency.id == Action.owner_agency_id)
-        .where(Action.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), Action.status == ActionStatus.OPEN,
-               Action.due_on < on)
+        .where(Action.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL), is_open(due_before=on))
         .group_by(Agency.name).order_by(func.count().desc(), Agency.name)).all()
     return SimpleNamespace(
         to_screen=to_screen,
@@ -96,8 +95,7 @@ def representative_summary(user, panel, on):
                                             overdue=on > item.meeting.research_deadline))
     due = (select(Action).join(Case, Case.id == Action.case_id)
            .where(Action.panel_id == panel.id, Case.status.in_(VISIBLE_TO_PANEL),
-                  Action.owner_agency_id == user.agency_id, Action.status == ActionStatus.OPEN,
-                  Action.due_on <= on + DUE_SOON))
+                  Action.owner_agency_id == user.agency_id, is_open(due_before=on + DUE_SOON + dt.timedelta(days=1))))
     # The most overdue first, ACTIONS_SHOWN of them (the agency's actions list has the rest), with the
     # counts of all: a home page reads what it shows, however far behind an agency is.
     actions = db.session.execute(
