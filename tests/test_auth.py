@@ -624,3 +624,34 @@ def test_every_flashed_message_is_kept_until_shown(client, world):
         assert client.post(url, data={**tokens, **date_parts("meets_on", day), "starts_at": "10:00"}).status_code == 302
     shown = client.get("/").get_data(as_text=True)
     assert shown.count("Meeting added.") == 2
+
+
+@pytest.mark.parametrize("writes_session", [False, True], ids=["session unchanged", "session changed"])
+def test_a_session_ended_while_a_request_runs_stays_ended(app, world, monkeypatch, writes_session):
+    """Another request (a sign-out elsewhere, a password change, a deactivation) ends the session while
+    this one is being served: saving this request's session, changed or not, must not bring it back
+    under a new token."""
+    from flask import session
+
+    from marac.auth.sessions import end_sessions
+    from marac.home import services as home_services
+    from tests.helpers import signed_in
+
+    manager = world.users["manager"]
+    client = signed_in(app, manager)
+    assert client.get("/").status_code == 200
+    summary = home_services.manager_summary
+
+    def ended_meanwhile(panel, on):
+        end_sessions(manager.id)
+        db.session.commit()
+        if writes_session:
+            session["noted"] = True
+        return summary(panel, on)
+
+    monkeypatch.setattr(home_services, "manager_summary", ended_meanwhile)
+    client.get("/")
+    monkeypatch.setattr(home_services, "manager_summary", summary)
+    assert db.session.execute(select(UserSession).where(UserSession.user_id == manager.id)).first() is None
+    response = client.get("/")
+    assert response.status_code == 302 and "/sign-in" in response.headers["Location"]

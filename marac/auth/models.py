@@ -3,7 +3,7 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, String, Uuid
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from marac.core.db import UTCDateTime
 from marac.extensions import db
@@ -25,3 +25,7 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
     client_addr: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(200))
+
+    # Read with the row when a request opens its session (auth.sessions), so that the user loader finds
+    # the user in the identity map: one query for both. Read-only: user_id is what is written.
+    user = relationship("User", viewonly=True)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from flask import request
 from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import delete, select
+from sqlalchemy.orm import joinedload
 from werkzeug.datastructures import CallbackDict
 
 from marac.auth.models import UserSession
@@ -64,7 +65,10 @@ class DatabaseSessionInterface(SessionInterface):
         token = request.cookies.get(app.config["SESSION_COOKIE_NAME"])
         if not token or len(token) > 100:
             return ServerSession()
-        row = db.session.get(UserSession, token_hash(token))
+        # The row and its user in one statement: the user stays in the session's identity map (the row
+        # holds it), where the user loader (db.session.get) finds it without another query.
+        row = db.session.execute(select(UserSession).where(UserSession.token_hash == token_hash(token))
+                                 .options(joinedload(UserSession.user))).scalar_one_or_none()
         if row is None:
             return ServerSession()
         now = utcnow()
@@ -77,6 +81,9 @@ class DatabaseSessionInterface(SessionInterface):
         # change the row's stored value too, or saving would see no change and drop it.
         session = ServerSession(copy.deepcopy(row.data), token=token, row_created_at=row.created_at)
         session.row = row
+        # Read now: by the time the session is saved the request has committed, and reading the row
+        # again would cost a query (or fail, if the session was ended meanwhile).
+        session.last_seen_at = row.last_seen_at
         return session
 
     def save_session(self, app, session, response):
@@ -84,8 +91,17 @@ class DatabaseSessionInterface(SessionInterface):
         name = app.config["SESSION_COOKIE_NAME"]
         path = self.get_cookie_path(app)
         row = getattr(session, "row", None)
+        now = utcnow()
+        if (session and row is not None and not session.regenerate_requested and not session.modified
+                and now - session.last_seen_at < TOUCH_INTERVAL):
+            return  # nothing to write (most requests): whether the row still exists does not matter
         if row is not None and not _still_exists(row):
-            row = None  # ended while this request ran (sign-out, deactivation, password change)
+            # Ended while this request ran (a sign-out elsewhere, a deactivation, a password change): it
+            # stays ended, unless this request signed someone in (a new session in any case).
+            row = None
+            if not session.regenerate_requested:
+                response.delete_cookie(name, path=path)
+                return
         if not session:
             if row is not None:
                 db.session.delete(row)
@@ -93,7 +109,6 @@ class DatabaseSessionInterface(SessionInterface):
             if session.token:
                 response.delete_cookie(name, path=path)
             return
-        now = utcnow()
         token = session.token
         if session.regenerate_requested or row is None:
             if row is not None:
@@ -103,8 +118,6 @@ class DatabaseSessionInterface(SessionInterface):
                               client_addr=request.remote_addr,
                               user_agent=(request.user_agent.string or "")[:200])
             db.session.add(row)
-        elif not session.modified and now - row.last_seen_at < TOUCH_INTERVAL:
-            return
         row.data = dict(session)
         row.user_id = _user_id(session)
         if row.user_id and row.authenticated_at is None:
