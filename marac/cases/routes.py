@@ -179,15 +179,16 @@ def search(panel_id):
 @access("signed_in")
 def detail(case_id):
     """The case page, showing only the categories the user may see; the view is audited."""
-    case = get_or_404(Case, case_id)
+    case = get_or_404(Case, case_id, options=services.case_page_loads())
     require(case.can_view(current_user))
     categories = services.record_view(current_user, case)
     sent = services.referral_as_sent(current_user, case)
+    history = services.history_of(case, current_user)
     return render_template("cases/detail.html", case=case, categories=categories, questions=questions,
                            sees_record=case.can_view_record(current_user),
                            sent=None if sent is None else referral_summary(case.panel, sent),
-                           history=services.history_of(case, current_user),
-                           chronology=(services.chronology(case, current_user, categories)
+                           history=history,
+                           chronology=(services.chronology(case, current_user, categories, history)
                                        if case.can_view_record(current_user) else []),
                            earlier=services.earlier_cases_for(current_user, case),
                            linked=services.linked_cases(current_user, case),

@@ -526,15 +526,16 @@ _HISTORY_STAGES = {ChangeAction.ACCEPTED: ChronologyStage.SCREENING, ChangeActio
                    ChangeAction.TRANSFERRED_OUT: ChronologyStage.CLOSURE}
 
 
-def chronology(case, viewer, categories):
+def chronology(case, viewer, categories, history=None):
     """The case's story, oldest first: its referral, screening, every listing and hearing, its actions
-    and their reviews, and its closures, as far as the viewer may see each (their categories)."""
+    and their reviews, and its closures, as far as the viewer may see each (their categories). Pass the
+    viewer's history_of the case when it is read already."""
     entries = []
     if case.submitted_at:
         entries.append(ChronologyEntry(case.submitted_at, ChronologyStage.REFERRAL,
                                        f"Referred by {case.referring_agency.name}"))
     closing = None  # the latest closure entry, whose outcome a later reopening remembers
-    for change in reversed(history_of(case, viewer)):
+    for change in reversed(history_of(case, viewer) if history is None else history):
         stage = _HISTORY_STAGES.get(change.action)
         if stage is None:
             continue
@@ -593,6 +594,13 @@ def holds_of(panel, page, per_page=50):
 # which returns what its include (templates/<package>/_<name>.html) needs, or None when it shows nothing to
 # this viewer. Registered by those layers' services, so that this layer need not know them.
 case_page_parts = {}
+
+
+def case_page_loads():
+    """Loader options for the case page: its people with their names and aliases, and its locations,
+    in three queries however many people it names (not one for each person's names)."""
+    return (selectinload(Case.parties).joinedload(CaseParty.person).selectinload(Person.names),
+            selectinload(Case.locations))
 
 
 def case_page_context(actor, case, categories):

@@ -67,9 +67,9 @@ def enforce_access():
     return None
 
 
-def get_or_404(model, object_id):
-    """Load by primary key or 404."""
-    obj = db.session.get(model, object_id)
+def get_or_404(model, object_id, options=()):
+    """Load by primary key (with these loader options, for what the page reads of it) or 404."""
+    obj = db.session.get(model, object_id, options=options)
     if obj is None:
         abort(404)
     return obj
