@@ -152,8 +152,9 @@ Index("ix_actions_list", Action.panel_id, OPEN_FIRST, Action.due_on, Action.id)
 
 def is_open(due_before=None):
     """Open actions (due before the day `due_before`, when given), spelt as the lists' indexes are
-    (OPEN_FIRST, then due_on), so that a panel's or an agency's open actions are read as one range of
-    them, not found through every open action of every panel."""
+    (OPEN_FIRST, then due_on), so that a count of a panel's or an agency's open actions reads one range
+    of an index, not every open action of every panel. For counts: a list ordered by OPEN_FIRST filters
+    on the plain status instead (with this equality SQLite sorts the range rather than read it in order)."""
     condition = OPEN_FIRST == literal_column("0")
     return condition if due_before is None else and_(condition, Action.due_on < due_before)
 

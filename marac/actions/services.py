@@ -4,8 +4,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
-from marac.actions.models import (OPEN_FIRST, OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind,
-                                  is_open)
+from marac.actions.models import OPEN_FIRST, OVERDUE, Action, ActionCorrection, ActionStatus, ActionUpdate, UpdateKind
 from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import VISIBLE_TO_PANEL, Case, CaseStatus
@@ -30,10 +29,10 @@ ORDER = ((OPEN_FIRST, False), (Action.due_on, False), (Action.id, False))
 def _listed(stmt, filters, at, per_page, options):
     """One page of the actions that pass the filters (ActionFilterForm.filters), from the Cursor `at`."""
     status = filters.get("status")
+    # Plain conditions on the status: the list walks its index (open first, by due date) in order and
+    # stops at the page's end (is_open's equality on the order's own expression makes SQLite sort instead).
     if status == OVERDUE:
-        stmt = stmt.where(is_open(due_before=today()))
-    elif status == ActionStatus.OPEN:
-        stmt = stmt.where(is_open())
+        stmt = stmt.where(Action.status == ActionStatus.OPEN, Action.due_on < today())
     elif status:
         stmt = stmt.where(Action.status == status)
     if filters.get("owner_agency_id"):
