@@ -96,10 +96,12 @@ class DatabaseSessionInterface(SessionInterface):
                 and now - session.last_seen_at < TOUCH_INTERVAL):
             return  # nothing to write (most requests): whether the row still exists does not matter
         if row is not None and not _still_exists(row):
-            # Ended while this request ran (a sign-out elsewhere, a deactivation, a password change): it
-            # stays ended, unless this request signed someone in (a new session in any case).
+            # Ended while this request ran: a signed-in session ended elsewhere (a sign-out in another
+            # tab, a deactivation, a password change) stays ended, unless this request signed someone in
+            # (a new session in any case). One this request ended itself and emptied of its user (a
+            # sign-out, which then says so) goes on as a new anonymous session.
             row = None
-            if not session.regenerate_requested:
+            if not session.regenerate_requested and _user_id(session) is not None:
                 response.delete_cookie(name, path=path)
                 return
         if not session:
