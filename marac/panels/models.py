@@ -105,9 +105,9 @@ class Panel(UUIDPrimaryKey, Timestamps, db.Model):
         return WEEKDAYS[self.weekday]
 
     def roles_of(self, user):
-        """The role names the user holds on this panel (a frozenset). Every check asks this (a list, for every row):
-        the answers are kept on the panel until a role changes in this process (_ROLE_CHANGES) or the
-        panel is expired or refreshed, as its loaded roles would be."""
+        """The role names the user holds on this panel (a frozenset). Every check asks this (a list, for
+        every row): the answers are kept on the panel until a role changes in this process
+        (_ROLE_CHANGES) or the panel is expired or refreshed, as its loaded roles would be."""
         if user is None or not getattr(user, "is_authenticated", False):
             return frozenset()
         kept = self.__dict__.get(_ROLES_KEPT)
