@@ -1,4 +1,6 @@
 """Every revision upgrades and downgrades: empty -> head -> base -> head, on SQLite and PostgreSQL."""
+import contextlib
+
 import flask_migrate
 import pytest
 from sqlalchemy import inspect, select, text
@@ -9,13 +11,22 @@ from marac.extensions import db
 from tests.helpers import reset_schema, scratch_database_url
 
 
-@pytest.mark.no_db_transaction
-def test_upgrade_downgrade_upgrade(tmp_path):
-    url = scratch_database_url("migrations", tmp_path)
-    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+@contextlib.contextmanager
+def migrated(name, tmp_path):
+    """Inside the block: the app context of a scratch database (named `name`) migrated from empty to head."""
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": scratch_database_url(name, tmp_path)})
     with app.app_context():
         reset_schema(db.engine)
         flask_migrate.upgrade()
+        try:
+            yield
+        finally:
+            db.engine.dispose()
+
+
+@pytest.mark.no_db_transaction
+def test_upgrade_downgrade_upgrade(tmp_path):
+    with migrated("migrations", tmp_path):
         tables = set(inspect(db.engine).get_table_names())
         assert {"users", "agencies", "panels", "audit_events", "data_keys", "user_sessions"} <= tables
         assert set(db.metadata.tables) <= tables, "a model table has no migration"
@@ -24,7 +35,6 @@ def test_upgrade_downgrade_upgrade(tmp_path):
         flask_migrate.upgrade()
         with db.engine.connect() as conn:
             assert conn.execute(text("SELECT seq FROM audit_chain_head WHERE id = 1")).scalar_one() == 0
-        db.engine.dispose()
 
 
 @pytest.mark.no_db_transaction
@@ -32,19 +42,13 @@ def test_a_new_database_is_not_recorded_as_empty_for_the_planner(tmp_path):
     """Migrating an empty database records no planner statistics: statistics of empty tables would have
     PostgreSQL plan the first large transaction (a seed, a test's world) as if the tables stayed empty,
     and a query of seconds takes minutes. An upgrade over existing data does analyse (20261206_0021)."""
-    url = scratch_database_url("nostats", tmp_path)
-    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        reset_schema(db.engine)
-        flask_migrate.upgrade()
-        with db.engine.connect() as conn:
-            if db.engine.dialect.name == "postgresql":
-                analysed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
-                                             "WHERE relname = 'cases'")).scalar_one()
-                assert analysed is None
-            else:
-                assert conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None
-        db.engine.dispose()
+    with migrated("nostats", tmp_path), db.engine.connect() as conn:
+        if db.engine.dialect.name == "postgresql":
+            analysed = conn.execute(text("SELECT last_analyze FROM pg_stat_user_tables "
+                                         "WHERE relname = 'cases'")).scalar_one()
+            assert analysed is None
+        else:
+            assert conn.execute(text("SELECT name FROM sqlite_master WHERE name = 'sqlite_stat1'")).first() is None
 
 
 @pytest.mark.no_db_transaction
@@ -53,14 +57,8 @@ def test_models_match_migrations(tmp_path):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    url = scratch_database_url("autogen", tmp_path)
-    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        reset_schema(db.engine)
-        flask_migrate.upgrade()
-        with db.engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
-        db.engine.dispose()
+    with migrated("autogen", tmp_path), db.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
     assert _unspelt(diff) == [], diff
 
 
