@@ -232,6 +232,10 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         Index("ix_cases_list_referred", "panel_id", "referred_on", "reference_year", "reference_number", "id",
               *LIST_FILTERED),
         Index("ix_cases_list_reference", "panel_id", "reference_year", "reference_number", "id", *LIST_FILTERED),
+        # A case's status by its id, from the index alone: what a count over another table joined to its
+        # cases (the home page's overdue actions by agency: thousands of them) reads of each case,
+        # instead of the case's wide row.
+        Index("ix_cases_status_by_id", "id", "status"),
     )
 
     panel = relationship("Panel")
