@@ -4,8 +4,12 @@ import logging
 import uuid
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from marac.core.logs import JsonFormatter, install_logging
+from marac.extensions import db
 from tests.helpers import json_log_lines, sign_in
 
 
@@ -33,6 +37,40 @@ def test_each_request_is_one_json_line_with_its_id(client, world):
     assert line["path"] == f"/panels/{world.panel.id}/cases"  # never the query string
     assert line["user_id"] == str(world.users["manager"].id)
     assert line["duration_ms"] > 0 and line["time"].endswith("+00:00")
+
+
+def test_nothing_is_read_after_the_request_commits(client, world):
+    """As in production, the request's commit expires what the session loaded: whatever runs after it
+    (the request's line names its user, the headers, the session's cookie) must not read the database
+    again. Only the session's own row may be written then. The line once read the user's row again
+    for its `user_id`: a statement on every signed-in request."""
+    user = world.users["manager"]
+    db.session.remove()
+    db.session.configure(expire_on_commit=True)  # production's setting (the test sessions keep values)
+    sign_in(client, user)
+    after_commit = []
+    committed = []
+
+    def seen(conn, cursor, statement, *args):
+        if committed:
+            after_commit.append(" ".join(statement.split()))
+
+    def commit(session):
+        committed.append(session)
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    event.listen(Session, "after_commit", commit)
+    try:
+        with json_log_lines() as lines:
+            response = client.get(f"/panels/{world.panel.id}/cases")  # writes: audit, sharing records
+    finally:
+        event.remove(Session, "after_commit", commit)
+        event.remove(Engine, "before_cursor_execute", seen)
+    assert response.status_code == 200 and committed
+    # (the savepoints are the test's transaction, which production does not have)
+    assert [s for s in after_commit if "user_sessions" not in s and "SAVEPOINT" not in s] == []
+    [line] = request_lines(lines)
+    assert line["user_id"] == str(user.id)
 
 
 def test_an_unsafe_request_id_is_replaced(client):

@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 
 from flask import current_app, g, has_request_context, request
 from pythonjsonlogger.json import JsonFormatter as _LibraryJsonFormatter
+from sqlalchemy import inspect as sa_inspect
 
 REQUEST_ID_HEADER = "X-Request-ID"
 # A caller's request id is kept only when it is a plain token (a load balancer's uuid, say).
@@ -126,8 +127,7 @@ def log_request(error=None):
         return
     started = request.environ.get(STARTED)
     rule = request.url_rule
-    user = g.get("_login_user")  # only when the request loaded it: logging must not query
-    user_id = getattr(user, "id", None) if getattr(user, "is_authenticated", False) else None
+    user_id = _signed_in_id(g.get("_login_user"))  # only when the request loaded it: logging must not query
     request_log.info("request", extra={
         "request_id": g.get("request_id"),
         "method": request.method,
@@ -137,6 +137,16 @@ def log_request(error=None):
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None,
         "user_id": str(user_id) if user_id else None,
     })
+
+
+def _signed_in_id(user):
+    """The id of the user the request was made by, from its identity key. Not from its attributes: the
+    request has committed by now, which expires them, and reading one (`is_authenticated` reads
+    `is_active`, even `id`) would read the user's row again, a statement a request."""
+    if user is None or user.is_anonymous:
+        return None
+    identity = sa_inspect(user).identity
+    return identity[0] if identity else None
 
 
 def _loggable_path(rule):
