@@ -11,6 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import flask_migrate
 import psycopg
 import pyotp
+import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select, text
 
@@ -437,3 +438,16 @@ def json_log_lines():
         yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines()]
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+REDIS_TEST_URL = os.environ.get("MARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+
+
+def redis_or_skip():
+    """Skip the test when no Redis answers at REDIS_TEST_URL (CI starts one)."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
+    except redis.exceptions.RedisError as error:
+        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL} ({error}); CI runs this test with Redis")

@@ -1,6 +1,5 @@
 """Signing in: same answer for unknown email and wrong password, throttling, single-use codes,
 new session id at sign-in, idle and absolute expiry, and sessions that end at once."""
-import os
 import re
 import secrets
 
@@ -14,8 +13,8 @@ from marac.auth.models import UserSession
 from marac.extensions import db, limiter
 from marac.users.models import User
 from tests.factories import UserFactory
-from tests.helpers import (PASSWORD, audit_events, csrf_from, next_code, page_text, post_form, session_cookie, sign_in,
-                           signed_in, soup, text_by_id)
+from tests.helpers import (PASSWORD, REDIS_TEST_URL, audit_events, csrf_from, next_code, page_text, post_form,
+                           redis_or_skip, session_cookie, sign_in, signed_in, soup, text_by_id)
 
 
 def _failure_page(response):
@@ -328,18 +327,6 @@ def test_trusted_proxies_must_be_a_whole_number(monkeypatch):
     monkeypatch.setenv("MARAC_TRUSTED_PROXIES", "yes")
     with pytest.raises(ConfigError, match="MARAC_TRUSTED_PROXIES"):
         TestConfig.load()
-
-
-REDIS_TEST_URL = os.environ.get("MARAC_TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
-
-
-def redis_or_skip():
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_TEST_URL, socket_connect_timeout=1).ping()
-    except redis.exceptions.RedisError as error:
-        pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL} ({error}); CI runs this test with Redis")
 
 
 def two_workers_count(another_app, config):

@@ -28,7 +28,8 @@ from marac.stats.suppression import FEWER_THAN_5, NOT_SHOWN
 from tests.factories import (ActionFactory, AgencyFactory, AgendaItemFactory, AttendanceFactory, AttendeeFactory,
                              CaseFactory, CasePartyFactory, HeldMeetingFactory, PanelFactory, PanelMemberFactory,
                              PanelRoleFactory, PersonFactory, ResearchReturnFactory, UserFactory)
-from tests.helpers import audit_events, page_text, pdf_text, pdf_ua_failures, signed_in, soup
+from tests.helpers import (REDIS_TEST_URL, audit_events, page_text, pdf_text, pdf_ua_failures, redis_or_skip,
+                           signed_in, soup)
 
 Q2 = figures.quarter_of(dt.date(2025, 5, 1))  # April to June 2025
 QUARTER_ARGS = "?period=quarter&quarter=2025-Q2"
@@ -643,6 +644,60 @@ def test_mace_and_asb_pages_count_their_own_figures(app, small):
         response = client.get(f"/panels/{panel.id}/statistics{QUARTER_ARGS}")
         assert response.status_code == 200
         assert_no_small_count(people_texts(response), f"the {kind} page")
+
+
+UNPICKLED = []
+
+
+def _unpickled():
+    UNPICKLED.append(True)
+
+
+class _Forged:
+    """What an intruder with write access to Redis might plant: unpickling it would run _unpickled."""
+
+    def __reduce__(self):
+        return _unpickled, ()
+
+
+def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, monkeypatch):
+    """With REDIS_URL, the figures one worker worked out are found by the next (whose own memory is
+    empty), with the time the first worked them out. An entry not signed by the service is never
+    unpickled: the figures are worked out again. And a Redis that does not answer costs the page
+    nothing but the figures being worked out."""
+    import pickle
+
+    import redis
+
+    from marac.core import shared_cache
+
+    redis_or_skip()
+    monkeypatch.setitem(app.config, "STATS_CACHE_SECONDS", 300)
+    monkeypatch.setitem(app.extensions, "marac_shared_cache", redis.Redis.from_url(REDIS_TEST_URL))
+    loads = []
+    real_load = services.load
+    monkeypatch.setattr(services, "load", lambda *args: loads.append(1) or real_load(*args))
+    client = signed_in(app, small.users["steering"])
+    url = f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}"
+
+    def another_worker():
+        monkeypatch.setattr(services, "_RECENT", {})
+        return page_text(client.get(url))
+
+    first = another_worker()
+    second = another_worker()
+    assert len(loads) == 1 and first == second and "Figures worked out at" in second
+    names = [name for name in app.extensions["marac_shared_cache"].scan_iter(shared_cache.PREFIX + "statistics:*")]
+    assert names and all(str(small.panel.id) not in name.decode() for name in names)
+    payload = pickle.dumps(_Forged())
+    for name in names:  # signed with another key
+        app.extensions["marac_shared_cache"].set(name, b"\0" * 32 + payload, ex=60)
+    assert "Figures worked out at" in another_worker()
+    assert len(loads) == 2 and UNPICKLED == []
+    monkeypatch.setitem(app.extensions, "marac_shared_cache",
+                        redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5))
+    assert "Figures worked out at" in another_worker()
+    assert len(loads) == 3
 
 
 def test_figures_are_kept_a_few_minutes_and_say_when_they_were_worked_out(app, small, monkeypatch):

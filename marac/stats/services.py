@@ -21,6 +21,7 @@ from marac.actions.models import Action, ActionStatus
 from marac.agencies.models import Agency
 from marac.audit.services import record
 from marac.cases.models import SUBJECT_ROLE, Case, CaseLocation, CaseParty, CaseStatus, PartyRole
+from marac.core import shared_cache
 from marac.core.changes import apply_changes
 from marac.core.pdf import sha256_of
 from marac.core.timeutil import today as today_
@@ -54,25 +55,39 @@ def figures_for(panel, period, today=None, with_return=False):
 
     Working them out reads two years of a panel's cases (seconds at 100,000 cases), and they are
     aggregates of whole quarters that a steering group reads at its meeting: the figures of a panel,
-    period, day and settings are kept in this process for STATS_CACHE_SECONDS (0: never kept) and
-    carry the time they were worked out (Figures.as_at), which the page shows. Who may see them is
-    decided before they are asked for, each time."""
+    period, day and settings are kept for STATS_CACHE_SECONDS (0: never kept), in this process and,
+    with REDIS_URL, for every process of the service (core.shared_cache: suppressed aggregates only,
+    nothing personal), so that they are worked out once, not once by each worker. They carry the
+    time they were worked out (Figures.as_at), which the page shows. Who may see them is decided
+    before they are asked for, each time."""
     today = today or today_()
     keep = current_app.config.get("STATS_CACHE_SECONDS", 0)
     key = (panel.id, period, today, with_return, tuple(getattr(panel, name) for name in SETTINGS))
-    kept = _RECENT.get(key)
-    if keep and kept and time.monotonic() - kept[0] < keep:
-        return kept[1]
+    if keep:
+        kept = _RECENT.get(key)
+        if kept and time.monotonic() - kept[0] < keep:
+            return kept[1]
+        shared = shared_cache.get("statistics", key)
+        if shared is not None and (utcnow() - shared.as_at).total_seconds() < keep:
+            _keep(key, shared, keep)
+            return shared
     previous = previous_period(period)
     quarters = trend_quarters(period)
     loaded = load(panel, [period, previous, *quarters], today)
     found = figures.build(loaded, period, previous, quarters, with_return)
     found.as_at = utcnow()
     if keep:
-        if len(_RECENT) >= _RECENT_KEPT:
-            _RECENT.pop(min(_RECENT, key=lambda k: _RECENT[k][0]))
-        _RECENT[key] = (time.monotonic(), found)
+        _keep(key, found, keep)
+        shared_cache.put("statistics", key, found, keep)
     return found
+
+
+def _keep(key, found, keep):
+    """Keep the figures in this process until they are `keep` seconds old (as_at on)."""
+    if len(_RECENT) >= _RECENT_KEPT:
+        _RECENT.pop(min(_RECENT, key=lambda k: _RECENT[k][0]))
+    age = max(0.0, (utcnow() - found.as_at).total_seconds())
+    _RECENT[key] = (time.monotonic() - age, found)
 
 
 def _date_of(column):

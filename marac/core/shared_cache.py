@@ -1,0 +1,80 @@
+"""Values worked out once for every process of the service, kept in Redis (REDIS_URL) for a while.
+
+For results that are costly to work out, the same for everyone who may see them, and hold no personal
+data (the statistics: suppressed aggregates, seconds of SQL at 100,000 cases). Without it each web
+worker works them out for itself, and a worker busy for seconds on a two-core host slows every page
+queued behind it.
+
+A value is pickled and signed (HMAC-SHA256 under a key derived from SECRET_KEY), and read back only
+when its signature holds: whoever can write to Redis still cannot make a worker unpickle what they
+wrote. Redis is a cache here and never a dependency: without REDIS_URL, or when Redis does not answer
+within SOCKET_TIMEOUT, `get` finds nothing and `put` keeps nothing (the log says so, by exception
+class only), and the caller works the value out.
+"""
+import hashlib
+import hmac
+import logging
+import pickle
+
+from flask import current_app
+
+log = logging.getLogger(__name__)
+
+PREFIX = "marac:cache:"
+SOCKET_TIMEOUT = 0.5  # seconds: a cache that answers slowly is worse than none
+_CLIENT = "marac_shared_cache"
+
+
+def _client():
+    """This process's Redis client (made on first use, after gunicorn's fork), or None."""
+    app = current_app._get_current_object()
+    if _CLIENT not in app.extensions:
+        url = app.config.get("REDIS_URL")
+        client = None
+        if url:
+            import redis
+
+            client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT, socket_connect_timeout=SOCKET_TIMEOUT)
+        app.extensions[_CLIENT] = client
+    return app.extensions[_CLIENT]
+
+
+def _signing_key():
+    return hmac.new(current_app.config["SECRET_KEY"].encode(), b"marac shared cache", hashlib.sha256).digest()
+
+
+def _name(namespace, key):
+    """The Redis key: the namespace and a digest of the caller's key (its repr), never the key itself."""
+    return PREFIX + namespace + ":" + hashlib.sha256(repr(key).encode()).hexdigest()
+
+
+def get(namespace, key):
+    """The value kept under `key`, or None (none kept, expired, Redis away, or not signed by us)."""
+    client = _client()
+    if client is None:
+        return None
+    try:
+        stored = client.get(_name(namespace, key))
+    except Exception as error:  # any failure of the cache is a miss
+        log.warning("shared cache unavailable", extra={"error": type(error).__name__})
+        return None
+    if stored is None or len(stored) < 32:
+        return None
+    signature, payload = stored[:32], stored[32:]
+    if not hmac.compare_digest(signature, hmac.new(_signing_key(), payload, hashlib.sha256).digest()):
+        log.warning("shared cache entry with a bad signature ignored", extra={"namespace": namespace})
+        return None
+    return pickle.loads(payload)  # noqa: S301 (signed by this service: see the module docstring)
+
+
+def put(namespace, key, value, seconds):
+    """Keep `value` under `key` for `seconds` (whole seconds, at least one)."""
+    client = _client()
+    if client is None:
+        return
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
+    try:
+        client.set(_name(namespace, key), signature + payload, ex=max(1, int(seconds)))
+    except Exception as error:
+        log.warning("shared cache unavailable", extra={"error": type(error).__name__})
