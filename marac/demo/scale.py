@@ -644,14 +644,20 @@ def _insert_meetings(panel, plan, ctx):
 
 
 def analyse():
-    """Refresh the query planner's statistics (ANALYZE; and PRAGMA optimize on SQLite), committed."""
+    """Refresh the query planner's statistics, committed: ANALYZE and PRAGMA optimize on SQLite; on
+    PostgreSQL VACUUM (ANALYZE), which is what autovacuum does after a bulk insert on any server that
+    runs it, done at once: the rows' visibility is then recorded, so that an index-only scan (the
+    lists' capped counts, a case's status by id) reads no table page, as on a database in service.
+    Measured straight after a seed without it, PostgreSQL's pages are those of a database nobody has
+    vacuumed (10-15 ms more a case list at 1,000 cases on a server with autovacuum off)."""
     db.session.commit()
     if db.engine.dialect.name == "sqlite":
         db.session.execute(text("ANALYZE"))
         db.session.execute(text("PRAGMA optimize"))
-    else:
-        db.session.execute(text("ANALYZE"))
-    db.session.commit()
+        db.session.commit()
+        return
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
 
 
 def seed_at_scale(panel, count, seed=None, batch_size=BATCH_SIZE, progress=None, statistics=True, workers=1):
