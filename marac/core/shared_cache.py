@@ -67,6 +67,21 @@ def get(namespace, key):
     return pickle.loads(payload)  # noqa: S301 (signed by this service: see the module docstring)
 
 
+def claim(namespace, key, seconds):
+    """Whether this process may work out the value under `key` now: the first to ask in `seconds` may,
+    the others may not (they keep showing the copy they have), so that a value costly to work out is
+    not worked out by every worker at once when its copy grows old. True without Redis, or when Redis
+    does not answer: then every process works values out for itself."""
+    client = _client()
+    if client is None:
+        return True
+    try:
+        return bool(client.set(_name(namespace, key) + ":claim", b"1", nx=True, ex=max(1, int(seconds))))
+    except Exception as error:
+        log.warning("shared cache unavailable", extra={"error": type(error).__name__})
+        return True
+
+
 def put(namespace, key, value, seconds):
     """Keep `value` under `key` for `seconds` (whole seconds, at least one)."""
     client = _client()

@@ -46,6 +46,8 @@ SETTINGS = ("women_16_plus", "attendance_threshold", "minutes_days", "local_mino
 # Figures worked out in this process: {key: (monotonic time, Figures)}, kept STATS_CACHE_SECONDS.
 _RECENT = {}
 _RECENT_KEPT = 64
+# How long a worker that set out to work a panel's figures out again has before another may (seconds).
+RECLAIM_SECONDS = 120
 
 
 def figures_for(panel, period, today=None, with_return=False):
@@ -57,7 +59,8 @@ def figures_for(panel, period, today=None, with_return=False):
     aggregates of whole quarters that a steering group reads at its meeting: the figures of a panel,
     period, day and settings are kept for STATS_CACHE_SECONDS (0: never kept), in this process and,
     with REDIS_URL, for every process of the service (core.shared_cache: suppressed aggregates only,
-    nothing personal), so that they are worked out once, not once by each worker. They carry the
+    nothing personal), so that they are worked out once, not once by each worker; when they grow
+    older, one worker works them out again while the others show the copy they have. They carry the
     time they were worked out (Figures.as_at), which the page shows. Who may see them is decided
     before they are asked for, each time."""
     today = today or today_()
@@ -68,9 +71,14 @@ def figures_for(panel, period, today=None, with_return=False):
         if kept and time.monotonic() - kept[0] < keep:
             return kept[1]
         shared = shared_cache.get("statistics", key)
-        if shared is not None and (utcnow() - shared.as_at).total_seconds() < keep:
-            _keep(key, shared, keep)
-            return shared
+        if shared is not None:
+            if (utcnow() - shared.as_at).total_seconds() < keep:
+                _keep(key, shared, keep)
+                return shared
+            # Older than `keep`: one worker works them out again while the others show this copy until
+            # it has (each would otherwise spend the same seconds at once, and every page wait for them).
+            if not shared_cache.claim("statistics", key, RECLAIM_SECONDS):
+                return shared
     previous = previous_period(period)
     quarters = trend_quarters(period)
     loaded = load(panel, [period, previous, *quarters], today)
@@ -78,7 +86,8 @@ def figures_for(panel, period, today=None, with_return=False):
     found.as_at = utcnow()
     if keep:
         _keep(key, found, keep)
-        shared_cache.put("statistics", key, found, keep)
+        # kept twice as long in Redis: the old copy is what the others show while one works out the new
+        shared_cache.put("statistics", key, found, 2 * keep)
     return found
 
 
