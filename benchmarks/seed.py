@@ -6,9 +6,9 @@
 
 Each size is seeded into a fresh scratch database (a file under /tmp, or `<DATABASE_URL's db>_seedbench`
 on PostgreSQL) holding the test world's panel, by the same function the command calls (demo.scale
-.seed_at_scale), ANALYZE included. Prints wall time, cases per second, and the CPU seconds of this
-process and of the worker processes, with the load average (the machine is shared: a busy machine
-shows in the wall time, not in the CPU time).
+.seed_at_scale), the planner's statistics included (ANALYZE; VACUUM (ANALYZE) on PostgreSQL). Prints
+wall time, cases per second, and the CPU seconds of this process and of the worker processes, with the
+load average (the machine is shared: a busy machine shows in the wall time, not in the CPU time).
 
 To make the databases the page benchmarks read, run the command itself, e.g.
 
@@ -56,7 +56,8 @@ def run(size, workers):
         wall = time.perf_counter() - started
         own_after, children_after = cpu_seconds()
         print(f"{db.engine.dialect.name:10} {size:>8,} cases  {wall:7.1f} s  {size / wall:6,.0f} cases/s  "
-              f"(insert {result.seconds:.1f} s, ANALYZE {result.analyse_seconds:.1f} s; CPU: main "
+              f"(insert {result.seconds:.1f} s, {'VACUUM (ANALYZE)' if db.engine.dialect.name == 'postgresql' else 'ANALYZE'} "
+              f"{result.analyse_seconds:.1f} s; CPU: main "
               f"{own_after - own:.1f} s, workers {children_after - children:.1f} s; load {load:.1f}; "
               f"{result.repeats / result.cases:.0%} repeats, {result.people:,} people, {result.actions:,} actions)")
         db.session.remove()
