@@ -19,7 +19,7 @@ import pytest
 from marac.actions.models import ActionStatus
 from marac.agencies.models import AgencyKind
 from marac.cases.models import CaseStatus, PartyRole
-from marac.core.timeutil import today
+from marac.core.timeutil import today, utcnow
 from marac.extensions import db
 from marac.meetings.models import AttendanceStatus, ItemStatus, MeetingStatus
 from marac.panels.models import Panel, PanelKind, Role
@@ -664,7 +664,8 @@ class _Forged:
 def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, monkeypatch, clock):
     """With REDIS_URL, the figures one worker worked out are found by the next (whose own memory is
     empty), with the time the first worked them out; grown old, they are worked out again by one
-    worker while the others show the copy they find. An entry not signed by the service is never
+    worker while the others show the copy they find; another version of the code does not take them
+    for its own. An entry not signed by the service is never
     unpickled: the figures are worked out again. And a Redis that does not answer costs the page
     nothing but the figures being worked out."""
     import pickle
@@ -674,6 +675,8 @@ def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, 
     from marac.core import shared_cache
 
     redis_or_skip()
+    now = utcnow()  # 10:00 on a day, so that the five minutes below stay within it (the day is in the key)
+    clock(seconds=(dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), now.tzinfo) - now).total_seconds())
     monkeypatch.setitem(app.config, "STATS_CACHE_SECONDS", 300)
     monkeypatch.setitem(app.extensions, "marac_shared_cache", redis.Redis.from_url(REDIS_TEST_URL))
     loads = []
@@ -708,10 +711,13 @@ def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, 
         app.extensions["marac_shared_cache"].set(name, b"\0" * 32 + payload, ex=60)
     assert "Figures worked out at" in another_worker()
     assert len(loads) == 3 and UNPICKLED == []
+    monkeypatch.setattr(services, "CODE_VERSION", "another version")  # a deployment rolling out
+    assert "Figures worked out at" in another_worker()
+    assert len(loads) == 4
     monkeypatch.setitem(app.extensions, "marac_shared_cache",
                         redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5))
     assert "Figures worked out at" in another_worker()
-    assert len(loads) == 4
+    assert len(loads) == 5
 
 
 def test_figures_are_kept_a_few_minutes_and_say_when_they_were_worked_out(app, small, monkeypatch):

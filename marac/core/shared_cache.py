@@ -7,7 +7,8 @@ queued behind it.
 
 A value is pickled and signed (HMAC-SHA256 under a key derived from SECRET_KEY), and read back only
 when its signature holds: whoever can write to Redis still cannot make a worker unpickle what they
-wrote. Redis is a cache here and never a dependency: without REDIS_URL, or when Redis does not answer
+wrote (and a caller puts the version of its code in the key, so that another version's values are not
+taken for its own). Redis is a cache here and never a dependency: without REDIS_URL, or when Redis does not answer
 within SOCKET_TIMEOUT, `get` finds nothing and `put` keeps nothing (the log says so, by exception
 class only), and the caller works the value out.
 """
@@ -64,7 +65,11 @@ def get(namespace, key):
     if not hmac.compare_digest(signature, hmac.new(_signing_key(), payload, hashlib.sha256).digest()):
         log.warning("shared cache entry with a bad signature ignored", extra={"namespace": namespace})
         return None
-    return pickle.loads(payload)  # noqa: S301 (signed by this service: see the module docstring)
+    try:
+        return pickle.loads(payload)  # noqa: S301 (signed by this service: see the module docstring)
+    except Exception as error:  # signed, but of classes this code no longer has: a miss
+        log.warning("shared cache entry unreadable", extra={"namespace": namespace, "error": type(error).__name__})
+        return None
 
 
 def claim(namespace, key, seconds):

@@ -8,8 +8,10 @@ meeting in a fixed number of statements, however many meetings, cases or actions
 the page and for every export.
 """
 import datetime as dt
+import hashlib
 import json
 import time
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -50,6 +52,17 @@ _RECENT_KEPT = 64
 RECLAIM_SECONDS = 120
 
 
+def _code_version():
+    """A digest of the code that works figures out and holds them (this package): part of their key in
+    Redis, so that figures pickled by another version of it (a deployment rolling out) are never taken
+    for this version's."""
+    sources = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))
+    return hashlib.sha256(sources).hexdigest()[:16]
+
+
+CODE_VERSION = _code_version()
+
+
 def figures_for(panel, period, today=None, with_return=False):
     """The statistics of the panel for a period (figures.Period): the period beside the one before
     it and the last eight quarters, suppressed (and the SafeLives per-meeting return when asked);
@@ -70,14 +83,14 @@ def figures_for(panel, period, today=None, with_return=False):
         kept = _RECENT.get(key)
         if kept and time.monotonic() - kept[0] < keep:
             return kept[1]
-        shared = shared_cache.get("statistics", key)
+        shared = shared_cache.get("statistics", (CODE_VERSION, key))
         if shared is not None:
             if (utcnow() - shared.as_at).total_seconds() < keep:
                 _keep(key, shared, keep)
                 return shared
             # Older than `keep`: one worker works them out again while the others show this copy until
             # it has (each would otherwise spend the same seconds at once, and every page wait for them).
-            if not shared_cache.claim("statistics", key, RECLAIM_SECONDS):
+            if not shared_cache.claim("statistics", (CODE_VERSION, key), RECLAIM_SECONDS):
                 return shared
     previous = previous_period(period)
     quarters = trend_quarters(period)
@@ -87,7 +100,7 @@ def figures_for(panel, period, today=None, with_return=False):
     if keep:
         _keep(key, found, keep)
         # kept twice as long in Redis: the old copy is what the others show while one works out the new
-        shared_cache.put("statistics", key, found, 2 * keep)
+        shared_cache.put("statistics", (CODE_VERSION, key), found, 2 * keep)
     return found
 
 
