@@ -663,11 +663,11 @@ class _Forged:
 
 def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, monkeypatch, clock):
     """With REDIS_URL, the figures one worker worked out are found by the next (whose own memory is
-    empty), with the time the first worked them out; grown old, they are worked out again by one
-    worker while the others show the copy they find; another version of the code does not take them
-    for its own. An entry not signed by the service is never
-    unpickled: the figures are worked out again. And a Redis that does not answer costs the page
-    nothing but the figures being worked out."""
+    empty), with the time the first worked them out, and without the counts behind the suppressed
+    cells. Grown old, they are worked out again by one worker while the others show the copy they find;
+    with no copy, the others wait for it. An entry not signed by the service, or signed for another
+    name, is never unpickled; another version of the code does not take them for its own; and a Redis
+    that does not answer costs the page nothing but the figures being worked out."""
     import pickle
 
     import redis
@@ -678,10 +678,13 @@ def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, 
     now = utcnow()  # 10:00 on a day, so that the five minutes below stay within it (the day is in the key)
     clock(seconds=(dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(10), now.tzinfo) - now).total_seconds())
     monkeypatch.setitem(app.config, "STATS_CACHE_SECONDS", 300)
-    monkeypatch.setitem(app.extensions, "marac_shared_cache", redis.Redis.from_url(REDIS_TEST_URL))
-    loads = []
-    real_load = services.load
+    store = redis.Redis.from_url(REDIS_TEST_URL)
+    monkeypatch.setitem(app.extensions, "marac_shared_cache", store)
+    loads, names = [], []
+    real_load, real_put, real_claim = services.load, shared_cache.put, shared_cache.claim
     monkeypatch.setattr(services, "load", lambda *args: loads.append(1) or real_load(*args))
+    monkeypatch.setattr(shared_cache, "put", lambda namespace, key, *rest: names.append(
+        (key, shared_cache._name(namespace, key))) or real_put(namespace, key, *rest))
     client = signed_in(app, small.users["steering"])
     url = f"/panels/{small.panel.id}/statistics{QUARTER_ARGS}"
 
@@ -692,32 +695,47 @@ def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, 
     first = another_worker()
     second = another_worker()
     assert len(loads) == 1 and first == second and "Figures worked out at" in second
-    # Once they are older than STATS_CACHE_SECONDS, the first worker to find them so works them out
-    # again, and meanwhile the others show the copy they find, not working them out themselves.
+    [(key, name)] = names
+    kept = shared_cache.get("statistics", key)
+    assert kept.protection is None and kept.tables  # what the page shows, not the counts behind it
+    # The claim ended when the figures were put: the next worker to find them old may claim them.
+    assert real_claim("statistics", key, 60) and not real_claim("statistics", key, 60)
+    store.delete(name + ":claim")
+
+    # Grown old: while another worker works them out again, the others show the copy they find.
     clock(seconds=301)
-    monkeypatch.setattr(services, "load", lambda *args: loads.append(1) or real_load(*args))
-    real_claim, job = shared_cache.claim, uuid.uuid4()
-    first_claim, second_claim = real_claim("statistics", job, 60), real_claim("statistics", job, 60)
-    monkeypatch.setattr(shared_cache, "claim", lambda *args: False)  # another worker has claimed them
+    monkeypatch.setattr(shared_cache, "claim", lambda *args: False)
     assert another_worker() == second and len(loads) == 1
-    monkeypatch.setattr(shared_cache, "claim", lambda *args: True)
+    monkeypatch.setattr(shared_cache, "claim", real_claim)
     third = another_worker()
     assert len(loads) == 2 and third != second and "Figures worked out at" in third
-    assert first_claim and not second_claim  # the first to claim may, the next may not
-    names = [name for name in app.extensions["marac_shared_cache"].scan_iter(shared_cache.PREFIX + "statistics:*")]
-    assert names and all(str(small.panel.id) not in name.decode() for name in names)
-    payload = pickle.dumps(_Forged())
-    for name in names:  # signed with another key
-        app.extensions["marac_shared_cache"].set(name, b"\0" * 32 + payload, ex=60)
+
+    # None kept and another worker at it: this one waits for them, then works them out if they never come.
+    store.delete(name)
+    waited = []
+    monkeypatch.setattr(shared_cache, "claim", lambda *args: False)
+    monkeypatch.setattr(shared_cache, "wait_for", lambda *args: waited.append(args) or None)
     assert "Figures worked out at" in another_worker()
-    assert len(loads) == 3 and UNPICKLED == []
+    assert len(waited) == 1 and len(loads) == 3
+    monkeypatch.setattr(shared_cache, "claim", real_claim)
+
+    # Signed with another key, or moved from another name: neither is unpickled.
+    store.set(name, b"\0" * 32 + pickle.dumps(_Forged()), ex=60)
+    assert "Figures worked out at" in another_worker()
+    assert len(loads) == 4 and UNPICKLED == []
+    shared_cache.put("statistics", "another panel's figures", _Forged(), 60)
+    store.set(name, store.get(shared_cache._name("statistics", "another panel's figures")), ex=60)
+    assert shared_cache.get("statistics", key) is None
+    assert "Figures worked out at" in another_worker()
+    assert len(loads) == 5 and UNPICKLED == []
+
     monkeypatch.setattr(services, "CODE_VERSION", "another version")  # a deployment rolling out
     assert "Figures worked out at" in another_worker()
-    assert len(loads) == 4
+    assert len(loads) == 6
     monkeypatch.setitem(app.extensions, "marac_shared_cache",
                         redis.Redis(host="127.0.0.1", port=1, socket_timeout=0.5, socket_connect_timeout=0.5))
     assert "Figures worked out at" in another_worker()
-    assert len(loads) == 5
+    assert len(loads) == 7
 
 
 def test_figures_are_kept_a_few_minutes_and_say_when_they_were_worked_out(app, small, monkeypatch):

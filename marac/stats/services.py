@@ -7,6 +7,7 @@ meeting in a fixed number of statements, however many meetings, cases or actions
 `figures.build` then works out the page, and `suppression` hides small numbers, the same way for
 the page and for every export.
 """
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -48,16 +49,21 @@ SETTINGS = ("women_16_plus", "attendance_threshold", "minutes_days", "local_mino
 # Figures worked out in this process: {key: (monotonic time, Figures)}, kept STATS_CACHE_SECONDS.
 _RECENT = {}
 _RECENT_KEPT = 64
-# How long a worker that set out to work a panel's figures out again has before another may (seconds).
+# How long a worker that set out to work a panel's figures out has before another may (seconds), and how
+# long the others wait for them when they have no copy to show meanwhile.
 RECLAIM_SECONDS = 120
+WAIT_SECONDS = 15
 
 
 def _code_version():
-    """A digest of the code that works figures out and holds them (this package): part of their key in
+    """A digest of the application's code (every module of the package): part of the figures' key in
     Redis, so that figures pickled by another version of it (a deployment rolling out) are never taken
-    for this version's."""
-    sources = b"".join(path.read_bytes() for path in sorted(Path(__file__).parent.glob("*.py")))
-    return hashlib.sha256(sources).hexdigest()[:16]
+    for this version's. Read once, when the module is imported."""
+    package = Path(__file__).resolve().parent.parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 CODE_VERSION = _code_version()
@@ -71,9 +77,9 @@ def figures_for(panel, period, today=None, with_return=False):
     Working them out reads two years of a panel's cases (seconds at 100,000 cases), and they are
     aggregates of whole quarters that a steering group reads at its meeting: the figures of a panel,
     period, day and settings are kept for STATS_CACHE_SECONDS (0: never kept), in this process and,
-    with REDIS_URL, for every process of the service (core.shared_cache: suppressed aggregates only,
-    nothing personal), so that they are worked out once, not once by each worker; when they grow
-    older, one worker works them out again while the others show the copy they have. They carry the
+    with REDIS_URL, for every process of the service (core.shared_cache: what the page shows, the
+    suppressed figures, without the counts behind them), so that they are worked out once, not once by
+    each worker: one worker works them out while the others show the copy they have, or wait for it. They carry the
     time they were worked out (Figures.as_at), which the page shows. Who may see them is decided
     before they are asked for, each time."""
     today = today or today_()
@@ -83,14 +89,17 @@ def figures_for(panel, period, today=None, with_return=False):
         kept = _RECENT.get(key)
         if kept and time.monotonic() - kept[0] < keep:
             return kept[1]
-        shared = shared_cache.get("statistics", (CODE_VERSION, key))
-        if shared is not None:
-            if (utcnow() - shared.as_at).total_seconds() < keep:
-                _keep(key, shared, keep)
-                return shared
-            # Older than `keep`: one worker works them out again while the others show this copy until
-            # it has (each would otherwise spend the same seconds at once, and every page wait for them).
-            if not shared_cache.claim("statistics", (CODE_VERSION, key), RECLAIM_SECONDS):
+        shared_key = (CODE_VERSION, key)
+        shared = shared_cache.get("statistics", shared_key)
+        if shared is not None and (utcnow() - shared.as_at).total_seconds() < keep:
+            _keep(key, shared, keep)
+            return shared
+        # None kept, or older than `keep`: one worker works them out while the others show the old copy,
+        # or, with none, wait for the new one (each would otherwise spend the same seconds at once, and
+        # every page wait for them).
+        if not shared_cache.claim("statistics", shared_key, min(RECLAIM_SECONDS, keep)):
+            shared = shared or shared_cache.wait_for("statistics", shared_key, WAIT_SECONDS)
+            if shared is not None:
                 return shared
     previous = previous_period(period)
     quarters = trend_quarters(period)
@@ -99,8 +108,10 @@ def figures_for(panel, period, today=None, with_return=False):
     found.as_at = utcnow()
     if keep:
         _keep(key, found, keep)
-        # kept twice as long in Redis: the old copy is what the others show while one works out the new
-        shared_cache.put("statistics", (CODE_VERSION, key), found, 2 * keep)
+        # Without the raw counts behind the suppressed cells (Figures.protection): Redis holds only what
+        # the page shows. Kept twice as long there: the old copy is what the others show while one works
+        # out the new.
+        shared_cache.put("statistics", (CODE_VERSION, key), dataclasses.replace(found, protection=None), 2 * keep)
     return found
 
 
