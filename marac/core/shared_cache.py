@@ -9,9 +9,12 @@ A value is pickled and signed, with the name it is kept under (HMAC-SHA256 under
 SECRET_KEY), and read back only when its signature holds: whoever can write to Redis can neither make a
 worker unpickle what they wrote nor move a value to another name (one panel's figures to another's; a
 caller puts the version of its code in the key, so that another version's values are not taken for
-its own). The caller keeps only what may sit outside the database. Redis is a cache here and never a dependency: without REDIS_URL, or when Redis does not answer
-within SOCKET_TIMEOUT, `get` finds nothing and `put` keeps nothing (the log says so, by exception
-class only), and the caller works the value out.
+its own). The caller keeps only what may sit outside the database.
+
+Redis is a cache here and never a dependency: without REDIS_URL, or when Redis does not answer within
+SOCKET_TIMEOUT, `get` finds nothing and `put` keeps nothing (the log says so, by exception class
+only), and the caller works the value out. A key is told apart by its repr, which must therefore be the
+same in every process (ids, dates, dataclasses; never an object's address).
 """
 import hashlib
 import hmac
