@@ -729,7 +729,7 @@ def test_figures_are_worked_out_once_for_every_worker_through_redis(app, small, 
     assert "Figures worked out at" in another_worker()
     assert len(loads) == 5 and UNPICKLED == []
 
-    monkeypatch.setattr(services, "CODE_VERSION", "another version")  # a deployment rolling out
+    monkeypatch.setattr(services, "code_version", lambda: "another version")  # a deployment rolling out
     assert "Figures worked out at" in another_worker()
     assert len(loads) == 6
     monkeypatch.setitem(app.extensions, "marac_shared_cache",

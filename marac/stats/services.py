@@ -9,6 +9,7 @@ the page and for every export.
 """
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -55,18 +56,17 @@ RECLAIM_SECONDS = 120
 WAIT_SECONDS = 15
 
 
-def _code_version():
+@functools.cache
+def code_version():
     """A digest of the application's code (every module of the package): part of the figures' key in
     Redis, so that figures pickled by another version of it (a deployment rolling out) are never taken
-    for this version's. Read once, when the module is imported."""
+    for this version's. Worked out once a process, when the first figures are kept (reading the package
+    takes some 20 ms: not at import, which every command and worker pays)."""
     package = Path(__file__).resolve().parent.parent
     digest = hashlib.sha256()
     for path in sorted(package.rglob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
-
-
-CODE_VERSION = _code_version()
 
 
 def figures_for(panel, period, today=None, with_return=False):
@@ -79,9 +79,9 @@ def figures_for(panel, period, today=None, with_return=False):
     period, day and settings are kept for STATS_CACHE_SECONDS (0: never kept), in this process and,
     with REDIS_URL, for every process of the service (core.shared_cache: what the page shows, the
     suppressed figures, without the counts behind them), so that they are worked out once, not once by
-    each worker: one worker works them out while the others show the copy they have, or wait for it. They carry the
-    time they were worked out (Figures.as_at), which the page shows. Who may see them is decided
-    before they are asked for, each time."""
+    each worker: one worker works them out while the others show the copy they have, or wait for it.
+    They carry the time they were worked out (Figures.as_at), which the page shows. Who may see them
+    is decided before they are asked for, each time."""
     today = today or today_()
     keep = current_app.config.get("STATS_CACHE_SECONDS", 0)
     key = (panel.id, period, today, with_return, tuple(getattr(panel, name) for name in SETTINGS))
@@ -89,7 +89,7 @@ def figures_for(panel, period, today=None, with_return=False):
         kept = _RECENT.get(key)
         if kept and time.monotonic() - kept[0] < keep:
             return kept[1]
-        shared_key = (CODE_VERSION, key)
+        shared_key = (code_version(), key)
         shared = shared_cache.get("statistics", shared_key)
         if shared is not None and (utcnow() - shared.as_at).total_seconds() < keep:
             _keep(key, shared, keep)
@@ -111,7 +111,7 @@ def figures_for(panel, period, today=None, with_return=False):
         # Without the raw counts behind the suppressed cells (Figures.protection): Redis holds only what
         # the page shows. Kept twice as long there: the old copy is what the others show while one works
         # out the new.
-        shared_cache.put("statistics", (CODE_VERSION, key), dataclasses.replace(found, protection=None), 2 * keep)
+        shared_cache.put("statistics", shared_key, dataclasses.replace(found, protection=None), 2 * keep)
     return found
 
 
