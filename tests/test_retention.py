@@ -19,7 +19,7 @@ from marac.actions.models import Action, UpdateKind
 from marac.agencies.models import AgencyKind
 from marac.audit.services import verify
 from marac.cases import services as cases
-from marac.cases.models import Case, CaseStatus, ClosureOutcome, LegalHold, PartyRole, ScreeningDecision
+from marac.cases.models import Case, CaseChange, CaseStatus, ClosureOutcome, LegalHold, PartyRole, ScreeningDecision
 from marac.core.blind_index import BlindIndex
 from marac.core.crypto import Encrypted
 from marac.core import timeutil
@@ -31,7 +31,7 @@ from marac.packs import services as packs
 from marac.packs.models import PackKind, PackRender
 from marac.panels.models import PanelKind, Role
 from marac.retention import services as retention
-from marac.retention.services import NOT_CASE_DATA, TOMBSTONE_TABLES, add_years, case_graph
+from marac.retention.services import NOT_CASE_DATA, TOMBSTONE_TABLES, add_years, case_graph, due_on
 from marac.sharing.models import DEFAULT_RULES
 from marac.sharing.services import set_rules
 from marac.stats import services as stats
@@ -316,6 +316,46 @@ def test_a_mace_case_is_kept_until_25_and_six_years_after_closure_whichever_is_l
     retention.update_schedule(UserFactory(is_admin=True), panel, 8, 30)
     assert young.id not in due_ids(dt.date(2034, 8, 19)) and young.id in due_ids(dt.date(2034, 8, 20))
     assert older.id not in due_ids(dt.date(2026, 4, 1)) and older.id in due_ids(dt.date(2026, 4, 2))
+
+
+def test_each_rule_finds_its_case_on_the_day_it_falls_due_and_not_the_day_before(app):
+    """Every branch of what is read as possibly due, at its boundary: a draft last saved on a day (its
+    last change, not its creation), a MARAC case referred on 29 February, a screened-out and a closed
+    ASB case."""
+    panel, users, _ = build_panel()
+    asb, utc = PanelFactory(kind=PanelKind.ASB), dt.timezone.utc
+    draft = CaseFactory(panel=panel, referrer=users["referrer"], status=CaseStatus.DRAFT, referred_on=None,
+                        created_at=dt.datetime(2017, 1, 2, 9, tzinfo=utc))
+    db.session.add(CaseChange(case_id=draft.id, at=dt.datetime(2017, 6, 20, 23, 30, tzinfo=utc), action="edited"))
+    leap = marac_case(panel, users, dt.date(2016, 2, 29))
+    screened = CaseFactory(panel=asb, referrer=users["referrer"], status=CaseStatus.SCREENED_OUT,
+                           referred_on=dt.date(2016, 1, 4), screened_at=dt.datetime(2016, 7, 8, 0, 5, tzinfo=utc))
+    closed = CaseFactory(panel=asb, referrer=users["referrer"], status=CaseStatus.CLOSED,
+                         referred_on=dt.date(2016, 1, 4), closed_at=dt.datetime(2016, 10, 31, 23, 59, tzinfo=utc))
+    db.session.flush()
+    for case, due in ((draft, dt.date(2023, 6, 20)), (leap, dt.date(2022, 2, 28)),
+                      (screened, dt.date(2022, 7, 8)), (closed, dt.date(2022, 10, 31))):
+        assert case.id not in due_ids(due - dt.timedelta(days=1)), case.status
+        assert case.id in due_ids(due), case.status
+
+
+def test_only_the_cases_that_could_be_due_are_judged(app, monkeypatch):
+    """The administrator's page and the daily run read the cases old enough to be due, not every case
+    (at 100,000 cases the page took 1.6 s judging them all): 40 recent cases and two old ones, and the
+    rule is applied to the two."""
+    panel, users, _ = build_panel()
+    old = [marac_case(panel, users, dt.date(2017, 5, d)) for d in (1, 2)]
+    for n in range(40):
+        marac_case(panel, users, dt.date(2026, 1, 1) + dt.timedelta(days=n))
+    judged = []
+
+    def counted(*args):
+        judged.append(args)
+        return due_on(*args)
+
+    monkeypatch.setattr(retention, "due_on", counted)
+    assert due_ids(dt.date(2026, 12, 7)) == {case.id for case in old}
+    assert len(judged) == 2
 
 
 def test_add_years_keeps_the_day_or_falls_back_from_29_february():

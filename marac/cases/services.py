@@ -13,16 +13,15 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, String, and_, cast, func, literal_column, or_, select
-from sqlalchemy import case as sql_case
+from sqlalchemy import Date, String, and_, cast, func, or_, select
 from sqlalchemy.orm import defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.audit.services import record
 from marac.cases import questions
-from marac.cases.models import (VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort, CaseStatus,
-                                ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter, RISK_ORDER, RiskLevel,
-                                ScreeningDecision, closure_outcomes, roles_visible)
+from marac.cases.models import (DRAFTS_FIRST, VISIBLE_TO_PANEL, Case, CaseChange, CaseLocation, CaseParty, CaseSort,
+                                CaseStatus, ChangeAction, ClosureOutcome, LegalHold, PartyRole, ReferenceCounter,
+                                RISK_ORDER, RiskLevel, ScreeningDecision, closure_outcomes, roles_visible)
 from marac.core.blind_index import matching
 from marac.core.pagination import keyset_page
 from marac.core.steps import StepRefused, check_version
@@ -649,9 +648,8 @@ def referral_as_sent(actor, case):
     return case.sent_referral or {}
 
 
-# A referrer's list: drafts first, then newest first (a literal, not a bound value, as in RISK_ORDER).
-_DRAFTS_FIRST = ((sql_case((Case.status == literal_column(f"'{CaseStatus.DRAFT.value}'"), literal_column("0")),
-                           else_=literal_column("1")), False), (Case.created_at, True), (Case.id, True))
+# A referrer's list: drafts first, then newest first (served by the index ix_cases_referrals_of).
+_DRAFTS_FIRST = ((DRAFTS_FIRST, False), (Case.created_at, True), (Case.id, True))
 
 
 def referrals_of(actor, at, per_page=50):
