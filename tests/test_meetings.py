@@ -20,6 +20,7 @@ from marac.meetings import services
 from marac.meetings.models import (AgendaItem, Attendance, AttendanceStatus, Attendee, ItemStatus, LawfulBasis, Meeting,
                                    MeetingStatus, MinuteAmendment, ResearchReturn)
 from marac.panels.models import Cadence, Role
+from marac.sharing.models import SharingRecord
 from marac.core.formatting import format_date
 from marac.core.workdays import add_working_days
 from tests.factories import (ActionFactory, AgencyFactory, CaseFactory, MeetingFactory, PanelFactory,
@@ -255,6 +256,35 @@ def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
     for absent in (world.accepted, world.case, heard_before):  # listed elsewhere, not accepted, heard
         assert absent.reference not in waiting
     assert waiting.count('govuk-tag--orange">Repeat') == 2
+
+
+def test_a_long_waiting_list_is_shown_and_disclosed_a_page_at_a_time(app, client, world):
+    """55 waiting: the agenda builder shows the 50 that have waited longest, says how many wait, and
+    discloses (writes sharing records for) only the cases it shows; the next page has the other 5, and a
+    case ticked there is listed."""
+    first = world.accepted  # listed elsewhere in the world: not waiting
+    waiting = [accepted(world, referred_on=TODAY - (100 - n) * DAY) for n in range(55)]
+    meeting = meeting_with(world, 21, publish=False)
+    db.session.commit()
+    sign_in(client, world.users["manager"])
+    before = db.session.execute(select(func.count()).select_from(SharingRecord)).scalar_one()
+    page = section(page_of(client.get(f"/meetings/{meeting.id}/agenda")), "Waiting to be heard")
+    assert "Waiting to be heard (55)" in page and "Showing 1 to 50 of 55" in page
+    assert listed_order(page, [c.reference for c in waiting[:50]]) == [c.reference for c in waiting[:50]]
+    assert not any(c.reference in page for c in waiting[50:]) and first.reference not in page
+    shown = db.session.execute(select(SharingRecord.case_id).where(SharingRecord.purpose == "agenda builder viewed")
+                               ).scalars().all()
+    assert set(shown) == {c.id for c in waiting[:50]}
+    assert db.session.execute(select(func.count()).select_from(SharingRecord)).scalar_one() == before + len(shown)
+    second = section(page_of(client.get(f"/meetings/{meeting.id}/agenda?page=2")), "Waiting to be heard")
+    assert "Showing 51 to 55 of 55" in second
+    assert [c.reference for c in waiting[50:]] == listed_order(second, [c.reference for c in waiting[50:]])
+    assert not any(c.reference in second for c in waiting[:50])
+    response = post_form(client, f"/meetings/{meeting.id}/cases/list", {"case_ids": [str(waiting[53].id)]},
+                         token_from=f"/meetings/{meeting.id}/agenda?page=2")
+    assert response.status_code == 302
+    assert [item.case_id for item in fresh(Meeting, meeting.id).items] == [waiting[53].id]
+    assert "Waiting to be heard (54)" in page_of(client.get(f"/meetings/{meeting.id}/agenda"))
 
 
 def test_capacity_warning_on_the_agenda_page(app, client, world):

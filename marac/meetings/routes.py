@@ -8,6 +8,7 @@ from marac.actions.models import Action
 from marac.audit.services import record_read
 from marac.core.formatting import format_date
 from marac.core.forms import ConfirmForm
+from marac.core.pagination import page_number
 from marac.core.permissions import access, get_or_404, require
 from marac.core.steps import attempt
 from marac.core.timeutil import today
@@ -159,9 +160,10 @@ def agenda(meeting_id):
     """The agenda being built: the listed cases in order, and the cases waiting to be heard."""
     meeting = _managed_meeting(meeting_id)
     items = services.agenda_items(meeting)
-    waiting = services.waiting_cases(meeting.panel) if meeting.status == MeetingStatus.SCHEDULED else []
-    shown = disclose(current_user, waiting, {Category.IDENTITY, Category.RISK_CHECKLIST}, action="agenda.built",
-                     target=meeting, purpose="agenda builder viewed")
+    waiting = (services.waiting_page(meeting.panel, page_number(request))
+               if meeting.status == MeetingStatus.SCHEDULED else None)
+    shown = disclose(current_user, waiting.items if waiting else [], {Category.IDENTITY, Category.RISK_CHECKLIST},
+                     action="agenda.built", target=meeting, purpose="agenda builder viewed")
     return render_template("meetings/agenda.html", meeting=meeting, items=items, form=ConfirmForm(),
                            list_form=ListCasesForm(), waiting=waiting, shown=shown, today=today(),
                            over=len(items) - meeting.panel.capacity)

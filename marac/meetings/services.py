@@ -13,6 +13,7 @@ from marac.audit.services import record
 from marac.cases import services as case_services
 from marac.cases.models import Case, CaseParty, CaseStatus
 from marac.core.formatting import format_date
+from marac.core.pagination import ListPage
 from marac.core.steps import StepRefused, check_version
 from marac.core.timeutil import today, utcnow
 from marac.core.workdays import add_working_days, why_not_a_working_day
@@ -196,17 +197,39 @@ def next_meeting_after(meeting):
 _STILL_TO_HOLD = (MeetingStatus.SCHEDULED, MeetingStatus.IN_PROGRESS)
 
 
-def waiting_cases(panel):
-    """Accepted cases not yet heard and not listed at a meeting still to be held: incoming transfers
-    from another area's MARAC first, then repeats, then by referral date."""
+def _waiting(panel):
+    """The statement of the panel's waiting cases (accepted, not heard, not listed at a meeting still to
+    be held), in the order they wait: incoming transfers from another area's MARAC first, then repeats,
+    then by referral date."""
     listed_or_heard = (select(AgendaItem.id).join(Meeting, Meeting.id == AgendaItem.meeting_id)
                        .where(AgendaItem.case_id == Case.id,
                               (AgendaItem.status == ItemStatus.HEARD)
                               | ((AgendaItem.status == ItemStatus.LISTED) & Meeting.status.in_(_STILL_TO_HOLD))))
-    return db.session.execute(
-        select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
-        .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc())
-        .options(selectinload(Case.parties), selectinload(Case.repeat_of))).scalars().all()
+    return (select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED, ~exists(listed_or_heard))
+            .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc()))
+
+
+_WAITING_LOADS = (selectinload(Case.parties), selectinload(Case.repeat_of))
+
+
+def waiting_cases(panel, only=None):
+    """The panel's waiting cases in the order they wait (_waiting); with `only` (case ids), those of them
+    that are still waiting."""
+    stmt = _waiting(panel) if only is None else _waiting(panel).where(Case.id.in_(list(only)))
+    return db.session.execute(stmt.options(*_WAITING_LOADS)).scalars().all()
+
+
+def waiting_page(panel, page, per_page=50):
+    """One page of the panel's waiting cases (a ListPage of cases, with the number waiting): the order
+    is worked out on the ids, and only the page's cases are loaded, with their people. A busy panel has
+    hundreds waiting (675 at 100,000 cases), and the agenda builder showed, disclosed and rendered every
+    one of them (390 ms)."""
+    ids = db.session.execute(_waiting(panel).with_only_columns(Case.id)).scalars().all()
+    shown = ListPage(ids, page, per_page)
+    loaded = {case.id: case for case in db.session.execute(
+        select(Case).where(Case.id.in_(shown.items)).options(*_WAITING_LOADS)).scalars()}
+    shown.items = [loaded[case_id] for case_id in shown.items if case_id in loaded]
+    return shown
 
 
 def listed_to_be_heard(case):
@@ -308,7 +331,7 @@ def list_cases(actor, meeting, case_ids):
     _editable_agenda(meeting)
     if not case_ids:
         raise StepRefused("Tick the cases to list", field="case_ids")
-    waiting = {case.id: case for case in waiting_cases(meeting.panel)}
+    waiting = {case.id: case for case in waiting_cases(meeting.panel, only=case_ids)}
     if not set(case_ids) <= set(waiting):
         raise StepRefused("Some of the cases ticked are no longer waiting: look at the list again and tick them again",
                           field="case_ids")
