@@ -20,6 +20,7 @@ from tests.factories import UserFactory
 from tests.helpers import (another_panel, audit_events, fresh, links, page_text, post_form, row_count, signed_in,
                            soup)
 from tests.mace_cases import SHADY, mace_case
+from tests.test_scale_lists import counting
 from tests.referrals import date_parts
 
 MARAC_ONLY_LEVELS = [level.label for level in RiskLevel if level not in risk_levels(PanelKind.MACE)]
@@ -261,6 +262,29 @@ def test_the_person_register_groups_cases_by_blind_index(app, world, panel):
     text = page_text(signed_in(app, world.users["manager"]).get(f"/panels/{panel.id}/persons"))
     assert "Shady Fakeadult" in text and first.reference in text and second.reference in text
     assert "Trespass notice" in text
+
+
+def test_a_register_page_sends_as_many_statements_for_twelve_people_as_for_two(app, world, panel):
+    """Each entry shows its person's date of birth: read with the page, not one query an entry."""
+    manager = signed_in(app, world.users["manager"])
+    url = f"/panels/{panel.id}/persons"
+
+    def statements():
+        manager.get(url)
+        with counting() as sent:
+            assert "born" in page_text(manager.get(url))
+        return len(sent)
+
+    for n in range(2):
+        accepted(world, panel, today() - dt.timedelta(days=n), first=f"Few{n}",
+                 persons=({**SHADY, "last_name": f"Fakeadult{n}"},))
+    db.session.commit()
+    few = statements()
+    for n in range(10):
+        accepted(world, panel, today() - dt.timedelta(days=n), first=f"Many{n}",
+                 persons=({**SHADY, "last_name": f"Fakeadultmany{n}"},))
+    db.session.commit()
+    assert statements() == few
 
 
 def test_registers_stay_within_their_panel(app, world, panel):

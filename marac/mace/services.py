@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from marac.audit.services import record
 from marac.cases import services as case_services
@@ -18,7 +19,7 @@ from marac.extensions import db
 from marac.mace.models import (SCOPE_AGE_LIMIT, ConcernKind, ConcernLink, DisruptionTactic, LinkAction, Review,
                                ReviewState)
 from marac.panels.models import PanelKind, Role
-from marac.people.models import Location, PersonName
+from marac.people.models import Location, Person, PersonName
 from marac.sharing.models import Category
 from marac.sharing.services import disclose, panel_categories
 
@@ -343,6 +344,11 @@ def register_page(actor, panel, kind, page, per_page=25):
     if entries is None:
         return None
     listing = ListPage(entries, page, per_page)
+    if kind == ConcernKind.PERSON:  # each name shows its person's date of birth: the page's people in one query
+        people = {person.id: person for person in db.session.execute(
+            select(Person).where(Person.id.in_({e.anchor.person_id for e in listing.items}))).scalars()}
+        for entry in listing.items:
+            set_committed_value(entry.anchor, "person", people.get(entry.anchor.person_id))
     _declare(actor, panel, kind, [lc.case for e in listing.items for lc in e.cases], "register viewed")
     return listing
 
