@@ -1,4 +1,5 @@
-"""Every list page, both searches, the case page and both actions lists against a database already
+"""Every list page, the searches, the case page, both actions lists, the referrer's own referrals, the
+agenda builder, the administrator's retention page and both home pages against a database already
 seeded at scale (`flask demo seed --cases N`): the server time of each (p50 and p95 of RUNS requests
 through the app, rendering included) and its SQL statement count.
 
@@ -8,8 +9,8 @@ through the app, rendering included) and its SQL statement count.
     MARAC_ENV=development MARAC_INSTANCE_DIR=/work/scale/instance \
       DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/scale_100k .venv/bin/python benchmarks/scale_pages.py
 
-The pages are read as the demo's MARAC manager and police representative (sign-in without a second
-factor: the development configuration), with CSRF off for the searches' POSTs. Nothing is written
+The pages are read as the demo's MARAC manager, police representative and administrator (sign-in
+without a second factor: the development configuration), with CSRF off for the searches' POSTs. Nothing is written
 but what the pages write themselves (audit events and sharing records of each view).
 """
 import os
@@ -28,6 +29,7 @@ from marac import create_app  # noqa: E402
 from marac.cases.models import VISIBLE_TO_PANEL, Case  # noqa: E402
 from marac.demo.services import DEMO_PASSWORD  # noqa: E402
 from marac.extensions import db  # noqa: E402
+from marac.meetings.models import Meeting, MeetingStatus  # noqa: E402
 from marac.panels.models import Panel, PanelKind  # noqa: E402
 from marac.users.models import User  # noqa: E402
 
@@ -61,6 +63,9 @@ def main():
         name, dob, postcode, reference = subject.full_name, subject.date_of_birth, subject.postcode, case.reference
         agency_id = case.referring_agency_id
         panel_id = panel.id
+        meeting_id = db.session.execute(select(Meeting.id).where(Meeting.panel_id == panel_id,
+                                                                 Meeting.status == MeetingStatus.SCHEDULED)
+                                        .order_by(Meeting.meets_on).limit(1)).scalar()
         db.session.remove()
     print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split(':')[0]}, "
           f"{total:,} MARAC cases listed; {RUNS} requests a page")
@@ -77,6 +82,7 @@ def main():
         return client
 
     manager, rep = client_for("marac.manager@example.org"), client_for("marac.rep@example.org")
+    admin = client_for("admin@example.org")
     rows = []
 
     def measure(label, request):
@@ -121,11 +127,18 @@ def main():
         "date_of_birth-year": dob.year}))
     measure("search by postcode", lambda: manager.post(search, data={"postcode": postcode}))
     measure("search by reference", lambda: manager.post(search, data={"reference": reference}))
+    measure("search by sound of name + year of birth", lambda: manager.post(search, data={
+        "sounds_like": name, "birth_year": dob.year}))
     measure("case page", lambda: manager.get(f"/cases/{middle}"))
     measure("manager's actions (all)", lambda: manager.get(f"/panels/{panel_id}/actions?status=all"))
     measure("manager's actions (open)", lambda: manager.get(f"/panels/{panel_id}/actions"))
     measure("manager's actions (all), last page", lambda: manager.get(f"/panels/{panel_id}/actions?status=all&last=1"))
     measure("agency's actions (representative, all)", lambda: rep.get("/actions?status=all"))
+    measure("your referrals (representative)", lambda: rep.get("/referrals/mine"))
+    measure("your referrals, last page", lambda: rep.get("/referrals/mine?last=1"))
+    if meeting_id is not None:
+        measure("agenda builder (next meeting)", lambda: manager.get(f"/meetings/{meeting_id}/agenda"))
+    measure("retention (administrator)", lambda: admin.get("/admin/retention"))
     measure("home page, manager", lambda: manager.get("/"))
     measure("home page, representative", lambda: rep.get("/"))
     worst = max(rows, key=lambda r: r[2])
