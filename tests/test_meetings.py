@@ -12,7 +12,8 @@ from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, UpdateKind
 from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
-from marac.cases.models import CaseStatus
+from marac.cases.models import CaseStatus, ClosureOutcome
+from marac.cases.services import close_case, reopen_case
 from marac.core.steps import StepRefused
 from marac.core.timeutil import today
 from marac.extensions import db
@@ -256,6 +257,36 @@ def test_waiting_cases_repeats_first_then_by_referral_date(app, client, world):
     for absent in (world.accepted, world.case, heard_before):  # listed elsewhere, not accepted, heard
         assert absent.reference not in waiting
     assert waiting.count('govuk-tag--orange">Repeat') == 2
+
+
+def test_a_case_waits_until_heard_and_again_once_reopened_or_its_hearing_deferred(app, client, world):
+    """Heard: it leaves the waiting list for good, whatever becomes of the meeting. Reopened after its
+    closure: it waits again ("open again and waits for a meeting"), though a meeting heard it before.
+    Recorded deferred after being recorded heard: it waits again."""
+    manager = world.users["manager"]
+    heard, corrected = accepted(world, referred_on=TODAY - 40 * DAY), accepted(world, referred_on=TODAY - 30 * DAY)
+    meeting = meeting_with(world, 0, [heard, corrected])
+    start(world, meeting)
+    assert not {heard.id, corrected.id} & {c.id for c in services.waiting_cases(world.panel)}  # listed
+    first, second = sorted(meeting.items, key=lambda i: i.position)
+    for item in (first, second):
+        services.record_hearing(manager, item, "Invented risk", "Invented minute", ItemStatus.HEARD, None)
+    services.record_hearing(manager, second, "Invented risk", "Invented minute", ItemStatus.DEFERRED, None)
+    services.close_meeting(manager, meeting)
+    db.session.commit()
+    assert heard.id not in {c.id for c in services.waiting_cases(world.panel)}
+    # the deferred case went first on the next agenda (record_hearing), and waits when taken off it
+    [listed] = [i for i in services.next_meeting_after(meeting).items if i.case_id == corrected.id]
+    services.unlist_case(manager, listed.meeting, listed)
+    db.session.commit()
+    assert corrected.id in {c.id for c in services.waiting_cases(world.panel)}
+    close_case(manager, heard, ClosureOutcome.RISK_REDUCED, "")
+    reopen_case(manager, heard, "Invented: a new incident")
+    db.session.commit()
+    assert heard.id in {c.id for c in services.waiting_cases(world.panel)}
+    later = meeting_with(world, 21, publish=False)
+    sign_in(client, manager)
+    assert heard.reference in section(page_of(client.get(f"/meetings/{later.id}/agenda")), "Waiting to be heard")
 
 
 def test_a_long_waiting_list_is_shown_and_disclosed_a_page_at_a_time(app, client, world):

@@ -293,3 +293,40 @@ def test_sound_alike_indexes_are_built_for_existing_names(tmp_path):
         assert db.session.execute(text("SELECT COUNT(*) FROM data_keys WHERE purpose = 'index:person_sound_year'")
                                   ).scalar() == 1
         db.session.remove()
+
+
+@pytest.mark.no_db_transaction
+def test_cases_already_accepted_wait_as_they_did_after_the_awaits_hearing_revision(tmp_path):
+    """20261207_0024 with cases present: an accepted case with no hearing waits, an accepted case a
+    meeting heard does not, nor a closed one; downgraded and upgraded again, the same."""
+    import uuid
+
+    from marac.cases.models import CaseStatus
+    from marac.keys.services import init_keys
+    from tests.factories import AgendaItemFactory, CaseFactory, HeldMeetingFactory, PanelFactory, UserFactory
+
+    url = scratch_database_url("awaits", tmp_path)
+    app = create_app(TestConfig, overrides={"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        reset_schema(db.engine)
+        flask_migrate.upgrade()
+        init_keys()
+        panel, referrer = PanelFactory(), UserFactory()
+        waiting, heard = (CaseFactory(panel=panel, referrer=referrer, status=CaseStatus.ACCEPTED) for _ in range(2))
+        closed = CaseFactory(panel=panel, referrer=referrer, status=CaseStatus.CLOSED)
+        AgendaItemFactory(meeting=HeldMeetingFactory(panel=panel), case=heard)
+        db.session.commit()
+        expected = {waiting.id: True, heard.id: False, closed.id: False}
+        db.session.remove()
+
+        def flags():
+            with db.engine.connect() as conn:
+                return {uuid.UUID(str(row.id)): bool(row.awaits_hearing) for row in conn.execute(
+                    select(text("id"), text("awaits_hearing")).select_from(text("cases")))}
+
+        assert flags() == expected  # kept by the models at head
+        flask_migrate.downgrade(revision="20261207_0023")
+        assert "awaits_hearing" not in {c["name"] for c in inspect(db.engine).get_columns("cases")}
+        flask_migrate.upgrade()
+        assert {k: v for k, v in flags().items() if k in expected} == expected  # worked out by the revision
+        db.engine.dispose()

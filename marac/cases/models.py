@@ -3,8 +3,8 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, event, func,
-                        literal_column)
+from sqlalchemy import (JSON, Boolean, Date, ForeignKey, Index, Integer, String, UniqueConstraint, Uuid, event, false,
+                        func, literal_column)
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -209,6 +209,12 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
     # Received from another area's MARAC (transfers.models.CaseTransfer holds where from): accepted as
     # sent, and listed before every other case on the next agenda.
     is_transfer_in: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Whether the accepted case waits to be heard: set each time it becomes accepted (screening, a
+    # transfer in, reopening: _accepted_awaits_hearing), cleared when a meeting hears it (and set again if
+    # that hearing is recorded as deferred: meetings.models). The agenda builder's waiting list is the
+    # panel's accepted cases with it set, less those listed at a meeting still to be held, read from an
+    # index (ix_cases_waiting) however many cases the panel has heard.
+    awaits_hearing: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False, server_default=false())
     # Coded answers used for statistics and filters (exploitation types, ASB categories, needs, ...).
     codes: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)
     # Every other answer of the referral form, encrypted as one value: the panel's record, which the
@@ -237,6 +243,7 @@ class Case(UUIDPrimaryKey, Timestamps, db.Model):
         # cases (the home page's overdue actions by agency: thousands of them) reads of each case,
         # instead of the case's wide row.
         Index("ix_cases_status_by_id", "id", "status"),
+        Index("ix_cases_waiting", "panel_id", "status", "awaits_hearing"),
     )
 
     panel = relationship("Panel")
@@ -420,6 +427,14 @@ def reference_parts(reference):
 def _split_reference(case, value, old, initiator):
     """Keep the reference's year and number beside it, so that the list sorts references as numbers."""
     case.reference_year, case.reference_number = reference_parts(value)
+
+
+@event.listens_for(Case.status, "set", active_history=True)
+def _accepted_awaits_hearing(case, value, old, initiator):
+    """A case that becomes accepted (screened in, received from another area, reopened) waits to be heard
+    at a meeting, whether or not a meeting heard it before."""
+    if value == CaseStatus.ACCEPTED and old != CaseStatus.ACCEPTED:
+        case.awaits_hearing = True
 
 
 class CaseParty(UUIDPrimaryKey, db.Model):

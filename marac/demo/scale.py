@@ -430,6 +430,7 @@ class Builder:
                "police_incidents": None, "risk_score": derived.risk_score, "risk_level": derived.risk_level,
                "codes": derived.codes, "is_repeat": case.repeat_of_id is not None,
                "repeat_of_id": case.repeat_of_id, "is_transfer_in": False, "reference": case.reference,
+               "awaits_hearing": case.status == CaseStatus.ACCEPTED and case.meeting_id is None,
                "submitted_at": None, "screened_at": None, "screened_by_id": None, "screening_reason": None,
                "closed_at": None, "closure_outcome": None, "closure_reason": None, "deleted_at": None,
                "sent_referral": None, "created_at": submitted_at, "version": 1}

@@ -3,8 +3,11 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint, Uuid
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint, Uuid, event
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm.attributes import get_history
+
+from marac.cases.models import Case
 
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
@@ -227,6 +230,28 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
         shared)."""
         return self.can_research(user) or self.can_manage(user)
 
+
+
+@event.listens_for(Session, "before_flush")
+def _heard_cases_stop_waiting(session, flush_context, instances):
+    """A case stops waiting to be heard (Case.awaits_hearing) when an agenda item of it is recorded heard,
+    and waits again when that is undone (a hearing recorded deferred after all): however the item came to
+    be heard, through the hearing page or otherwise."""
+    for item in [*session.new, *session.dirty]:
+        if not isinstance(item, AgendaItem):
+            continue
+        heard = item.status == ItemStatus.HEARD
+        if item in session.new:
+            was = False
+        else:
+            history = get_history(item, "status")
+            if not history.has_changes():
+                continue
+            was = ItemStatus.HEARD in (history.deleted or ())
+        if heard != was:
+            case = session.get(Case, item.case_id) if item.case_id is not None else item.case
+            if case is not None:
+                case.awaits_hearing = not heard
 
 class Attendance(UUIDPrimaryKey, db.Model):
     """The register: one row per member agency of the panel at a meeting."""
