@@ -233,9 +233,11 @@ def _could_be_due(schedule, changed, today):
     moment = dt.datetime.combine(day, dt.time(), tzinfo=dt.timezone.utc)
     saved_before = func.coalesce(changed, Case.created_at) < moment
     draft = and_(Case.status == CaseStatus.DRAFT, saved_before)
+    # One OR of terms each of which an index serves (both planners then read each term's range and join
+    # them; a term nested inside another's AND has SQLite read every case of the panel).
     if schedule.basis == RetentionBasis.LAST_ACTIVITY:  # the later of the referral and the last hearing
-        return or_(draft, and_(Case.status != CaseStatus.DRAFT,
-                               or_(Case.referred_on < day, and_(Case.referred_on.is_(None), saved_before))))
+        return or_(draft, and_(Case.status != CaseStatus.DRAFT, Case.referred_on < day),
+                   and_(Case.status != CaseStatus.DRAFT, Case.referred_on.is_(None), saved_before))
     return or_(draft, and_(Case.status == CaseStatus.CLOSED, Case.closed_at < moment),  # from the closure
                and_(Case.status == CaseStatus.SCREENED_OUT, Case.screened_at < moment))
 
