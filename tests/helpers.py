@@ -13,7 +13,7 @@ import psycopg
 import pyotp
 import pytest
 from bs4 import BeautifulSoup
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
@@ -454,3 +454,20 @@ def redis_or_skip():
         if os.environ.get("MARAC_REQUIRE_REDIS") == "1":
             pytest.fail(f"Redis is not reachable at {REDIS_TEST_URL} ({error}) and MARAC_REQUIRE_REDIS=1")
         pytest.skip(f"Redis is not reachable at {REDIS_TEST_URL} ({error}); CI runs this test with Redis")
+
+
+@contextmanager
+def counting():
+    """Count the SQL statements sent to the database inside the block: yields a list holding them."""
+    statements = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        # The session's last-seen time is written once a minute, whatever the page: not the page's cost.
+        if not statement.startswith("UPDATE user_sessions"):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)

@@ -17,10 +17,9 @@ from marac.sharing.models import DEFAULT_RULES, Category
 from marac.people.models import YesNoUnknown
 from marac.sharing.services import set_rules
 from tests.factories import UserFactory
-from tests.helpers import (another_panel, audit_events, fresh, links, page_text, post_form, row_count, signed_in,
+from tests.helpers import (another_panel, audit_events, counting, fresh, links, page_text, post_form, row_count, signed_in,
                            soup)
 from tests.mace_cases import SHADY, mace_case
-from tests.test_scale_lists import counting
 from tests.referrals import date_parts
 
 MARAC_ONLY_LEVELS = [level.label for level in RiskLevel if level not in risk_levels(PanelKind.MACE)]

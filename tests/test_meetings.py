@@ -12,7 +12,7 @@ from marac.actions import services as actions
 from marac.actions.models import Action, ActionStatus, UpdateKind
 from marac.agencies.models import AgencyKind
 from marac.audit.models import AuditEvent
-from marac.cases.models import CaseStatus, ClosureOutcome
+from marac.cases.models import Case, CaseStatus, ClosureOutcome
 from marac.cases.services import close_case, reopen_case
 from marac.core.steps import StepRefused
 from marac.core.timeutil import today
@@ -269,8 +269,13 @@ def test_a_case_waits_until_heard_and_again_once_reopened_or_its_hearing_deferre
     start(world, meeting)
     assert not {heard.id, corrected.id} & {c.id for c in services.waiting_cases(world.panel)}  # listed
     first, second = sorted(meeting.items, key=lambda i: i.position)
+    versions = (heard.version, corrected.version)
     for item in (first, second):
         services.record_hearing(manager, item, "Invented risk", "Invented minute", ItemStatus.HEARD, None)
+    db.session.commit()
+    # hearing a case is no edit of it: a manager's form opened before the hearing still saves
+    assert (fresh(Case, heard.id).version, fresh(Case, corrected.id).version) == versions
+    assert not fresh(Case, heard.id).awaits_hearing
     services.record_hearing(manager, second, "Invented risk", "Invented minute", ItemStatus.DEFERRED, None)
     services.close_meeting(manager, meeting)
     db.session.commit()

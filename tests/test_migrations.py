@@ -298,10 +298,14 @@ def test_sound_alike_indexes_are_built_for_existing_names(tmp_path):
 @pytest.mark.no_db_transaction
 def test_cases_already_accepted_wait_as_they_did_after_the_awaits_hearing_revision(tmp_path):
     """20261207_0024 with cases present: an accepted case with no hearing waits, an accepted case a
-    meeting heard does not, nor a closed one; downgraded and upgraded again, the same."""
+    meeting heard does not, nor a closed one, and a case heard, closed and reopened since waits (the list
+    before the revision left it out); downgraded and upgraded again, the same."""
+    import datetime as dt
     import uuid
 
-    from marac.cases.models import CaseStatus
+    from marac.cases.models import CaseStatus, ClosureOutcome
+    from marac.cases.services import close_case, reopen_case
+    from marac.core.timeutil import utcnow
     from marac.keys.services import init_keys
     from tests.factories import AgendaItemFactory, CaseFactory, HeldMeetingFactory, PanelFactory, UserFactory
 
@@ -315,8 +319,15 @@ def test_cases_already_accepted_wait_as_they_did_after_the_awaits_hearing_revisi
         waiting, heard = (CaseFactory(panel=panel, referrer=referrer, status=CaseStatus.ACCEPTED) for _ in range(2))
         closed = CaseFactory(panel=panel, referrer=referrer, status=CaseStatus.CLOSED)
         AgendaItemFactory(meeting=HeldMeetingFactory(panel=panel), case=heard)
+        reopened = CaseFactory(panel=panel, referrer=referrer, status=CaseStatus.ACCEPTED)
+        AgendaItemFactory(meeting=HeldMeetingFactory(panel=panel), case=reopened,
+                          heard_at=utcnow() - dt.timedelta(days=9))
+        db.session.flush()
+        manager = UserFactory()
+        close_case(manager, reopened, ClosureOutcome.RISK_REDUCED, "")
+        reopen_case(manager, reopened, "Invented: a new incident")
         db.session.commit()
-        expected = {waiting.id: True, heard.id: False, closed.id: False}
+        expected = {waiting.id: True, heard.id: False, closed.id: False, reopened.id: True}
         db.session.remove()
 
         def flags():

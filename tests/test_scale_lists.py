@@ -2,7 +2,6 @@
 lists and the audit trail (edges, every order and a filter, rows added between two page loads, cursors that are not rows of
 the list), counts capped at COUNT_CAP, the case search paged with its true count, and the number of SQL
 statements of each list page staying flat as the database grows (no query per row)."""
-import contextlib
 import datetime as dt
 import json
 import re
@@ -23,7 +22,7 @@ from marac.meetings.models import AgendaItem, ItemStatus
 from marac.people.models import LocationKind
 from marac.people.services import build_location, build_person
 from tests.factories import CaseFactory, HeldMeetingFactory
-from tests.helpers import another_panel, audit_events, fresh, links, page_text, post_form, signed_in, soup
+from tests.helpers import another_panel, audit_events, counting, fresh, links, page_text, post_form, signed_in, soup
 from tests.referrals import date_parts, marac_form
 
 POSTCODE = "ZZ9 9ZZ"  # a fake postcode: ZZ is no real area
@@ -443,23 +442,6 @@ def test_a_case_found_by_person_and_by_place_counts_once(world, panel, manager):
 
 # --- 4. SQL statements per page: flat as the database grows ---------------------------------------------
 
-@contextlib.contextmanager
-def counting():
-    """Count the SQL statements sent to the database inside the block: yields a list holding them."""
-    statements = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        # The session's last-seen time is written once a minute, whatever the page: not the page's cost.
-        if not statement.startswith("UPDATE user_sessions"):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
-
 class Scale:
     """A panel whose cases, actions, holds, meetings and audit events grow by `grow(n)`: each case referred
     by the representative, with a victim at POSTCODE, an action of the IDVA and a legal hold."""
@@ -512,6 +494,7 @@ PAGES = {
     "home, manager": ("manager", "GET", lambda s: "/", None),
     "home, representative": ("representative", "GET", lambda s: "/", None),
     "your referrals": ("representative", "GET", lambda s: "/referrals/mine", None),
+    "your referrals, last page": ("representative", "GET", lambda s: "/referrals/mine?last=1", None),
     "legal holds": ("manager", "GET", lambda s: f"/panels/{s.panel.id}/holds", None),
     "audit trail": ("admin", "GET", lambda s: "/admin/audit/", None),
     "audit trail, deep page": ("admin", "GET", lambda s: f"/admin/audit/?after={_latest_seq() - 30}", None),
@@ -560,8 +543,8 @@ def test_no_list_page_sends_more_statements_as_the_database_grows(app, world, pa
 KEYSET_PAGES = ("case list", "case list, oldest first", "case list, by reference", "case list, by risk",
                 "case list, filtered", "case list, deep page", "case list, before", "case list, last page",
                 "case list, representative", "panel's actions", "panel's actions, overdue", "agency's actions",
-                "agency's actions, open", "your referrals", "audit trail", "audit trail, deep page",
-                "audit trail, last page")
+                "agency's actions, open", "your referrals", "your referrals, last page", "audit trail",
+                "audit trail, deep page", "audit trail, last page")
 
 
 def _ordered_statements(client, method, url):

@@ -3,12 +3,12 @@ import datetime as dt
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint, Uuid, event
+from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, Time, UniqueConstraint, Uuid, event, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
-from sqlalchemy.orm.attributes import get_history
+from sqlalchemy.orm.attributes import get_history, set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from marac.cases.models import Case
-
 from marac.core.crypto import Encrypted
 from marac.core.db import Timestamps, UTCDateTime, UUIDPrimaryKey
 from marac.core.enums import Labelled
@@ -192,7 +192,8 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
                                                   nullable=False, index=True)
     case_id: Mapped[uuid.UUID] = mapped_column(Uuid, ForeignKey("cases.id"), nullable=False, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ItemStatus.LISTED)
+    # active_history: its value before a change is always known (the hook below compares the two).
+    status: Mapped[str] = mapped_column(String(16), nullable=False, default=ItemStatus.LISTED, active_history=True)
     risk_summary = Encrypted(str)
     minute = Encrypted(str)
     heard_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -231,12 +232,15 @@ class AgendaItem(UUIDPrimaryKey, Timestamps, db.Model):
         return self.can_research(user) or self.can_manage(user)
 
 
-
 @event.listens_for(Session, "before_flush")
 def _heard_cases_stop_waiting(session, flush_context, instances):
     """A case stops waiting to be heard (Case.awaits_hearing) when an agenda item of it is recorded heard,
     and waits again when that is undone (a hearing recorded deferred after all): however the item came to
-    be heard, through the hearing page or otherwise."""
+    be heard, through the hearing page or otherwise.
+
+    The flag is written by an UPDATE of its own, not as a change to the case: the case's version (its
+    optimistic lock) stays as it was, so a manager editing the case while the meeting hears it is not
+    told someone else changed it, and a hearing never fails on a case edited meanwhile."""
     for item in [*session.new, *session.dirty]:
         if not isinstance(item, AgendaItem):
             continue
@@ -244,14 +248,31 @@ def _heard_cases_stop_waiting(session, flush_context, instances):
         if item in session.new:
             was = False
         else:
-            history = get_history(item, "status")
+            history = get_history(item, "status")  # the old value is known: active_history
             if not history.has_changes():
                 continue
             was = ItemStatus.HEARD in (history.deleted or ())
-        if heard != was:
-            case = session.get(Case, item.case_id) if item.case_id is not None else item.case
-            if case is not None:
-                case.awaits_hearing = not heard
+        if heard == was:
+            continue
+        case = item.__dict__.get("case") or _case_in(session, item.case_id)
+        if case is not None and case in session.new:
+            case.awaits_hearing = not heard  # inserted in this flush: with the flag
+            continue
+        if item.case_id is None:
+            continue
+        session.execute(update(Case.__table__).where(Case.__table__.c.id == item.case_id)
+                        .values(awaits_hearing=not heard))
+        if case is not None:
+            set_committed_value(case, "awaits_hearing", not heard)
+
+
+def _case_in(session, case_id):
+    """The session's case of that id, loaded or still to be inserted (None if it has neither)."""
+    if case_id is None:
+        return None
+    loaded = session.identity_map.get(identity_key(Case, case_id))
+    return loaded or next((o for o in session.new if isinstance(o, Case) and o.id == case_id), None)
+
 
 class Attendance(UUIDPrimaryKey, db.Model):
     """The register: one row per member agency of the panel at a meeting."""

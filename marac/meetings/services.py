@@ -207,7 +207,8 @@ def _waiting(panel):
                      Meeting.status.in_(_STILL_TO_HOLD)))
     return (select(Case).where(Case.panel_id == panel.id, Case.status == CaseStatus.ACCEPTED,
                                Case.awaits_hearing == true(), ~exists(listed))
-            .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc()))
+            .order_by(Case.is_transfer_in.desc(), Case.is_repeat.desc(), Case.referred_on.asc(), Case.reference.asc(),
+                      Case.id))
 
 
 _WAITING_LOADS = (selectinload(Case.parties), selectinload(Case.repeat_of))
@@ -228,7 +229,7 @@ def waiting_page(panel, page, per_page=50):
     ids = db.session.execute(_waiting(panel).with_only_columns(Case.id)).scalars().all()
     shown = ListPage(ids, page, per_page)
     loaded = {case.id: case for case in db.session.execute(
-        select(Case).where(Case.id.in_(shown.items)).options(*_WAITING_LOADS)).scalars()}
+        select(Case).where(Case.id.in_(shown.items)).options(*_WAITING_LOADS)).scalars()} if shown.items else {}
     shown.items = [loaded[case_id] for case_id in shown.items if case_id in loaded]
     return shown
 
